@@ -1,0 +1,578 @@
+/* export.c — the export driver: per conversation, group by parent, derive candidates
+ * (rules.c), filter, render (format.c), dedup (dedup.c) and write (see export.h). */
+#include "export/export.h"
+
+#include <math.h>
+#include <openssl/evp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "export/dedup.h"
+#include "export/rules.h"
+#include "export/tree.h"
+#include "export/votes.h"
+#include "util/crypto.h"
+
+struct fd_export {
+  struct fd_export_params p;
+  char *slug, *model;
+  enum fd_family family;
+  fd_export_write_fn write;
+  void *cls;
+
+  int pass, n_passes; /* 1-based */
+  bool failed, finished;
+  char error[256];
+  char *last_id;                   /* the previous conversation of this pass, for the order check */
+  uint64_t n_conv[2], n_occ[2];    /* per pass: conversations, record occurrences (consistency) */
+
+  struct fd_dedup *dedup;
+  struct fd_candidates cands;
+  EVP_MD_CTX *body_hash;
+
+  uint64_t records;
+  uint64_t by_split[2];
+  uint64_t by_origin[FD_ORIGIN_COUNT];
+  uint64_t by_label[2]; /* [0] false, [1] true */
+  uint64_t skipped[FD_SKIP_COUNT];
+};
+
+static bool fail(struct fd_export *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static bool fail(struct fd_export *x, const char *fmt, ...) {
+  if (!x->failed) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(x->error, sizeof x->error, fmt, ap);
+    va_end(ap);
+    x->failed = true;
+  }
+  return false;
+}
+
+bool fd_split_select_parse(const char *s, enum fd_split_select *out) {
+  static const char *const names[] = {"all", "train", "test"};
+  for (int i = 0; s && i < 3; i++) {
+    if (strcmp(s, names[i]) == 0) {
+      *out = (enum fd_split_select)i;
+      return true;
+    }
+  }
+  return false;
+}
+
+void fd_export_params_default(struct fd_export_params *p) {
+  memset(p, 0, sizeof *p);
+  p->format = FD_FORMAT_TRL;
+  p->split = FD_SPLIT_SELECT_ALL;
+  p->test_fraction = 0.1;
+  p->min_margin = 1.0;
+}
+
+struct fd_export *fd_export_new(const struct fd_export_params *p, fd_export_write_fn write, void *cls,
+                                struct fd_error *err) {
+  struct fd_error dummy;
+  if (!err) err = &dummy;
+  enum fd_export_format fmt_check;
+  if (!fd_export_format_parse(fd_export_format_name(p->format), &fmt_check) || fmt_check != p->format) {
+    fd_error_set(err, FD_ERR_INVALID_PARAMETER, "format", "unknown format");
+    return NULL;
+  }
+  if (!(p->test_fraction >= 0 && p->test_fraction <= 1)) {
+    fd_error_set(err, FD_ERR_INVALID_PARAMETER, "test_fraction", "test_fraction must be between 0 and 1");
+    return NULL;
+  }
+  if (!(p->min_margin >= 0 && isfinite(p->min_margin))) {
+    fd_error_set(err, FD_ERR_INVALID_PARAMETER, "min_margin", "min_margin must be a finite number >= 0");
+    return NULL;
+  }
+  if (p->split != FD_SPLIT_SELECT_ALL && p->split != FD_SPLIT_SELECT_TRAIN && p->split != FD_SPLIT_SELECT_TEST) {
+    fd_error_set(err, FD_ERR_INVALID_PARAMETER, "split", "split must be all, train or test");
+    return NULL;
+  }
+  if (!p->project_slug || !*p->project_slug || !write) {
+    fd_error_set(err, FD_ERR_INTERNAL, NULL, "export without a project or an output");
+    return NULL;
+  }
+  struct fd_export *x = calloc(1, sizeof *x);
+  if (!x) goto oom;
+  x->p = *p;
+  x->slug = strdup(p->project_slug);
+  x->model = p->model ? strdup(p->model) : NULL;
+  x->dedup = fd_dedup_new();
+  x->body_hash = EVP_MD_CTX_new();
+  if (!x->slug || (p->model && !x->model) || !x->dedup || !x->body_hash) goto oom;
+  if (EVP_DigestInit_ex(x->body_hash, EVP_sha256(), NULL) != 1) goto oom;
+  x->p.project_slug = x->slug;
+  x->p.model = x->model;
+  x->family = fd_export_format_family(p->format);
+  x->write = write;
+  x->cls = cls;
+  x->pass = 1;
+  x->n_passes = p->include_meta ? 2 : 1;
+  return x;
+oom:
+  fd_export_free(x);
+  fd_error_set(err, FD_ERR_INTERNAL, NULL, "out of memory");
+  return NULL;
+}
+
+void fd_export_free(struct fd_export *x) {
+  if (!x) return;
+  free(x->slug);
+  free(x->model);
+  free(x->last_id);
+  fd_dedup_free(x->dedup);
+  fd_candidates_clear(&x->cands);
+  EVP_MD_CTX_free(x->body_hash);
+  free(x);
+}
+
+const char *fd_export_error(const struct fd_export *x) {
+  return x->failed ? x->error : "";
+}
+
+/* ---- one conversation ------------------------------------------------------------------ */
+
+/* Everything derived from one conversation; freed at the end of fd_export_add_conversation. */
+struct conv_state {
+  const struct fd_conversation *conv;
+  enum fd_split split;
+  bool selected; /* the conversation's split is exported */
+  struct fd_tree tree;
+  bool tree_ok;
+  bool *counting;
+  size_t *ev_msg, *ev_other;
+  size_t *members;   /* assistant messages, by (parent id, created_at, id) */
+  size_t n_members;
+  size_t *msg_local; /* per message: position within its group */
+  size_t *msg_group; /* per message: its group number */
+  size_t *group_ev;  /* (group, event) pairs, sorted by group then (created_at, seq) */
+  size_t n_group_ev;
+  size_t *turns;
+};
+
+static void conv_state_clear(struct conv_state *s) {
+  if (s->tree_ok) fd_tree_clear(&s->tree);
+  free(s->counting);
+  free(s->ev_msg);
+  free(s->ev_other);
+  free(s->members);
+  free(s->msg_local);
+  free(s->msg_group);
+  free(s->group_ev);
+  free(s->turns);
+}
+
+static int cmp_parent(const char *a, const char *b) {
+  if (!a || !b) return a ? 1 : (b ? -1 : 0); /* root messages (no parent) first */
+  return strcmp(a, b);
+}
+
+static int cmp_member(const void *pa, const void *pb, void *ctx) {
+  const struct fd_conversation *conv = ctx;
+  const struct fd_message *a = &conv->messages[*(const size_t *)pa], *b = &conv->messages[*(const size_t *)pb];
+  int c = cmp_parent(a->parent_id, b->parent_id);
+  if (c) return c;
+  if (a->created_at != b->created_at) return a->created_at < b->created_at ? -1 : 1;
+  return strcmp(a->id, b->id);
+}
+
+struct group_ev_ctx {
+  const struct conv_state *s;
+};
+
+static int cmp_group_ev(const void *pa, const void *pb, void *ctx) {
+  const struct conv_state *s = ctx;
+  const size_t *a = pa, *b = pb; /* [group, event] */
+  if (a[0] != b[0]) return a[0] < b[0] ? -1 : 1;
+  const struct fd_feedback *fa = &s->conv->feedback[a[1]], *fb = &s->conv->feedback[b[1]];
+  if (fa->created_at != fb->created_at) return fa->created_at < fb->created_at ? -1 : 1;
+  if (fa->seq != fb->seq) return fa->seq < fb->seq ? -1 : 1;
+  return a[1] < b[1] ? -1 : (a[1] > b[1]);
+}
+
+static bool is_assistant(const struct conv_state *s, size_t msg) {
+  return msg != SIZE_MAX && s->conv->messages[msg].role == FD_ROLE_ASSISTANT;
+}
+
+/* Index the conversation: votes, event -> message, sibling groups, events per group. */
+static bool conv_state_init(struct fd_export *x, struct conv_state *s, const struct fd_conversation *conv) {
+  size_t nm = conv->n_messages, nf = conv->n_feedback;
+  s->conv = conv;
+  if (!fd_split_of(x->slug, conv->id, x->p.test_fraction, &s->split)) return false;
+  s->selected = x->p.split == FD_SPLIT_SELECT_ALL || (x->p.split == FD_SPLIT_SELECT_TRAIN && s->split == FD_SPLIT_TRAIN) ||
+                (x->p.split == FD_SPLIT_SELECT_TEST && s->split == FD_SPLIT_TEST);
+  if (!fd_tree_init(&s->tree, conv)) return false;
+  s->tree_ok = true;
+  size_t nm1 = nm ? nm : 1, nf1 = nf ? nf : 1;
+  s->counting = calloc(nf1, sizeof *s->counting);
+  s->ev_msg = malloc(nf1 * sizeof *s->ev_msg);
+  s->ev_other = malloc(nf1 * sizeof *s->ev_other);
+  s->members = malloc(nm1 * sizeof *s->members);
+  s->msg_local = malloc(nm1 * sizeof *s->msg_local);
+  s->msg_group = malloc(nm1 * sizeof *s->msg_group);
+  s->group_ev = malloc(2 * 2 * nf1 * sizeof *s->group_ev);
+  s->turns = malloc(nm1 * sizeof *s->turns);
+  if (!s->counting || !s->ev_msg || !s->ev_other || !s->members || !s->msg_local || !s->msg_group || !s->group_ev ||
+      !s->turns)
+    return false;
+  if (!fd_votes_select(conv, s->counting)) return false;
+  for (size_t i = 0; i < nf; i++) {
+    const struct fd_feedback *f = &conv->feedback[i];
+    if (!fd_tree_find(&s->tree, f->message_id, &s->ev_msg[i])) s->ev_msg[i] = SIZE_MAX;
+    if (f->kind != FD_KIND_COMPARISON || !fd_tree_find(&s->tree, f->other_message_id, &s->ev_other[i]))
+      s->ev_other[i] = SIZE_MAX;
+  }
+  for (size_t i = 0; i < nm; i++) {
+    s->msg_local[i] = s->msg_group[i] = SIZE_MAX;
+    if (conv->messages[i].role == FD_ROLE_ASSISTANT) s->members[s->n_members++] = i;
+  }
+  qsort_r(s->members, s->n_members, sizeof *s->members, cmp_member, (void *)conv);
+  size_t group = 0;
+  for (size_t i = 0, local = 0; i < s->n_members; i++, local++) {
+    if (i > 0 && cmp_parent(conv->messages[s->members[i - 1]].parent_id, conv->messages[s->members[i]].parent_id)) {
+      group++;
+      local = 0;
+    }
+    s->msg_group[s->members[i]] = group;
+    s->msg_local[s->members[i]] = local;
+  }
+  /* Attach every counting event to the groups of the assistant messages it names. Feedback
+   * on a message never logged counts nowhere; a comparison counts only when both of its
+   * messages are logged in this conversation. */
+  for (size_t i = 0; i < nf; i++) {
+    if (!s->counting[i] || s->ev_msg[i] == SIZE_MAX) continue;
+    const struct fd_feedback *f = &conv->feedback[i];
+    if (f->kind == FD_KIND_COMPARISON && s->ev_other[i] == SIZE_MAX) continue;
+    size_t g1 = is_assistant(s, s->ev_msg[i]) ? s->msg_group[s->ev_msg[i]] : SIZE_MAX;
+    size_t g2 = f->kind == FD_KIND_COMPARISON && is_assistant(s, s->ev_other[i]) ? s->msg_group[s->ev_other[i]] : SIZE_MAX;
+    if (g1 != SIZE_MAX) {
+      s->group_ev[2 * s->n_group_ev] = g1;
+      s->group_ev[2 * s->n_group_ev++ + 1] = i;
+    }
+    if (g2 != SIZE_MAX && g2 != g1) {
+      s->group_ev[2 * s->n_group_ev] = g2;
+      s->group_ev[2 * s->n_group_ev++ + 1] = i;
+    }
+  }
+  qsort_r(s->group_ev, s->n_group_ev, 2 * sizeof *s->group_ev, cmp_group_ev, s);
+  return true;
+}
+
+/* ---- one candidate ----------------------------------------------------------------------- */
+
+static bool passes_filters(const struct fd_export *x, const struct conv_state *s, const struct fd_candidate *c) {
+  if (x->model) {
+    bool match = (c->chosen_model && strcmp(c->chosen_model, x->model) == 0) ||
+                 (c->rejected_model && strcmp(c->rejected_model, x->model) == 0);
+    if (!match) return false;
+  }
+  if (x->p.has_since || x->p.has_until) {
+    for (size_t k = 0; k < c->n_ev; k++) {
+      int64_t t = s->conv->feedback[x->cands.evidence[c->ev_off + k]].created_at;
+      if ((!x->p.has_since || t >= x->p.since) && (!x->p.has_until || t < x->p.until)) return true;
+    }
+    return false;
+  }
+  return true;
+}
+
+static int cmp_str_ptr(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Per-group rendering context: the prompt, built once and only when a record needs it. */
+struct group_ctx {
+  const char *parent_id;
+  const size_t *turns;
+  size_t n_turns;
+  json_t *prompt;
+  char prompt_id[FD_SHA256_HEX_LEN + 1];
+};
+
+/* Write rec (+ meta) as one line. */
+static bool emit(struct fd_export *x, const struct conv_state *s, struct group_ctx *gc, const struct fd_candidate *c,
+                 const struct fd_dedup_entry *e, json_t *rec, const unsigned char digest[FD_SHA256_LEN]) {
+  bool ok = false;
+  const char **ids = NULL;
+  char *line = NULL;
+  if (x->p.include_meta) {
+    size_t n_extra = 0;
+    for (uint32_t cur = fd_dedup_evidence_first(e); fd_dedup_evidence_next(x->dedup, &cur);) n_extra++;
+    ids = malloc((c->n_ev + n_extra + 1) * sizeof *ids);
+    if (!ids) goto out;
+    size_t n = 0;
+    for (size_t k = 0; k < c->n_ev; k++) ids[n++] = s->conv->feedback[x->cands.evidence[c->ev_off + k]].id;
+    const char *id;
+    for (uint32_t cur = fd_dedup_evidence_first(e); (id = fd_dedup_evidence_next(x->dedup, &cur));) ids[n++] = id;
+    qsort(ids, n, sizeof *ids, cmp_str_ptr);
+    size_t u = 0;
+    for (size_t k = 0; k < n; k++)
+      if (u == 0 || strcmp(ids[u - 1], ids[k]) != 0) ids[u++] = ids[k];
+    char pair_id[FD_SHA256_HEX_LEN + 1];
+    fd_hex_encode(digest, FD_SHA256_LEN, pair_id);
+    struct fd_meta m = {
+        .prompt_id = gc->prompt_id,
+        .conversation_id = s->conv->id,
+        .parent_id = gc->parent_id,
+        .origin = c->origin,
+        .feedback_ids = ids,
+        .n_feedback_ids = u,
+        .split = s->split,
+        .pair_id = pair_id,
+        .has_margin = c->has_margin,
+        .margin = c->margin,
+        .has_agreement = c->has_agreement,
+        .agreement = c->agreement,
+        .n_votes = u,
+        .chosen_model = c->chosen_model,
+        .rejected_model = c->rejected_model,
+    };
+    if (json_object_set_new(rec, "meta", fd_format_meta_new(x->family, &m)) != 0) {
+      fail(x, "cannot build meta (out of memory or invalid UTF-8)");
+      goto out;
+    }
+  }
+  line = json_dumps(rec, JSON_COMPACT);
+  if (!line) goto out;
+  size_t len = strlen(line);
+  char *nl = realloc(line, len + 2);
+  if (!nl) goto out;
+  line = nl;
+  line[len++] = '\n';
+  line[len] = '\0';
+  if (EVP_DigestUpdate(x->body_hash, line, len) != 1) goto out;
+  if (!x->write(x->cls, s->split, line, len)) {
+    fail(x, "output closed");
+    goto out;
+  }
+  ok = true;
+out:
+  if (!ok) fail(x, "out of memory");
+  free(ids);
+  free(line);
+  return ok;
+}
+
+static void count_skip(struct fd_export *x, const struct conv_state *s, enum fd_skip_reason r) {
+  if (x->pass == x->n_passes && s->selected) x->skipped[r]++;
+}
+
+static bool handle_candidate(struct fd_export *x, const struct conv_state *s, struct group_ctx *gc,
+                             const struct fd_candidate *c) {
+  if (!passes_filters(x, s, c)) return true;
+  if (c->skip != FD_SKIP_NONE) {
+    count_skip(x, s, c->skip);
+    return true;
+  }
+  bool ok = false;
+  json_t *rec = NULL;
+  enum fd_skip_reason skip;
+  if (!gc->prompt) {
+    gc->prompt = fd_prompt_json_new(s->conv, gc->turns, gc->n_turns);
+    unsigned char pd[FD_SHA256_LEN];
+    if (!gc->prompt || !fd_canonical_sha256(gc->prompt, pd))
+      return fail(x, "cannot render the prompt of %s/%s (out of memory or invalid UTF-8)", s->conv->id, gc->parent_id);
+    fd_hex_encode(pd, sizeof pd, gc->prompt_id);
+  }
+  if (!fd_format_record_new(x->p.format, s->conv, gc->turns, gc->n_turns, gc->prompt, c, &rec, &skip))
+    return fail(x, "cannot render a record of %s/%s (out of memory or invalid UTF-8)", s->conv->id, gc->parent_id);
+  if (!rec) {
+    count_skip(x, s, skip);
+    return true;
+  }
+  unsigned char digest[FD_SHA256_LEN];
+  if (!fd_canonical_sha256(rec, digest)) {
+    fail(x, "out of memory");
+    goto out;
+  }
+  x->n_occ[x->pass - 1]++;
+  bool inserted = false;
+  struct fd_dedup_entry *e;
+  if (x->pass == 1) {
+    e = fd_dedup_upsert(x->dedup, digest, &inserted);
+    if (!e) {
+      fail(x, "out of memory");
+      goto out;
+    }
+    if (inserted) {
+      e->origin = c->origin;
+    } else if (c->origin < e->origin) {
+      e->origin = c->origin;
+    }
+  } else {
+    e = fd_dedup_find(x->dedup, digest);
+    if (!e) {
+      fail(x, "the data changed between the two passes of the export");
+      goto out;
+    }
+  }
+  if (x->n_passes == 2 && x->pass == 1) {
+    /* Pass 1: remember the evidence of every occurrence after the first. */
+    if (!inserted) {
+      e->dup = 1;
+      for (size_t k = 0; k < c->n_ev; k++) {
+        if (!fd_dedup_add_evidence(x->dedup, e, s->conv->feedback[x->cands.evidence[c->ev_off + k]].id)) {
+          fail(x, "out of memory");
+          goto out;
+        }
+      }
+    }
+    ok = true;
+    goto out;
+  }
+  if (e->emitted) {
+    count_skip(x, s, FD_SKIP_DUPLICATE);
+    if (e->counted && e->origin < e->counted_origin) {
+      /* Single pass: a later duplicate revealed an earlier origin (edit < comparison < ratings). */
+      x->by_origin[e->counted_origin]--;
+      x->by_origin[e->origin]++;
+      e->counted_origin = e->origin;
+    }
+    ok = true;
+    goto out;
+  }
+  e->emitted = 1;
+  if (!s->selected) {
+    ok = true; /* kept in a split this export does not write */
+    goto out;
+  }
+  if (!emit(x, s, gc, c, e, rec, digest)) goto out;
+  x->records++;
+  x->by_split[s->split]++;
+  x->by_origin[e->origin]++;
+  if (x->family == FD_FAMILY_UNPAIRED) x->by_label[c->label ? 1 : 0]++;
+  e->counted = 1;
+  e->counted_origin = e->origin;
+  ok = true;
+out:
+  json_decref(rec);
+  return ok;
+}
+
+bool fd_export_add_conversation(struct fd_export *x, const struct fd_conversation *conv) {
+  if (x->failed) return false;
+  if (x->finished) return fail(x, "conversation added after the export finished");
+  if (!conv || !conv->id) return fail(x, "conversation without an id");
+  if (x->last_id && strcmp(x->last_id, conv->id) >= 0)
+    return fail(x, "conversation %s comes after %s: conversations must be fed in increasing bytewise id order",
+                conv->id, x->last_id);
+  char *id = strdup(conv->id);
+  if (!id) return fail(x, "out of memory");
+  free(x->last_id);
+  x->last_id = id;
+  x->n_conv[x->pass - 1]++;
+
+  bool ok = false;
+  struct conv_state s = {0};
+  if (!conv_state_init(x, &s, conv)) {
+    fail(x, "out of memory");
+    goto out;
+  }
+  size_t gi = 0; /* cursor in group_ev */
+  for (size_t start = 0, group = 0; start < s.n_members; group++) {
+    size_t end = start;
+    while (end < s.n_members && s.msg_group[s.members[end]] == group) end++;
+    size_t ev_start = gi;
+    while (gi < s.n_group_ev && s.group_ev[2 * gi] == group) gi++;
+    size_t n_ev = gi - ev_start;
+    size_t *events = NULL;
+    if (n_ev) {
+      events = malloc(n_ev * sizeof *events);
+      if (!events) {
+        fail(x, "out of memory");
+        goto out;
+      }
+      for (size_t k = 0; k < n_ev; k++) events[k] = s.group_ev[2 * (ev_start + k) + 1];
+    }
+    const char *parent_id = conv->messages[s.members[start]].parent_id;
+    struct group_ctx gc = {.parent_id = parent_id, .turns = s.turns};
+    struct fd_group g = {
+        .conv = conv,
+        .status = fd_tree_prompt(&s.tree, parent_id, s.turns, &gc.n_turns),
+        .members = s.members + start,
+        .n_members = end - start,
+        .events = events,
+        .n_events = n_ev,
+        .ev_msg = s.ev_msg,
+        .ev_other = s.ev_other,
+        .msg_local = s.msg_local,
+    };
+    bool group_ok = true;
+    if (n_ev) { /* a group nobody gave feedback on yields nothing */
+      fd_candidates_reset(&x->cands);
+      if (!fd_rules_derive(&g, x->family, x->p.min_margin, &x->cands)) {
+        group_ok = fail(x, "out of memory");
+      }
+      for (size_t k = 0; group_ok && k < x->cands.n; k++)
+        group_ok = handle_candidate(x, &s, &gc, &x->cands.items[k]);
+    }
+    json_decref(gc.prompt);
+    free(events);
+    if (!group_ok) goto out;
+    start = end;
+  }
+  ok = true;
+out:
+  conv_state_clear(&s);
+  return ok;
+}
+
+bool fd_export_next_pass(struct fd_export *x) {
+  if (x->failed || x->finished || x->pass >= x->n_passes) return false;
+  x->pass++;
+  free(x->last_id);
+  x->last_id = NULL;
+  return true;
+}
+
+bool fd_export_finish(struct fd_export *x) {
+  if (x->failed) return false;
+  if (x->pass != x->n_passes) return fail(x, "export finished before its last pass");
+  if (x->n_passes == 2 && (x->n_conv[0] != x->n_conv[1] || x->n_occ[0] != x->n_occ[1]))
+    return fail(x, "the data changed between the two passes of the export");
+  x->finished = true;
+  return true;
+}
+
+json_t *fd_export_counts_new(const struct fd_export *x) {
+  json_t *skipped = json_object();
+  json_t *out = NULL;
+  if (!skipped) return NULL;
+  for (int r = 0; r < FD_SKIP_COUNT; r++)
+    if (json_object_set_new(skipped, fd_skip_name((enum fd_skip_reason)r), json_integer((json_int_t)x->skipped[r])))
+      goto out;
+  unsigned char digest[FD_SHA256_LEN];
+  char hex[FD_SHA256_HEX_LEN + 1];
+  unsigned int dlen = 0;
+  EVP_MD_CTX *copy = EVP_MD_CTX_new();
+  bool hashed = copy && EVP_MD_CTX_copy_ex(copy, x->body_hash) == 1 && EVP_DigestFinal_ex(copy, digest, &dlen) == 1;
+  EVP_MD_CTX_free(copy);
+  if (!hashed) goto out;
+  fd_hex_encode(digest, sizeof digest, hex);
+  out = json_pack("{s:I, s:{s:I, s:I}}", "records", (json_int_t)x->records, "by_split", "train",
+                  (json_int_t)x->by_split[FD_SPLIT_TRAIN], "test", (json_int_t)x->by_split[FD_SPLIT_TEST]);
+  if (!out) goto out;
+  int rc = 0;
+  if (x->family == FD_FAMILY_PAIRS)
+    rc |= json_object_set_new(out, "by_origin",
+                              json_pack("{s:I, s:I, s:I}", "edit", (json_int_t)x->by_origin[FD_ORIGIN_EDIT],
+                                        "comparison", (json_int_t)x->by_origin[FD_ORIGIN_COMPARISON], "ratings",
+                                        (json_int_t)x->by_origin[FD_ORIGIN_RATINGS]));
+  if (x->family == FD_FAMILY_UNPAIRED)
+    rc |= json_object_set_new(out, "by_label",
+                              json_pack("{s:I, s:I}", "true", (json_int_t)x->by_label[1], "false",
+                                        (json_int_t)x->by_label[0]));
+  rc |= json_object_set(out, "skipped", skipped);
+  rc |= json_object_set_new(out, "sha256", json_string(hex));
+  if (rc) {
+    json_decref(out);
+    out = NULL;
+  }
+out:
+  json_decref(skipped);
+  return out;
+}

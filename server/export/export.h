@@ -1,0 +1,121 @@
+/* export.h — the driver of the preference export: feed it conversations one at a time, it
+ * derives the records of export.md, renders them in the requested format and hands out
+ * finished NDJSON lines through a write callback. No I/O, no SQL, no HTTP here: the export
+ * endpoint and `feedbackd export` wrap this.
+ *
+ * STREAMING. The caller (DB layer) loads ONE conversation at a time, in bytewise order of
+ * conversation id (ORDER BY id COLLATE "C"), and calls fd_export_add_conversation for each.
+ * Inside a conversation the driver visits sibling groups in bytewise order of parent id, so
+ * occurrences of a record arrive in exactly the order of rule 4's (conversation id, parent id)
+ * key: the first occurrence seen is the one to keep, with its conversation's split. All
+ * per-conversation memory is released before the call returns: memory is bounded by the
+ * largest conversation plus the dedup set (dedup.h: ~35 bytes per distinct record).
+ *
+ * DEDUP AND PASSES. Without include_meta one pass suffices: a record is written when first
+ * seen, later duplicates are dropped (`skipped.duplicate`), and by_origin is corrected when a
+ * later duplicate has an earlier origin (edit < comparison < ratings). With include_meta the
+ * kept occurrence must list the merged evidence of all its duplicates, which are only known
+ * later, so the export takes TWO passes over the same data:
+ *   pass 1 writes nothing; it records every record's digest and, for records seen again, the
+ *          feedback ids of the later occurrences and their origins;
+ *   pass 2 re-derives everything and writes each record at its first occurrence with
+ *          feedback_ids = own evidence ∪ remembered evidence (sorted bytewise, unique),
+ *          n_votes = their number.
+ * The caller runs the loop below; both passes must see the same conversations in the same
+ * order from the same snapshot (one REPEATABLE READ transaction); fd_export_finish reports an
+ * error when they visibly did not.
+ *
+ *     struct fd_export *x = fd_export_new(&params, write_cb, cls, &err);
+ *     do {
+ *       for each conversation c (bytewise id order): if (!fd_export_add_conversation(x, c)) fail;
+ *     } while (fd_export_next_pass(x));
+ *     if (!fd_export_finish(x)) fail;
+ *     json_t *counts = fd_export_counts_new(x);   // merge into the manifest
+ *     fd_export_free(x);
+ *
+ * FILTERS. model / since / until select among the derived candidates (records and skipped
+ * candidates alike) BEFORE dedup: the derivation itself (latest votes, agreement, conflicts,
+ * the cap of 4) always runs on all data, so a filtered export holds a subset of a full
+ * export's records. A candidate passes `model` when its chosen, rejected or completion
+ * message has that model (edit records count as M's model) and passes since/until when at
+ * least one event of its evidence has created_at in [since, until). `split` selects which
+ * records are written, AFTER dedup (a record kept in train is not written by a test export
+ * even when a duplicate of it lives in a test conversation). Skip counters count candidates
+ * that pass the filters and belong to a selected split.
+ *
+ * COUNTERS (fd_export_counts_new): {"records", "by_split": {"train","test"}, "by_origin":
+ * {"edit","comparison","ratings"} (pair formats), "by_label": {"true","false"} (kto),
+ * "skipped": {the ten reasons of export.md}, "sha256": hex of every byte written}. */
+#ifndef FD_EXPORT_EXPORT_H
+#define FD_EXPORT_EXPORT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "export/format.h"
+#include "export/model.h"
+#include "export/split.h"
+#include "http/errors.h"
+
+enum fd_split_select { FD_SPLIT_SELECT_ALL, FD_SPLIT_SELECT_TRAIN, FD_SPLIT_SELECT_TEST };
+
+/* "all", "train", "test". */
+bool fd_split_select_parse(const char *s, enum fd_split_select *out) __attribute__((warn_unused_result));
+
+struct fd_export_params {
+  enum fd_export_format format; /* default trl */
+  bool include_meta;            /* default false */
+  enum fd_split_select split;   /* default all */
+  double test_fraction;         /* [0, 1], default 0.1 */
+  double min_margin;            /* >= 0, default 1.0 */
+  const char *project_slug;     /* required; hashed into the split */
+  const char *model;            /* NULL: any model */
+  bool has_since;
+  int64_t since; /* microseconds since the epoch, inclusive */
+  bool has_until;
+  int64_t until; /* microseconds since the epoch, exclusive */
+};
+
+/* The defaults of api.md (format trl, split all, test_fraction 0.1, min_margin 1.0). */
+void fd_export_params_default(struct fd_export_params *p);
+
+/* Receives each finished line (one JSON object plus '\n', len bytes, not NUL-terminated for
+ * the callee's purposes) and the split it belongs to, so the caller can stream it or pick a
+ * file per split. Return false to abort the export (e.g. the client went away). */
+typedef bool (*fd_export_write_fn)(void *cls, enum fd_split split, const char *line, size_t len);
+
+struct fd_export;
+
+/* A new export. The params' strings are copied. On invalid params returns NULL with *err set
+ * to FD_ERR_INVALID_PARAMETER and the parameter's name in err->field; when out of memory,
+ * NULL with FD_ERR_INTERNAL. err may be NULL. */
+struct fd_export *fd_export_new(const struct fd_export_params *p, fd_export_write_fn write, void *cls,
+                                struct fd_error *err) __attribute__((warn_unused_result));
+
+/* Derive, filter, dedup and write the records of one conversation (borrowed for the call
+ * only). Conversations must come in strictly increasing bytewise id order within a pass.
+ * False, with fd_export_error() saying why, when out of memory, on an out-of-order or
+ * repeated conversation id, a text that is not valid UTF-8, or when the write callback
+ * failed; the export is then failed and every later call fails too. */
+bool fd_export_add_conversation(struct fd_export *x, const struct fd_conversation *conv)
+    __attribute__((warn_unused_result));
+
+/* Call after feeding every conversation. True when the caller must feed them all again
+ * (include_meta: pass 2 of 2); false when done (or failed). */
+bool fd_export_next_pass(struct fd_export *x);
+
+/* End the export. False when it failed, or when pass 2 did not see what pass 1 saw. */
+bool fd_export_finish(struct fd_export *x) __attribute__((warn_unused_result));
+
+/* A human sentence about the first failure; "" when none. Owned by x. */
+const char *fd_export_error(const struct fd_export *x);
+
+/* The manifest counters so far (see above), as a new reference; NULL when out of memory. */
+json_t *fd_export_counts_new(const struct fd_export *x) __attribute__((warn_unused_result));
+
+/* Frees everything; accepts NULL. */
+void fd_export_free(struct fd_export *x);
+
+#endif

@@ -1,0 +1,141 @@
+/* model.c — the conversation container of the export core: copying rows in, freeing them. */
+#include "export/model.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct fd_conversation *fd_conversation_new(const char *id) {
+  if (!id) return NULL;
+  struct fd_conversation *c = calloc(1, sizeof *c);
+  if (!c) return NULL;
+  c->id = strdup(id);
+  if (!c->id) {
+    free(c);
+    return NULL;
+  }
+  return c;
+}
+
+/* strdup that maps NULL to NULL; *ok turns false on allocation failure. */
+static char *dup_opt(const char *s, bool *ok) {
+  if (!s) return NULL;
+  char *d = strdup(s);
+  if (!d) *ok = false;
+  return d;
+}
+
+static bool grow(void **arr, size_t *cap, size_t n, size_t elem) {
+  if (n < *cap) return true;
+  size_t ncap = *cap ? *cap * 2 : 16;
+  void *p = realloc(*arr, ncap * elem);
+  if (!p) return false;
+  *arr = p;
+  *cap = ncap;
+  return true;
+}
+
+static void message_clear(struct fd_message *m) {
+  free((char *)m->id);
+  free((char *)m->conversation_id);
+  free((char *)m->parent_id);
+  free((char *)m->content);
+  free((char *)m->model);
+}
+
+static void feedback_clear(struct fd_feedback *f) {
+  free((char *)f->id);
+  free((char *)f->message_id);
+  free((char *)f->other_message_id);
+  free((char *)f->user);
+  free((char *)f->edited_content);
+}
+
+bool fd_conversation_add_message(struct fd_conversation *c, const struct fd_message *m) {
+  if (!c || !m || !m->id || !m->content) return false;
+  void *arr = c->messages;
+  if (!grow(&arr, &c->cap_messages_, c->n_messages, sizeof *c->messages)) return false;
+  c->messages = arr;
+  bool ok = true;
+  struct fd_message copy = *m;
+  copy.id = dup_opt(m->id, &ok);
+  copy.conversation_id = dup_opt(m->conversation_id ? m->conversation_id : c->id, &ok);
+  copy.parent_id = dup_opt(m->parent_id, &ok);
+  copy.content = dup_opt(m->content, &ok);
+  copy.model = dup_opt(m->model, &ok);
+  if (!ok) {
+    message_clear(&copy);
+    return false;
+  }
+  c->messages[c->n_messages++] = copy;
+  return true;
+}
+
+bool fd_conversation_add_feedback(struct fd_conversation *c, const struct fd_feedback *f) {
+  if (!c || !f || !f->id || !f->message_id) return false;
+  void *arr = c->feedback;
+  if (!grow(&arr, &c->cap_feedback_, c->n_feedback, sizeof *c->feedback)) return false;
+  c->feedback = arr;
+  bool ok = true;
+  struct fd_feedback copy = *f;
+  copy.id = dup_opt(f->id, &ok);
+  copy.message_id = dup_opt(f->message_id, &ok);
+  copy.other_message_id = dup_opt(f->other_message_id, &ok);
+  copy.user = dup_opt(f->user, &ok);
+  copy.edited_content = dup_opt(f->edited_content, &ok);
+  if (!ok) {
+    feedback_clear(&copy);
+    return false;
+  }
+  c->feedback[c->n_feedback++] = copy;
+  return true;
+}
+
+void fd_conversation_free(struct fd_conversation *c) {
+  if (!c) return;
+  for (size_t i = 0; i < c->n_messages; i++) message_clear(&c->messages[i]);
+  for (size_t i = 0; i < c->n_feedback; i++) feedback_clear(&c->feedback[i]);
+  free(c->messages);
+  free(c->feedback);
+  free(c->id);
+  free(c);
+}
+
+static const char *const role_names[] = {"system", "user", "assistant", "tool"};
+static const char *const kind_names[] = {"rating", "comment", "edit", "comparison"};
+static const char *const outcome_names[] = {"preferred", "tie", "both_bad"};
+
+static bool parse_name(const char *s, const char *const *names, size_t n, int *out) {
+  if (!s) return false;
+  for (size_t i = 0; i < n; i++) {
+    if (strcmp(s, names[i]) == 0) {
+      *out = (int)i;
+      return true;
+    }
+  }
+  return false;
+}
+
+bool fd_role_parse(const char *s, enum fd_role *out) {
+  int v;
+  if (!parse_name(s, role_names, 4, &v)) return false;
+  *out = (enum fd_role)v;
+  return true;
+}
+
+bool fd_feedback_kind_parse(const char *s, enum fd_feedback_kind *out) {
+  int v;
+  if (!parse_name(s, kind_names, 4, &v)) return false;
+  *out = (enum fd_feedback_kind)v;
+  return true;
+}
+
+bool fd_outcome_parse(const char *s, enum fd_outcome *out) {
+  int v;
+  if (!parse_name(s, outcome_names, 3, &v)) return false;
+  *out = (enum fd_outcome)v;
+  return true;
+}
+
+const char *fd_role_name(enum fd_role role) {
+  return (unsigned)role < 4 ? role_names[role] : "user";
+}

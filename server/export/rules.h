@@ -1,0 +1,110 @@
+/* rules.h — the derivation rules of export.md applied to ONE sibling group (the assistant
+ * messages sharing one parent): pair rules 1-3, the unpaired (KTO/BCO) rules and the SFT rules.
+ *
+ * The output is a list of format-independent *candidates*: each either a record (skip ==
+ * FD_SKIP_NONE) or a candidate dropped for a reason (trivial_edit, tie, low_agreement,
+ * conflict, cap; unknown_turn / invalid_prompt for each named message of a group whose prompt
+ * cannot be used). Skipped candidates carry their models and evidence too, so the driver can
+ * apply the model/since/until filters before counting them, exactly as for records. Format
+ * rendering, dedup (rule 4) and filters happen later, in export.c.
+ *
+ * Decisions where export.md leaves room (documented in the report too):
+ * - Evidence of every candidate lists feedback indices; the edit/trivial candidates have the
+ *   edit event, comparison/tie/low_agreement candidates every counting vote on the pair, rated
+ *   pairs every counting rating of both messages, KTO/SFT rating records the message's
+ *   counting ratings, unknown_turn/invalid_prompt candidates the events naming the message.
+ * - "Repeat or contradict" (rule 3) compares texts: a rated pair (A, B) is dropped as
+ *   `conflict` when an edit or comparison record of the group has (chosen, rejected) equal to
+ *   (A, B) or (B, A) by content — the records would otherwise be identical or opposite.
+ * - A comparison record's margin is s_chosen - s_rejected when both messages are rated, else
+ *   null; an edit record's margin is null (export.md), its models are both M's model.
+ * - A trivial edit is one skipped candidate in every format (not two in KTO). */
+#ifndef FD_EXPORT_RULES_H
+#define FD_EXPORT_RULES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "export/model.h"
+#include "export/tree.h"
+
+enum fd_origin { FD_ORIGIN_EDIT, FD_ORIGIN_COMPARISON, FD_ORIGIN_RATINGS, FD_ORIGIN_BOTH_BAD, FD_ORIGIN_COUNT };
+
+/* The manifest's `skipped` keys, in manifest order. */
+enum fd_skip_reason {
+  FD_SKIP_NONE = -1,
+  FD_SKIP_UNKNOWN_TURN = 0,
+  FD_SKIP_TRIVIAL_EDIT,
+  FD_SKIP_TIE,
+  FD_SKIP_LOW_AGREEMENT,
+  FD_SKIP_INVALID_PROMPT,
+  FD_SKIP_DUPLICATE,
+  FD_SKIP_CONFLICT,
+  FD_SKIP_CAP,
+  FD_SKIP_NOT_SINGLE_TURN,
+  FD_SKIP_UNSUPPORTED_ROLE,
+  FD_SKIP_COUNT
+};
+
+/* Which rule set a format uses. */
+enum fd_family { FD_FAMILY_PAIRS, FD_FAMILY_UNPAIRED, FD_FAMILY_SFT };
+
+/* "edit", "comparison", "ratings", "both_bad". */
+const char *fd_origin_name(enum fd_origin o);
+/* "unknown_turn", ... (reason must be a real reason, not FD_SKIP_NONE). */
+const char *fd_skip_name(enum fd_skip_reason r);
+
+struct fd_candidate {
+  enum fd_skip_reason skip;
+  enum fd_origin origin;
+  const char *chosen;   /* pairs: the chosen text; unpaired/SFT: the completion */
+  const char *rejected; /* pairs only */
+  const char *chosen_model;   /* model of the chosen message / completion (edit: M's model) */
+  const char *rejected_model; /* pairs only; NULL elsewhere */
+  bool label;                 /* unpaired only */
+  bool has_margin;
+  double margin;
+  bool has_agreement;
+  double agreement;
+  size_t ev_off, n_ev; /* evidence: feedback indices at candidates->evidence[ev_off ..+ n_ev) */
+};
+
+/* A growable list of candidates; reused group after group (fd_candidates_reset). Text and
+ * model pointers borrow from the conversation. */
+struct fd_candidates {
+  struct fd_candidate *items;
+  size_t n, cap;
+  size_t *evidence;
+  size_t n_ev, cap_ev;
+};
+
+void fd_candidates_reset(struct fd_candidates *cs);
+/* Frees the buffers; the struct itself is the caller's. */
+void fd_candidates_clear(struct fd_candidates *cs);
+
+/* One sibling group, prepared by the driver. All arrays borrowed. */
+struct fd_group {
+  const struct fd_conversation *conv;
+  enum fd_prompt_status status;
+  const size_t *members; /* message indices of the group's assistant messages, in rank-tie order
+                            (created_at, then id) */
+  size_t n_members;
+  const size_t *events; /* counting rating/edit/comparison events naming at least one member,
+                           sorted by (created_at, seq); comparisons only when both their
+                           messages are logged in this conversation */
+  size_t n_events;
+  const size_t *ev_msg;    /* per feedback index: message index of message_id, or SIZE_MAX */
+  const size_t *ev_other;  /* per feedback index: message index of other_message_id, or SIZE_MAX */
+  const size_t *msg_local; /* per message index: its position in its group's members, or SIZE_MAX */
+};
+
+/* Append the group's candidates for `family` to *out. min_margin is rule 3's threshold.
+ * False only when out of memory. */
+bool fd_rules_derive(const struct fd_group *g, enum fd_family family, double min_margin, struct fd_candidates *out)
+    __attribute__((warn_unused_result));
+
+/* Whether two texts are equal after trimming and collapsing runs of whitespace (space, \t,
+ * \n, \v, \f, \r) into one space: the trivial-edit test of rule 1. */
+bool fd_text_equal_ws(const char *a, const char *b);
+
+#endif
