@@ -23,7 +23,7 @@
 
   var COLORS = {
     events: '#5b6470', up: '#1a7f37', down: '#cf222e', edits: '#0969da', comments: '#bf8700',
-    rate: '#0969da', ci: 'rgba(9, 105, 218, 0.28)', tag: '#cf222e'
+    rate: '#54aeff', ci: 'rgba(31, 35, 40, 0.55)', ciLine: '#1f2328', tag: '#cf222e'
   };
 
   var state = {
@@ -327,7 +327,7 @@
           return {
             label: names[k], data: rows.map(function (s) { return s[k] || 0; }),
             borderColor: COLORS[k], backgroundColor: COLORS[k], borderWidth: k === 'events' ? 3 : 2,
-            pointRadius: rows.length > 60 ? 0 : 3, tension: 0.2, fill: false
+            pointRadius: rows.length > 60 ? 0 : 3, cubicInterpolationMode: 'monotone', fill: false
           };
         })
       },
@@ -363,11 +363,13 @@
       data: {
         labels: groups.map(function (g) { return g.key === null || g.key === '' ? '(no model)' : g.key; }),
         datasets: [
-          { label: 'Positive rate (%)', data: groups.map(function (g) { return pct(g.positive_rate); }),
-            backgroundColor: COLORS.rate, barPercentage: 0.5 },
+          /* the interval is a thin floating bar drawn over the rate's bar, like an error bar */
           { label: '95% interval (%)', data: groups.map(function (g) {
               return Array.isArray(g.ci95) && g.ci95[0] !== null && g.ci95[1] !== null ? [pct(g.ci95[0]), pct(g.ci95[1])] : null;
-            }), backgroundColor: COLORS.ci, barPercentage: 0.5 }
+            }), backgroundColor: COLORS.ci, borderColor: COLORS.ciLine, borderWidth: 1, borderSkipped: false,
+            grouped: false, barPercentage: 0.08, order: 0 },
+          { label: 'Positive rate (%)', data: groups.map(function (g) { return pct(g.positive_rate); }),
+            backgroundColor: COLORS.rate, grouped: false, barPercentage: 0.55, order: 1 }
         ]
       },
       options: { scales: { y: { min: 0, max: 100, ticks: { callback: function (v) { return v + ' %'; } } } } }
