@@ -1,0 +1,490 @@
+/* validate_feedback.c — one feedback event (POST /v1/feedback, or an item of
+ * /v1/feedback/batch) -> struct fd_feedback_row, or a precise client error.
+ *
+ * Rules beyond the letter of api.md (decided here, documented for clients in docs):
+ * - JSON null is the same as an absent member: optional fields may be null, and a
+ *   required one that is null is "missing_field" (also for the hash, see content_hash.h).
+ * - Fields that belong to another kind (value/scale: rating; edited_content: edit;
+ *   other_message_id/outcome/strength/other_message: comparison) are rejected with
+ *   invalid_field naming the field: silently storing or dropping them would hide a client
+ *   bug (e.g. a "comment" event carrying a rating value). The common fields — id, kind,
+ *   message_id, user, tags, comment, created_at, metadata, message, context — are allowed
+ *   on every kind (a rating may carry a comment).
+ * - Numbers must be JSON integers: 1.0 is not accepted for value/scale/strength.
+ * - user and model are 1..128 bytes (an empty id of a rater or model means nothing);
+ *   comment may be "" on any kind except kind "comment", where it is the feedback itself
+ *   and must be 1..256 KiB; edited_content must be non-empty (an empty rewrite is not a
+ *   completion anyone can train on).
+ * - tags: duplicates are dropped from the row (not an error); the hash still covers the
+ *   array as sent.
+ * - Inline message: `message` stores the judged turn, so it needs `content` (may be "")
+ *   and `conversation_id` (missing_field "message.content" / "message.conversation_id").
+ *   `context` needs `message` (its conversation) -> missing_field "message". The parent of
+ *   the judged message is the last context turn; with an empty context list, none (root).
+ *   `message.parent_id` together with `context` -> invalid_field "message.parent_id"
+ *   (the same for other_message.parent_id). A parent_id equal to the message's own id ->
+ *   invalid_field. Members of the inline objects other than content, model, parent_id,
+ *   conversation_id, and of context items other than role, content -> invalid_field with
+ *   the nested path ("message.role"): unknown_field is reserved by api.md for top-level
+ *   fields.
+ * - other_message (comparison only) inherits message.conversation_id; if it names its
+ *   own, it must be the same (the two answers are siblings of one context), and without
+ *   `message` it must name one. Its id is other_message_id (required on comparisons
+ *   anyway).
+ * - The first error found is reported, in this order: not an object, unknown top-level
+ *   field (first in document order), kind, fields of another kind, then the fields in the
+ *   order of api.md: id, message_id, user, tags, comment, created_at, metadata, kind
+ *   fields, message, context, other_message. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ingest/content_hash.h"
+#include "ingest/edit_ratio.h"
+#include "ingest/rows.h"
+#include "ingest/validate_common.h"
+
+static const char *const kind_names[] = {
+    [FD_KIND_RATING] = "rating",
+    [FD_KIND_COMMENT] = "comment",
+    [FD_KIND_EDIT] = "edit",
+    [FD_KIND_COMPARISON] = "comparison",
+};
+
+const char *fd_feedback_kind_name(enum fd_feedback_kind kind) {
+  return (unsigned)kind < sizeof kind_names / sizeof kind_names[0] ? kind_names[kind] : "unknown";
+}
+
+bool fd_feedback_kind_parse(const char *name, enum fd_feedback_kind *out) {
+  for (size_t i = 0; i < sizeof kind_names / sizeof kind_names[0]; i++)
+    if (strcmp(name, kind_names[i]) == 0) {
+      *out = (enum fd_feedback_kind)i;
+      return true;
+    }
+  return false;
+}
+
+bool fd_context_turn_id(const char *conversation_id, size_t index, const char *role, const char *content,
+                        size_t content_len, char out[FD_ID_BUF]) {
+  char head[FD_ID_BUF + 64];
+  int hn = snprintf(head, sizeof head, "%s\n%zu\n%s\n", conversation_id, index, role);
+  if (hn < 0 || (size_t)hn >= sizeof head) return false;
+  size_t total = (size_t)hn + content_len;
+  char *buf = malloc(total ? total : 1);
+  if (!buf) return false;
+  memcpy(buf, head, (size_t)hn);
+  if (content_len) memcpy(buf + hn, content, content_len);
+  char hex[FD_SHA256_HEX_LEN + 1];
+  fd_sha256_hex(buf, total, hex);
+  free(buf);
+  snprintf(out, FD_ID_BUF, "ctx-%.32s", hex);
+  return true;
+}
+
+static const char *const event_fields[] = {
+    "id",       "kind",    "message_id", "user",  "tags",           "comment",          "created_at",
+    "metadata", "message", "context",    "value", "scale",          "edited_content",   "other_message_id",
+    "outcome",  "strength", "other_message", NULL,
+};
+
+/* Fields that only one kind may carry. */
+static const struct {
+  const char *name;
+  enum fd_feedback_kind kind;
+} kind_fields[] = {
+    {"value", FD_KIND_RATING},
+    {"scale", FD_KIND_RATING},
+    {"edited_content", FD_KIND_EDIT},
+    {"other_message_id", FD_KIND_COMPARISON},
+    {"outcome", FD_KIND_COMPARISON},
+    {"strength", FD_KIND_COMPARISON},
+    {"other_message", FD_KIND_COMPARISON},
+};
+
+static const char *const inline_message_fields[] = {"content", "model", "parent_id", "conversation_id", NULL};
+static const char *const context_item_fields[] = {"role", "content", NULL};
+
+/* A role name -> its static string, or NULL. */
+static const char *role_static(const char *s) {
+  static const char *const roles[] = {"system", "user", "assistant", "tool"};
+  for (size_t i = 0; i < 4; i++)
+    if (strcmp(s, roles[i]) == 0) return roles[i];
+  return NULL;
+}
+
+/* A member that is present and not null, else NULL. */
+static json_t *given(const json_t *obj, const char *key) {
+  json_t *v = json_object_get(obj, key);
+  return fd_json_given(v) ? v : NULL;
+}
+
+static bool oom(struct fd_error *err) { return fd_error_set(err, FD_ERR_INTERNAL, NULL, "Out of memory."); }
+
+/* Shape checks of an inline message object at `path` ("message" / "other_message").
+ * Does not decide which members are required (the caller knows the context). */
+static bool check_inline_message(const json_t *m, const struct fd_limits *lim, const char *path,
+                                 struct fd_error *err) {
+  char p[FD_PATH_MAX];
+  if (!json_is_object(m)) return fd_error_set(err, FD_ERR_INVALID_FIELD, path, "This field must be a JSON object.");
+  const char *unknown = fd_first_unknown_key(m, inline_message_fields);
+  if (unknown) {
+    fd_path_key(p, path, unknown);
+    return fd_error_set(err, FD_ERR_INVALID_FIELD, p,
+                        "An inline message may only contain content, model, parent_id and conversation_id.");
+  }
+  json_t *v;
+  if (!(v = given(m, "content"))) {
+    fd_path_key(p, path, "content");
+    return fd_error_set(err, FD_ERR_MISSING_FIELD, p, "An inline message needs its content.");
+  }
+  fd_path_key(p, path, "content");
+  if (!fd_check_string(v, 0, lim->content_max_bytes, p, err)) return false;
+  if ((v = given(m, "model"))) {
+    fd_path_key(p, path, "model");
+    if (!fd_check_string(v, 1, lim->model_max_bytes, p, err)) return false;
+  }
+  if ((v = given(m, "conversation_id"))) {
+    fd_path_key(p, path, "conversation_id");
+    if (!fd_check_id(v, lim, p, err)) return false;
+  }
+  if ((v = given(m, "parent_id"))) {
+    fd_path_key(p, path, "parent_id");
+    if (!fd_check_id(v, lim, p, err)) return false;
+  }
+  return true;
+}
+
+/* Fill a generated message row; `id`/`parent` are copied, the rest borrowed. */
+static bool fill_turn(struct fd_message_row *t, const char *id, const char *conversation_id, const char *parent,
+                      const char *role, const json_t *content, const char *model, const struct fd_feedback_row *ev,
+                      struct fd_error *err) {
+  snprintf(t->id, sizeof t->id, "%s", id);
+  snprintf(t->parent_id, sizeof t->parent_id, "%s", parent ? parent : "");
+  t->conversation_id = conversation_id;
+  t->role = role;
+  t->content = json_string_value(content);
+  t->content_len = json_string_length(content);
+  t->model = model;
+  t->created_at_us = ev->created_at_us;
+  t->created_at_defaulted = ev->created_at_defaulted;
+  t->origin = FD_MESSAGE_INLINE;
+  /* The hash of the equivalent POST /v1/messages item, so that a backend logging the very
+   * same turn later gets "duplicate" rather than "conflict". */
+  json_t *item = json_pack("{s:s, s:s, s:s, s:O}", "id", t->id, "conversation_id", conversation_id, "role", role,
+                           "content", content);
+  if (!item) return oom(err);
+  bool ok = (!parent || json_object_set_new(item, "parent_id", json_string(parent)) == 0) &&
+            (!model || json_object_set_new(item, "model", json_string(model)) == 0) &&
+            fd_content_hash(item, t->content_sha256);
+  json_decref(item);
+  return ok ? true : oom(err);
+}
+
+/* message / context / other_message -> row->turns. */
+static bool build_turns(const json_t *ev, const struct fd_limits *lim, const char *path,
+                        struct fd_feedback_row *row, struct fd_error *err) {
+  char p[FD_PATH_MAX], q[FD_PATH_MAX];
+  json_t *msg = given(ev, "message"), *ctx = given(ev, "context"), *other = given(ev, "other_message");
+  const char *conv = NULL;
+
+  if (msg) {
+    fd_path_key(p, path, "message");
+    if (!check_inline_message(msg, lim, p, err)) return false;
+    json_t *c = given(msg, "conversation_id");
+    if (!c) {
+      fd_path_key(q, p, "conversation_id");
+      return fd_error_set(err, FD_ERR_MISSING_FIELD, q, "An inline message needs its conversation_id.");
+    }
+    conv = json_string_value(c);
+    json_t *par = given(msg, "parent_id");
+    if (par && strcmp(json_string_value(par), row->message_id) == 0) {
+      fd_path_key(q, p, "parent_id");
+      return fd_error_set(err, FD_ERR_INVALID_FIELD, q, "A message cannot be its own parent.");
+    }
+    if (par && ctx) {
+      fd_path_key(q, p, "parent_id");
+      return fd_error_set(err, FD_ERR_INVALID_FIELD, q,
+                          "parent_id and context are mutually exclusive: the parent is the last context turn.");
+    }
+  }
+  if (ctx) {
+    fd_path_key(p, path, "context");
+    if (!json_is_array(ctx))
+      return fd_error_set(err, FD_ERR_INVALID_FIELD, p, "context must be an array of {role, content}.");
+    if (!msg) {
+      fd_path_key(q, path, "message");
+      return fd_error_set(err, FD_ERR_MISSING_FIELD, q,
+                          "Inline context needs the inline message (its conversation_id and content).");
+    }
+    for (size_t i = 0; i < json_array_size(ctx); i++) {
+      json_t *it = json_array_get(ctx, i);
+      char ip[FD_PATH_MAX];
+      fd_path_index(ip, p, i);
+      if (!json_is_object(it))
+        return fd_error_set(err, FD_ERR_INVALID_FIELD, ip, "A context turn must be an object {role, content}.");
+      const char *unknown = fd_first_unknown_key(it, context_item_fields);
+      if (unknown) {
+        fd_path_key(q, ip, unknown);
+        return fd_error_set(err, FD_ERR_INVALID_FIELD, q, "A context turn may only contain role and content.");
+      }
+      json_t *role = given(it, "role"), *content = given(it, "content");
+      fd_path_key(q, ip, "role");
+      if (!role) return fd_error_set(err, FD_ERR_MISSING_FIELD, q, "A context turn needs a role.");
+      if (!json_is_string(role) || !role_static(json_string_value(role)))
+        return fd_error_set(err, FD_ERR_INVALID_FIELD, q, "role must be one of system, user, assistant, tool.");
+      fd_path_key(q, ip, "content");
+      if (!content) return fd_error_set(err, FD_ERR_MISSING_FIELD, q, "A context turn needs its content.");
+      if (!fd_check_string(content, 0, lim->content_max_bytes, q, err)) return false;
+    }
+  }
+  const char *other_conv = NULL;
+  if (other) {
+    fd_path_key(p, path, "other_message");
+    if (!check_inline_message(other, lim, p, err)) return false;
+    json_t *c = given(other, "conversation_id");
+    fd_path_key(q, p, "conversation_id");
+    if (!c && !conv)
+      return fd_error_set(err, FD_ERR_MISSING_FIELD, q, "An inline message needs its conversation_id.");
+    if (c && conv && strcmp(json_string_value(c), conv) != 0)
+      return fd_error_set(err, FD_ERR_INVALID_FIELD, q,
+                          "other_message must be in the same conversation as message.");
+    other_conv = c ? json_string_value(c) : conv;
+    json_t *par = given(other, "parent_id");
+    fd_path_key(q, p, "parent_id");
+    if (par && strcmp(json_string_value(par), row->other_message_id) == 0)
+      return fd_error_set(err, FD_ERR_INVALID_FIELD, q, "A message cannot be its own parent.");
+    if (par && ctx)
+      return fd_error_set(err, FD_ERR_INVALID_FIELD, q,
+                          "parent_id and context are mutually exclusive: the parent is the last context turn.");
+  }
+
+  size_t n = (ctx ? json_array_size(ctx) : 0) + (msg ? 1 : 0) + (other ? 1 : 0);
+  row->conversation_id = conv ? conv : other_conv;
+  if (n == 0) return true;
+  row->turns = calloc(n, sizeof *row->turns);
+  if (!row->turns) return oom(err);
+
+  char last[FD_ID_BUF] = "";
+  for (size_t i = 0; ctx && i < json_array_size(ctx); i++) {
+    json_t *it = json_array_get(ctx, i), *content = json_object_get(it, "content");
+    const char *role = role_static(json_string_value(json_object_get(it, "role")));
+    char id[FD_ID_BUF];
+    if (!fd_context_turn_id(conv, i, role, json_string_value(content), json_string_length(content), id))
+      return oom(err);
+    if (!fill_turn(&row->turns[row->n_turns++], id, conv, last[0] ? last : NULL, role, content, NULL, row, err))
+      return false;
+    snprintf(last, sizeof last, "%s", id);
+  }
+  if (msg) {
+    json_t *par = given(msg, "parent_id"), *model = given(msg, "model");
+    const char *parent = ctx ? (last[0] ? last : NULL) : par ? json_string_value(par) : NULL;
+    if (!fill_turn(&row->turns[row->n_turns++], row->message_id, conv, parent, "assistant",
+                   json_object_get(msg, "content"), model ? json_string_value(model) : NULL, row, err))
+      return false;
+  }
+  if (other) {
+    json_t *par = given(other, "parent_id"), *model = given(other, "model");
+    const char *parent = ctx ? (last[0] ? last : NULL) : par ? json_string_value(par) : NULL;
+    if (!fill_turn(&row->turns[row->n_turns++], row->other_message_id, other_conv, parent, "assistant",
+                   json_object_get(other, "content"), model ? json_string_value(model) : NULL, row, err))
+      return false;
+  }
+  return true;
+}
+
+static bool check_rating(const json_t *ev, const char *path, struct fd_feedback_row *row, struct fd_error *err) {
+  char p[FD_PATH_MAX];
+  long long scale = 2, value;
+  json_t *v = given(ev, "scale");
+  if (v) {
+    fd_path_key(p, path, "scale");
+    /* scale 2 is the thumbs scale; 1 or above 10 make no sense */
+    if (!fd_check_int_range(v, 2, 10, p, &scale, err)) return false;
+  }
+  fd_path_key(p, path, "value");
+  if (!(v = given(ev, "value"))) return fd_error_set(err, FD_ERR_MISSING_FIELD, p, "A rating needs a value.");
+  if (scale == 2) {
+    if (!json_is_integer(v) || (json_integer_value(v) != -1 && json_integer_value(v) != 1))
+      return fd_error_set(err, FD_ERR_INVALID_FIELD, p, "A thumbs rating's value must be -1 or 1.");
+    value = json_integer_value(v);
+  } else if (!fd_check_int_range(v, 1, scale, p, &value, err)) {
+    return false;
+  }
+  row->has_value = true;
+  row->value = (int)value;
+  row->scale = (int)scale;
+  return true;
+}
+
+static bool check_comparison(const json_t *ev, const struct fd_limits *lim, const char *path,
+                             struct fd_feedback_row *row, struct fd_error *err) {
+  char p[FD_PATH_MAX];
+  json_t *v;
+  fd_path_key(p, path, "other_message_id");
+  if (!(v = given(ev, "other_message_id")))
+    return fd_error_set(err, FD_ERR_MISSING_FIELD, p, "A comparison needs other_message_id.");
+  if (!fd_check_id(v, lim, p, err)) return false;
+  if (strcmp(json_string_value(v), row->message_id) == 0)
+    return fd_error_set(err, FD_ERR_INVALID_FIELD, p, "other_message_id must differ from message_id.");
+  row->other_message_id = json_string_value(v);
+  row->outcome = "preferred";
+  if ((v = given(ev, "outcome"))) {
+    static const char *const outcomes[] = {"preferred", "tie", "both_bad"};
+    row->outcome = NULL;
+    for (size_t i = 0; json_is_string(v) && i < 3; i++)
+      if (strcmp(json_string_value(v), outcomes[i]) == 0) row->outcome = outcomes[i];
+    fd_path_key(p, path, "outcome");
+    if (!row->outcome)
+      return fd_error_set(err, FD_ERR_INVALID_FIELD, p, "outcome must be preferred, tie or both_bad.");
+  }
+  if ((v = given(ev, "strength"))) {
+    long long s;
+    fd_path_key(p, path, "strength");
+    if (!fd_check_int_range(v, 1, 3, p, &s, err)) return false;
+    row->strength = (int)s;
+  }
+  return true;
+}
+
+struct fd_feedback_row *fd_feedback_row_new(const json_t *ev, const struct fd_limits *lim, const char *path,
+                                            struct fd_error *err) {
+  char p[FD_PATH_MAX];
+  struct fd_feedback_row *row = NULL;
+  json_t *v;
+  if (!path) path = "";
+
+  if (!json_is_object(ev)) {
+    fd_error_set(err, FD_ERR_INVALID_FIELD, path, "A feedback event must be a JSON object.");
+    return NULL;
+  }
+  const char *unknown = fd_first_unknown_key(ev, event_fields);
+  if (unknown) {
+    fd_path_key(p, path, unknown);
+    fd_error_set(err, FD_ERR_UNKNOWN_FIELD, p, "This field is not part of a feedback event; put extra data in metadata.");
+    return NULL;
+  }
+  enum fd_feedback_kind kind;
+  fd_path_key(p, path, "kind");
+  if (!(v = given(ev, "kind"))) {
+    fd_error_set(err, FD_ERR_MISSING_FIELD, p, "kind is required (rating, comment, edit or comparison).");
+    return NULL;
+  }
+  if (!json_is_string(v) || !fd_feedback_kind_parse(json_string_value(v), &kind)) {
+    fd_error_set(err, FD_ERR_INVALID_FIELD, p, "kind must be rating, comment, edit or comparison.");
+    return NULL;
+  }
+  for (size_t i = 0; i < sizeof kind_fields / sizeof kind_fields[0]; i++)
+    if (kind_fields[i].kind != kind && given(ev, kind_fields[i].name)) {
+      fd_path_key(p, path, kind_fields[i].name);
+      fd_error_set(err, FD_ERR_INVALID_FIELD, p, "This field belongs to kind \"%s\", not to \"%s\".",
+                   kind_names[kind_fields[i].kind], kind_names[kind]);
+      return NULL;
+    }
+
+  row = calloc(1, sizeof *row);
+  if (!row) {
+    oom(err);
+    return NULL;
+  }
+  row->source_ = json_incref((json_t *)ev);
+  row->kind = kind;
+  row->kind_name = kind_names[kind];
+
+  if ((v = given(ev, "id"))) {
+    fd_path_key(p, path, "id");
+    if (!fd_check_id(v, lim, p, err)) goto fail;
+    snprintf(row->id, sizeof row->id, "%s", json_string_value(v));
+  } else {
+    if (!fd_uuid_v4(row->id)) {
+      fd_error_set(err, FD_ERR_INTERNAL, NULL, "The random generator failed.");
+      goto fail;
+    }
+    row->id_generated = true;
+  }
+  fd_path_key(p, path, "message_id");
+  if (!(v = given(ev, "message_id"))) {
+    fd_error_set(err, FD_ERR_MISSING_FIELD, p, "message_id (the assistant message judged) is required.");
+    goto fail;
+  }
+  if (!fd_check_id(v, lim, p, err)) goto fail;
+  row->message_id = json_string_value(v);
+
+  if ((v = given(ev, "user"))) {
+    fd_path_key(p, path, "user");
+    if (!fd_check_string(v, 1, lim->user_max_bytes, p, err)) goto fail;
+    row->user = json_string_value(v);
+  }
+  if ((v = given(ev, "tags"))) {
+    fd_path_key(p, path, "tags");
+    if (!fd_check_tags(v, lim, p, &row->tags, &row->n_tags, err)) goto fail;
+  }
+  fd_path_key(p, path, "comment");
+  if ((v = given(ev, "comment"))) {
+    if (!fd_check_string(v, kind == FD_KIND_COMMENT ? 1 : 0, lim->comment_max_bytes, p, err)) goto fail;
+    row->comment = json_string_value(v);
+  } else if (kind == FD_KIND_COMMENT) {
+    fd_error_set(err, FD_ERR_MISSING_FIELD, p, "A comment event needs its comment.");
+    goto fail;
+  }
+  if ((v = given(ev, "created_at"))) {
+    fd_path_key(p, path, "created_at");
+    if (!fd_check_timestamp(v, p, &row->created_at_us, err)) goto fail;
+  } else {
+    row->created_at_defaulted = true;
+  }
+  if ((v = given(ev, "metadata"))) {
+    fd_path_key(p, path, "metadata");
+    if (!fd_check_metadata(v, lim, p, &row->metadata_json, err)) goto fail;
+  }
+
+  switch (kind) {
+  case FD_KIND_RATING:
+    if (!check_rating(ev, path, row, err)) goto fail;
+    break;
+  case FD_KIND_COMMENT:
+    break;
+  case FD_KIND_EDIT:
+    fd_path_key(p, path, "edited_content");
+    if (!(v = given(ev, "edited_content"))) {
+      fd_error_set(err, FD_ERR_MISSING_FIELD, p, "An edit needs edited_content.");
+      goto fail;
+    }
+    if (!fd_check_string(v, 1, lim->edited_content_max_bytes, p, err)) goto fail;
+    row->edited_content = json_string_value(v);
+    break;
+  case FD_KIND_COMPARISON:
+    if (!check_comparison(ev, lim, path, row, err)) goto fail;
+    break;
+  }
+
+  if (!build_turns(ev, lim, path, row, err)) goto fail;
+
+  if (kind == FD_KIND_EDIT && (v = given(ev, "message"))) {
+    json_t *orig = json_object_get(v, "content");
+    if (!fd_edit_ratio(json_string_value(orig), json_string_length(orig), row->edited_content,
+                       json_string_length(json_object_get(ev, "edited_content")), &row->edit_ratio)) {
+      oom(err);
+      goto fail;
+    }
+    row->has_edit_ratio = true;
+  }
+  if (!fd_content_hash(ev, row->content_sha256)) {
+    oom(err);
+    goto fail;
+  }
+  return row;
+
+fail:
+  fd_feedback_row_free(row);
+  return NULL;
+}
+
+void fd_feedback_row_free(struct fd_feedback_row *row) {
+  if (!row) return;
+  for (size_t i = 0; i < row->n_turns; i++) free(row->turns[i].metadata_json);
+  free(row->turns);
+  free(row->tags);
+  free(row->metadata_json);
+  json_decref(row->source_);
+  free(row);
+}
