@@ -27,7 +27,7 @@
   ];
 
   var DEFAULT_LABELS = {
-    up: 'Good answer', down: 'Bad answer', edit: 'Edit', editAria: 'Edit this answer',
+    group: 'Feedback on this answer', up: 'Good answer', down: 'Bad answer', edit: 'Edit', editAria: 'Edit this answer',
     reasonsTitle: 'What was wrong?', comment: 'Comment (optional)', send: 'Send', skip: 'Skip',
     save: 'Save edit', cancel: 'Cancel', editArea: 'Edited answer',
     compareTitle: 'Which answer is better?', a: 'A is better', b: 'B is better', tie: 'Tie',
@@ -207,7 +207,9 @@
         }
         return { permanent: true, status: s, body: body };
       });
-    }, function (err) {
+    }).catch(function (err) {
+      // network error, timeout, CORS refusal, or the body cut off: the outcome is unknown, so
+      // send again under the same id (the server answers "duplicate" if it had stored it)
       return { retry: true, status: 0, error: String(err && err.message || err) };
     }).then(function (r) {
       if (timer) clearTimeout(timer);
@@ -471,7 +473,7 @@
     var pendingDown = null; // the thumbs-down waiting for its reasons: {prevVote}
 
     var bar = el('div', 'fbd-root fbd-bar', { 'data-fbd-message-id': o.messageId });
-    var actions = el('div', 'fbd-actions', { role: 'group', 'aria-label': L.up + ' / ' + L.down });
+    var actions = el('div', 'fbd-actions', { role: 'group', 'aria-label': L.group });
     var up = button('fbd-thumb fbd-up', null, { 'aria-pressed': 'false', 'aria-label': L.up, title: L.up });
     var down = button('fbd-thumb fbd-down', null, { 'aria-pressed': 'false', 'aria-label': L.down, title: L.down });
     up.appendChild(icon(THUMB));
