@@ -1,0 +1,23 @@
+/* api.h — the request handlers, one file per resource in server/api/.
+ * Every handler replies exactly once (http/reply.h) or suspends the request. */
+#ifndef FD_API_API_H
+#define FD_API_API_H
+
+#include "http/request.h"
+
+/* health.c */
+void fd_api_healthz(struct fd_request *req);
+void fd_api_readyz(struct fd_request *req);
+/* metrics.c */
+void fd_api_metrics(struct fd_request *req);
+/* static_files.c: the embedded pages (dashboard, widget, demo) */
+void fd_api_static(struct fd_request *req);
+/* project.c */
+void fd_api_project_get(struct fd_request *req);
+void fd_api_project_patch(struct fd_request *req);
+/* keys.c */
+void fd_api_keys_create(struct fd_request *req);
+void fd_api_keys_list(struct fd_request *req);
+void fd_api_keys_revoke(struct fd_request *req);
+
+#endif

@@ -1,0 +1,69 @@
+/* keys.c — POST/GET /v1/keys and DELETE /v1/keys/{id}, within the admin key's project. */
+#include <string.h>
+
+#include "api/api.h"
+#include "app.h"
+#include "db/keys_db.h"
+#include "http/body.h"
+#include "http/reply.h"
+
+void fd_api_keys_create(struct fd_request *req) {
+  json_t *body = fd_body_object(req);
+  if (!body) return;
+  const char *key;
+  json_t *v;
+  unsigned scopes = 0;
+  json_object_foreach(body, key, v) {
+    if (strcmp(key, "scopes") != 0 && strcmp(key, "label") != 0) {
+      fd_reply_error(req, FD_ERR_UNKNOWN_FIELD, key, "unknown field '%s'", key);
+      goto out;
+    }
+  }
+  json_t *jscopes = json_object_get(body, "scopes"), *label = json_object_get(body, "label");
+  if (!jscopes) {
+    fd_reply_error(req, FD_ERR_MISSING_FIELD, "scopes", "scopes is required");
+    goto out;
+  }
+  if (!fd_scopes_parse_json(jscopes, &scopes)) {
+    fd_reply_error(req, FD_ERR_INVALID_FIELD, "scopes",
+                   "scopes must be a non-empty list of ingest, read, export, admin");
+    goto out;
+  }
+  if (label && (!json_is_string(label) || json_string_length(label) > 200)) {
+    fd_reply_error(req, FD_ERR_INVALID_FIELD, "label", "label must be a string of at most 200 bytes");
+    goto out;
+  }
+  struct fd_db *db = fd_pool_get(fd_app.pool, 2000);
+  if (!db) {
+    fd_reply_unavailable(req, "the database is unavailable");
+    goto out;
+  }
+  json_t *created = fd_keys_create(db, req->auth.project_id, scopes, label ? json_string_value(label) : "");
+  fd_pool_put(fd_app.pool, db);
+  if (!created)
+    fd_reply_unavailable(req, "the database is unavailable");
+  else
+    fd_reply_json(req, 201, created);
+out:
+  json_decref(body);
+}
+
+void fd_api_keys_list(struct fd_request *req) {
+  struct fd_db *db = fd_pool_get(fd_app.pool, 2000);
+  if (!db) return fd_reply_unavailable(req, "the database is unavailable");
+  json_t *list = fd_keys_list(db, req->auth.project_id);
+  fd_pool_put(fd_app.pool, db);
+  if (!list) return fd_reply_unavailable(req, "the database is unavailable");
+  fd_reply_json(req, 200, list);
+}
+
+void fd_api_keys_revoke(struct fd_request *req) {
+  struct fd_db *db = fd_pool_get(fd_app.pool, 2000);
+  if (!db) return fd_reply_unavailable(req, "the database is unavailable");
+  bool db_error = false;
+  json_t *item = fd_keys_revoke(db, req->auth.project_id, req->params[0], &db_error);
+  fd_pool_put(fd_app.pool, db);
+  if (db_error) return fd_reply_unavailable(req, "the database is unavailable");
+  if (!item) return fd_reply_error(req, FD_ERR_NOT_FOUND, NULL, "no such key in this project");
+  fd_reply_json(req, 200, item);
+}

@@ -1,0 +1,96 @@
+/* metrics.c — GET /metrics in the Prometheus text exposition format (version 0.0.4). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "app.h"
+#include "db/pool.h"
+#include "http/reply.h"
+#include "ingest/ingest.h"
+#include "util/crypto.h"
+#include "util/metrics.h"
+
+static bool token_ok(struct fd_request *req) {
+  const char *token = fd_app.cfg->metrics_token;
+  if (!token || !*token) return true;
+  const char *h = fd_request_header(req, "Authorization");
+  if (!h || strncmp(h, "Bearer ", 7) != 0) return false;
+  unsigned char a[FD_SHA256_LEN], b[FD_SHA256_LEN];
+  fd_sha256(h + 7, strlen(h + 7), a);
+  fd_sha256(token, strlen(token), b);
+  return fd_const_time_eq(a, b, sizeof a);
+}
+
+void fd_api_metrics(struct fd_request *req) {
+  if (!token_ok(req)) {
+    fd_reply_error(req, FD_ERR_UNAUTHORIZED, NULL, "/metrics needs the metrics token");
+    return;
+  }
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *out = open_memstream(&buf, &len);
+  if (!out) {
+    fd_reply_error(req, FD_ERR_INTERNAL, NULL, "out of memory");
+    return;
+  }
+  fd_metrics_write_requests(out);
+
+  fputs("# HELP feedbackd_events_stored_total Rows committed by the ingest writer, by kind.\n"
+        "# TYPE feedbackd_events_stored_total counter\n", out);
+  for (int k = 0; k < FD_STORED_COUNT; k++)
+    fprintf(out, "feedbackd_events_stored_total{kind=\"%s\"} %llu\n", fd_stored_kind_names[k],
+            (unsigned long long)FD_METRIC_GET(fd_metrics.stored[k]));
+  fprintf(out,
+          "# HELP feedbackd_events_duplicate_total Events and messages answered as duplicates.\n"
+          "# TYPE feedbackd_events_duplicate_total counter\nfeedbackd_events_duplicate_total %llu\n"
+          "# HELP feedbackd_events_conflict_total Ids reused with different content.\n"
+          "# TYPE feedbackd_events_conflict_total counter\nfeedbackd_events_conflict_total %llu\n"
+          "# HELP feedbackd_ingest_rejected_total Requests answered 503 because the ingest queue was full.\n"
+          "# TYPE feedbackd_ingest_rejected_total counter\nfeedbackd_ingest_rejected_total %llu\n",
+          (unsigned long long)FD_METRIC_GET(fd_metrics.duplicates),
+          (unsigned long long)FD_METRIC_GET(fd_metrics.conflicts),
+          (unsigned long long)FD_METRIC_GET(fd_metrics.rejected_full));
+  fprintf(out,
+          "# HELP feedbackd_ingest_queue_depth Events waiting for the writer.\n"
+          "# TYPE feedbackd_ingest_queue_depth gauge\nfeedbackd_ingest_queue_depth %ld\n"
+          "# HELP feedbackd_ingest_queue_capacity Bound of the ingest queue.\n"
+          "# TYPE feedbackd_ingest_queue_capacity gauge\nfeedbackd_ingest_queue_capacity %d\n",
+          fd_app.ingest ? fd_ingest_depth(fd_app.ingest) : 0L, fd_app.cfg->queue_capacity);
+  fputs("# HELP feedbackd_ingest_batch_size Rows per writer transaction.\n"
+        "# TYPE feedbackd_ingest_batch_size histogram\n", out);
+  fd_histogram_write(out, "feedbackd_ingest_batch_size", "", &fd_metrics.batch_size);
+  fputs("# HELP feedbackd_ingest_commit_duration_seconds Writer transaction time, BEGIN to COMMIT.\n"
+        "# TYPE feedbackd_ingest_commit_duration_seconds histogram\n", out);
+  fd_histogram_write(out, "feedbackd_ingest_commit_duration_seconds", "", &fd_metrics.commit_seconds);
+
+  int size = 0, in_use = 0;
+  long waits = 0, errors = 0;
+  fd_pool_stats(fd_app.pool, &size, &in_use, &waits, &errors);
+  fprintf(out,
+          "# HELP feedbackd_db_pool_connections Size of the request handlers' connection pool.\n"
+          "# TYPE feedbackd_db_pool_connections gauge\nfeedbackd_db_pool_connections %d\n"
+          "# HELP feedbackd_db_pool_in_use Pool connections checked out.\n"
+          "# TYPE feedbackd_db_pool_in_use gauge\nfeedbackd_db_pool_in_use %d\n"
+          "# HELP feedbackd_db_pool_waits_total Checkouts that had to wait for a free connection.\n"
+          "# TYPE feedbackd_db_pool_waits_total counter\nfeedbackd_db_pool_waits_total %ld\n"
+          "# HELP feedbackd_db_errors_total Failed database statements and connection attempts.\n"
+          "# TYPE feedbackd_db_errors_total counter\nfeedbackd_db_errors_total %ld\n",
+          size, in_use, waits, errors);
+  fprintf(out,
+          "# HELP feedbackd_exports_total Exports started.\n"
+          "# TYPE feedbackd_exports_total counter\nfeedbackd_exports_total %llu\n"
+          "# HELP feedbackd_export_records_total Records written by exports.\n"
+          "# TYPE feedbackd_export_records_total counter\nfeedbackd_export_records_total %llu\n",
+          (unsigned long long)FD_METRIC_GET(fd_metrics.exports),
+          (unsigned long long)FD_METRIC_GET(fd_metrics.export_records));
+  if (fclose(out) != 0 || !buf) {
+    free(buf);
+    fd_reply_error(req, FD_ERR_INTERNAL, NULL, "out of memory");
+    return;
+  }
+  req->reply_bytes = len;
+  struct MHD_Response *r = MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
+  MHD_add_response_header(r, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+  fd_reply_response(req, 200, r);
+}

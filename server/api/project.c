@@ -1,0 +1,70 @@
+/* project.c — GET and PATCH /v1/project: the key's own project. */
+#include <string.h>
+
+#include "api/api.h"
+#include "app.h"
+#include "db/projects_db.h"
+#include "http/body.h"
+#include "http/reply.h"
+
+/* "*" or an array of origins like "https://chat.example.com" (scheme://host[:port]). */
+static bool valid_origins(const json_t *v) {
+  if (json_is_string(v)) return strcmp(json_string_value(v), "*") == 0;
+  if (!json_is_array(v) || json_array_size(v) > 100) return false;
+  size_t i;
+  json_t *o;
+  json_array_foreach(v, i, o) {
+    const char *s = json_string_value(o);
+    if (!s || json_string_length(o) > 256) return false;
+    if (strcmp(s, "*") != 0 && strncmp(s, "http://", 7) != 0 && strncmp(s, "https://", 8) != 0) return false;
+  }
+  return true;
+}
+
+static void reply_project(struct fd_request *req, json_t *project) {
+  if (!project)
+    fd_reply_unavailable(req, "the database is unavailable");
+  else
+    fd_reply_json(req, 200, project);
+}
+
+void fd_api_project_get(struct fd_request *req) {
+  struct fd_db *db = fd_pool_get(fd_app.pool, 2000);
+  if (!db) return fd_reply_unavailable(req, "the database is unavailable");
+  json_t *p = fd_projects_get(db, req->auth.project_id);
+  fd_pool_put(fd_app.pool, db);
+  reply_project(req, p);
+}
+
+void fd_api_project_patch(struct fd_request *req) {
+  json_t *body = fd_body_object(req);
+  if (!body) return;
+  const char *key;
+  json_t *v;
+  json_object_foreach(body, key, v) {
+    if (strcmp(key, "name") != 0 && strcmp(key, "allowed_origins") != 0) {
+      fd_reply_error(req, FD_ERR_UNKNOWN_FIELD, key, "unknown field '%s' (name and allowed_origins can be changed)", key);
+      goto out;
+    }
+  }
+  json_t *name = json_object_get(body, "name"), *origins = json_object_get(body, "allowed_origins");
+  if (name && (!json_is_string(name) || json_string_length(name) < 1 || json_string_length(name) > 200)) {
+    fd_reply_error(req, FD_ERR_INVALID_FIELD, "name", "name must be a string of 1 to 200 bytes");
+    goto out;
+  }
+  if (origins && !valid_origins(origins)) {
+    fd_reply_error(req, FD_ERR_INVALID_FIELD, "allowed_origins",
+                   "allowed_origins must be \"*\" or a list of origins such as \"https://chat.example.com\"");
+    goto out;
+  }
+  struct fd_db *db = fd_pool_get(fd_app.pool, 2000);
+  if (!db) {
+    fd_reply_unavailable(req, "the database is unavailable");
+    goto out;
+  }
+  json_t *p = fd_projects_update(db, req->auth.project_id, name ? json_string_value(name) : NULL, origins);
+  fd_pool_put(fd_app.pool, db);
+  reply_project(req, p);
+out:
+  json_decref(body);
+}

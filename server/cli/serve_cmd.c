@@ -1,0 +1,117 @@
+/* serve_cmd.c — `feedbackd serve`: database, migrations, first-start bootstrap, the ingest
+ * writers and the HTTP daemon; then waits for SIGTERM/SIGINT and shuts down in order:
+ * stop accepting, finish requests in flight (every acknowledged event is committed), stop
+ * the writers, stop the embedded cluster, exit 0. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "cli/cli.h"
+#include "db/keys_db.h"
+#include "db/migrate.h"
+#include "db/projects_db.h"
+#include "http/daemon.h"
+#include "http/request.h"
+#include "ingest/ingest.h"
+#include "util/log.h"
+
+struct fd_app fd_app;
+
+/* On the very first start there is no project and no key: make the default project
+ * (open to this server's own origin, so /demo works) and print one admin and one ingest
+ * key, once. */
+static bool bootstrap(struct fd_db *db, const struct fd_config *cfg) {
+  long n = fd_projects_count(db);
+  if (n != 0) return n > 0;
+  const char *port = strrchr(cfg->listen, ':');
+  char origins[512];
+  snprintf(origins, sizeof origins, "http://%s,http://localhost%s,http://127.0.0.1%s", cfg->listen, port ? port : "",
+           port ? port : "");
+  json_t *o = fd_origins_from_csv(origins);
+  char err[512];
+  int64_t pid = fd_projects_create(db, "default", "Default project", o, err, sizeof err);
+  json_decref(o);
+  if (pid <= 0) return pid == 0; /* 0: a replica created it at the same moment */
+  json_t *admin = fd_keys_create(db, pid, FD_SCOPE_ADMIN, "bootstrap admin");
+  json_t *ingest = fd_keys_create(db, pid, FD_SCOPE_INGEST, "bootstrap ingest");
+  if (!admin || !ingest) {
+    json_decref(admin);
+    json_decref(ingest);
+    return false;
+  }
+  printf("\nfeedbackd: first start — created project \"default\". These keys are shown once; keep them:\n"
+         "  ADMIN KEY  (scopes: admin — keys, settings, erasure, read, export): %s\n"
+         "  INGEST KEY (scopes: ingest — browser-safe, for chat pages):         %s\n"
+         "  Try the demo chat: http://%s/demo?key=%s\n"
+         "  Dashboard:         http://%s/dashboard  (use the admin key, or create a read key)\n\n",
+         json_string_value(json_object_get(admin, "key")), json_string_value(json_object_get(ingest, "key")),
+         cfg->listen, json_string_value(json_object_get(ingest, "key")), cfg->listen);
+  fflush(stdout);
+  json_decref(admin);
+  json_decref(ingest);
+  return true;
+}
+
+int fd_cli_serve(const struct fd_config *cfg, int argc, char **argv) {
+  /* Signals go to this thread's sigwait only: block them before any thread exists. */
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+  signal(SIGPIPE, SIG_IGN);
+
+  int rc = 1;
+  struct fd_embedded *emb = NULL;
+  struct fd_daemon *daemon = NULL;
+  char conninfo[2048], err[1024];
+  struct fd_db *db = fd_cli_connect(cfg, &emb, conninfo, sizeof conninfo, NULL);
+  if (!db) return 1;
+  if (cfg->migrate) {
+    int applied = 0;
+    if (!fd_migrate_apply(db, &applied, err, sizeof err)) {
+      fprintf(stderr, "feedbackd: %s\n", err);
+      goto out;
+    }
+  }
+  if (!bootstrap(db, cfg)) {
+    fprintf(stderr, "feedbackd: could not create the default project (are migrations applied? run feedbackd migrate)\n");
+    goto out;
+  }
+  fd_app.cfg = cfg;
+  fd_app.conninfo = conninfo;
+  fd_app.pool = fd_pool_new(conninfo, cfg->pool_size, cfg->prepared_statements);
+  if (!fd_app.pool) goto out;
+  fd_app.ingest = fd_ingest_start(cfg, conninfo);
+  if (!fd_app.ingest) {
+    fprintf(stderr, "feedbackd: cannot start the ingest writers\n");
+    goto out;
+  }
+  daemon = fd_daemon_start(cfg, err, sizeof err);
+  if (!daemon) {
+    fprintf(stderr, "feedbackd: %s\n", err);
+    goto out;
+  }
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  fd_log(FD_LOG_INFO, "msg=\"shutting down\" signal=%s", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  fd_app.shutting_down = true;
+  fd_daemon_quiesce(daemon);
+  if (!fd_daemon_drain(daemon, cfg->shutdown_timeout * 1000))
+    fd_log(FD_LOG_WARN, "msg=\"requests still in flight at shutdown timeout\"");
+  rc = 0;
+out:
+  /* writers first: they commit what is queued and resume the waiting connections */
+  fd_ingest_stop(fd_app.ingest);
+  fd_daemon_stop(daemon);
+  fd_ingest_free(fd_app.ingest);
+  fd_app.ingest = NULL;
+  fd_pool_free(fd_app.pool);
+  fd_app.pool = NULL;
+  fd_db_close(db);
+  fd_embedded_stop(emb);
+  if (rc == 0) fd_log(FD_LOG_INFO, "msg=\"stopped\"");
+  return rc;
+}

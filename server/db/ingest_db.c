@@ -1,0 +1,312 @@
+/* ingest_db.c — batch INSERTs of the ingest writer (see ingest_db.h). */
+#include "db/ingest_db.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/buf.h"
+#include "util/rfc3339.h"
+
+static struct fd_stmt stmt_messages = {
+    "ingest_messages",
+    "INSERT INTO messages (project_id, id, conversation_id, parent_id, role, content, model, content_sha256,"
+    " created_at, metadata) "
+    "SELECT u.p, u.id, u.c, u.parent, u.role, u.content, u.model, decode(u.h, 'hex'), u.ca, u.md::jsonb "
+    "FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],"
+    " $8::text[], $9::timestamptz[], $10::text[]) WITH ORDINALITY "
+    " AS u(p, id, c, parent, role, content, model, h, ca, md, ord) ORDER BY u.ord "
+    "ON CONFLICT (project_id, id) DO NOTHING RETURNING id, project_id",
+    0};
+
+static struct fd_stmt stmt_conversations = {
+    "ingest_conversations",
+    "INSERT INTO conversations (project_id, id, user_ref, created_at) "
+    "SELECT DISTINCT ON (p, c) p, c, u, ca FROM unnest($1::bigint[], $2::text[], $3::text[], $4::timestamptz[]) "
+    " AS x(p, c, u, ca) ORDER BY p, c, ca "
+    "ON CONFLICT (project_id, id) DO UPDATE SET user_ref = EXCLUDED.user_ref WHERE conversations.user_ref IS NULL",
+    0};
+
+static struct fd_stmt stmt_feedback = {
+    "ingest_feedback",
+    "INSERT INTO feedback (project_id, id, kind, message_id, conversation_id, user_ref, value, scale, tags,"
+    " comment, edited_content, edit_ratio, other_message_id, outcome, strength, created_at, metadata,"
+    " content_sha256) "
+    "SELECT u.p, u.id, u.kind, u.mid, u.cid, u.usr, u.val, u.sc,"
+    " ARRAY(SELECT jsonb_array_elements_text(u.tags::jsonb)), u.cm, u.ec, u.er, u.omid, u.oc, u.st, u.ca,"
+    " u.md::jsonb, decode(u.h, 'hex') "
+    "FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::int[],"
+    " $9::text[], $10::text[], $11::text[], $12::float8[], $13::text[], $14::text[], $15::int[],"
+    " $16::timestamptz[], $17::text[], $18::text[]) WITH ORDINALITY "
+    " AS u(p, id, kind, mid, cid, usr, val, sc, tags, cm, ec, er, omid, oc, st, ca, md, h, ord) ORDER BY u.ord "
+    "ON CONFLICT (project_id, id) DO NOTHING RETURNING id, project_id",
+    0};
+
+static struct fd_stmt stmt_message_hashes = {
+    "ingest_message_hashes",
+    "SELECT u.ord, encode(m.content_sha256, 'hex') FROM unnest($1::bigint[], $2::text[]) WITH ORDINALITY "
+    " AS u(p, id, ord) JOIN messages m ON m.project_id = u.p AND m.id = u.id",
+    0};
+
+static struct fd_stmt stmt_feedback_hashes = {
+    "ingest_feedback_hashes",
+    "SELECT u.ord, encode(f.content_sha256, 'hex') FROM unnest($1::bigint[], $2::text[]) WITH ORDINALITY "
+    " AS u(p, id, ord) JOIN feedback f ON f.project_id = u.p AND f.id = u.id",
+    0};
+
+static struct fd_stmt stmt_originals = {
+    "ingest_edit_originals",
+    "SELECT u.ord, m.content FROM unnest($1::bigint[], $2::text[]) WITH ORDINALITY "
+    " AS u(p, id, ord) JOIN messages m ON m.project_id = u.p AND m.id = u.id",
+    0};
+
+enum { MAX_COLS = 18 };
+
+struct cols {
+  struct fd_buf b[MAX_COLS];
+  int n;
+};
+
+static void cols_begin(struct cols *c, int n) {
+  memset(c, 0, sizeof *c);
+  c->n = n;
+  for (int i = 0; i < n; i++) fd_pgarray_begin(&c->b[i]);
+}
+
+/* end the arrays; false on out of memory */
+static bool cols_end(struct cols *c, const char **params) {
+  bool ok = true;
+  for (int i = 0; i < c->n; i++) {
+    fd_pgarray_end(&c->b[i]);
+    ok = ok && !c->b[i].oom;
+    params[i] = c->b[i].data;
+  }
+  return ok;
+}
+
+static void cols_free(struct cols *c) {
+  for (int i = 0; i < c->n; i++) fd_buf_release(&c->b[i]);
+}
+
+static void num(struct fd_buf *b, long long v) {
+  char s[24];
+  snprintf(s, sizeof s, "%lld", v);
+  fd_pgarray_raw(b, s);
+}
+
+static void ts(struct fd_buf *b, int64_t us) {
+  char s[FD_RFC3339_BUF];
+  if (!fd_rfc3339_format(us, s)) {
+    fd_pgarray_raw(b, NULL);
+    return;
+  }
+  fd_pgarray_text(b, s);
+}
+
+static void hex(struct fd_buf *b, const unsigned char *h) {
+  char s[FD_SHA256_HEX_LEN + 1];
+  fd_hex_encode(h, FD_SHA256_LEN, s);
+  fd_pgarray_text(b, s);
+}
+
+static const char *nz(const char *s) { return s && *s ? s : NULL; }
+
+/* Mark inserted[i] for the rows whose (project_id, id) came back from RETURNING. The keys
+ * of one statement are distinct, so a match is unambiguous. */
+static void mark_returned(PGresult *r, size_t n, bool *inserted, const char *(*id_of)(const void *, size_t),
+                          int64_t (*project_of)(const void *, size_t), const void *refs) {
+  memset(inserted, 0, n * sizeof *inserted);
+  int rows = PQntuples(r);
+  /* RETURNING usually comes back in insertion order: try the cursor first, search on a miss */
+  size_t cursor = 0;
+  for (int k = 0; k < rows; k++) {
+    const char *id = PQgetvalue(r, k, 0);
+    int64_t p = strtoll(PQgetvalue(r, k, 1), NULL, 10);
+    for (size_t tries = 0; tries < n; tries++, cursor = (cursor + 1) % n) {
+      if (!inserted[cursor] && project_of(refs, cursor) == p && strcmp(id_of(refs, cursor), id) == 0) {
+        inserted[cursor] = true;
+        break;
+      }
+    }
+  }
+}
+
+static const char *msg_id(const void *refs, size_t i) { return ((const struct fd_msg_ref *)refs)[i].row->id; }
+static int64_t msg_project(const void *refs, size_t i) { return ((const struct fd_msg_ref *)refs)[i].project_id; }
+static const char *fb_id(const void *refs, size_t i) { return ((const struct fd_fb_ref *)refs)[i].row->id; }
+static int64_t fb_project(const void *refs, size_t i) { return ((const struct fd_fb_ref *)refs)[i].project_id; }
+
+static bool insert_conversations(struct fd_db *db, const struct fd_msg_ref *refs, size_t n) {
+  struct cols c;
+  cols_begin(&c, 4);
+  size_t users = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (!refs[i].row->user) continue;
+    users++;
+    num(&c.b[0], refs[i].project_id);
+    fd_pgarray_text(&c.b[1], refs[i].row->conversation_id);
+    fd_pgarray_text(&c.b[2], refs[i].row->user);
+    ts(&c.b[3], refs[i].created_at_us);
+  }
+  const char *params[4];
+  bool ok = cols_end(&c, params);
+  if (ok && users) {
+    PGresult *r = fd_db_exec(db, &stmt_conversations, 4, params);
+    ok = fd_db_ok(r);
+    PQclear(r);
+  }
+  cols_free(&c);
+  return ok;
+}
+
+bool fd_db_insert_messages(struct fd_db *db, const struct fd_msg_ref *refs, size_t n, bool *inserted) {
+  if (n == 0) return true;
+  struct cols c;
+  cols_begin(&c, 10);
+  for (size_t i = 0; i < n; i++) {
+    const struct fd_message_row *m = refs[i].row;
+    num(&c.b[0], refs[i].project_id);
+    fd_pgarray_text(&c.b[1], m->id);
+    fd_pgarray_text(&c.b[2], m->conversation_id);
+    fd_pgarray_text(&c.b[3], nz(m->parent_id));
+    fd_pgarray_text(&c.b[4], m->role);
+    fd_pgarray_textn(&c.b[5], m->content, m->content_len);
+    fd_pgarray_text(&c.b[6], m->model);
+    hex(&c.b[7], m->content_sha256);
+    ts(&c.b[8], refs[i].created_at_us);
+    fd_pgarray_text(&c.b[9], m->metadata_json);
+  }
+  const char *params[10];
+  bool ok = cols_end(&c, params);
+  if (ok) {
+    PGresult *r = fd_db_exec(db, &stmt_messages, 10, params);
+    ok = fd_db_ok(r);
+    if (ok) mark_returned(r, n, inserted, msg_id, msg_project, refs);
+    PQclear(r);
+  }
+  cols_free(&c);
+  return ok && insert_conversations(db, refs, n);
+}
+
+bool fd_db_insert_feedback(struct fd_db *db, const struct fd_fb_ref *refs, size_t n, bool *inserted) {
+  if (n == 0) return true;
+  struct cols c;
+  cols_begin(&c, 18);
+  struct fd_buf tags = {0};
+  for (size_t i = 0; i < n; i++) {
+    const struct fd_feedback_row *f = refs[i].row;
+    num(&c.b[0], refs[i].project_id);
+    fd_pgarray_text(&c.b[1], f->id);
+    fd_pgarray_text(&c.b[2], f->kind_name);
+    fd_pgarray_text(&c.b[3], f->message_id);
+    fd_pgarray_text(&c.b[4], f->conversation_id);
+    fd_pgarray_text(&c.b[5], f->user);
+    if (f->has_value) {
+      num(&c.b[6], f->value);
+      num(&c.b[7], f->scale);
+    } else {
+      fd_pgarray_raw(&c.b[6], NULL);
+      fd_pgarray_raw(&c.b[7], NULL);
+    }
+    json_t *jt = json_array();
+    for (size_t t = 0; t < f->n_tags; t++) json_array_append_new(jt, json_string(f->tags[t]));
+    char *tj = json_dumps(jt, JSON_COMPACT);
+    json_decref(jt);
+    fd_pgarray_text(&c.b[8], tj ? tj : "[]");
+    free(tj);
+    fd_pgarray_text(&c.b[9], f->comment);
+    fd_pgarray_text(&c.b[10], f->edited_content);
+    if (refs[i].has_edit_ratio) {
+      char er[32];
+      snprintf(er, sizeof er, "%.6f", refs[i].edit_ratio);
+      fd_pgarray_raw(&c.b[11], er);
+    } else {
+      fd_pgarray_raw(&c.b[11], NULL);
+    }
+    fd_pgarray_text(&c.b[12], f->other_message_id);
+    fd_pgarray_text(&c.b[13], f->outcome);
+    if (f->strength)
+      num(&c.b[14], f->strength);
+    else
+      fd_pgarray_raw(&c.b[14], NULL);
+    ts(&c.b[15], refs[i].created_at_us);
+    fd_pgarray_text(&c.b[16], f->metadata_json);
+    hex(&c.b[17], f->content_sha256);
+  }
+  fd_buf_release(&tags);
+  const char *params[18];
+  bool ok = cols_end(&c, params);
+  if (ok) {
+    PGresult *r = fd_db_exec(db, &stmt_feedback, 18, params);
+    ok = fd_db_ok(r);
+    if (ok) mark_returned(r, n, inserted, fb_id, fb_project, refs);
+    PQclear(r);
+  }
+  cols_free(&c);
+  return ok;
+}
+
+static bool lookup(struct fd_db *db, struct fd_stmt *stmt, size_t n, int64_t (*project_of)(const void *, size_t),
+                   const char *(*key_of)(const void *, size_t), const void *refs,
+                   void (*take)(void *out, size_t i, const char *value), void *out) {
+  struct cols c;
+  cols_begin(&c, 2);
+  for (size_t i = 0; i < n; i++) {
+    num(&c.b[0], project_of(refs, i));
+    fd_pgarray_text(&c.b[1], key_of(refs, i));
+  }
+  const char *params[2];
+  bool ok = cols_end(&c, params);
+  if (ok) {
+    PGresult *r = fd_db_exec(db, stmt, 2, params);
+    ok = fd_db_ok(r);
+    for (int k = 0; ok && k < PQntuples(r); k++) {
+      size_t ord = (size_t)strtoull(PQgetvalue(r, k, 0), NULL, 10);
+      if (ord >= 1 && ord <= n) take(out, ord - 1, PQgetvalue(r, k, 1));
+    }
+    PQclear(r);
+  }
+  cols_free(&c);
+  return ok;
+}
+
+struct hash_out {
+  unsigned char (*hashes)[FD_SHA256_LEN];
+  bool *found;
+};
+
+static void take_hash(void *out, size_t i, const char *value) {
+  struct hash_out *h = out;
+  for (size_t k = 0; k < FD_SHA256_LEN && value[2 * k] && value[2 * k + 1]; k++) {
+    char byte[3] = {value[2 * k], value[2 * k + 1], 0};
+    h->hashes[i][k] = (unsigned char)strtoul(byte, NULL, 16);
+  }
+  h->found[i] = true;
+}
+
+bool fd_db_message_hashes(struct fd_db *db, const struct fd_msg_ref *refs, size_t n,
+                          unsigned char (*hashes)[FD_SHA256_LEN], bool *found) {
+  memset(found, 0, n * sizeof *found);
+  struct hash_out out = {hashes, found};
+  return n == 0 || lookup(db, &stmt_message_hashes, n, msg_project, msg_id, refs, take_hash, &out);
+}
+
+bool fd_db_feedback_hashes(struct fd_db *db, const struct fd_fb_ref *refs, size_t n,
+                           unsigned char (*hashes)[FD_SHA256_LEN], bool *found) {
+  memset(found, 0, n * sizeof *found);
+  struct hash_out out = {hashes, found};
+  return n == 0 || lookup(db, &stmt_feedback_hashes, n, fb_project, fb_id, refs, take_hash, &out);
+}
+
+static const char *fb_message(const void *refs, size_t i) { return ((const struct fd_fb_ref *)refs)[i].row->message_id; }
+
+static void take_content(void *out, size_t i, const char *value) {
+  char **contents = out;
+  free(contents[i]);
+  contents[i] = strdup(value);
+}
+
+bool fd_db_edit_originals(struct fd_db *db, const struct fd_fb_ref *refs, size_t n, char **contents) {
+  memset(contents, 0, n * sizeof *contents);
+  return n == 0 || lookup(db, &stmt_originals, n, fb_project, fb_message, refs, take_content, contents);
+}

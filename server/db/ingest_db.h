@@ -1,0 +1,46 @@
+/* ingest_db.h — the writer's SQL: many rows per statement (arrays + unnest, so every
+ * batch is one prepared statement whatever its size), ON CONFLICT DO NOTHING so that
+ * uniqueness of ids is the database's job (it holds across replicas). */
+#ifndef FD_DB_INGEST_DB_H
+#define FD_DB_INGEST_DB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "db/pool.h"
+#include "ingest/rows.h"
+
+struct fd_msg_ref {
+  int64_t project_id;
+  int64_t created_at_us; /* the row's, or the receipt time when defaulted */
+  const struct fd_message_row *row;
+};
+
+struct fd_fb_ref {
+  int64_t project_id;
+  int64_t created_at_us;
+  const struct fd_feedback_row *row;
+  bool has_edit_ratio;
+  double edit_ratio;
+};
+
+/* Insert rows whose (project_id, id) are distinct. inserted[i] tells whether row i was new.
+ * Rows of users are also recorded on their conversations. false on a database error. */
+bool fd_db_insert_messages(struct fd_db *db, const struct fd_msg_ref *refs, size_t n, bool *inserted)
+    __attribute__((warn_unused_result));
+bool fd_db_insert_feedback(struct fd_db *db, const struct fd_fb_ref *refs, size_t n, bool *inserted)
+    __attribute__((warn_unused_result));
+
+/* The stored content_sha256 of existing rows (found[i] false if there is none). */
+bool fd_db_message_hashes(struct fd_db *db, const struct fd_msg_ref *refs, size_t n,
+                          unsigned char (*hashes)[FD_SHA256_LEN], bool *found) __attribute__((warn_unused_result));
+bool fd_db_feedback_hashes(struct fd_db *db, const struct fd_fb_ref *refs, size_t n,
+                           unsigned char (*hashes)[FD_SHA256_LEN], bool *found) __attribute__((warn_unused_result));
+
+/* Contents of the messages that edits judge (for the edit ratio): contents[i] is a new
+ * string or NULL when the message is not stored. */
+bool fd_db_edit_originals(struct fd_db *db, const struct fd_fb_ref *refs, size_t n, char **contents)
+    __attribute__((warn_unused_result));
+
+#endif

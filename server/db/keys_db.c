@@ -1,0 +1,160 @@
+/* keys_db.c — SQL for API keys. */
+#include "db/keys_db.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http/request.h"
+#include "util/crypto.h"
+
+#define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+#define KEY_ITEM                                                                                   \
+  "json_build_object('id', k.id, 'prefix', k.prefix, 'label', k.label, 'scopes', to_json(k.scopes), " \
+  "'created_at', " TS("k.created_at") ", 'revoked_at', " TS("k.revoked_at") ", 'project', p.slug)"
+
+static struct fd_stmt stmt_insert = {
+    "keys_insert",
+    "INSERT INTO api_keys (project_id, label, prefix, sha256, scopes) "
+    "VALUES ($1::bigint, $2, $3, decode($4, 'hex'), string_to_array($5, ',')) "
+    "RETURNING id, " TS("created_at"),
+    0};
+static struct fd_stmt stmt_lookup = {
+    "keys_lookup",
+    "SELECT k.id, k.project_id, p.slug, array_to_string(k.scopes, ','), k.revoked_at IS NOT NULL, "
+    "coalesce(p.settings->'allowed_origins', '[]'::jsonb) "
+    "FROM api_keys k JOIN projects p ON p.id = k.project_id WHERE k.sha256 = decode($1, 'hex')",
+    0};
+static struct fd_stmt stmt_list = {
+    "keys_list",
+    "SELECT " KEY_ITEM " FROM api_keys k JOIN projects p ON p.id = k.project_id "
+    "WHERE $1::bigint = 0 OR k.project_id = $1::bigint ORDER BY k.created_at, k.id",
+    0};
+static struct fd_stmt stmt_revoke = {
+    "keys_revoke",
+    "WITH r AS (UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) "
+    " WHERE id::text = $2 AND ($1::bigint = 0 OR project_id = $1::bigint) RETURNING *) "
+    "SELECT " KEY_ITEM " FROM r k JOIN projects p ON p.id = k.project_id",
+    0};
+
+static const char *const scope_names[] = {"ingest", "read", "export", "admin"};
+
+static bool scope_bit(const char *name, size_t len, unsigned *bits) {
+  for (unsigned i = 0; i < 4; i++) {
+    if (strlen(scope_names[i]) == len && strncmp(scope_names[i], name, len) == 0) {
+      *bits |= 1u << i;
+      return true;
+    }
+  }
+  return false;
+}
+
+bool fd_scopes_parse_list(const char *csv, unsigned *out) {
+  *out = 0;
+  const char *p = csv;
+  while (*p) {
+    const char *comma = strchr(p, ',');
+    size_t len = comma ? (size_t)(comma - p) : strlen(p);
+    if (!scope_bit(p, len, out)) return false;
+    p += len + (comma ? 1 : 0);
+  }
+  return *out != 0;
+}
+
+bool fd_scopes_parse_json(const json_t *arr, unsigned *out) {
+  *out = 0;
+  if (!json_is_array(arr) || json_array_size(arr) == 0) return false;
+  size_t i;
+  json_t *v;
+  json_array_foreach(arr, i, v) {
+    if (!json_is_string(v) || !scope_bit(json_string_value(v), json_string_length(v), out)) return false;
+  }
+  return true;
+}
+
+json_t *fd_scopes_json(unsigned scopes) {
+  json_t *a = json_array();
+  for (unsigned i = 0; i < 4; i++)
+    if (scopes & (1u << i)) json_array_append_new(a, json_string(scope_names[i]));
+  return a;
+}
+
+static void scopes_csv(unsigned scopes, char *buf, size_t len) {
+  buf[0] = '\0';
+  for (unsigned i = 0; i < 4; i++) {
+    if (!(scopes & (1u << i))) continue;
+    if (buf[0]) strncat(buf, ",", len - strlen(buf) - 1);
+    strncat(buf, scope_names[i], len - strlen(buf) - 1);
+  }
+}
+
+json_t *fd_keys_create(struct fd_db *db, int64_t project_id, unsigned scopes, const char *label) {
+  unsigned char raw[24];
+  if (!fd_random_bytes(raw, sizeof raw)) return NULL;
+  char key[4 + 2 * sizeof raw + 1] = "fbd_";
+  fd_hex_encode(raw, sizeof raw, key + 4);
+  char prefix[13];
+  snprintf(prefix, sizeof prefix, "%.12s", key);
+  char hash[FD_SHA256_HEX_LEN + 1];
+  fd_sha256_hex(key, strlen(key), hash);
+  char pid[24], csv[64];
+  snprintf(pid, sizeof pid, "%lld", (long long)project_id);
+  scopes_csv(scopes, csv, sizeof csv);
+  const char *p[5] = {pid, label ? label : "", prefix, hash, csv};
+  PGresult *r = fd_db_exec(db, &stmt_insert, 5, p);
+  json_t *out = NULL;
+  if (fd_db_ok(r) && PQntuples(r) == 1)
+    out = json_pack("{s:s, s:s, s:s, s:o, s:s, s:s}", "id", PQgetvalue(r, 0, 0), "key", key, "prefix", prefix,
+                    "scopes", fd_scopes_json(scopes), "label", label ? label : "", "created_at", PQgetvalue(r, 0, 1));
+  PQclear(r);
+  return out;
+}
+
+int fd_keys_lookup(struct fd_db *db, const unsigned char sha256[32], struct fd_key_info *info) {
+  char hex[FD_SHA256_HEX_LEN + 1];
+  fd_hex_encode(sha256, 32, hex);
+  const char *p[1] = {hex};
+  PGresult *r = fd_db_exec(db, &stmt_lookup, 1, p);
+  int out = -1;
+  if (fd_db_ok(r)) {
+    out = PQntuples(r) == 1;
+    if (out) {
+      memset(info, 0, sizeof *info);
+      snprintf(info->key_id, sizeof info->key_id, "%s", PQgetvalue(r, 0, 0));
+      info->project_id = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+      snprintf(info->project_slug, sizeof info->project_slug, "%s", PQgetvalue(r, 0, 2));
+      if (!fd_scopes_parse_list(PQgetvalue(r, 0, 3), &info->scopes)) info->scopes = 0;
+      info->revoked = PQgetvalue(r, 0, 4)[0] == 't';
+      info->allowed_origins = json_loads(PQgetvalue(r, 0, 5), JSON_DECODE_ANY, NULL);
+    }
+  }
+  PQclear(r);
+  return out;
+}
+
+json_t *fd_keys_list(struct fd_db *db, int64_t project_id) {
+  char pid[24];
+  snprintf(pid, sizeof pid, "%lld", (long long)project_id);
+  const char *p[1] = {pid};
+  PGresult *r = fd_db_exec(db, &stmt_list, 1, p);
+  json_t *items = fd_db_ok(r) ? json_array() : NULL;
+  for (int i = 0; items && i < PQntuples(r); i++) {
+    json_t *it = json_loads(PQgetvalue(r, i, 0), 0, NULL);
+    if (it && project_id) json_object_del(it, "project");
+    if (it) json_array_append_new(items, it);
+  }
+  PQclear(r);
+  return items ? json_pack("{s:o}", "items", items) : NULL;
+}
+
+json_t *fd_keys_revoke(struct fd_db *db, int64_t project_id, const char *key_id, bool *db_error) {
+  char pid[24];
+  snprintf(pid, sizeof pid, "%lld", (long long)project_id);
+  const char *p[2] = {pid, key_id};
+  PGresult *r = fd_db_exec(db, &stmt_revoke, 2, p);
+  *db_error = !fd_db_ok(r);
+  json_t *it = !*db_error && PQntuples(r) == 1 ? json_loads(PQgetvalue(r, 0, 0), 0, NULL) : NULL;
+  if (it && project_id) json_object_del(it, "project");
+  PQclear(r);
+  return it;
+}

@@ -1,0 +1,108 @@
+/* auth.c — key authentication with a one-second cache (see auth.h). */
+#include "http/auth.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "app.h"
+#include "db/keys_db.h"
+#include "util/crypto.h"
+
+#define CACHE_SLOTS 1024
+#define CACHE_TTL_US 1000000ULL
+
+struct cache_entry {
+  unsigned char sha[FD_SHA256_LEN];
+  uint64_t expires_us;
+  bool used;
+  bool found; /* unknown keys are cached too, so a flood of bad keys costs one query/s each */
+  struct fd_key_info info;
+};
+
+static struct cache_entry cache[CACHE_SLOTS];
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static size_t slot_of(const unsigned char *sha) {
+  size_t h;
+  memcpy(&h, sha, sizeof h);
+  return h % CACHE_SLOTS;
+}
+
+/* 1 hit (info copied, origins deep-copied), 0 miss */
+static int cache_get(const unsigned char *sha, struct fd_key_info *info, bool *found) {
+  int hit = 0;
+  uint64_t now = fd_now_us();
+  pthread_mutex_lock(&cache_lock);
+  struct cache_entry *e = &cache[slot_of(sha)];
+  if (e->used && e->expires_us > now && fd_const_time_eq(e->sha, sha, FD_SHA256_LEN)) {
+    hit = 1;
+    *found = e->found;
+    *info = e->info;
+    info->allowed_origins = e->info.allowed_origins ? json_deep_copy(e->info.allowed_origins) : NULL;
+  }
+  pthread_mutex_unlock(&cache_lock);
+  return hit;
+}
+
+static void cache_put(const unsigned char *sha, const struct fd_key_info *info, bool found) {
+  pthread_mutex_lock(&cache_lock);
+  struct cache_entry *e = &cache[slot_of(sha)];
+  if (e->used) json_decref(e->info.allowed_origins);
+  memcpy(e->sha, sha, FD_SHA256_LEN);
+  e->used = true;
+  e->found = found;
+  e->expires_us = fd_now_us() + CACHE_TTL_US;
+  if (found) {
+    e->info = *info;
+    e->info.allowed_origins = info->allowed_origins ? json_deep_copy(info->allowed_origins) : NULL;
+  } else {
+    memset(&e->info, 0, sizeof e->info);
+  }
+  pthread_mutex_unlock(&cache_lock);
+}
+
+bool fd_auth_has_scope(const struct fd_auth *auth, unsigned scope) {
+  if (auth->scopes & FD_SCOPE_ADMIN) return true; /* admin implies the other three */
+  return (auth->scopes & scope) == scope;
+}
+
+void fd_auth_clear(struct fd_auth *auth) {
+  json_decref(auth->allowed_origins);
+  auth->allowed_origins = NULL;
+}
+
+enum fd_auth_result fd_auth_request(struct fd_request *req) {
+  const char *h = fd_request_header(req, "Authorization");
+  if (!h || strncasecmp(h, "Bearer ", 7) != 0) return FD_AUTH_UNAUTHORIZED;
+  const char *key = h + 7;
+  while (*key == ' ') key++;
+  size_t len = strlen(key);
+  while (len && key[len - 1] == ' ') len--;
+  if (len == 0 || len > 256) return FD_AUTH_UNAUTHORIZED;
+  unsigned char sha[FD_SHA256_LEN];
+  fd_sha256(key, len, sha);
+  struct fd_key_info info;
+  bool found = false;
+  if (!cache_get(sha, &info, &found)) {
+    struct fd_db *db = fd_pool_get(fd_app.pool, 2000);
+    if (!db) return FD_AUTH_UNAVAILABLE;
+    int r = fd_keys_lookup(db, sha, &info);
+    fd_pool_put(fd_app.pool, db);
+    if (r < 0) return FD_AUTH_UNAVAILABLE;
+    found = r == 1;
+    cache_put(sha, &info, found);
+  }
+  if (!found || info.revoked) {
+    if (found) json_decref(info.allowed_origins);
+    return FD_AUTH_UNAUTHORIZED;
+  }
+  req->auth.project_id = info.project_id;
+  snprintf(req->auth.project_slug, sizeof req->auth.project_slug, "%s", info.project_slug);
+  snprintf(req->auth.key_id, sizeof req->auth.key_id, "%s", info.key_id);
+  req->auth.scopes = info.scopes;
+  req->auth.allowed_origins = info.allowed_origins;
+  req->authed = true;
+  return FD_AUTH_OK;
+}

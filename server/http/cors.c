@@ -1,0 +1,67 @@
+/* cors.c — CORS preflights and response headers (rules in cors.h). */
+#include "http/cors.h"
+
+#include <string.h>
+
+#include "app.h"
+#include "db/pool.h"
+#include "db/projects_db.h"
+#include "http/reply.h"
+
+#define EXPOSED "X-Request-Id, X-Export-Id, X-Export-Watermark, Retry-After, Content-Disposition"
+
+bool fd_cors_origin_allowed(const json_t *allowed, const char *origin) {
+  if (!allowed || !origin) return false;
+  if (json_is_string(allowed)) return strcmp(json_string_value(allowed), "*") == 0;
+  size_t i;
+  json_t *v;
+  json_array_foreach(allowed, i, v) {
+    const char *s = json_string_value(v);
+    if (s && (strcmp(s, "*") == 0 || strcmp(s, origin) == 0)) return true;
+  }
+  return false;
+}
+
+void fd_cors_preflight(struct fd_request *req, const char *allow_methods) {
+  if (!req->origin) {
+    /* not a browser preflight: just say what the route allows */
+    struct MHD_Response *r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+    MHD_add_response_header(r, "Allow", allow_methods);
+    fd_reply_response(req, 204, r);
+    return;
+  }
+  struct fd_db *db = fd_pool_get(fd_app.pool, 2000);
+  if (!db) {
+    fd_reply_unavailable(req, "the database is unavailable");
+    return;
+  }
+  int allowed = fd_projects_any_allows_origin(db, req->origin);
+  fd_pool_put(fd_app.pool, db);
+  if (allowed < 0) {
+    fd_reply_unavailable(req, "the database is unavailable");
+    return;
+  }
+  if (!allowed) {
+    fd_reply_error(req, FD_ERR_FORBIDDEN, NULL, "origin %s is not allowed by any project", req->origin);
+    return;
+  }
+  struct MHD_Response *r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+  MHD_add_response_header(r, "Access-Control-Allow-Origin", req->origin);
+  MHD_add_response_header(r, "Access-Control-Allow-Methods", allow_methods);
+  MHD_add_response_header(r, "Access-Control-Allow-Headers", "Authorization, Content-Type, Idempotency-Key");
+  MHD_add_response_header(r, "Access-Control-Max-Age", "600");
+  MHD_add_response_header(r, "Vary", "Origin");
+  req->origin = NULL; /* headers set here; keep fd_cors_add_headers from adding them twice */
+  fd_reply_response(req, 204, r);
+}
+
+void fd_cors_add_headers(struct fd_request *req, struct MHD_Response *resp, unsigned int status) {
+  if (!req->origin) return;
+  /* A 401 carries no data; letting the page read it lets a widget say "bad key". Otherwise
+   * only the key's own project's origins may read the reply. */
+  bool ok = status == 401 || (req->authed && fd_cors_origin_allowed(req->auth.allowed_origins, req->origin));
+  if (!ok) return;
+  MHD_add_response_header(resp, "Access-Control-Allow-Origin", req->origin);
+  MHD_add_response_header(resp, "Access-Control-Expose-Headers", EXPOSED);
+  MHD_add_response_header(resp, "Vary", "Origin");
+}

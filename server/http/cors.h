@@ -1,0 +1,23 @@
+/* cors.h — browser access per project (api.md "Browser clients").
+ *
+ * Preflights carry no key, so they are answered for any Origin that some project allows.
+ * Real requests are checked against the key's own project in the router; replies to an
+ * allowed origin carry Access-Control-Allow-Origin with that origin. */
+#ifndef FD_HTTP_CORS_H
+#define FD_HTTP_CORS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "http/request.h"
+
+/* allowed is a project's allowed_origins: the string "*" or an array of origins. */
+bool fd_cors_origin_allowed(const json_t *allowed, const char *origin);
+
+/* Answer an OPTIONS request (replies in every case). */
+void fd_cors_preflight(struct fd_request *req, const char *allow_methods);
+
+/* Add CORS headers to a reply, when the request came from an origin entitled to read it. */
+void fd_cors_add_headers(struct fd_request *req, struct MHD_Response *resp, unsigned int status);
+
+#endif

@@ -1,0 +1,334 @@
+/* daemon.c — libmicrohttpd glue: the request life cycle.
+ *
+ *  on_uri (first callback)      creates the fd_request, starts the clock
+ *  on_request, first call       routes (404/405), preflight, auth (401/403/origin),
+ *                               Content-Type (415) and Content-Length (413) checks
+ *  on_request, upload calls     appends the body, stops buffering past the limit
+ *  on_request, last call        runs the handler (or the resume step of a suspended one)
+ *  on_completed                 access log line, metrics, frees the fd_request
+ */
+#include "http/daemon.h"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "http/auth.h"
+#include "http/cors.h"
+#include "http/reply.h"
+#include "http/router.h"
+#include "util/crypto.h"
+#include "util/log.h"
+#include "util/metrics.h"
+
+struct fd_daemon {
+  struct MHD_Daemon *mhd;
+  MHD_socket listen_fd;
+};
+
+static long in_flight; /* requests between on_uri and on_completed */
+
+uint64_t fd_now_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+const char *fd_request_arg(struct fd_request *req, const char *name) {
+  return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *fd_request_header(struct fd_request *req, const char *name) {
+  return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+void fd_request_suspend(struct fd_request *req, fd_handler on_resume) {
+  req->resume = on_resume;
+  req->suspended = true;
+  MHD_suspend_connection(req->conn);
+}
+
+void fd_request_resume(struct fd_request *req) { MHD_resume_connection(req->conn); }
+
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn) {
+  struct fd_request *req = calloc(1, sizeof *req);
+  if (!req) return NULL;
+  req->conn = conn;
+  req->start_us = fd_now_us();
+  unsigned char rnd[8];
+  if (fd_random_bytes(rnd, sizeof rnd))
+    fd_hex_encode(rnd, sizeof rnd, req->request_id);
+  else
+    snprintf(req->request_id, sizeof req->request_id, "%llx", (unsigned long long)req->start_us);
+  const char *q = strchr(uri, '?');
+  req->path = q ? strndup(uri, (size_t)(q - uri)) : strdup(uri);
+  __atomic_add_fetch(&in_flight, 1, __ATOMIC_RELAXED);
+  return req;
+}
+
+static void request_free(struct fd_request *req) {
+  if (req->state_free) req->state_free(req->state);
+  for (int i = 0; i < FD_MAX_PATH_PARAMS; i++) free(req->params[i]);
+  fd_auth_clear(&req->auth);
+  free(req->body);
+  free((char *)req->path);
+  free(req);
+}
+
+/* quote a value for logfmt: paths are client input */
+static void log_safe(const char *in, char *out, size_t len) {
+  size_t j = 0;
+  for (size_t i = 0; in && in[i] && j + 1 < len; i++) {
+    unsigned char c = (unsigned char)in[i];
+    out[j++] = (c < 0x20 || c == '"' || c == '\\' || c == 0x7f) ? '_' : (char)c;
+  }
+  out[j] = '\0';
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe) {
+  struct fd_request *req = *con_cls;
+  if (!req) return;
+  uint64_t dur = fd_now_us() - req->start_us;
+  unsigned int status = req->status ? req->status : 499; /* client went away before a reply */
+  char path[256];
+  log_safe(req->path, path, sizeof path);
+  fd_log(FD_LOG_INFO, "msg=request req=%s method=%s path=\"%s\" status=%u bytes=%zu dur_us=%llu%s",
+         req->request_id, req->method ? req->method : "-", path, status, req->reply_bytes,
+         (unsigned long long)dur, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
+  fd_metrics_request(fd_router_route_index(req->route), status, dur);
+  request_free(req);
+  *con_cls = NULL;
+  __atomic_sub_fetch(&in_flight, 1, __ATOMIC_RELAXED);
+}
+
+static bool has_body_method(const char *method) {
+  return strcmp(method, "POST") == 0 || strcmp(method, "PATCH") == 0 || strcmp(method, "PUT") == 0;
+}
+
+static bool is_json_content_type(const char *ct) {
+  if (!ct) return false;
+  while (*ct == ' ') ct++;
+  size_t n = strlen("application/json");
+  return strncasecmp(ct, "application/json", n) == 0 && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+}
+
+/* First call: everything that can be decided from the request line and headers. Returns
+ * true when the request may go on to its body and handler. */
+static bool check_headers(struct fd_request *req, const char *method) {
+  char allow[128];
+  req->origin = fd_request_header(req, "Origin");
+  enum fd_route_match m = fd_router_match(req, method, req->path, allow, sizeof allow);
+  if (m == FD_ROUTE_WRONG_METHOD && strcmp(method, "OPTIONS") == 0) {
+    strncat(allow, ", OPTIONS", sizeof allow - strlen(allow) - 1);
+    fd_cors_preflight(req, allow);
+    return false;
+  }
+  if (m == FD_ROUTE_NOT_FOUND) {
+    fd_reply_error(req, FD_ERR_NOT_FOUND, NULL, "no such resource: %s", req->path);
+    return false;
+  }
+  if (m == FD_ROUTE_WRONG_METHOD) {
+    json_t *body = fd_error_json(FD_ERR_METHOD_NOT_ALLOWED, NULL, "method not allowed on this resource");
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    struct MHD_Response *r = MHD_create_response_from_buffer(text ? strlen(text) : 0, text, MHD_RESPMEM_MUST_FREE);
+    MHD_add_response_header(r, "Content-Type", "application/json");
+    MHD_add_response_header(r, "Allow", allow);
+    fd_reply_response(req, 405, r);
+    return false;
+  }
+  if (req->route->scope != FD_SCOPE_NONE) {
+    switch (fd_auth_request(req)) {
+      case FD_AUTH_UNAVAILABLE: fd_reply_unavailable(req, "the database is unavailable"); return false;
+      case FD_AUTH_UNAUTHORIZED:
+        fd_reply_error(req, FD_ERR_UNAUTHORIZED, NULL, "a valid API key is required (Authorization: Bearer <key>)");
+        return false;
+      case FD_AUTH_OK: break;
+    }
+    if (!fd_auth_has_scope(&req->auth, req->route->scope)) {
+      fd_reply_error(req, FD_ERR_FORBIDDEN, NULL, "this key lacks the scope this endpoint needs");
+      return false;
+    }
+    if (req->origin && !fd_cors_origin_allowed(req->auth.allowed_origins, req->origin)) {
+      fd_reply_error(req, FD_ERR_FORBIDDEN, NULL, "origin %s is not allowed for this project", req->origin);
+      return false;
+    }
+  }
+  if (has_body_method(method)) {
+    const char *cl = fd_request_header(req, "Content-Length");
+    if (cl && strtoull(cl, NULL, 10) > (unsigned long long)fd_app.cfg->max_body_bytes) {
+      fd_reply_error(req, FD_ERR_PAYLOAD_TOO_LARGE, NULL, "the body is larger than %d bytes",
+                     fd_app.cfg->max_body_bytes);
+      return false;
+    }
+    if (!is_json_content_type(fd_request_header(req, "Content-Type"))) {
+      fd_reply_error(req, FD_ERR_UNSUPPORTED_MEDIA_TYPE, NULL, "the body must be sent as Content-Type: application/json");
+      return false;
+    }
+  }
+  return true;
+}
+
+static bool append_body(struct fd_request *req, const char *data, size_t len) {
+  if (req->body_too_large) return true;
+  if (req->body_len + len > (size_t)fd_app.cfg->max_body_bytes) {
+    req->body_too_large = true; /* keep reading (and dropping) so the 413 reaches the client */
+    free(req->body);
+    req->body = NULL;
+    req->body_len = req->body_cap = 0;
+    return true;
+  }
+  if (req->body_len + len + 1 > req->body_cap) {
+    size_t cap = req->body_cap ? req->body_cap : 4096;
+    while (cap < req->body_len + len + 1) cap *= 2;
+    char *b = realloc(req->body, cap);
+    if (!b) return false;
+    req->body = b;
+    req->body_cap = cap;
+  }
+  memcpy(req->body + req->body_len, data, len);
+  req->body_len += len;
+  req->body[req->body_len] = '\0';
+  return true;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                                  const char *version, const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls) {
+  struct fd_request *req = *con_cls;
+  if (!req) return MHD_NO; /* on_uri could not allocate: drop the connection */
+  if (req->replied) {
+    *upload_data_size = 0; /* an early error reply is queued; discard the rest of the body */
+    return MHD_YES;
+  }
+  if (!req->headers_checked) {
+    req->headers_checked = true;
+    req->method = method;
+    if (!check_headers(req, method)) return MHD_YES;
+    return MHD_YES;
+  }
+  if (*upload_data_size) {
+    if (!append_body(req, upload_data, *upload_data_size)) return MHD_NO;
+    *upload_data_size = 0;
+    return MHD_YES;
+  }
+  if (req->resume) {
+    fd_handler next = req->resume;
+    req->resume = NULL;
+    req->suspended = false;
+    next(req);
+  } else if (req->body_too_large) {
+    fd_reply_error(req, FD_ERR_PAYLOAD_TOO_LARGE, NULL, "the body is larger than %d bytes", fd_app.cfg->max_body_bytes);
+  } else {
+    req->route->handler(req);
+  }
+  if (!req->replied && !req->suspended) {
+    fd_log_bug("msg=\"handler returned without a reply\" path=%s", req->path);
+    fd_reply_error(req, FD_ERR_INTERNAL, NULL, "internal error");
+  }
+  return MHD_YES;
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap) {
+  char msg[512];
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  for (char *p = msg; *p; p++)
+    if (*p == '\n' || *p == '"') *p = ' ';
+  fd_log(FD_LOG_WARN, "msg=\"libmicrohttpd: %s\"", msg);
+}
+
+static bool parse_listen(const char *listen, struct sockaddr_storage *ss, socklen_t *len, char *err, size_t errlen) {
+  char host[256];
+  const char *colon = strrchr(listen, ':');
+  if (!colon) {
+    snprintf(err, errlen, "listen must be host:port, not '%s'", listen);
+    return false;
+  }
+  size_t hl = (size_t)(colon - listen);
+  if (hl >= sizeof host) hl = sizeof host - 1;
+  memcpy(host, listen, hl);
+  host[hl] = '\0';
+  if (host[0] == '[' && hl > 1 && host[hl - 1] == ']') {
+    memmove(host, host + 1, hl - 2);
+    host[hl - 2] = '\0';
+  }
+  struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE}, *ai;
+  int rc = getaddrinfo(host[0] ? host : NULL, colon + 1, &hints, &ai);
+  if (rc != 0) {
+    snprintf(err, errlen, "cannot resolve listen address '%s': %s", listen, gai_strerror(rc));
+    return false;
+  }
+  memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+  *len = ai->ai_addrlen;
+  freeaddrinfo(ai);
+  return true;
+}
+
+/* Thousands of idle keep-alive connections need thousands of descriptors. */
+static void raise_fd_limit(void) {
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0) fd_log(FD_LOG_WARN, "msg=\"could not raise the open file limit\"");
+  }
+}
+
+struct fd_daemon *fd_daemon_start(const struct fd_config *cfg, char *err, size_t errlen) {
+  struct sockaddr_storage ss;
+  socklen_t sslen;
+  if (!parse_listen(cfg->listen, &ss, &sslen, err, errlen)) return NULL;
+  raise_fd_limit();
+  unsigned threads = cfg->threads > 0 ? (unsigned)cfg->threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
+  if (threads < 1) threads = 1;
+  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+  if (ss.ss_family == AF_INET6) flags |= MHD_USE_IPv6;
+  struct fd_daemon *d = calloc(1, sizeof *d);
+  if (!d) {
+    snprintf(err, errlen, "out of memory");
+    return NULL;
+  }
+  d->mhd = MHD_start_daemon(
+      flags, 0, NULL, NULL, &on_request, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+      MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->connection_limit,
+      MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->per_ip_connection_limit, MHD_OPTION_CONNECTION_TIMEOUT,
+      (unsigned)cfg->connection_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
+      MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_URI_LOG_CALLBACK, &on_uri, NULL,
+      MHD_OPTION_NOTIFY_COMPLETED, &on_completed, NULL, MHD_OPTION_EXTERNAL_LOGGER, &mhd_log, NULL,
+      MHD_OPTION_END);
+  if (!d->mhd) {
+    snprintf(err, errlen, "cannot listen on %s (address in use or not permitted?)", cfg->listen);
+    free(d);
+    return NULL;
+  }
+  fd_log(FD_LOG_INFO, "msg=\"listening\" address=%s threads=%u", cfg->listen, threads);
+  return d;
+}
+
+void fd_daemon_quiesce(struct fd_daemon *d) {
+  if (!d || !d->mhd) return;
+  d->listen_fd = MHD_quiesce_daemon(d->mhd);
+  if (d->listen_fd != MHD_INVALID_SOCKET) close(d->listen_fd);
+}
+
+bool fd_daemon_drain(struct fd_daemon *d, int timeout_ms) {
+  uint64_t deadline = fd_now_us() + (uint64_t)timeout_ms * 1000u;
+  while (__atomic_load_n(&in_flight, __ATOMIC_RELAXED) > 0) {
+    if (fd_now_us() >= deadline) return false;
+    usleep(10000);
+  }
+  return true;
+}
+
+void fd_daemon_stop(struct fd_daemon *d) {
+  if (!d) return;
+  if (d->mhd) MHD_stop_daemon(d->mhd);
+  free(d);
+}

@@ -1,0 +1,76 @@
+/* reply.c — building and queueing responses; the error body is built here only. */
+#include "http/reply.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http/cors.h"
+#include "util/log.h"
+
+json_t *fd_error_json(enum fd_error_code code, const char *field, const char *message) {
+  return json_pack("{s:{s:s, s:s, s:s?}}", "error", "code", fd_error_code_name(code), "message", message, "field",
+                   field && *field ? field : NULL);
+}
+
+void fd_reply_response(struct fd_request *req, unsigned int status, struct MHD_Response *resp) {
+  if (req->replied) {
+    fd_log_bug("msg=\"second reply for one request\" path=%s", req->path);
+    MHD_destroy_response(resp);
+    return;
+  }
+  MHD_add_response_header(resp, "X-Request-Id", req->request_id);
+  MHD_add_response_header(resp, "Cache-Control", "no-store");
+  fd_cors_add_headers(req, resp, status);
+  req->replied = true;
+  req->status = status;
+  if (MHD_queue_response(req->conn, status, resp) != MHD_YES)
+    fd_log(FD_LOG_WARN, "msg=\"could not queue response\" path=%s status=%u", req->path, status);
+  MHD_destroy_response(resp);
+}
+
+void fd_reply_json(struct fd_request *req, unsigned int status, json_t *body) {
+  char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+  json_decref(body);
+  if (!text) {
+    static const char oom[] =
+        "{\"error\":{\"code\":\"internal\",\"message\":\"out of memory\",\"field\":null}}";
+    struct MHD_Response *r = MHD_create_response_from_buffer(sizeof oom - 1, (void *)oom, MHD_RESPMEM_PERSISTENT);
+    MHD_add_response_header(r, "Content-Type", "application/json");
+    fd_reply_response(req, 500, r);
+    return;
+  }
+  size_t len = strlen(text);
+  req->reply_bytes = len;
+  struct MHD_Response *r = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+  MHD_add_response_header(r, "Content-Type", "application/json");
+  fd_reply_response(req, status, r);
+}
+
+void fd_reply_error(struct fd_request *req, enum fd_error_code code, const char *field, const char *fmt, ...) {
+  char message[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(message, sizeof message, fmt, ap);
+  va_end(ap);
+  fd_reply_json(req, fd_error_http_status(code), fd_error_json(code, field, message));
+}
+
+void fd_reply_fd_error(struct fd_request *req, const struct fd_error *err) {
+  fd_reply_json(req, fd_error_http_status(err->code), fd_error_json(err->code, err->field, err->message));
+}
+
+void fd_reply_unavailable(struct fd_request *req, const char *why) {
+  json_t *body = fd_error_json(FD_ERR_UNAVAILABLE, NULL, why);
+  char *text = json_dumps(body, JSON_COMPACT);
+  json_decref(body);
+  if (!text) {
+    fd_reply_error(req, FD_ERR_INTERNAL, NULL, "out of memory");
+    return;
+  }
+  struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+  MHD_add_response_header(r, "Content-Type", "application/json");
+  MHD_add_response_header(r, "Retry-After", "1");
+  fd_reply_response(req, 503, r);
+}

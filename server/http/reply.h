@@ -1,0 +1,27 @@
+/* reply.h — every way a handler answers. Exactly one reply per request: these functions
+ * queue the response on the connection, set req->status and mark the request replied. */
+#ifndef FD_HTTP_REPLY_H
+#define FD_HTTP_REPLY_H
+
+#include <jansson.h>
+
+#include "http/request.h"
+
+/* Reply with a JSON body. Steals the reference to body (even on failure). */
+void fd_reply_json(struct fd_request *req, unsigned int status, json_t *body);
+
+/* The one error shape: {"error": {"code", "message", "field"}}; field NULL -> null. */
+void fd_reply_error(struct fd_request *req, enum fd_error_code code, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void fd_reply_fd_error(struct fd_request *req, const struct fd_error *err);
+
+/* 503 unavailable with Retry-After. */
+void fd_reply_unavailable(struct fd_request *req, const char *why);
+
+/* Queue a prepared response (headers common to all replies are added here) and release it. */
+void fd_reply_response(struct fd_request *req, unsigned int status, struct MHD_Response *resp);
+
+/* The error body as a JSON value (for per-item results). New reference. */
+json_t *fd_error_json(enum fd_error_code code, const char *field, const char *message);
+
+#endif

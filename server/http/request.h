@@ -1,0 +1,90 @@
+/* request.h — the request context: everything one HTTP request owns.
+ *
+ * Created on libmicrohttpd's first callback for a connection's request (the URI log
+ * callback) and freed only in the completion callback, after the reply went out; the access
+ * log line and the request metrics are written there too. Handlers keep their own state in
+ * `state` with a `state_free` the context calls. */
+#ifndef FD_HTTP_REQUEST_H
+#define FD_HTTP_REQUEST_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "http/errors.h"
+
+enum fd_scope {
+  FD_SCOPE_NONE = 0, /* public: health, metrics, pages */
+  FD_SCOPE_INGEST = 1 << 0,
+  FD_SCOPE_READ = 1 << 1,
+  FD_SCOPE_EXPORT = 1 << 2,
+  FD_SCOPE_ADMIN = 1 << 3,
+};
+
+/* The caller's identity after authentication. */
+struct fd_auth {
+  int64_t project_id;
+  char project_slug[64];
+  char key_id[40];
+  unsigned scopes;         /* enum fd_scope bits; admin implies all */
+  json_t *allowed_origins; /* the project's setting (owned reference) */
+};
+
+struct fd_request;
+typedef void (*fd_handler)(struct fd_request *req);
+
+struct fd_route {
+  const char *method;
+  const char *pattern; /* "/v1/feedback/{id}": {..} matches one non-empty path segment */
+  fd_handler handler;
+  unsigned scope;      /* FD_SCOPE_NONE for public routes */
+  const char *name;    /* metrics label */
+};
+
+#define FD_MAX_PATH_PARAMS 2
+
+struct fd_request {
+  struct MHD_Connection *conn;
+  char request_id[33];
+  uint64_t start_us;
+  const char *method;
+  const char *path;             /* owned copy of the URL path, without query */
+  const struct fd_route *route; /* NULL until routed */
+  char *params[FD_MAX_PATH_PARAMS]; /* decoded path parameters, owned */
+  const char *origin;           /* the Origin header, or NULL */
+  struct fd_auth auth;
+  bool authed;
+
+  /* body */
+  char *body;
+  size_t body_len, body_cap;
+  bool body_too_large;
+  bool headers_checked;
+
+  /* reply bookkeeping */
+  bool replied;
+  bool suspended;
+  unsigned int status;
+  size_t reply_bytes;
+
+  /* handler state; for suspended requests, `resume` runs when the connection is resumed */
+  void *state;
+  void (*state_free)(void *state);
+  fd_handler resume;
+};
+
+uint64_t fd_now_us(void);
+
+/* Query-string argument or NULL. */
+const char *fd_request_arg(struct fd_request *req, const char *name);
+/* Header value or NULL. */
+const char *fd_request_header(struct fd_request *req, const char *name);
+
+/* Suspend the connection: the request will be finished later from another thread by
+ * fd_request_resume(); req->resume is then called on an MHD thread to send the reply. */
+void fd_request_suspend(struct fd_request *req, fd_handler on_resume);
+void fd_request_resume(struct fd_request *req);
+
+#endif

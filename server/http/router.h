@@ -1,0 +1,23 @@
+/* router.h — matching a request against the routing table (http/routes.c). */
+#ifndef FD_HTTP_ROUTER_H
+#define FD_HTTP_ROUTER_H
+
+#include <stddef.h>
+
+#include "http/request.h"
+
+enum fd_route_match { FD_ROUTE_FOUND, FD_ROUTE_NOT_FOUND, FD_ROUTE_WRONG_METHOD };
+
+/* Find the route for method+path. On FOUND sets req->route and req->params (decoded,
+ * owned by req). On WRONG_METHOD writes the allowed methods ("GET, POST") into allow. */
+enum fd_route_match fd_router_match(struct fd_request *req, const char *method, const char *path, char *allow,
+                                    size_t allow_len);
+
+/* Route index for metrics (-1 when unrouted) and the name of index i (NULL past the end). */
+int fd_router_route_index(const struct fd_route *route);
+const char *fd_router_route_name(int index);
+
+/* The table itself, NULL-terminated (defined in routes.c). */
+extern const struct fd_route fd_routes[];
+
+#endif

@@ -1,0 +1,27 @@
+/* routes.c — THE routing table: every endpoint of api.md, read top to bottom.
+ * Scope FD_SCOPE_NONE = no key; otherwise the key must have that scope (admin has all). */
+#include "api/api.h"
+#include "http/router.h"
+
+const struct fd_route fd_routes[] = {
+    /* health and metrics */
+    {"GET", "/healthz", fd_api_healthz, FD_SCOPE_NONE, "healthz"},
+    {"GET", "/readyz", fd_api_readyz, FD_SCOPE_NONE, "readyz"},
+    {"GET", "/metrics", fd_api_metrics, FD_SCOPE_NONE, "metrics"},
+
+    /* administration, within the key's own project */
+    {"GET", "/v1/project", fd_api_project_get, FD_SCOPE_ADMIN, "project"},
+    {"PATCH", "/v1/project", fd_api_project_patch, FD_SCOPE_ADMIN, "project"},
+    {"POST", "/v1/keys", fd_api_keys_create, FD_SCOPE_ADMIN, "keys"},
+    {"GET", "/v1/keys", fd_api_keys_list, FD_SCOPE_ADMIN, "keys"},
+    {"DELETE", "/v1/keys/{id}", fd_api_keys_revoke, FD_SCOPE_ADMIN, "key"},
+
+    /* pages: dashboard, widget, demo chat (embedded static files) */
+    {"GET", "/dashboard", fd_api_static, FD_SCOPE_NONE, "static"},
+    {"GET", "/dashboard/*", fd_api_static, FD_SCOPE_NONE, "static"},
+    {"GET", "/demo", fd_api_static, FD_SCOPE_NONE, "static"},
+    {"GET", "/demo/*", fd_api_static, FD_SCOPE_NONE, "static"},
+    {"GET", "/widget/*", fd_api_static, FD_SCOPE_NONE, "static"},
+    {"GET", "/vendor/*", fd_api_static, FD_SCOPE_NONE, "static"},
+    {NULL, NULL, NULL, 0, NULL},
+};

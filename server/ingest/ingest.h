@@ -1,0 +1,59 @@
+/* ingest.h — the write path: a bounded queue of validated rows and writer threads that
+ * commit them in batches (group commit at the application level), so a request is answered
+ * 201/200 only after the transaction holding its rows committed, yet many requests share one
+ * COMMIT. See shared/design/README.md "Architecture".
+ *
+ * A job is one request's rows. The HTTP thread validates, suspends the connection, then
+ * submits; a writer thread commits the job with others and calls job->done, which resumes
+ * the connection; the handler's resume step replies from the job's results. */
+#ifndef FD_INGEST_INGEST_H
+#define FD_INGEST_INGEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "http/errors.h"
+#include "ingest/rows.h"
+#include "util/config.h"
+
+struct fd_ingest;
+
+enum fd_item_status { FD_ITEM_PENDING = 0, FD_ITEM_STORED, FD_ITEM_DUPLICATE, FD_ITEM_CONFLICT, FD_ITEM_ERROR };
+
+struct fd_ingest_job {
+  int64_t project_id;
+  int64_t received_us;                 /* wall clock; defaulted created_at values get it */
+  struct fd_feedback_row **events;     /* owned by the job's creator */
+  size_t n_events;
+  struct fd_message_row **messages;    /* owned by the job's creator */
+  size_t n_messages;
+  enum fd_item_status *event_status;   /* n_events entries, filled by the writer */
+  enum fd_item_status *message_status; /* n_messages entries */
+  bool unavailable;                    /* the database could not be reached: answer 503 */
+  void (*done)(struct fd_ingest_job *job); /* called once, on a writer thread */
+  void *done_arg;
+  struct fd_ingest_job *next_;         /* private: queue link */
+};
+
+/* Start `cfg->writers` writer threads, each with its own connection to conninfo. */
+struct fd_ingest *fd_ingest_start(const struct fd_config *cfg, const char *conninfo)
+    __attribute__((warn_unused_result));
+
+/* Queue a job. false (and nothing queued) when the queue is full, the database is known to
+ * be down, or the writers are stopping: the caller answers 503 with Retry-After. */
+bool fd_ingest_submit(struct fd_ingest *ing, struct fd_ingest_job *job) __attribute__((warn_unused_result));
+
+/* Commit everything queued, then stop the writers. NULL ok. */
+void fd_ingest_stop(struct fd_ingest *ing);
+void fd_ingest_free(struct fd_ingest *ing);
+
+/* Rows waiting for a writer (for /metrics). */
+long fd_ingest_depth(struct fd_ingest *ing);
+
+/* Commit one job synchronously on the given connection, as a writer would (used by the
+ * writer for isolation after a failed batch, and by tests). */
+struct fd_db;
+bool fd_ingest_write_jobs(struct fd_db *db, struct fd_ingest_job **jobs, size_t n) __attribute__((warn_unused_result));
+
+#endif

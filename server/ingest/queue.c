@@ -1,0 +1,91 @@
+/* queue.c — bounded job queue with batch-sized takes (see queue.h). */
+#include "ingest/queue.h"
+
+#include <errno.h>
+#include <time.h>
+
+long fd_job_rows(const struct fd_ingest_job *job) { return (long)(job->n_events + job->n_messages); }
+
+void fd_queue_init(struct fd_queue *q, long capacity) {
+  pthread_mutex_init(&q->lock, NULL);
+  pthread_condattr_t attr;
+  pthread_condattr_init(&attr);
+  pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+  pthread_cond_init(&q->nonempty, &attr);
+  pthread_condattr_destroy(&attr);
+  q->head = q->tail = NULL;
+  q->rows = 0;
+  q->capacity = capacity;
+  q->closed = q->db_down = false;
+}
+
+void fd_queue_destroy(struct fd_queue *q) {
+  pthread_mutex_destroy(&q->lock);
+  pthread_cond_destroy(&q->nonempty);
+}
+
+bool fd_queue_push(struct fd_queue *q, struct fd_ingest_job *job) {
+  long rows = fd_job_rows(job);
+  pthread_mutex_lock(&q->lock);
+  /* one oversized job is still accepted into an empty queue, so no valid request is
+   * refused forever */
+  bool ok = !q->closed && !q->db_down && (q->rows + rows <= q->capacity || q->rows == 0);
+  if (ok) {
+    job->next_ = NULL;
+    if (q->tail)
+      q->tail->next_ = job;
+    else
+      q->head = job;
+    q->tail = job;
+    q->rows += rows;
+    pthread_cond_signal(&q->nonempty);
+  }
+  pthread_mutex_unlock(&q->lock);
+  return ok;
+}
+
+static void deadline_in(struct timespec *ts, int ms) {
+  clock_gettime(CLOCK_MONOTONIC, ts);
+  ts->tv_nsec += (long)ms * 1000000L;
+  ts->tv_sec += ts->tv_nsec / 1000000000L;
+  ts->tv_nsec %= 1000000000L;
+}
+
+struct fd_ingest_job *fd_queue_take(struct fd_queue *q, long max_rows, int wait_ms) {
+  struct fd_ingest_job *first = NULL, *last = NULL;
+  long taken = 0;
+  pthread_mutex_lock(&q->lock);
+  while (!q->head && !q->closed) pthread_cond_wait(&q->nonempty, &q->lock);
+  struct timespec deadline;
+  deadline_in(&deadline, wait_ms);
+  for (;;) {
+    while (q->head && (taken == 0 || taken + fd_job_rows(q->head) <= max_rows)) {
+      struct fd_ingest_job *j = q->head;
+      q->head = j->next_;
+      if (!q->head) q->tail = NULL;
+      q->rows -= fd_job_rows(j);
+      taken += fd_job_rows(j);
+      j->next_ = NULL;
+      if (last)
+        last->next_ = j;
+      else
+        first = j;
+      last = j;
+    }
+    /* full batch, or the next job does not fit, or closing: go now */
+    if (!first || taken >= max_rows || q->head || q->closed || wait_ms <= 0) break;
+    if (pthread_cond_timedwait(&q->nonempty, &q->lock, &deadline) == ETIMEDOUT) {
+      /* take whatever arrived at the last moment, then go */
+      wait_ms = 0;
+    }
+  }
+  pthread_mutex_unlock(&q->lock);
+  return first;
+}
+
+void fd_queue_close(struct fd_queue *q) {
+  pthread_mutex_lock(&q->lock);
+  q->closed = true;
+  pthread_cond_broadcast(&q->nonempty);
+  pthread_mutex_unlock(&q->lock);
+}

@@ -1,0 +1,29 @@
+/* queue.h — the bounded FIFO between HTTP threads and writer threads (private to ingest/). */
+#ifndef FD_INGEST_QUEUE_H
+#define FD_INGEST_QUEUE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "ingest/ingest.h"
+
+struct fd_queue {
+  pthread_mutex_t lock;
+  pthread_cond_t nonempty;
+  struct fd_ingest_job *head, *tail;
+  long rows;         /* rows queued (the bound counts rows, not requests) */
+  long capacity;
+  bool closed;       /* no more submissions; writers drain and exit */
+  bool db_down;      /* set by writers while the database is unreachable */
+};
+
+void fd_queue_init(struct fd_queue *q, long capacity);
+void fd_queue_destroy(struct fd_queue *q);
+bool fd_queue_push(struct fd_queue *q, struct fd_ingest_job *job);
+/* Take jobs for one batch: wait for the first (returns NULL once closed and empty), then
+ * up to max_rows rows, waiting at most wait_ms for more. Returns a linked list. */
+struct fd_ingest_job *fd_queue_take(struct fd_queue *q, long max_rows, int wait_ms);
+void fd_queue_close(struct fd_queue *q);
+long fd_job_rows(const struct fd_ingest_job *job);
+
+#endif

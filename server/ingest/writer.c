@@ -1,0 +1,410 @@
+/* writer.c — the writer threads: take a batch of jobs, write all their rows in one
+ * transaction (messages first, so edits can find their originals), COMMIT, then hand each
+ * job back (job->done). A batch that fails is retried job by job, so one bad job cannot
+ * lose the others; a lost connection answers the batch 503 and marks the database down
+ * until a reconnect succeeds (submissions fail fast meanwhile). */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "db/ingest_db.h"
+#include "ingest/edit_ratio.h"
+#include "ingest/ingest.h"
+#include "ingest/queue.h"
+#include "util/log.h"
+#include "util/metrics.h"
+
+struct fd_ingest {
+  struct fd_queue q;
+  char *conninfo;
+  bool prepared;
+  long batch_size;
+  int batch_wait_ms;
+  int n_writers;
+  pthread_t *threads;
+};
+
+static uint64_t mono_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static int64_t created_or(int64_t created, bool defaulted, int64_t received) { return defaulted ? received : created; }
+
+static enum fd_stored_kind stored_kind(enum fd_feedback_kind k) {
+  switch (k) {
+    case FD_KIND_RATING: return FD_STORED_RATING;
+    case FD_KIND_COMMENT: return FD_STORED_COMMENT;
+    case FD_KIND_EDIT: return FD_STORED_EDIT;
+    case FD_KIND_COMPARISON: return FD_STORED_COMPARISON;
+  }
+  return FD_STORED_RATING;
+}
+
+/* Indexes of the first row with the same (project, id) — rows of one INSERT must be
+ * distinct. O(n^2) over a batch's ids would be too slow at 5000 rows: use a hash table. */
+struct keyset {
+  size_t cap;
+  long *slots; /* index+1 of the first row, 0 = empty */
+};
+
+static uint64_t key_hash(int64_t project, const char *id) {
+  uint64_t h = 1469598103934665603ULL ^ (uint64_t)project;
+  for (const unsigned char *p = (const unsigned char *)id; *p; p++) h = (h ^ *p) * 1099511628211ULL;
+  return h;
+}
+
+/* first[i] = index of the first row sharing row i's key (i itself when it is first) */
+static bool first_occurrences(size_t n, int64_t (*project)(const void *, size_t), const char *(*id)(const void *, size_t),
+                              const void *refs, size_t *first) {
+  struct keyset ks = {.cap = 16};
+  while (ks.cap < 2 * n) ks.cap *= 2;
+  ks.slots = calloc(ks.cap, sizeof *ks.slots);
+  if (!ks.slots) return false;
+  for (size_t i = 0; i < n; i++) {
+    size_t s = key_hash(project(refs, i), id(refs, i)) & (ks.cap - 1);
+    for (;;) {
+      if (!ks.slots[s]) {
+        ks.slots[s] = (long)i + 1;
+        first[i] = i;
+        break;
+      }
+      size_t j = (size_t)ks.slots[s] - 1;
+      if (project(refs, j) == project(refs, i) && strcmp(id(refs, j), id(refs, i)) == 0) {
+        first[i] = j;
+        break;
+      }
+      s = (s + 1) & (ks.cap - 1);
+    }
+  }
+  free(ks.slots);
+  return true;
+}
+
+static const char *m_id(const void *r, size_t i) { return ((const struct fd_msg_ref *)r)[i].row->id; }
+static int64_t m_proj(const void *r, size_t i) { return ((const struct fd_msg_ref *)r)[i].project_id; }
+static const char *f_id(const void *r, size_t i) { return ((const struct fd_fb_ref *)r)[i].row->id; }
+static int64_t f_proj(const void *r, size_t i) { return ((const struct fd_fb_ref *)r)[i].project_id; }
+
+/* Compact the distinct rows of refs into uniq (by first occurrence). */
+#define COMPACT(type, refs, n, first, uniq, nu)        \
+  do {                                                 \
+    nu = 0;                                            \
+    for (size_t i_ = 0; i_ < (n); i_++)                \
+      if ((first)[i_] == i_) (uniq)[(nu)++] = (refs)[i_]; \
+  } while (0)
+
+struct batch {
+  struct fd_msg_ref *msgs;
+  enum fd_item_status **msg_status; /* where each message row's status goes (NULL: inline turn) */
+  size_t n_msgs;
+  struct fd_fb_ref *fbs;
+  enum fd_item_status **fb_status;
+  size_t n_fbs;
+};
+
+static void batch_free(struct batch *b) {
+  free(b->msgs);
+  free(b->msg_status);
+  free(b->fbs);
+  free(b->fb_status);
+}
+
+static bool batch_build(struct batch *b, struct fd_ingest_job **jobs, size_t n) {
+  memset(b, 0, sizeof *b);
+  size_t nm = 0, nf = 0;
+  for (size_t j = 0; j < n; j++) {
+    nm += jobs[j]->n_messages;
+    nf += jobs[j]->n_events;
+    for (size_t e = 0; e < jobs[j]->n_events; e++) nm += jobs[j]->events[e]->n_turns;
+  }
+  b->msgs = calloc(nm + 1, sizeof *b->msgs);
+  b->msg_status = calloc(nm + 1, sizeof *b->msg_status);
+  b->fbs = calloc(nf + 1, sizeof *b->fbs);
+  b->fb_status = calloc(nf + 1, sizeof *b->fb_status);
+  if (!b->msgs || !b->msg_status || !b->fbs || !b->fb_status) return false;
+  for (size_t j = 0; j < n; j++) {
+    struct fd_ingest_job *job = jobs[j];
+    for (size_t m = 0; m < job->n_messages; m++) {
+      const struct fd_message_row *row = job->messages[m];
+      b->msg_status[b->n_msgs] = &job->message_status[m];
+      b->msgs[b->n_msgs++] = (struct fd_msg_ref){
+          job->project_id, created_or(row->created_at_us, row->created_at_defaulted, job->received_us), row};
+    }
+    for (size_t e = 0; e < job->n_events; e++) {
+      const struct fd_feedback_row *row = job->events[e];
+      int64_t created = created_or(row->created_at_us, row->created_at_defaulted, job->received_us);
+      for (size_t t = 0; t < row->n_turns; t++) {
+        const struct fd_message_row *turn = &row->turns[t];
+        b->msgs[b->n_msgs++] = (struct fd_msg_ref){
+            job->project_id, created_or(turn->created_at_us, turn->created_at_defaulted, created), turn};
+      }
+      b->fb_status[b->n_fbs] = &job->event_status[e];
+      b->fbs[b->n_fbs++] = (struct fd_fb_ref){job->project_id, created, row, row->has_edit_ratio, row->edit_ratio};
+    }
+  }
+  return true;
+}
+
+/* Statuses of rows that were not inserted: same hash as the stored row -> duplicate, else
+ * conflict. Inline turns (no status slot) never conflict. */
+static void settle(size_t n, const bool *inserted_first, const size_t *first, enum fd_item_status **status,
+                   const unsigned char (*hashes)[FD_SHA256_LEN], const bool *found,
+                   const unsigned char *(*own_hash)(const void *, size_t), const void *refs) {
+  for (size_t i = 0; i < n; i++) {
+    if (!status[i]) continue;
+    if (first[i] == i && inserted_first[i]) {
+      *status[i] = FD_ITEM_STORED;
+    } else if (found[i] && memcmp(hashes[i], own_hash(refs, i), FD_SHA256_LEN) == 0) {
+      *status[i] = FD_ITEM_DUPLICATE;
+    } else {
+      *status[i] = FD_ITEM_CONFLICT;
+    }
+  }
+}
+
+static const unsigned char *m_hash(const void *r, size_t i) { return ((const struct fd_msg_ref *)r)[i].row->content_sha256; }
+static const unsigned char *f_hash(const void *r, size_t i) { return ((const struct fd_fb_ref *)r)[i].row->content_sha256; }
+
+/* Insert one kind of rows: distinct keys go into the INSERT, then every row is settled. */
+static bool write_rows(struct fd_db *db, void *refs, size_t n, size_t elem, enum fd_item_status **status,
+                       int64_t (*proj)(const void *, size_t), const char *(*id)(const void *, size_t),
+                       const unsigned char *(*own_hash)(const void *, size_t), bool is_messages) {
+  if (n == 0) return true;
+  bool ok = false;
+  size_t *first = calloc(n, sizeof *first);
+  bool *ins_uniq = calloc(n, sizeof *ins_uniq), *inserted = calloc(n, sizeof *inserted), *found = calloc(n, sizeof *found);
+  unsigned char(*hashes)[FD_SHA256_LEN] = calloc(n, sizeof *hashes);
+  char *uniq = calloc(n, elem);
+  size_t *uniq_of = calloc(n, sizeof *uniq_of);
+  if (!first || !ins_uniq || !inserted || !found || !hashes || !uniq || !uniq_of) goto out;
+  if (!first_occurrences(n, proj, id, refs, first)) goto out;
+  size_t nu = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (first[i] != i) continue;
+    memcpy(uniq + nu * elem, (char *)refs + i * elem, elem);
+    uniq_of[nu++] = i;
+  }
+  bool wrote = is_messages ? fd_db_insert_messages(db, (struct fd_msg_ref *)(void *)uniq, nu, ins_uniq)
+                           : fd_db_insert_feedback(db, (struct fd_fb_ref *)(void *)uniq, nu, ins_uniq);
+  if (!wrote) goto out;
+  for (size_t u = 0; u < nu; u++) inserted[uniq_of[u]] = ins_uniq[u];
+  /* hashes are needed for every row with a status that is not a fresh insert */
+  bool need = false;
+  for (size_t i = 0; i < n && !need; i++) need = status[i] && !(first[i] == i && inserted[i]);
+  if (need) {
+    bool looked = is_messages ? fd_db_message_hashes(db, refs, n, hashes, found)
+                              : fd_db_feedback_hashes(db, refs, n, hashes, found);
+    if (!looked) goto out;
+  }
+  settle(n, inserted, first, status, (const unsigned char(*)[FD_SHA256_LEN])hashes, found, own_hash, refs);
+  if (!is_messages) {
+    for (size_t i = 0; i < n; i++)
+      if (status[i] && *status[i] == FD_ITEM_STORED)
+        FD_METRIC_ADD(fd_metrics.stored[stored_kind(((struct fd_fb_ref *)refs)[i].row->kind)], 1);
+  } else {
+    for (size_t i = 0; i < n; i++)
+      if (status[i] && *status[i] == FD_ITEM_STORED) FD_METRIC_ADD(fd_metrics.stored[FD_STORED_MESSAGE], 1);
+  }
+  ok = true;
+out:
+  free(first);
+  free(ins_uniq);
+  free(inserted);
+  free(found);
+  free(hashes);
+  free(uniq);
+  free(uniq_of);
+  return ok;
+}
+
+/* Edits whose original was not inline get their ratio from the stored message. */
+static bool fill_edit_ratios(struct fd_db *db, struct batch *b) {
+  size_t need = 0;
+  for (size_t i = 0; i < b->n_fbs; i++)
+    if (b->fbs[i].row->kind == FD_KIND_EDIT && !b->fbs[i].has_edit_ratio) need++;
+  if (!need) return true;
+  char **contents = calloc(b->n_fbs, sizeof *contents);
+  if (!contents) return false;
+  bool ok = fd_db_edit_originals(db, b->fbs, b->n_fbs, contents);
+  for (size_t i = 0; ok && i < b->n_fbs; i++) {
+    const struct fd_feedback_row *f = b->fbs[i].row;
+    if (f->kind != FD_KIND_EDIT || b->fbs[i].has_edit_ratio || !contents[i]) continue;
+    double r;
+    if (fd_edit_ratio(contents[i], strlen(contents[i]), f->edited_content, strlen(f->edited_content), &r)) {
+      b->fbs[i].edit_ratio = r;
+      b->fbs[i].has_edit_ratio = true;
+    }
+  }
+  for (size_t i = 0; i < b->n_fbs; i++) free(contents[i]);
+  free(contents);
+  return ok;
+}
+
+bool fd_ingest_write_jobs(struct fd_db *db, struct fd_ingest_job **jobs, size_t n) {
+  struct batch b;
+  bool ok = false;
+  if (!batch_build(&b, jobs, n)) goto out;
+  if (!fd_db_run(db, "BEGIN", NULL, 0)) goto out;
+  if (!write_rows(db, b.msgs, b.n_msgs, sizeof *b.msgs, b.msg_status, m_proj, m_id, m_hash, true) ||
+      !fill_edit_ratios(db, &b) ||
+      !write_rows(db, b.fbs, b.n_fbs, sizeof *b.fbs, b.fb_status, f_proj, f_id, f_hash, false) ||
+      !fd_db_run(db, "COMMIT", NULL, 0)) {
+    if (!fd_db_run(db, "ROLLBACK", NULL, 0)) { /* connection gone: the server rolled back */ }
+    goto out;
+  }
+  ok = true;
+out:
+  batch_free(&b);
+  return ok;
+}
+
+static void reset_statuses(struct fd_ingest_job *job) {
+  for (size_t i = 0; i < job->n_events; i++) job->event_status[i] = FD_ITEM_PENDING;
+  for (size_t i = 0; i < job->n_messages; i++) job->message_status[i] = FD_ITEM_PENDING;
+}
+
+static void set_db_down(struct fd_ingest *ing, bool down) {
+  pthread_mutex_lock(&ing->q.lock);
+  ing->q.db_down = down;
+  pthread_mutex_unlock(&ing->q.lock);
+}
+
+/* One batch: all together; on failure each job alone; a job that still fails on a live
+ * connection gets FD_ITEM_ERROR for its rows (logged as a bug: validation let it through). */
+static void write_batch(struct fd_ingest *ing, struct fd_db *db, struct fd_ingest_job **jobs, size_t n) {
+  uint64_t t0 = mono_us();
+  long rows = 0;
+  for (size_t i = 0; i < n; i++) rows += fd_job_rows(jobs[i]);
+  if (fd_db_ensure(db) && fd_ingest_write_jobs(db, jobs, n)) {
+    fd_histogram_observe(&fd_metrics.batch_size, (double)rows);
+    fd_histogram_observe(&fd_metrics.commit_seconds, (double)(mono_us() - t0) / 1e6);
+    return;
+  }
+  for (size_t i = 0; i < n; i++) {
+    reset_statuses(jobs[i]);
+    if (PQstatus(fd_db_conn(db) ? fd_db_conn(db) : NULL) != CONNECTION_OK && !fd_db_ensure(db)) {
+      jobs[i]->unavailable = true;
+      continue;
+    }
+    if (fd_ingest_write_jobs(db, &jobs[i], 1)) continue;
+    reset_statuses(jobs[i]);
+    if (PQstatus(fd_db_conn(db)) != CONNECTION_OK) {
+      jobs[i]->unavailable = true;
+      continue;
+    }
+    fd_log_bug("msg=\"a validated job failed to write\" rows=%ld", fd_job_rows(jobs[i]));
+    for (size_t e = 0; e < jobs[i]->n_events; e++) jobs[i]->event_status[e] = FD_ITEM_ERROR;
+    for (size_t m = 0; m < jobs[i]->n_messages; m++) jobs[i]->message_status[m] = FD_ITEM_ERROR;
+  }
+  bool any_down = false;
+  for (size_t i = 0; i < n; i++) any_down = any_down || jobs[i]->unavailable;
+  if (any_down) {
+    fd_log(FD_LOG_WARN, "msg=\"database unreachable: answering 503 until it is back\"");
+    set_db_down(ing, true);
+  }
+}
+
+static void *writer_main(void *arg) {
+  struct fd_ingest *ing = arg;
+  char err[512];
+  struct fd_db *db = fd_db_connect(ing->conninfo, ing->prepared, err, sizeof err);
+  size_t cap = 64;
+  struct fd_ingest_job **jobs = malloc(cap * sizeof *jobs);
+  for (;;) {
+    /* while the database is down nothing is queued; probe it twice a second */
+    while (ing->q.db_down && !ing->q.closed) {
+      if (!db) db = fd_db_connect(ing->conninfo, ing->prepared, err, sizeof err);
+      if (db && fd_db_ensure(db) && fd_db_run(db, "SELECT 1", NULL, 0)) {
+        fd_log(FD_LOG_INFO, "msg=\"database reachable again\"");
+        set_db_down(ing, false);
+        break;
+      }
+      usleep(500000);
+    }
+    struct fd_ingest_job *list = fd_queue_take(&ing->q, ing->batch_size, ing->batch_wait_ms);
+    if (!list) break;
+    size_t n = 0;
+    for (struct fd_ingest_job *j = list; j; j = j->next_) {
+      if (n == cap) {
+        struct fd_ingest_job **grown = realloc(jobs, 2 * cap * sizeof *jobs);
+        if (grown) {
+          jobs = grown;
+          cap *= 2;
+        }
+      }
+      if (jobs && n < cap) jobs[n++] = j;
+    }
+    if (!db) db = fd_db_connect(ing->conninfo, ing->prepared, err, sizeof err);
+    if (db && jobs) {
+      write_batch(ing, db, jobs, n);
+    } else {
+      for (size_t i = 0; i < n; i++) jobs[i]->unavailable = true;
+      set_db_down(ing, true);
+    }
+    /* done() may free the job: read next_ first */
+    for (struct fd_ingest_job *j = list, *next; j; j = next) {
+      next = j->next_;
+      j->done(j);
+    }
+  }
+  free(jobs);
+  fd_db_close(db);
+  return NULL;
+}
+
+struct fd_ingest *fd_ingest_start(const struct fd_config *cfg, const char *conninfo) {
+  struct fd_ingest *ing = calloc(1, sizeof *ing);
+  if (!ing) return NULL;
+  ing->conninfo = strdup(conninfo);
+  ing->prepared = cfg->prepared_statements;
+  ing->batch_size = cfg->batch_size;
+  ing->batch_wait_ms = cfg->batch_wait_ms;
+  ing->threads = calloc((size_t)cfg->writers, sizeof *ing->threads);
+  if (!ing->conninfo || !ing->threads) {
+    fd_ingest_free(ing);
+    return NULL;
+  }
+  fd_queue_init(&ing->q, cfg->queue_capacity);
+  for (int i = 0; i < cfg->writers; i++) {
+    if (pthread_create(&ing->threads[i], NULL, writer_main, ing) != 0) break;
+    ing->n_writers++;
+  }
+  if (ing->n_writers == 0) {
+    fd_ingest_free(ing);
+    return NULL;
+  }
+  return ing;
+}
+
+bool fd_ingest_submit(struct fd_ingest *ing, struct fd_ingest_job *job) {
+  bool ok = fd_queue_push(&ing->q, job);
+  if (!ok) FD_METRIC_ADD(fd_metrics.rejected_full, 1);
+  return ok;
+}
+
+void fd_ingest_stop(struct fd_ingest *ing) {
+  if (!ing || !ing->n_writers) return;
+  fd_queue_close(&ing->q);
+  for (int i = 0; i < ing->n_writers; i++) pthread_join(ing->threads[i], NULL);
+  ing->n_writers = 0;
+}
+
+void fd_ingest_free(struct fd_ingest *ing) {
+  if (!ing) return;
+  fd_ingest_stop(ing);
+  if (ing->threads && ing->conninfo) fd_queue_destroy(&ing->q);
+  free(ing->threads);
+  free(ing->conninfo);
+  free(ing);
+}
+
+long fd_ingest_depth(struct fd_ingest *ing) {
+  pthread_mutex_lock(&ing->q.lock);
+  long rows = ing->q.rows;
+  pthread_mutex_unlock(&ing->q.lock);
+  return rows;
+}

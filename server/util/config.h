@@ -1,0 +1,71 @@
+/* config.h — every setting of feedbackd, and how it is loaded.
+ *
+ * Precedence (api.md "Operating contract"): command-line flags > environment (FEEDBACKD_*)
+ * > config file (--config PATH, `key = value` lines) > defaults. One table in config.c names
+ * each setting once; the file key, the environment name (FEEDBACKD_ + upper case) and the
+ * flag (--key-with-dashes) all derive from it, so they cannot drift apart. */
+#ifndef FD_UTIL_CONFIG_H
+#define FD_UTIL_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+struct fd_config {
+  char *database_url;     /* NULL/empty: run the embedded private PostgreSQL */
+  char *listen;           /* host:port */
+  int threads;            /* HTTP worker threads; 0 = number of cores */
+  char *data_dir;         /* embedded cluster and state */
+  char *log_level;
+  char *metrics_token;    /* when set, /metrics needs `Authorization: Bearer <token>` */
+  char *embedded_user;    /* OS user that runs the embedded cluster when feedbackd runs as root */
+  char *pg_bindir;        /* PostgreSQL server binaries; empty = pg_config --bindir or /usr/lib/postgresql/N/bin */
+  bool migrate;           /* serve applies pending migrations at start-up */
+  bool prepared_statements; /* off for PgBouncer in transaction pooling mode */
+  int db_retry_seconds;   /* how long serve waits for the database at start-up */
+  int pool_size;          /* PostgreSQL connections for request handlers */
+  int connection_limit;   /* concurrent HTTP connections */
+  int per_ip_connection_limit;
+  int connection_timeout; /* seconds an idle HTTP connection is kept */
+  int shutdown_timeout;   /* seconds to finish in-flight requests on SIGTERM */
+  int batch_size;         /* rows per writer transaction, at most */
+  int batch_wait_ms;      /* how long the writer waits to fill a batch */
+  int queue_capacity;     /* ingest queue bound, in events; full -> 503 */
+  int writers;            /* writer threads */
+  double rate_limit_rps;  /* events per second per key; 0 = off */
+  int rate_limit_burst;
+  int max_body_bytes;
+  int max_batch_items;
+  int max_text_bytes;     /* content, edited_content, comment */
+  int max_metadata_bytes;
+  int max_metadata_depth;
+  int max_tags;
+  int max_tag_bytes;
+  int max_user_bytes;
+  int max_model_bytes;
+  char *config_path;      /* the file that was read, if any */
+};
+
+enum fd_config_result { FD_CONFIG_OK, FD_CONFIG_ERROR, FD_CONFIG_HELP, FD_CONFIG_VERSION };
+
+/* Fill *cfg from defaults, the config file, the environment and argv (in that order of
+ * increasing precedence). Flags that are not settings are left in argv: on return
+ * *argc/argv hold the remaining arguments (subcommand and its operands) in order.
+ * On FD_CONFIG_ERROR a message was printed to stderr. */
+enum fd_config_result fd_config_load(struct fd_config *cfg, int *argc, char **argv)
+    __attribute__((warn_unused_result));
+
+/* Set one setting by its file key ("batch_size"); false with a message in err if the key
+ * is unknown or the value invalid. Used by the loader and by tests. */
+bool fd_config_set(struct fd_config *cfg, const char *key, const char *value, char *err, size_t errlen);
+
+void fd_config_defaults(struct fd_config *cfg);
+void fd_config_free(struct fd_config *cfg);
+
+/* Print every setting with its value (secrets masked) in config-file syntax. */
+void fd_config_dump(const struct fd_config *cfg, FILE *out);
+
+/* The usage text of settings for --help. */
+void fd_config_print_help(void);
+
+#endif

@@ -1,0 +1,90 @@
+/* metrics.c — counters and histograms (see metrics.h). */
+#include "util/metrics.h"
+
+#include <string.h>
+
+#include "http/router.h"
+
+const double fd_latency_bounds[FD_HIST_BUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                   0.1,    0.25,  0.5,    1,     2.5,  5,     10};
+const double fd_size_bounds[FD_HIST_BUCKETS] = {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 50000};
+const char *const fd_stored_kind_names[FD_STORED_COUNT] = {"rating", "comment", "edit", "comparison", "message"};
+
+struct fd_metrics fd_metrics = {
+    .batch_size = {.bounds = fd_size_bounds},
+    .commit_seconds = {.bounds = fd_latency_bounds},
+};
+
+void fd_histogram_observe(struct fd_histogram *h, double value) {
+  int i = 0;
+  while (i < FD_HIST_BUCKETS && value > h->bounds[i]) i++;
+  __atomic_add_fetch(&h->counts[i], 1, __ATOMIC_RELAXED);
+  __atomic_add_fetch(&h->count, 1, __ATOMIC_RELAXED);
+  __atomic_add_fetch(&h->sum_micro, (uint64_t)(value * 1e6), __ATOMIC_RELAXED);
+}
+
+void fd_histogram_write(FILE *out, const char *name, const char *labels, const struct fd_histogram *h) {
+  uint64_t cum = 0;
+  const char *sep = labels && *labels ? "," : "";
+  for (int i = 0; i <= FD_HIST_BUCKETS; i++) {
+    cum += __atomic_load_n(&h->counts[i], __ATOMIC_RELAXED);
+    if (i < FD_HIST_BUCKETS)
+      fprintf(out, "%s_bucket{%s%sle=\"%g\"} %llu\n", name, labels, sep, h->bounds[i], (unsigned long long)cum);
+    else
+      fprintf(out, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", name, labels, sep, (unsigned long long)cum);
+  }
+  const char *open = labels && *labels ? "{" : "", *close = labels && *labels ? "}" : "";
+  fprintf(out, "%s_sum%s%s%s %.6f\n", name, open, labels, close,
+          (double)__atomic_load_n(&h->sum_micro, __ATOMIC_RELAXED) / 1e6);
+  fprintf(out, "%s_count%s%s%s %llu\n", name, open, labels, close,
+          (unsigned long long)__atomic_load_n(&h->count, __ATOMIC_RELAXED));
+}
+
+/* statuses we count separately; anything else is folded into its class (e.g. "418" -> 4xx) */
+static const unsigned int statuses[] = {200, 201, 204, 206, 304, 400, 401, 403, 404,
+                                        405, 409, 413, 415, 429, 500, 501, 503};
+#define N_STATUS (sizeof statuses / sizeof statuses[0])
+#define MAX_ROUTES 64
+
+static uint64_t request_counts[MAX_ROUTES + 1][N_STATUS + 1];
+static struct fd_histogram request_seconds[MAX_ROUTES + 1];
+
+void fd_metrics_request(int route_index, unsigned int status, uint64_t duration_us) {
+  if (route_index < 0 || route_index >= MAX_ROUTES) route_index = MAX_ROUTES;
+  size_t s = 0;
+  while (s < N_STATUS && statuses[s] != status) s++;
+  __atomic_add_fetch(&request_counts[route_index][s], 1, __ATOMIC_RELAXED);
+  struct fd_histogram *h = &request_seconds[route_index];
+  if (!h->bounds) h->bounds = fd_latency_bounds; /* same value from every thread: benign */
+  fd_histogram_observe(h, (double)duration_us / 1e6);
+}
+
+void fd_metrics_write_requests(FILE *out) {
+  fputs("# HELP feedbackd_http_requests_total HTTP requests answered, by route and status.\n"
+        "# TYPE feedbackd_http_requests_total counter\n",
+        out);
+  for (int r = 0; r <= MAX_ROUTES; r++) {
+    const char *name = r < MAX_ROUTES ? fd_router_route_name(r) : "unmatched";
+    if (!name) continue;
+    for (size_t s = 0; s <= N_STATUS; s++) {
+      uint64_t n = __atomic_load_n(&request_counts[r][s], __ATOMIC_RELAXED);
+      if (!n) continue;
+      if (s < N_STATUS)
+        fprintf(out, "feedbackd_http_requests_total{route=\"%s\",status=\"%u\"} %llu\n", name, statuses[s],
+                (unsigned long long)n);
+      else
+        fprintf(out, "feedbackd_http_requests_total{route=\"%s\",status=\"other\"} %llu\n", name,
+                (unsigned long long)n);
+    }
+  }
+  fputs("# HELP feedbackd_http_request_duration_seconds Time from request start to reply completion.\n"
+        "# TYPE feedbackd_http_request_duration_seconds histogram\n",
+        out);
+  for (int r = 0; r <= MAX_ROUTES; r++) {
+    const char *name = r < MAX_ROUTES ? fd_router_route_name(r) : "unmatched";
+    if (!name || !__atomic_load_n(&request_seconds[r].count, __ATOMIC_RELAXED)) continue;
+    char labels[128];
+    snprintf(labels, sizeof labels, "route=\"%s\"", name);
+    fd_histogram_write(out, "feedbackd_http_request_duration_seconds", labels, &request_seconds[r]);
+  }
+}

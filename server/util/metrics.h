@@ -1,0 +1,48 @@
+/* metrics.h — process counters and histograms for /metrics (Prometheus text format).
+ * Updated with relaxed atomics from any thread; rendered by api/metrics.c. */
+#ifndef FD_UTIL_METRICS_H
+#define FD_UTIL_METRICS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#define FD_HIST_BUCKETS 14
+
+struct fd_histogram {
+  const double *bounds; /* FD_HIST_BUCKETS upper bounds, increasing */
+  uint64_t counts[FD_HIST_BUCKETS + 1]; /* last: +Inf */
+  uint64_t count;
+  uint64_t sum_micro; /* sum of observations, in millionths */
+};
+
+extern const double fd_latency_bounds[FD_HIST_BUCKETS]; /* seconds */
+extern const double fd_size_bounds[FD_HIST_BUCKETS];    /* counts (batch sizes) */
+
+void fd_histogram_observe(struct fd_histogram *h, double value);
+/* Prometheus lines for one histogram; labels like `route="x"` or "" */
+void fd_histogram_write(FILE *out, const char *name, const char *labels, const struct fd_histogram *h);
+
+enum fd_stored_kind { FD_STORED_RATING, FD_STORED_COMMENT, FD_STORED_EDIT, FD_STORED_COMPARISON, FD_STORED_MESSAGE, FD_STORED_COUNT };
+extern const char *const fd_stored_kind_names[FD_STORED_COUNT];
+
+struct fd_metrics {
+  uint64_t stored[FD_STORED_COUNT];    /* rows committed by the writer, by kind */
+  uint64_t duplicates;
+  uint64_t conflicts;
+  uint64_t rejected_full;            /* 503 because the ingest queue was full */
+  struct fd_histogram batch_size;    /* rows per writer transaction */
+  struct fd_histogram commit_seconds;/* writer transaction latency */
+  uint64_t export_records;
+  uint64_t exports;
+};
+
+extern struct fd_metrics fd_metrics;
+
+/* Requests by route and status; route names come from the routing table. */
+void fd_metrics_request(int route_index, unsigned int status, uint64_t duration_us);
+void fd_metrics_write_requests(FILE *out);
+
+#define FD_METRIC_ADD(field, n) __atomic_add_fetch(&(field), (n), __ATOMIC_RELAXED)
+#define FD_METRIC_GET(field) __atomic_load_n(&(field), __ATOMIC_RELAXED)
+
+#endif
