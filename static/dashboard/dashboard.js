@@ -23,7 +23,7 @@
 
   var COLORS = {
     events: '#5b6470', up: '#1a7f37', down: '#cf222e', edits: '#0969da', comments: '#bf8700',
-    rate: '#54aeff', ci: 'rgba(31, 35, 40, 0.55)', ciLine: '#1f2328', tag: '#cf222e'
+    rate: '#54aeff', ci: 'rgba(110, 119, 129, 0.75)', ciLine: '#1f2328', tag: '#cf222e'
   };
 
   var state = {
@@ -251,6 +251,16 @@
 
   /* ---- charts (all optional: without Chart.js the tables still carry every number) ---- */
   function chartReady() { return typeof window.Chart === 'function'; }
+  /* Axis text and grid lines follow the page's (light or dark) palette from dashboard.css. */
+  function themeCharts() {
+    if (!chartReady()) return;
+    var css = window.getComputedStyle(document.documentElement);
+    var muted = css.getPropertyValue('--muted').trim(), line = css.getPropertyValue('--line').trim();
+    if (muted) window.Chart.defaults.color = muted;
+    if (line) window.Chart.defaults.borderColor = line;
+    var fg = css.getPropertyValue('--fg').trim();
+    if (fg) { COLORS.ciLine = fg; }
+  }
   function drawChart(canvasId, config) {
     if (!chartReady()) return null;
     var canvas = $(canvasId);
@@ -737,6 +747,7 @@
 
   /* ---- wiring ---- */
   function init() {
+    themeCharts();
     loadViewFromHash();
     $('key-form').addEventListener('submit', function (ev) {
       ev.preventDefault();
