@@ -346,6 +346,47 @@ describe('feedback widget on the demo chat', { timeout: 240000 }, () => {
       /delivered: thumbs up .*\(200, duplicate\)/.test(await page.locator('#log').innerText()), { timeout: 3000 });
   });
 
+  it('a 503 is retried no sooner than its Retry-After; a 400 is dropped and reported', async () => {
+    const attempts = [];
+    await page.route('**/v1/feedback', async (route) => {
+      const req = route.request();
+      if (req.method() !== 'POST') return route.continue();
+      const ev = JSON.parse(req.postData());
+      attempts.push({ at: Date.now(), kind: ev.kind, id: ev.id });
+      if (ev.kind === 'rating' && attempts.filter((x) => x.kind === 'rating').length === 1) {
+        return route.fulfill({ status: 503, contentType: 'application/json', headers: { 'Retry-After': '2' },
+          body: JSON.stringify({ error: { code: 'unavailable', message: 'try later', field: null } }) });
+      }
+      if (ev.kind === 'comparison') {
+        return route.fulfill({ status: 400, contentType: 'application/json',
+          body: JSON.stringify({ error: { code: 'invalid_field', message: 'made up by the test', field: 'outcome' } }) });
+      }
+      return route.continue();
+    });
+    try {
+      const a = answer(msgIds.a1);
+      await a.locator('.fbd-down').click();
+      await a.locator('.fbd-reasons .fbd-skip').click();
+      await drain(20000);
+      const r = attempts.filter((x) => x.kind === 'rating');
+      assert.equal(r.length, 2, `one 503, then one retry (${JSON.stringify(attempts)})`);
+      assert.equal(r[1].id, r[0].id, 'the retry carries the same id');
+      assert.ok(r[1].at - r[0].at >= 1900, `retried after ${r[1].at - r[0].at} ms, Retry-After was 2 s`);
+      await checkStored([{ kind: 'rating', message_id: msgIds.a1, value: -1 }]);
+
+      await page.locator('.fbd-compare [data-choice="a"]').click();
+      await drain();
+      assert.equal(attempts.filter((x) => x.kind === 'comparison').length, 1, 'a 400 is not retried');
+      await waitFor('the failure to be reported', async () =>
+        /FAILED: comparison \(preferred\).*\(400 invalid_field\)/.test(await page.locator('#log').innerText()), { timeout: 3000 });
+      assert.match(await page.locator('.fbd-compare .fbd-status').innerText(), /Could not send feedback: made up by the test/);
+      await checkStored([]);
+    } finally {
+      await page.unroute('**/v1/feedback');
+    }
+    await snap('failures');
+  });
+
   it('while feedbackd is down, clicks are queued, survive a reload and arrive once after restart', async () => {
     // The page itself comes from feedbackd too: keep the bytes it served, and let the reload
     // below get them from here (as from a browser cache or a CDN) while the API is down.
