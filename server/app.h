@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 
+#include "ingest/limits.h"
 #include "util/config.h"
 
 struct fd_pool;
@@ -15,6 +16,7 @@ struct fd_app {
   const struct fd_config *cfg;
   struct fd_pool *pool;      /* request handlers' connections */
   struct fd_ingest *ingest;  /* queue + writer threads (server/ingest) */
+  struct fd_limits limits;   /* from cfg, for the validators */
   const char *conninfo;      /* for threads that open their own connection */
   volatile bool shutting_down;
 };

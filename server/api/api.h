@@ -20,4 +20,12 @@ void fd_api_keys_create(struct fd_request *req);
 void fd_api_keys_list(struct fd_request *req);
 void fd_api_keys_revoke(struct fd_request *req);
 
+/* feedback.c, feedback_list.c, messages.c, users.c */
+void fd_api_feedback_post(struct fd_request *req);
+void fd_api_feedback_batch_post(struct fd_request *req);
+void fd_api_feedback_delete(struct fd_request *req);
+void fd_api_feedback_list(struct fd_request *req);
+void fd_api_messages_post(struct fd_request *req);
+void fd_api_users_delete(struct fd_request *req);
+
 #endif

@@ -81,6 +81,7 @@ int fd_cli_serve(const struct fd_config *cfg, int argc, char **argv) {
     goto out;
   }
   fd_app.cfg = cfg;
+  fd_app.limits = fd_config_limits(cfg);
   fd_app.conninfo = conninfo;
   fd_app.pool = fd_pool_new(conninfo, cfg->pool_size, cfg->prepared_statements);
   if (!fd_app.pool) goto out;

@@ -9,12 +9,22 @@ const struct fd_route fd_routes[] = {
     {"GET", "/readyz", fd_api_readyz, FD_SCOPE_NONE, "readyz"},
     {"GET", "/metrics", fd_api_metrics, FD_SCOPE_NONE, "metrics"},
 
+    /* ingestion: conversation turns and feedback events */
+    {"POST", "/v1/messages", fd_api_messages_post, FD_SCOPE_INGEST, "messages"},
+    {"POST", "/v1/feedback", fd_api_feedback_post, FD_SCOPE_INGEST, "feedback"},
+    {"POST", "/v1/feedback/batch", fd_api_feedback_batch_post, FD_SCOPE_INGEST, "feedback_batch"},
+    {"DELETE", "/v1/feedback/{id}", fd_api_feedback_delete, FD_SCOPE_INGEST, "feedback_item"},
+
+    /* reading */
+    {"GET", "/v1/feedback", fd_api_feedback_list, FD_SCOPE_READ, "feedback"},
+
     /* administration, within the key's own project */
     {"GET", "/v1/project", fd_api_project_get, FD_SCOPE_ADMIN, "project"},
     {"PATCH", "/v1/project", fd_api_project_patch, FD_SCOPE_ADMIN, "project"},
     {"POST", "/v1/keys", fd_api_keys_create, FD_SCOPE_ADMIN, "keys"},
     {"GET", "/v1/keys", fd_api_keys_list, FD_SCOPE_ADMIN, "keys"},
     {"DELETE", "/v1/keys/{id}", fd_api_keys_revoke, FD_SCOPE_ADMIN, "key"},
+    {"DELETE", "/v1/users/{user}", fd_api_users_delete, FD_SCOPE_ADMIN, "user"},
 
     /* pages: dashboard, widget, demo chat (embedded static files) */
     {"GET", "/dashboard", fd_api_static, FD_SCOPE_NONE, "static"},

@@ -296,3 +296,17 @@ void fd_config_print_help(void) {
            settings[i].def[0] ? settings[i].def : "\"\"");
   }
 }
+
+struct fd_limits fd_config_limits(const struct fd_config *cfg) {
+  struct fd_limits lim = fd_limits_default();
+  lim.body_max_bytes = (size_t)cfg->max_body_bytes;
+  lim.batch_max_items = (size_t)cfg->max_batch_items;
+  lim.content_max_bytes = lim.edited_content_max_bytes = lim.comment_max_bytes = (size_t)cfg->max_text_bytes;
+  lim.metadata_max_bytes = (size_t)cfg->max_metadata_bytes;
+  lim.metadata_max_depth = (size_t)cfg->max_metadata_depth;
+  lim.tags_max_items = (size_t)cfg->max_tags;
+  lim.tag_max_bytes = (size_t)cfg->max_tag_bytes;
+  lim.user_max_bytes = (size_t)cfg->max_user_bytes;
+  lim.model_max_bytes = (size_t)cfg->max_model_bytes;
+  return lim;
+}

@@ -60,6 +60,10 @@ enum fd_config_result fd_config_load(struct fd_config *cfg, int *argc, char **ar
 bool fd_config_set(struct fd_config *cfg, const char *key, const char *value, char *err, size_t errlen);
 
 void fd_config_defaults(struct fd_config *cfg);
+
+/* The ingest limits these settings describe (validators read struct fd_limits). */
+#include "ingest/limits.h"
+struct fd_limits fd_config_limits(const struct fd_config *cfg);
 void fd_config_free(struct fd_config *cfg);
 
 /* Print every setting with its value (secrets masked) in config-file syntax. */

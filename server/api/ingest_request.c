@@ -1,0 +1,120 @@
+/* ingest_request.c — job/request plumbing for ingest handlers (see ingest_request.h). */
+#include "api/ingest_request.h"
+
+#include <stdlib.h>
+#include <sys/time.h>
+
+#include "app.h"
+#include "http/reply.h"
+
+static void ir_free(void *p) {
+  struct fd_ingest_request *ir = p;
+  if (!ir) return;
+  for (size_t i = 0; i < ir->job.n_events; i++) fd_feedback_row_free(ir->job.events[i]);
+  for (size_t i = 0; i < ir->job.n_messages; i++) fd_message_row_free(ir->job.messages[i]);
+  free(ir->job.events);
+  free(ir->job.messages);
+  free(ir->job.event_status);
+  free(ir->job.message_status);
+  free(ir->row_index);
+  json_decref(ir->results);
+  json_decref(ir->body);
+  pthread_mutex_destroy(&ir->lock);
+  free(ir);
+}
+
+static int64_t wall_us(void) {
+  struct timeval tv;
+  gettimeofday(&tv, NULL);
+  return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+}
+
+struct fd_ingest_request *fd_ingest_request_new(struct fd_request *req, json_t *body, size_t n_events,
+                                                size_t n_messages) {
+  struct fd_ingest_request *ir = calloc(1, sizeof *ir);
+  if (!ir) {
+    json_decref(body);
+    return NULL;
+  }
+  pthread_mutex_init(&ir->lock, NULL);
+  ir->req = req;
+  ir->body = body;
+  ir->job.project_id = req->auth.project_id;
+  ir->job.received_us = wall_us();
+  ir->job.events = calloc(n_events + 1, sizeof *ir->job.events);
+  ir->job.event_status = calloc(n_events + 1, sizeof *ir->job.event_status);
+  ir->job.messages = calloc(n_messages + 1, sizeof *ir->job.messages);
+  ir->job.message_status = calloc(n_messages + 1, sizeof *ir->job.message_status);
+  ir->row_index = calloc(n_events + n_messages + 1, sizeof *ir->row_index);
+  req->state = ir;
+  req->state_free = ir_free;
+  if (!ir->job.events || !ir->job.event_status || !ir->job.messages || !ir->job.message_status || !ir->row_index)
+    return NULL; /* freed with the request */
+  return ir;
+}
+
+/* writer thread: the job committed (or failed) */
+static void job_done(struct fd_ingest_job *job) {
+  struct fd_ingest_request *ir = job->done_arg;
+  pthread_mutex_lock(&ir->lock);
+  ir->finished = true;
+  bool suspended = ir->suspended;
+  struct fd_request *req = ir->req;
+  pthread_mutex_unlock(&ir->lock);
+  /* after the unlock: once resumed, the request (and ir with it) may be freed at any time */
+  if (suspended) fd_request_resume(req);
+}
+
+static void reply_after_job(struct fd_request *req) {
+  struct fd_ingest_request *ir = req->state;
+  if (ir->job.unavailable)
+    fd_reply_unavailable(req, "the database is unavailable; retry with the same id");
+  else
+    ir->reply(req);
+}
+
+void fd_ingest_request_submit(struct fd_ingest_request *ir, fd_handler reply) {
+  ir->reply = reply;
+  ir->job.done = job_done;
+  ir->job.done_arg = ir;
+  if (ir->job.n_events + ir->job.n_messages == 0) {
+    reply(ir->req); /* nothing valid to write (a batch of invalid items) */
+    return;
+  }
+  if (!fd_ingest_submit(fd_app.ingest, &ir->job)) {
+    fd_reply_unavailable(ir->req, "the ingest queue is full or the database is unavailable; retry with the same id");
+    return;
+  }
+  pthread_mutex_lock(&ir->lock);
+  bool finished = ir->finished;
+  if (!finished) {
+    ir->suspended = true;
+    fd_request_suspend(ir->req, reply_after_job);
+  }
+  pthread_mutex_unlock(&ir->lock);
+  if (finished) reply_after_job(ir->req);
+}
+
+static const char *const status_names[] = {"pending", "stored", "duplicate", "conflict", "error"};
+
+json_t *fd_item_result(size_t index, const char *id, enum fd_item_status status) {
+  if (status == FD_ITEM_CONFLICT) {
+    struct fd_error e;
+    fd_error_set(&e, FD_ERR_CONFLICT, "id", "this id was already used with different content");
+    return fd_item_error(index, id, &e);
+  }
+  if (status == FD_ITEM_ERROR || status == FD_ITEM_PENDING) {
+    struct fd_error e;
+    fd_error_set(&e, FD_ERR_INTERNAL, NULL, "this item could not be stored");
+    return fd_item_error(index, id, &e);
+  }
+  return json_pack("{s:I, s:s?, s:s}", "index", (json_int_t)index, "id", id, "status", status_names[status]);
+}
+
+json_t *fd_item_error(size_t index, const char *id, const struct fd_error *err) {
+  json_t *e = fd_error_json(err->code, err->field, err->message);
+  json_t *out = json_pack("{s:I, s:s?, s:s, s:O}", "index", (json_int_t)index, "id", id, "status", "error", "error",
+                          json_object_get(e, "error"));
+  json_decref(e);
+  return out;
+}

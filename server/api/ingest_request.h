@@ -1,0 +1,41 @@
+/* ingest_request.h — ties an ingest job to a suspended HTTP request (shared by the
+ * feedback and messages handlers).
+ *
+ * The job is submitted first; the connection is suspended only if the writer has not
+ * finished it yet (a per-job lock decides), so the writer can never resume a connection
+ * that is not suspended, and nothing blocks an HTTP thread while the batch commits. */
+#ifndef FD_API_INGEST_REQUEST_H
+#define FD_API_INGEST_REQUEST_H
+
+#include <jansson.h>
+#include <pthread.h>
+
+#include "http/request.h"
+#include "ingest/ingest.h"
+
+struct fd_ingest_request {
+  struct fd_ingest_job job;
+  pthread_mutex_t lock;
+  bool finished;
+  bool suspended;
+  struct fd_request *req;
+  json_t *body;     /* the parsed body (rows borrow from it) */
+  json_t *results;  /* per item results prepared by the handler (batch endpoints) */
+  size_t *row_index;/* batch: item index of each job row */
+  fd_handler reply; /* builds the reply once the job is done */
+};
+
+/* A new state attached to req (freed with the request): body is stolen. */
+struct fd_ingest_request *fd_ingest_request_new(struct fd_request *req, json_t *body, size_t n_events,
+                                                size_t n_messages);
+
+/* Submit the job and arrange for `reply` to run when it committed: immediately if the
+ * writer was faster, else after the connection is resumed. Answers 503 itself when the
+ * queue is full or the database is down. */
+void fd_ingest_request_submit(struct fd_ingest_request *ir, fd_handler reply);
+
+/* Per-item result objects of the batch endpoints. */
+json_t *fd_item_result(size_t index, const char *id, enum fd_item_status status);
+json_t *fd_item_error(size_t index, const char *id, const struct fd_error *err);
+
+#endif

@@ -1,0 +1,107 @@
+/* feedback_db.c — SQL for listing, retracting and erasing feedback. */
+#include "db/feedback_db.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+
+static struct fd_stmt stmt_retract = {
+    "feedback_retract",
+    "UPDATE feedback SET retracted_at = coalesce(retracted_at, now()),"
+    " retracted_txid = CASE WHEN retracted_at IS NULL THEN pg_current_xact_id() ELSE retracted_txid END "
+    "WHERE project_id = $1::bigint AND id = $2 "
+    "RETURNING json_build_object('id', id, 'status', 'retracted', 'retracted_at', " TS("retracted_at") ")",
+    0};
+
+static struct fd_stmt stmt_erase = {
+    "feedback_erase",
+    "WITH d AS (DELETE FROM feedback WHERE project_id = $1::bigint AND user_ref = $2"
+    "   RETURNING message_id, other_message_id),"
+    " touched AS (SELECT message_id AS m FROM d UNION SELECT other_message_id FROM d"
+    "   WHERE other_message_id IS NOT NULL),"
+    " e AS (INSERT INTO erasures (project_id, message_ids)"
+    "   SELECT $1::bigint, array_agg(m) FROM touched HAVING count(*) > 0 RETURNING 1),"
+    " c AS (UPDATE conversations SET user_ref = NULL WHERE project_id = $1::bigint AND user_ref = $2 RETURNING 1)"
+    "SELECT (SELECT count(*) FROM d)",
+    0};
+
+/* Event fields as the client knows them (nulls dropped), plus received_at, retracted_at and,
+ * for edits, original_content (null while the judged message is unknown). Thumbs are
+ * stored with scale 2 and shown without it, as they are sent. */
+static struct fd_stmt stmt_list = {
+    "feedback_list",
+    "SELECT jsonb_strip_nulls(jsonb_build_object("
+    "   'id', f.id, 'kind', f.kind, 'message_id', f.message_id, 'conversation_id', f.conversation_id,"
+    "   'user', f.user_ref, 'value', f.value, 'scale', CASE WHEN f.scale = 2 THEN NULL ELSE f.scale END,"
+    "   'tags', CASE WHEN cardinality(f.tags) > 0 THEN to_jsonb(f.tags) END, 'comment', f.comment,"
+    "   'edited_content', f.edited_content, 'edit_ratio', f.edit_ratio, 'other_message_id', f.other_message_id,"
+    "   'outcome', f.outcome, 'strength', f.strength, 'created_at', " TS("f.created_at") ","
+    "   'metadata', f.metadata, 'model', m.model))"
+    " || jsonb_build_object('received_at', " TS("f.received_at") ", 'retracted_at', " TS("f.retracted_at") ")"
+    " || CASE WHEN f.kind = 'edit' THEN jsonb_build_object('original_content', m.content) ELSE '{}'::jsonb END,"
+    " (extract(epoch FROM f.received_at) * 1000000)::bigint, f.seq "
+    "FROM feedback f LEFT JOIN messages m ON m.project_id = f.project_id AND m.id = f.message_id "
+    "WHERE f.project_id = $1::bigint"
+    " AND ($2::text IS NULL OR f.kind = $2)"
+    " AND ($3::text IS NULL OR m.model = $3)"
+    " AND ($4::text IS NULL OR $4 = ANY (f.tags))"
+    " AND ($5::text IS NULL OR f.user_ref = $5)"
+    " AND ($6::timestamptz IS NULL OR f.created_at >= $6)"
+    " AND ($7::timestamptz IS NULL OR f.created_at < $7)"
+    " AND ($8::bigint IS NULL OR (f.received_at, f.seq) < ('epoch'::timestamptz + $8::bigint * interval '1 microsecond', $9::bigint))"
+    " ORDER BY f.received_at DESC, f.seq DESC LIMIT $10::int",
+    0};
+
+json_t *fd_feedback_retract(struct fd_db *db, int64_t project_id, const char *id, bool *db_error) {
+  char pid[24];
+  snprintf(pid, sizeof pid, "%lld", (long long)project_id);
+  const char *p[2] = {pid, id};
+  PGresult *r = fd_db_exec(db, &stmt_retract, 2, p);
+  *db_error = !fd_db_ok(r);
+  json_t *out = !*db_error && PQntuples(r) == 1 ? json_loads(PQgetvalue(r, 0, 0), 0, NULL) : NULL;
+  PQclear(r);
+  return out;
+}
+
+long fd_feedback_erase_user(struct fd_db *db, int64_t project_id, const char *user) {
+  char pid[24];
+  snprintf(pid, sizeof pid, "%lld", (long long)project_id);
+  const char *p[2] = {pid, user};
+  PGresult *r = fd_db_exec(db, &stmt_erase, 2, p);
+  long n = fd_db_ok(r) && PQntuples(r) == 1 ? strtol(PQgetvalue(r, 0, 0), NULL, 10) : -1;
+  PQclear(r);
+  return n;
+}
+
+json_t *fd_feedback_list(struct fd_db *db, int64_t project_id, const struct fd_feedback_filter *f) {
+  char pid[24], cur_us[24], cur_seq[24], limit[16];
+  snprintf(pid, sizeof pid, "%lld", (long long)project_id);
+  snprintf(cur_us, sizeof cur_us, "%lld", (long long)f->cursor_received_us);
+  snprintf(cur_seq, sizeof cur_seq, "%lld", (long long)f->cursor_seq);
+  /* one more than asked, to know whether there is a next page */
+  snprintf(limit, sizeof limit, "%d", f->limit + 1);
+  const char *p[10] = {pid, f->kind, f->model, f->tag, f->user, f->since, f->until,
+                       f->has_cursor ? cur_us : NULL, f->has_cursor ? cur_seq : NULL, limit};
+  PGresult *r = fd_db_exec(db, &stmt_list, 10, p);
+  if (!fd_db_ok(r)) {
+    PQclear(r);
+    return NULL;
+  }
+  json_t *items = json_array();
+  int n = PQntuples(r);
+  int shown = n > f->limit ? f->limit : n;
+  for (int i = 0; i < shown; i++) {
+    json_t *it = json_loads(PQgetvalue(r, i, 0), 0, NULL);
+    if (it) json_array_append_new(items, it);
+  }
+  json_t *next = json_null();
+  if (n > f->limit && shown > 0) {
+    char cursor[64];
+    snprintf(cursor, sizeof cursor, "%s.%s", PQgetvalue(r, shown - 1, 1), PQgetvalue(r, shown - 1, 2));
+    next = json_string(cursor);
+  }
+  PQclear(r);
+  return json_pack("{s:o, s:o}", "items", items, "next_cursor", next);
+}
