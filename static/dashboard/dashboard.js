@@ -589,7 +589,9 @@
     /* The contract's /v1/stats has no model filter; servers that add one get ?model=, others
      * answer 400 invalid_parameter and we fall back to all models (and say so). */
     return getJSON('/v1/stats' + query(Object.assign({ model: f.model }, base)), key).then(function (s) {
-      state.statsHasModel = true;
+      /* A server that ignores ?model= answers with every model's group: then it did not filter. */
+      var ignored = (s.groups || []).some(function (g) { return g.key !== f.model; });
+      state.statsHasModel = !ignored;
       return s;
     }, function (e) {
       if (e instanceof ApiError && e.status === 400 && e.code === 'invalid_parameter' && e.field === 'model') {
