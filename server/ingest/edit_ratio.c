@@ -4,6 +4,7 @@
 #include "ingest/edit_ratio.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -85,10 +86,60 @@ out:
   return d;
 }
 
+/* Levenshtein restricted to the diagonal band j - i in [-w, (m-n)+w] (n <= m), one row of
+ * the band's width: an upper bound of the distance, equal to it whenever an optimal
+ * alignment never drifts more than w units off the diagonal (in particular whenever the
+ * result is <= 2w + (m-n), since such an alignment has at most that many indels).
+ * SIZE_MAX on allocation failure. */
+static size_t lev_banded(const unit *a, size_t n, const unit *b, size_t m, size_t w) {
+  const size_t INF = SIZE_MAX / 2;
+  size_t width = (m - n) + 2 * w + 1;
+  size_t *prev = malloc((width + 1) * sizeof *prev), *cur = malloc((width + 1) * sizeof *cur);
+  size_t d = SIZE_MAX;
+  if (!prev || !cur) goto out;
+  /* cell (i, j) lives at index k = j - i + w of row i */
+  for (size_t k = 0; k <= width; k++) {
+    ptrdiff_t j = (ptrdiff_t)k - (ptrdiff_t)w;
+    prev[k] = k < width && j >= 0 && (size_t)j <= m ? (size_t)j : INF;
+  }
+  cur[width] = INF;
+  for (size_t i = 1; i <= n; i++) {
+    unit ai = a[i - 1];
+    for (size_t k = 0; k < width; k++) {
+      ptrdiff_t j = (ptrdiff_t)k + (ptrdiff_t)i - (ptrdiff_t)w;
+      if (j < 0 || (size_t)j > m) {
+        cur[k] = INF;
+        continue;
+      }
+      if (j == 0) {
+        cur[k] = i;
+        continue;
+      }
+      size_t best = prev[k] + (ai != b[j - 1]); /* (i-1, j-1) */
+      if (prev[k + 1] + 1 < best) best = prev[k + 1] + 1; /* (i-1, j) */
+      if (k > 0 && cur[k - 1] + 1 < best) best = cur[k - 1] + 1; /* (i, j-1) */
+      cur[k] = best;
+    }
+    size_t *t = prev;
+    prev = cur;
+    cur = t;
+  }
+  d = prev[(m - n) + w];
+out:
+  free(prev);
+  free(cur);
+  return d;
+}
+
 enum level_result { LEVEL_DONE, LEVEL_TOO_BIG, LEVEL_NOMEM };
 
-/* Normalised distance of a and b if the differing middle fits the budget. */
-static enum level_result ratio_if_fits(const unit *a, size_t n, const unit *b, size_t m, uint64_t budget,
+/* The narrowest band worth running: below it the bound is too loose to beat coarser units. */
+#define MIN_BAND 64
+
+/* Normalised distance of a and b when the differing middle (after the common prefix and
+ * suffix) fits the budget exactly, or — with `band` — within a diagonal band of at least
+ * MIN_BAND units (an upper bound, see lev_banded). */
+static enum level_result ratio_if_fits(const unit *a, size_t n, const unit *b, size_t m, uint64_t budget, bool band,
                                        double *out) {
   size_t longest = n > m ? n : m;
   if (longest == 0) {
@@ -99,11 +150,28 @@ static enum level_result ratio_if_fits(const unit *a, size_t n, const unit *b, s
   while (p < n && p < m && a[p] == b[p]) p++;
   size_t s = 0;
   while (s < n - p && s < m - p && a[n - 1 - s] == b[m - 1 - s]) s++;
-  size_t mn = n - p - s, mm = m - p - s;
-  if ((uint64_t)mn * (uint64_t)mm > budget) return LEVEL_TOO_BIG;
-  size_t d = lev_units(a + p, mn, b + p, mm);
+  const unit *x = a + p, *y = b + p;
+  size_t xn = n - p - s, yn = m - p - s, d;
+  if ((uint64_t)xn * (uint64_t)yn <= budget) {
+    d = lev_units(x, xn, y, yn);
+  } else {
+    if (!band) return LEVEL_TOO_BIG;
+    if (xn > yn) { /* the band code wants the shorter sequence first */
+      const unit *t = x;
+      x = y;
+      y = t;
+      size_t tn = xn;
+      xn = yn;
+      yn = tn;
+    }
+    /* cells = xn * (yn - xn + 2w + 1) <= budget */
+    uint64_t per_row = budget / xn;
+    if (per_row < (uint64_t)(yn - xn) + 1 + 2 * MIN_BAND) return LEVEL_TOO_BIG;
+    d = lev_banded(x, xn, y, yn, (size_t)((per_row - (yn - xn) - 1) / 2));
+  }
   if (d == SIZE_MAX) return LEVEL_NOMEM;
   *out = (double)d / (double)longest;
+  if (*out > 1.0) *out = 1.0;
   return LEVEL_DONE;
 }
 
@@ -162,7 +230,7 @@ bool fd_edit_ratio_budget(const char *a, size_t alen, const char *b, size_t blen
   if (!ca || !cb) goto out;
   if (budget == 0) budget = 1;
 
-  enum level_result r = ratio_if_fits(ca, n, cb, m, budget, out);
+  enum level_result r = ratio_if_fits(ca, n, cb, m, budget, false, out);
   if (r != LEVEL_TOO_BIG) {
     ok = r == LEVEL_DONE;
     goto out;
@@ -172,7 +240,7 @@ bool fd_edit_ratio_budget(const char *a, size_t alen, const char *b, size_t blen
   wb = malloc((m ? m : 1) * sizeof *wb);
   if (!wa || !wb) goto out;
   size_t nw = words(ca, n, wa), mw = words(cb, m, wb);
-  r = ratio_if_fits(wa, nw, wb, mw, budget, out);
+  r = ratio_if_fits(wa, nw, wb, mw, budget, true, out);
   if (r != LEVEL_TOO_BIG) {
     ok = r == LEVEL_DONE;
     goto out;
@@ -187,7 +255,7 @@ bool fd_edit_ratio_budget(const char *a, size_t alen, const char *b, size_t blen
   while ((double)k < need) k <<= 1;
   for (; k <= (unit)nw + (unit)mw; k <<= 1) {
     size_t nk = chunks(wa, nw, k - 1, 0, ka), mk = chunks(wb, mw, k - 1, 0, kb);
-    r = ratio_if_fits(ka, nk, kb, mk, budget, out);
+    r = ratio_if_fits(ka, nk, kb, mk, budget, true, out);
     if (r != LEVEL_TOO_BIG) {
       ok = r == LEVEL_DONE;
       goto out;
@@ -196,7 +264,7 @@ bool fd_edit_ratio_budget(const char *a, size_t alen, const char *b, size_t blen
   /* Repetitive text whose words all hash alike: fixed groups always shrink it. */
   size_t g = (size_t)need + 2;
   size_t nk = chunks(wa, nw, 0, g, ka), mk = chunks(wb, mw, 0, g, kb);
-  r = ratio_if_fits(ka, nk, kb, mk, UINT64_MAX, out);
+  r = ratio_if_fits(ka, nk, kb, mk, UINT64_MAX, false, out);
   ok = r == LEVEL_DONE;
 out:
   free(ca);
