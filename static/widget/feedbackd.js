@@ -489,6 +489,14 @@
     var showStatus = statusSetter(status, L);
     function track(info) {
       showStatus(info);
+      if (info.type === 'failed' && info.op === 'post' && info.id === st.voteId) {
+        // refused for good: show the vote the server still counts (the previous one, if any)
+        st.vote = st.prev ? st.prev.vote : 0;
+        st.voteId = st.prev ? st.prev.voteId : null;
+        st.prev = null;
+        save();
+        render();
+      }
       if (info.type === 'failed') safeCall(o.onError !== globalCfg.onError && o.onError, info);
       else safeCall(o.onEvent !== globalCfg.onEvent && o.onEvent, info);
     }
@@ -546,7 +554,9 @@
     function postRating(value, extra) {
       // with a user id the newest vote counts (api.md); without one every event counts on its
       // own, so the earlier vote is retracted to keep one vote per answer
-      if (st.vote !== 0 && st.voteId && (o.user == null || o.user === '')) retract(st.voteId, { endpoint: o.endpoint, key: o.key });
+      var hasUser = o.user != null && o.user !== '';
+      if (st.vote !== 0 && st.voteId && !hasUser) retract(st.voteId, { endpoint: o.endpoint, key: o.key });
+      st.prev = hasUser ? { vote: st.vote, voteId: st.voteId } : null;
       var ev = makeEvent('rating', o, { value: value, tags: extra && extra.tags, comment: extra && extra.comment });
       enqueue('post', ev.id, ev, o, track);
       st.vote = value;
@@ -556,6 +566,7 @@
     }
     function retractVote() {
       if (st.voteId) enqueue('delete', st.voteId, null, o, track);
+      st.prev = null;
       st.vote = 0;
       st.voteId = null;
       save();
@@ -695,6 +706,13 @@
     var showStatus = statusSetter(status, L);
     function track(info) {
       showStatus(info);
+      if (info.type === 'failed' && info.op === 'post' && info.id === st.eventId) {
+        st.choice = st.prev ? st.prev.choice : null;
+        st.eventId = st.prev ? st.prev.eventId : null;
+        st.prev = null;
+        if (o.persistState) sSet(skey, JSON.stringify(st));
+        render();
+      }
       if (info.type === 'failed') safeCall(o.onError !== globalCfg.onError && o.onError, info);
       else safeCall(o.onEvent !== globalCfg.onEvent && o.onEvent, info);
     }
@@ -706,12 +724,15 @@
       box.setAttribute('data-fbd-choice', st.choice || '');
     }
     function choose(c) {
+      var hasUser = o.user != null && o.user !== '';
       if (st.choice === c) { // clicking the active choice takes it back
         if (st.eventId) enqueue('delete', st.eventId, null, o, track);
+        st.prev = null;
         st.choice = null;
         st.eventId = null;
       } else {
-        if (st.eventId && (o.user == null || o.user === '')) enqueue('delete', st.eventId, null, o, track);
+        if (st.eventId && !hasUser) enqueue('delete', st.eventId, null, o, track);
+        st.prev = hasUser ? { choice: st.choice, eventId: st.eventId } : null;
         // message_id is the preferred answer; for tie / both_bad it is A (api.md)
         var ev = makeEvent('comparison', { messageId: c === 'b' ? b : a, user: o.user, metadata: o.metadata },
           { other_message_id: c === 'b' ? a : b, outcome: c === 'a' || c === 'b' ? 'preferred' : c });

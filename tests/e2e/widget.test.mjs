@@ -380,6 +380,8 @@ describe('feedback widget on the demo chat', { timeout: 240000 }, () => {
       await waitFor('the failure to be reported', async () =>
         /FAILED: comparison \(preferred\).*\(400 invalid_field\)/.test(await page.locator('#log').innerText()), { timeout: 3000 });
       assert.match(await page.locator('.fbd-compare .fbd-status').innerText(), /Could not send feedback: made up by the test/);
+      assert.equal(await pressed(page.locator('.fbd-compare [data-choice="a"]')), 'false', 'a refused choice is not shown as made');
+      assert.equal(await pressed(page.locator('.fbd-compare [data-choice="both_bad"]')), 'true', 'the counting choice is shown again');
       await checkStored([]);
     } finally {
       await page.unroute('**/v1/feedback');
