@@ -5,6 +5,7 @@
 #include <sys/time.h>
 
 #include "app.h"
+#include "http/ratelimit.h"
 #include "http/reply.h"
 
 static void ir_free(void *p) {
@@ -79,6 +80,12 @@ void fd_ingest_request_submit(struct fd_ingest_request *ir, fd_handler reply) {
   ir->job.done_arg = ir;
   if (ir->job.n_events + ir->job.n_messages == 0) {
     reply(ir->req); /* nothing valid to write (a batch of invalid items) */
+    return;
+  }
+  int retry_after = 1;
+  if (!fd_ratelimit_take(ir->req->auth.key_id, fd_app.cfg->rate_limit_rps, fd_app.cfg->rate_limit_burst,
+                         (double)(ir->job.n_events + ir->job.n_messages), &retry_after)) {
+    fd_reply_rate_limited(ir->req, retry_after);
     return;
   }
   if (!fd_ingest_submit(fd_app.ingest, &ir->job)) {

@@ -61,8 +61,9 @@ void fd_reply_fd_error(struct fd_request *req, const struct fd_error *err) {
   fd_reply_json(req, fd_error_http_status(err->code), fd_error_json(err->code, err->field, err->message));
 }
 
-void fd_reply_unavailable(struct fd_request *req, const char *why) {
-  json_t *body = fd_error_json(FD_ERR_UNAVAILABLE, NULL, why);
+/* an error reply that also carries Retry-After */
+static void reply_retry_after(struct fd_request *req, enum fd_error_code code, const char *why, int seconds) {
+  json_t *body = fd_error_json(code, NULL, why);
   char *text = json_dumps(body, JSON_COMPACT);
   json_decref(body);
   if (!text) {
@@ -71,6 +72,17 @@ void fd_reply_unavailable(struct fd_request *req, const char *why) {
   }
   struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
   MHD_add_response_header(r, "Content-Type", "application/json");
-  MHD_add_response_header(r, "Retry-After", "1");
-  fd_reply_response(req, 503, r);
+  char after[16];
+  snprintf(after, sizeof after, "%d", seconds);
+  MHD_add_response_header(r, "Retry-After", after);
+  fd_reply_response(req, fd_error_http_status(code), r);
+}
+
+void fd_reply_unavailable(struct fd_request *req, const char *why) {
+  reply_retry_after(req, FD_ERR_UNAVAILABLE, why, 1);
+}
+
+void fd_reply_rate_limited(struct fd_request *req, int retry_after_s) {
+  reply_retry_after(req, FD_ERR_RATE_LIMITED, "this key is over its rate limit; retry later with the same id",
+                    retry_after_s);
 }

@@ -18,6 +18,9 @@ void fd_reply_fd_error(struct fd_request *req, const struct fd_error *err);
 /* 503 unavailable with Retry-After. */
 void fd_reply_unavailable(struct fd_request *req, const char *why);
 
+/* 429 rate_limited with Retry-After. */
+void fd_reply_rate_limited(struct fd_request *req, int retry_after_s);
+
 /* Queue a prepared response (headers common to all replies are added here) and release it. */
 void fd_reply_response(struct fd_request *req, unsigned int status, struct MHD_Response *resp);
 

@@ -1,0 +1,14 @@
+/* ratelimit.h — per-key token buckets (api.md: "Rate limits per key (events/s and burst) are
+ * off unless configured"). Local to one daemon: with N replicas the effective limit is
+ * N times the setting, which is the usual trade-off for not sharing state. */
+#ifndef FD_HTTP_RATELIMIT_H
+#define FD_HTTP_RATELIMIT_H
+
+#include <stdbool.h>
+
+/* Take `cost` tokens from the bucket of key_id. false when the key is over its limit;
+ * *retry_after_s is then how long until enough tokens are back (at least 1). Always true
+ * when rate limiting is off (rps <= 0). */
+bool fd_ratelimit_take(const char *key_id, double rps, double burst, double cost, int *retry_after_s);
+
+#endif
