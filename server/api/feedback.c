@@ -8,7 +8,6 @@
 #include "db/feedback_db.h"
 #include "http/body.h"
 #include "http/reply.h"
-#include "ingest/validate_common.h"
 
 static void reply_single(struct fd_request *req) {
   struct fd_ingest_request *ir = req->state;
@@ -43,48 +42,7 @@ void fd_api_feedback_post(struct fd_request *req) {
   fd_ingest_request_submit(ir, reply_single);
 }
 
-/* results already holds the items that failed validation (in item order, with nulls for
- * the ones sent to the writer); fill in the written ones. */
-static void reply_batch(struct fd_request *req) {
-  struct fd_ingest_request *ir = req->state;
-  for (size_t i = 0; i < ir->job.n_events; i++) {
-    size_t index = ir->row_index[i];
-    json_array_set_new(ir->results, index, fd_item_result(index, ir->job.events[i]->id, ir->job.event_status[i]));
-  }
-  fd_reply_json(req, 200, json_pack("{s:O}", "results", ir->results));
-}
-
-void fd_api_feedback_batch_post(struct fd_request *req) {
-  json_t *body = fd_body_object(req);
-  if (!body) return;
-  struct fd_error err;
-  json_t *items;
-  if (!fd_batch_items(body, "events", &fd_app.limits, &items, &err)) {
-    json_decref(body);
-    fd_reply_fd_error(req, &err);
-    return;
-  }
-  size_t n = json_array_size(items);
-  struct fd_ingest_request *ir = fd_ingest_request_new(req, body, n, 0);
-  if (!ir || !(ir->results = json_array())) {
-    fd_reply_error(req, FD_ERR_INTERNAL, NULL, "out of memory");
-    return;
-  }
-  for (size_t i = 0; i < n; i++) {
-    json_t *item = json_array_get(items, i);
-    char path[FD_PATH_MAX];
-    fd_path_index(path, "events", i);
-    struct fd_feedback_row *row = fd_feedback_row_new(item, &fd_app.limits, path, &err);
-    if (!row) {
-      json_array_append_new(ir->results, fd_item_error(i, json_string_value(json_object_get(item, "id")), &err));
-      continue;
-    }
-    json_array_append_new(ir->results, json_null());
-    ir->row_index[ir->job.n_events] = i;
-    ir->job.events[ir->job.n_events++] = row;
-  }
-  fd_ingest_request_submit(ir, reply_batch);
-}
+void fd_api_feedback_batch_post(struct fd_request *req) { fd_ingest_batch(req, "events"); }
 
 void fd_api_feedback_delete(struct fd_request *req) {
   struct fd_db *db = fd_pool_get(fd_app.pool, 2000);

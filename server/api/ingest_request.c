@@ -5,8 +5,10 @@
 #include <sys/time.h>
 
 #include "app.h"
+#include "http/body.h"
 #include "http/ratelimit.h"
 #include "http/reply.h"
+#include "ingest/validate_common.h"
 
 static void ir_free(void *p) {
   struct fd_ingest_request *ir = p;
@@ -124,4 +126,58 @@ json_t *fd_item_error(size_t index, const char *id, const struct fd_error *err) 
                           json_object_get(e, "error"));
   json_decref(e);
   return out;
+}
+
+/* results holds, in item order, the errors of invalid items and nulls for the queued ones;
+ * the writer's statuses fill the nulls. */
+static void reply_batch(struct fd_request *req) {
+  struct fd_ingest_request *ir = req->state;
+  bool events = ir->job.n_events > 0;
+  size_t n = events ? ir->job.n_events : ir->job.n_messages;
+  for (size_t i = 0; i < n; i++) {
+    size_t index = ir->row_index[i];
+    const char *id = events ? ir->job.events[i]->id : ir->job.messages[i]->id;
+    enum fd_item_status st = events ? ir->job.event_status[i] : ir->job.message_status[i];
+    json_array_set_new(ir->results, index, fd_item_result(index, id, st));
+  }
+  fd_reply_json(req, 200, json_pack("{s:O}", "results", ir->results));
+}
+
+void fd_ingest_batch(struct fd_request *req, const char *key) {
+  bool events = key[0] == 'e';
+  json_t *body = fd_body_object(req);
+  if (!body) return;
+  struct fd_error err;
+  json_t *items;
+  if (!fd_batch_items(body, key, &fd_app.limits, &items, &err)) {
+    json_decref(body);
+    fd_reply_fd_error(req, &err);
+    return;
+  }
+  size_t n = json_array_size(items);
+  struct fd_ingest_request *ir = fd_ingest_request_new(req, body, events ? n : 0, events ? 0 : n);
+  if (!ir || !(ir->results = json_array())) {
+    fd_reply_error(req, FD_ERR_INTERNAL, NULL, "out of memory");
+    return;
+  }
+  for (size_t i = 0; i < n; i++) {
+    json_t *item = json_array_get(items, i);
+    char path[FD_PATH_MAX];
+    fd_path_index(path, key, i);
+    void *row = events ? (void *)fd_feedback_row_new(item, &fd_app.limits, path, &err)
+                       : (void *)fd_message_row_new(item, &fd_app.limits, path, &err);
+    if (!row) {
+      json_array_append_new(ir->results, fd_item_error(i, json_string_value(json_object_get(item, "id")), &err));
+      continue;
+    }
+    json_array_append_new(ir->results, json_null());
+    if (events) {
+      ir->row_index[ir->job.n_events] = i;
+      ir->job.events[ir->job.n_events++] = row;
+    } else {
+      ir->row_index[ir->job.n_messages] = i;
+      ir->job.messages[ir->job.n_messages++] = row;
+    }
+  }
+  fd_ingest_request_submit(ir, reply_batch);
 }

@@ -34,6 +34,12 @@ struct fd_ingest_request *fd_ingest_request_new(struct fd_request *req, json_t *
  * queue is full or the database is down. */
 void fd_ingest_request_submit(struct fd_ingest_request *ir, fd_handler reply);
 
+/* The batch endpoints: parse {"<key>": [...]} ("events": feedback events, "messages":
+ * turns), validate every item, queue the valid ones and reply
+ * {"results": [{"index", "id", "status", "error"?}]} once they committed. Replies in
+ * every case. */
+void fd_ingest_batch(struct fd_request *req, const char *key);
+
 /* Per-item result objects of the batch endpoints. */
 json_t *fd_item_result(size_t index, const char *id, enum fd_item_status status);
 json_t *fd_item_error(size_t index, const char *id, const struct fd_error *err);
