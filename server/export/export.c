@@ -453,7 +453,43 @@ out:
   return ok;
 }
 
+/* Whether the sibling group under parent_id is touched (see struct fd_touch). */
+static bool group_touched(const struct conv_state *s, const char *parent_id, const struct fd_touch *touches, size_t n) {
+  const struct fd_conversation *conv = s->conv;
+  for (size_t i = 0; i < n; i++) {
+    const struct fd_touch *t = &touches[i];
+    if (!t->message_id) continue;
+    size_t mi;
+    bool logged = fd_tree_find(&s->tree, t->message_id, &mi);
+    if (logged && cmp_parent(conv->messages[mi].parent_id, parent_id) == 0) return true; /* its own group */
+    if (!t->subtree) continue;
+    /* Below the new turn: the group's prompt chain passes through it. The walk compares ids,
+     * so a turn that had not been logged before (children waiting for it) is found too. */
+    const char *cur = parent_id;
+    for (size_t steps = 0; cur && steps <= conv->n_messages; steps++) {
+      if (strcmp(cur, t->message_id) == 0) return true;
+      size_t k;
+      if (!fd_tree_find(&s->tree, cur, &k)) break;
+      cur = conv->messages[k].parent_id;
+    }
+  }
+  return false;
+}
+
+static bool add_conversation(struct fd_export *x, const struct fd_conversation *conv, const struct fd_touch *touches,
+                             size_t n_touches, bool all_groups);
+
 bool fd_export_add_conversation(struct fd_export *x, const struct fd_conversation *conv) {
+  return add_conversation(x, conv, NULL, 0, true);
+}
+
+bool fd_export_add_conversation_touched(struct fd_export *x, const struct fd_conversation *conv,
+                                        const struct fd_touch *touches, size_t n_touches) {
+  return add_conversation(x, conv, touches, n_touches, false);
+}
+
+static bool add_conversation(struct fd_export *x, const struct fd_conversation *conv, const struct fd_touch *touches,
+                             size_t n_touches, bool all_groups) {
   if (x->failed) return false;
   if (x->finished) return fail(x, "conversation added after the export finished");
   if (!conv || !conv->id) return fail(x, "conversation without an id");
@@ -502,7 +538,9 @@ bool fd_export_add_conversation(struct fd_export *x, const struct fd_conversatio
         .msg_local = s.msg_local,
     };
     bool group_ok = true;
-    if (n_ev) { /* a group nobody gave feedback on yields nothing */
+    /* A group nobody gave feedback on yields nothing; an incremental export looks only at
+     * the groups a change touched. */
+    if (n_ev && (all_groups || group_touched(&s, parent_id, touches, n_touches))) {
       fd_candidates_reset(&x->cands);
       if (!fd_rules_derive(&g, x->family, x->p.min_margin, &x->cands)) {
         group_ok = fail(x, "out of memory");

@@ -102,6 +102,25 @@ struct fd_export *fd_export_new(const struct fd_export_params *p, fd_export_writ
 bool fd_export_add_conversation(struct fd_export *x, const struct fd_conversation *conv)
     __attribute__((warn_unused_result));
 
+/* What an incremental export (after=<watermark>, export.md "Incremental exports") learned
+ * changed in a conversation. An event, retraction or erasure touches the sibling group of
+ * each message it names: {message_id, false} per named message. A new turn touches its own
+ * group and every group below it: {message_id, true}. message_id is borrowed. */
+struct fd_touch {
+  const char *message_id;
+  bool subtree;
+};
+
+/* As fd_export_add_conversation, but only the sibling groups touched by touches[0..n) yield
+ * records and skip counts; the rules still see the whole conversation (all its votes, the
+ * whole group). Dedup (rule 4) then applies among the touched groups of this export only, as
+ * export.md says. The consumer replaces its records of each touched (conversation_id,
+ * parent_id); the DB layer must also list touched groups that now yield nothing, if it wants
+ * to tell the consumer (they produce no line here). */
+bool fd_export_add_conversation_touched(struct fd_export *x, const struct fd_conversation *conv,
+                                        const struct fd_touch *touches, size_t n_touches)
+    __attribute__((warn_unused_result));
+
 /* Call after feeding every conversation. True when the caller must feed them all again
  * (include_meta: pass 2 of 2); false when done (or failed). */
 bool fd_export_next_pass(struct fd_export *x);

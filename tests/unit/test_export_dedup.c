@@ -348,11 +348,84 @@ static void test_driver_contract(void) {
   fx_free_convs(cs, 2);
 }
 
+/* Incremental exports: only the sibling groups a change touched yield records. */
+static void run_touched(struct fd_conversation *c, const struct fd_touch *t, size_t n, struct fx_out *o) {
+  memset(o, 0, sizeof *o);
+  struct fd_export_params p = fx_params(FD_FORMAT_TRL, false);
+  struct fd_export *x = fd_export_new(&p, fx_capture, o, NULL);
+  o->ok = x && fd_export_add_conversation_touched(x, c, t, n) && fd_export_finish(x);
+  o->counts = x ? fd_export_counts_new(x) : NULL;
+  fd_export_free(x);
+}
+
+static void test_touched_groups(void) {
+  struct fd_conversation *c = fx_conv("c1");
+  fx_msg(c, "u1", NULL, FD_ROLE_USER, "Hi", NULL, 1);
+  fx_msg(c, "a1", "u1", FD_ROLE_ASSISTANT, "Hello!", NULL, 2);
+  fx_msg(c, "b1", "u1", FD_ROLE_ASSISTANT, "Go away.", NULL, 3);
+  fx_msg(c, "u2", "a1", FD_ROLE_USER, "More?", NULL, 4);
+  fx_msg(c, "a2", "u2", FD_ROLE_ASSISTANT, "Sure.", NULL, 5);
+  fx_msg(c, "b2", "u2", FD_ROLE_ASSISTANT, "No.", NULL, 6);
+  fx_rate(c, "r1", "a1", "u1", 1, 2, 10);
+  fx_rate(c, "r2", "b1", "u1", -1, 2, 10);
+  fx_rate(c, "r3", "a2", "u1", 1, 2, 10);
+  fx_rate(c, "r4", "b2", "u1", -1, 2, 10);
+#define G1 "{\"prompt\":" HI_PROMPT ",\"chosen\":" A_("Hello!") ",\"rejected\":" A_("Go away.") "}\n"
+#define G2_PROMPT "[{\"role\":\"user\",\"content\":\"Hi\"},{\"role\":\"assistant\",\"content\":\"Hello!\"}," \
+                  "{\"role\":\"user\",\"content\":\"More?\"}]"
+#define G2 "{\"prompt\":" G2_PROMPT ",\"chosen\":" A_("Sure.") ",\"rejected\":" A_("No.") "}\n"
+  struct fx_out o;
+  struct fd_touch event_g1 = {"a1", false}, event_g2 = {"b2", false}, turn_u2 = {"u2", true}, turn_u1 = {"u1", true};
+
+  run_touched(c, &event_g1, 1, &o); /* a new rating of a1: group under u1 */
+  CHECK(o.ok && o.n == 1);
+  if (o.n == 1) CHECK_STR(o.lines[0], G1);
+  fx_out_clear(&o);
+
+  run_touched(c, &event_g2, 1, &o);
+  CHECK(o.ok && o.n == 1);
+  if (o.n == 1) CHECK_STR(o.lines[0], G2);
+  fx_out_clear(&o);
+
+  run_touched(c, &turn_u2, 1, &o); /* a new user turn u2: the groups below it only */
+  CHECK(o.ok && o.n == 1);
+  if (o.n == 1) CHECK_STR(o.lines[0], G2);
+  fx_out_clear(&o);
+
+  run_touched(c, &turn_u1, 1, &o); /* the root turn: everything below */
+  CHECK(o.ok && o.n == 2);
+  if (o.n == 2) {
+    CHECK_STR(o.lines[0], G1);
+    CHECK_STR(o.lines[1], G2);
+  }
+  fx_out_clear(&o);
+
+  run_touched(c, NULL, 0, &o);
+  CHECK(o.ok && o.n == 0);
+  fx_out_clear(&o);
+  fx_free_convs(&c, 1);
+
+  /* A turn the children waited for: its group was unknown_turn, now touched. */
+  c = fx_conv("c1");
+  fx_msg(c, "x", "p0", FD_ROLE_USER, "Q?", NULL, 1);
+  fx_msg(c, "y", "x", FD_ROLE_ASSISTANT, "a", NULL, 2);
+  fx_rate(c, "r1", "y", "u1", 1, 2, 10);
+  struct fd_touch p0 = {"p0", true}, other = {"zz", true};
+  run_touched(c, &p0, 1, &o);
+  CHECK(fx_count(&o, "skipped", "unknown_turn") == 1);
+  fx_out_clear(&o);
+  run_touched(c, &other, 1, &o);
+  CHECK(fx_count(&o, "skipped", "unknown_turn") == 0);
+  fx_out_clear(&o);
+  fx_free_convs(&c, 1);
+}
+
 int main(void) {
   RUN(test_split);
   RUN(test_dedup_across_conversations);
   RUN(test_dedup_parent_order);
   RUN(test_filters);
   RUN(test_driver_contract);
+  RUN(test_touched_groups);
   return unit_report();
 }
