@@ -8,6 +8,9 @@
 
 #define US_PER_SEC INT64_C(1000000)
 #define SEC_PER_DAY INT64_C(86400)
+/* 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z */
+#define MIN_US INT64_C(-62135596800000000)
+#define MAX_US INT64_C(253402300799999999)
 
 /* Days since 1970-01-01 of y-m-d (proleptic Gregorian). */
 static int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
@@ -96,7 +99,9 @@ bool fd_rfc3339_parse(const char *s, size_t len, int64_t *out_us) {
 
   int64_t days = days_from_civil(year, mon, day);
   int64_t sec = days * SEC_PER_DAY + (int64_t)hh * 3600 + (int64_t)mm * 60 + ss - offset_sec;
-  *out_us = sec * US_PER_SEC + frac_us;
+  int64_t us = sec * US_PER_SEC + frac_us;
+  if (us < MIN_US || us > MAX_US) return false; /* representable by fd_rfc3339_format */
+  *out_us = us;
   return true;
 }
 

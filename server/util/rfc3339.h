@@ -10,8 +10,9 @@
  * - offsets -23:59..+23:59 ("-00:00" is accepted and means UTC);
  * - a fraction of any number of digits (at most 64 characters in all); digits beyond
  *   microseconds are truncated, not rounded, so parsing never carries into the next second.
- * The instant may fall slightly outside years 1..9999 after applying the offset
- * (e.g. 0001-01-01T00:00:00+01:00); that is still a valid instant and is accepted.
+ * The instant itself, once the offset is applied, must also lie in 0001-01-01T00:00:00Z ..
+ * 9999-12-31T23:59:59.999999Z (so 0001-01-01T00:00:00+01:00 is rejected): every parsed
+ * value can then be formatted back, which the database writer relies on.
  *
  * Formatting always emits UTC with "Z": "2026-11-25T10:00:00Z" when the microseconds are
  * zero, otherwise exactly six fraction digits "2026-11-25T10:00:00.123450Z". (Whole seconds

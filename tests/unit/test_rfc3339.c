@@ -69,6 +69,14 @@ static void test_invalid(void) {
   CHECK(rejects("2026-11-25T23:60:00Z"));
   CHECK(rejects("2016-12-31T23:59:60Z"));       /* leap seconds are not accepted */
   CHECK(rejects("0000-01-01T00:00:00Z"));       /* no year 0 */
+  /* the instant (after the offset) must be formattable: years 0001..9999 in UTC */
+  CHECK(rejects("0001-01-01T00:00:00+01:00"));
+  CHECK(rejects("0001-01-01T00:59:59.999999+01:00"));
+  CHECK(parses_to("0001-01-01T01:00:00+01:00", INT64_C(-62135596800000000)));
+  CHECK(parses_to("0001-01-01T00:00:00-01:00", INT64_C(-62135593200000000)));
+  CHECK(rejects("9999-12-31T23:59:59-00:01"));
+  CHECK(parses_to("9999-12-31T23:59:59.999999+00:00", INT64_C(253402300799999999)));
+  CHECK(parses_to("9999-12-31T23:59:59+23:59", INT64_C(253402214459000000)));
   CHECK(rejects("+2026-11-25T10:00:00Z"));
   CHECK(rejects("20261-11-25T10:00:00Z"));
   CHECK(rejects("2026-1-25T10:00:00Z"));
