@@ -43,6 +43,22 @@
  * even when a duplicate of it lives in a test conversation). Skip counters count candidates
  * that pass the filters and belong to a selected split.
  *
+ * DECISIONS where export.md leaves room (rules.h lists those of the derivation itself):
+ * - Dedup compares the rendered record of the requested format without meta (the JSON whose
+ *   SHA-256 is pair_id), so e.g. two hh records with equal transcripts merge.
+ * - A merged record's meta comes from its kept occurrence (conversation_id, parent_id,
+ *   split, origin, margin, agreement, models); feedback_ids is the union over all occurrences,
+ *   sorted bytewise, and n_votes its size. by_origin uses the first origin over all
+ *   occurrences (edit < comparison < ratings), as export.md says.
+ * - Format-level skips (not_single_turn, unsupported_role) happen before dedup, per
+ *   candidate; a trivial edit is one trivial_edit in every format.
+ * - unknown_turn / invalid_prompt count, per group, each logged assistant message named by a
+ *   counting rating, edit or comparison (comments are read by no rule), subject to the
+ *   filters with the message's model and the naming events as evidence. A comparison counts
+ *   only when both its messages are logged in the same conversation.
+ * - Reals in meta (margin, agreement) are written with jansson's default 17 significant
+ *   digits (exact round trip): 2/3 is 0.66666666666666663.
+ *
  * COUNTERS (fd_export_counts_new): {"records", "by_split": {"train","test"}, "by_origin":
  * {"edit","comparison","ratings"} (pair formats), "by_label": {"true","false"} (kto),
  * "skipped": {the ten reasons of export.md}, "sha256": hex of every byte written}. */
