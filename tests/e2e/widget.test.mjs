@@ -10,6 +10,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -90,7 +91,7 @@ describe('feedback widget on the demo chat', { timeout: 240000 }, () => {
   }
   function spec(fields) {
     return {
-      kind: fields.kind, message_id: fields.message_id, user: USER, value: fields.value ?? null,
+      kind: fields.kind, message_id: fields.message_id, user: fields.user ?? USER, value: fields.value ?? null,
       tags: fields.tags ?? [], comment: fields.comment ?? null, edited_content: fields.edited_content ?? null,
       other_message_id: fields.other_message_id ?? null, outcome: fields.outcome ?? null,
       retracted: fields.retracted ?? false,
@@ -444,6 +445,50 @@ describe('feedback widget on the demo chat', { timeout: 240000 }, () => {
       assert.equal(Date.parse(f.created_at), Date.parse(q.body.created_at), 'created_at as sent');
     }
     await snap('delivered');
+  });
+
+  it('works embedded in a page of another origin (CORS preflights, default endpoint)', async () => {
+    // A host page on its own origin that only adds the script tag and one attach() call.
+    const host = http.createServer((req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+      res.end(`<!doctype html><meta charset="utf-8"><title>host</title>
+        <div class="answer" data-message-id="${msgIds.a2}">${ANSWER_2}</div>
+        <script src="${stack.baseUrl}/widget/feedbackd.js"></script>
+        <script>FeedbackD.attach(document.querySelector('.answer'), { key: ${JSON.stringify(stack.keys.ingest)}, user: 'e2e-cross' });</script>`);
+    });
+    await new Promise((r) => host.listen(0, '127.0.0.1', r));
+    const hostOrigin = `http://localhost:${host.address().port}`;
+    try {
+      const r = await stack.api('PATCH', '/v1/project', { key: stack.keys.admin,
+        body: { allowed_origins: [stack.baseUrl, hostOrigin] } });
+      assert.equal(r.status, 200, r.text);
+      await waitFor('the new origin to be allowed', async () => (await stack.api('OPTIONS', '/v1/feedback', {
+        headers: { Origin: hostOrigin, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'authorization,content-type' },
+      })).headers['access-control-allow-origin'] === hostOrigin, { timeout: 5000 });
+
+      const p2 = await context.newPage();
+      p2.setDefaultTimeout(10000);
+      p2.on('pageerror', (e) => pageErrors.push(String(e)));
+      try {
+        await p2.goto(hostOrigin + '/');
+        await p2.locator('.fbd-up').waitFor({ timeout: 5000 });
+        const drain2 = () => waitFor('the host page queue to be empty', async () =>
+          (await p2.evaluate(() => window.FeedbackD.pending())) === 0, { timeout: 15000 });
+        await p2.locator('.fbd-up').click();
+        await drain2();
+        const [up] = await checkStored([{ kind: 'rating', message_id: msgIds.a2, value: 1, user: 'e2e-cross' }]);
+        await p2.locator('.fbd-up').click(); // retract: a cross-origin DELETE
+        assert.equal(await pressed(p2.locator('.fbd-up')), 'false');
+        await drain2();
+        expected.get(up.id).retracted = true;
+        await checkStored([]);
+        await p2.screenshot({ path: path.join(ARTIFACTS, 'widget-99-cross-origin.png'), timeout: 10000 });
+      } finally {
+        await p2.close();
+      }
+    } finally {
+      host.close();
+    }
   });
 
   it('raised no page errors', () => {
