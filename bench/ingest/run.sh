@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# run.sh — ingest benchmark: durable events/s of POST /v1/feedback against a private,
+# durable PostgreSQL (fsync on, synchronous_commit on: the defaults), with GET /healthz as
+# the HTTP ceiling. Loopback only, bounded, stops everything it started.
+#
+#   bench/ingest/run.sh                 # build-release, 20 s at 64 connections
+#   DURATION=30 CONNECTIONS=128 bench/ingest/run.sh
+#   SERVE_ARGS="--threads 2 --writers 2 --batch-size 500" bench/ingest/run.sh
+#
+# Checks at the end: no request failed, and the rows in table feedback match the 201s
+# (rows >= 201s, and rows <= requests sent: wrk abandons the requests still in flight at its
+# deadline, which may have committed without wrk reading the answer).
+set -euo pipefail
+
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+HERE="$REPO/bench/ingest"
+BUILD="${BUILD:-$REPO/build-release}"
+DURATION="${DURATION:-20}"
+HEALTH_DURATION="${HEALTH_DURATION:-10}"
+CONNECTIONS="${CONNECTIONS:-64}"
+WRK_THREADS="${WRK_THREADS:-2}"
+SERVE_ARGS="${SERVE_ARGS:-}"
+PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
+
+command -v wrk >/dev/null || { echo "installing wrk"; apt-get install -y wrk >/dev/null; }
+
+# -- build (release) -------------------------------------------------------------------------
+if [ ! -d "$BUILD" ]; then meson setup "$BUILD" "$REPO" --buildtype=release >/dev/null; fi
+ninja -C "$BUILD" feedbackd >/dev/null
+FD="$BUILD/feedbackd"
+
+# -- private PostgreSQL ------------------------------------------------------------------------
+WORK=$(mktemp -d /tmp/fdbench-XXXXXX)
+chmod 755 "$WORK"
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+[ "$(id -u)" = 0 ] && chown postgres: "$WORK"
+FD_PID=""
+cleanup() {
+  set +e
+  if [ -n "$FD_PID" ] && kill -0 "$FD_PID" 2>/dev/null; then kill -TERM "$FD_PID"; wait "$FD_PID"; fi
+  [ -f "$WORK/data/postmaster.pid" ] && as_pg "$PG_BIN/pg_ctl" -D "$WORK/data" -m fast -w stop >/dev/null
+  if [ -z "${KEEP:-}" ]; then rm -rf "$WORK"; else echo "kept $WORK"; fi
+}
+trap cleanup EXIT INT TERM
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+PGPORT=$(free_port)
+as_pg "$PG_BIN/initdb" -D "$WORK/data" -U postgres -A trust -E UTF8 --locale=C --no-instructions >/dev/null
+cat >>"$WORK/data/postgresql.conf" <<CONF
+# bench: unix socket only; durability settings left at their defaults (fsync, synchronous_commit, full_page_writes on)
+listen_addresses = ''
+unix_socket_directories = '$WORK'
+port = $PGPORT
+CONF
+as_pg "$PG_BIN/pg_ctl" -D "$WORK/data" -l "$WORK/postgres.log" -w start >/dev/null
+PSQL=("$PG_BIN/psql" -X -q -t -A -h "$WORK" -p "$PGPORT" -U postgres)
+"${PSQL[@]}" -d postgres -c "CREATE DATABASE bench" >/dev/null
+echo "postgres: $("${PSQL[@]}" -d bench -c "SELECT 'fsync=' || current_setting('fsync') || ' synchronous_commit=' || current_setting('synchronous_commit') || ' full_page_writes=' || current_setting('full_page_writes')")"
+
+# -- feedbackd -------------------------------------------------------------------------------------
+PORT=$(free_port)
+export FEEDBACKD_DATABASE_URL="host=$WORK port=$PGPORT dbname=bench user=postgres"
+export FEEDBACKD_LISTEN="127.0.0.1:$PORT"
+export FEEDBACKD_DATA_DIR="$WORK/var"
+export FEEDBACKD_LOG_LEVEL=warn
+"$FD" migrate >/dev/null
+"$FD" projects create bench --name Bench --origins "http://127.0.0.1:$PORT" >/dev/null
+KEY=$("$FD" keys create --project bench --scopes ingest --label bench)
+# shellcheck disable=SC2086
+"$FD" serve $SERVE_ARGS >"$WORK/serve.out" 2>"$WORK/serve.log" &
+FD_PID=$!
+for _ in $(seq 1 200); do
+  curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break
+  kill -0 "$FD_PID" 2>/dev/null || { cat "$WORK/serve.log"; exit 1; }
+  sleep 0.05
+done
+echo "feedbackd: $("$FD" --version) serve $SERVE_ARGS (pid $FD_PID) on 127.0.0.1:$PORT; $(nproc) cores"
+
+field() { sed -n "s/.*[ ]$2=\([0-9]*\).*/\1/p" "$1" | head -1; }
+
+# -- POST /v1/feedback --------------------------------------------------------------------------
+echo "wrk: POST /v1/feedback, $DURATION s, $CONNECTIONS connections, $WRK_THREADS threads"
+BENCH_KEY="$KEY" BENCH_RUN="$(date +%s)$RANDOM" wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s \
+  -s "$HERE/post.lua" "http://127.0.0.1:$PORT/v1/feedback" >"$WORK/post.txt" 2>"$WORK/post.err" || { cat "$WORK/post.err"; exit 1; }
+grep '^BENCH' "$WORK/post.txt" | sed 's/^/  /'
+sent=$(field "$WORK/post.txt" sent); created=$(field "$WORK/post.txt" created)
+other=$(field "$WORK/post.txt" other); dup=$(field "$WORK/post.txt" duplicate)
+dur_us=$(field "$WORK/post.txt" duration_us)
+p50=$(field "$WORK/post.txt" p50_us); p99=$(field "$WORK/post.txt" p99_us)
+sock_errors=$(sed -n 's/.*errors_connect=\([0-9]*\) errors_read=\([0-9]*\) errors_write=\([0-9]*\) errors_timeout=\([0-9]*\).*/\1 \2 \3 \4/p' "$WORK/post.txt" | awk '{print $1+$2+$3+$4}')
+
+# -- GET /healthz (ceiling) ----------------------------------------------------------------------
+echo "wrk: GET /healthz, $HEALTH_DURATION s, $CONNECTIONS connections, $WRK_THREADS threads"
+wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${HEALTH_DURATION}s" --timeout 10s -s "$HERE/healthz.lua" \
+  "http://127.0.0.1:$PORT/healthz" >"$WORK/health.txt" 2>&1
+grep '^BENCH' "$WORK/health.txt" | sed 's/^/  /'
+h_req=$(field "$WORK/health.txt" requests); h_dur=$(field "$WORK/health.txt" duration_us)
+h_p50=$(field "$WORK/health.txt" p50_us); h_p99=$(field "$WORK/health.txt" p99_us)
+
+rows=$("${PSQL[@]}" -d bench -c "SELECT count(*) FROM feedback")
+kill -TERM "$FD_PID"; wait "$FD_PID"; code=$?; FD_PID=""
+
+# -- report ---------------------------------------------------------------------------------------
+python3 - "$created" "$dur_us" "$p50" "$p99" "$h_req" "$h_dur" "$h_p50" "$h_p99" <<'PY'
+import sys
+created, dur, p50, p99, hreq, hdur, hp50, hp99 = map(int, sys.argv[1:])
+ev = created / (dur / 1e6)
+hz = hreq / (hdur / 1e6)
+print(f"RESULT ingest: {ev:,.0f} durable events/s (201s / wrk duration), p50 {p50/1000:.2f} ms, p99 {p99/1000:.2f} ms")
+print(f"RESULT healthz: {hz:,.0f} requests/s, p50 {hp50/1000:.2f} ms, p99 {hp99/1000:.2f} ms")
+print(f"RESULT ratio ingest/healthz: {ev/hz:.2f}")
+PY
+echo "CHECK rows in feedback=$rows, 201s=$created, 200s=$dup, other statuses=$other, socket errors=$sock_errors, requests sent=$sent, serve exit=$code"
+fail=0
+[ "$other" = 0 ] || { echo "FAIL: $other requests got a status other than 201/200"; fail=1; }
+[ "$dup" = 0 ] || { echo "FAIL: $dup duplicates although every id is new"; fail=1; }
+[ "$code" = 0 ] || { echo "FAIL: feedbackd exited $code on SIGTERM"; fail=1; }
+if [ "$rows" -lt "$created" ]; then echo "FAIL: fewer rows ($rows) than 201 answers ($created): acknowledged events lost"; fail=1; fi
+if [ "$rows" -gt "$sent" ]; then echo "FAIL: more rows ($rows) than requests sent ($sent)"; fail=1; fi
+if [ "$rows" = "$created" ]; then echo "CHECK OK: rows == 201s"
+elif [ "$fail" = 0 ]; then echo "CHECK OK: rows - 201s = $((rows - created)) requests in flight at wrk's deadline (committed; wrk does not read their answers), <= $CONNECTIONS connections"; fi
+[ $((rows - created)) -le "$CONNECTIONS" ] || { echo "FAIL: rows exceed 201s by more than the connections in flight"; fail=1; }
+exit $fail

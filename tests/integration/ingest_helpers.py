@@ -1,0 +1,73 @@
+"""ingest_helpers.py — small helpers shared by the test_ingest_*.py modules (the ingestion
+API of api.md). Expected values are computed here from api.md, never taken from the server:
+ctx_id() is api.md's formula for context turn ids, written out independently.
+"""
+
+import hashlib
+import json
+import uuid
+
+from helpers import error_body
+
+JSON = {"Content-Type": "application/json"}
+
+
+def new_id(prefix="e"):
+    """A fresh client id (valid characters only)."""
+    return f"{prefix}-{uuid.uuid4().hex}"
+
+
+def ctx_id(conversation_id, index, role, content):
+    """api.md: "ctx-" + the first 32 hex digits of SHA-256(C + "\\n" + i + "\\n" + role + "\\n" + content)."""
+    text = f"{conversation_id}\n{index}\n{role}\n{content}"
+    return "ctx-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def rating(message_id=None, value=1, **kw):
+    ev = {"id": new_id(), "kind": "rating", "message_id": message_id or new_id("m"), "value": value}
+    ev.update(kw)
+    return ev
+
+
+def compact(obj):
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+
+
+def post_raw(fd, path, body, key="ingest", headers=None, method="POST"):
+    """Send `body` (bytes or str) exactly as given, with Content-Type: application/json unless
+    headers says otherwise."""
+    h = dict(JSON)
+    h.update(headers or {})
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    return fd.request(method, path, key=key, data=body, headers=h)
+
+
+def expect_error(resp, status, code, field=None, any_field=False):
+    """Assert status, the exact api.md error shape, the code and (unless any_field) the field."""
+    assert resp.status_code == status, f"expected {status} {code}, got {resp.status_code}: {resp.text[:500]}"
+    err = error_body(resp)
+    assert err["code"] == code, err
+    if not any_field:
+        assert err["field"] == field, err
+    return err
+
+
+def item_error_ok(item, index, code, field):
+    """A per-item error result of the batch endpoints: {"index","id"?,"status":"error","error":{...}}."""
+    assert item["index"] == index, item
+    assert item["status"] == "error", item
+    assert set(item["error"]) == {"code", "message", "field"}, item
+    assert item["error"]["code"] == code, item
+    assert item["error"]["field"] == field, item
+
+
+def second_project(fd, slug="other", origins=("https://other.example",)):
+    """Create another project on fd's database with one key per scope (via the CLI, as an
+    operator would); returns {scope: key}."""
+    fd.cli("projects", "create", slug, "--name", f"Project {slug}", "--origins", ",".join(origins))
+    return {s: fd.create_key(s, label=f"{slug}-{s}", project=slug) for s in ("ingest", "read", "export", "admin")}
+
+
+def project_id(db_sql, slug):
+    return db_sql("SELECT id FROM projects WHERE slug = %s", (slug,))[0][0]
