@@ -75,8 +75,7 @@ struct fd_export *fd_export_new(const struct fd_export_params *p, fd_export_writ
                                 struct fd_error *err) {
   struct fd_error dummy;
   if (!err) err = &dummy;
-  enum fd_export_format fmt_check;
-  if (!fd_export_format_parse(fd_export_format_name(p->format), &fmt_check) || fmt_check != p->format) {
+  if ((unsigned)p->format > (unsigned)FD_FORMAT_SFT) {
     fd_error_set(err, FD_ERR_INVALID_PARAMETER, "format", "unknown format");
     return NULL;
   }
@@ -179,10 +178,6 @@ static int cmp_member(const void *pa, const void *pb, void *ctx) {
   if (a->created_at != b->created_at) return a->created_at < b->created_at ? -1 : 1;
   return strcmp(a->id, b->id);
 }
-
-struct group_ev_ctx {
-  const struct conv_state *s;
-};
 
 static int cmp_group_ev(const void *pa, const void *pb, void *ctx) {
   const struct conv_state *s = ctx;
