@@ -24,7 +24,7 @@ def ctx_id(conversation_id, index, role, content):
 
 
 def rating(message_id=None, value=1, **kw):
-    ev = {"id": new_id(), "kind": "rating", "message_id": message_id or new_id("m"), "value": value}
+    ev = {"id": new_id(), "kind": "rating", "message_id": new_id("m") if message_id is None else message_id, "value": value}
     ev.update(kw)
     return ev
 
