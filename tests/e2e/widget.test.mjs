@@ -171,10 +171,25 @@ describe('feedback widget on the demo chat', { timeout: 240000 }, () => {
       assert.match(r.headers['content-type'] || '', /text\/html/);
       assert.match(r.text, /\/widget\/feedbackd\.js/);
     }
+    // first visit without a key: the page asks for one in its settings form
+    assert.equal((await page.goto(`${stack.baseUrl}/demo`)).status(), 200);
+    await page.locator('#no-key').waitFor({ state: 'visible', timeout: 5000 });
+    assert.equal(await page.locator('#prompt').isDisabled(), true, 'no chatting without a key');
+    assert.equal(await page.locator('#set-endpoint').inputValue(), stack.baseUrl, 'endpoint defaults to the page origin');
+    await page.fill('#set-key', stack.keys.ingest);
+    await page.fill('#set-user', USER);
+    await page.click('#settings-form button[type=submit]');
+    await page.locator('#no-key').waitFor({ state: 'hidden', timeout: 5000 });
+    assert.equal(await page.locator('#prompt').isDisabled(), false);
+    const saved = await page.evaluate(() => JSON.parse(localStorage.getItem('feedbackd-demo.settings')));
+    assert.deepEqual(saved, { endpoint: stack.baseUrl, key: stack.keys.ingest, user: USER }, 'settings are remembered');
+    // and the shortcut a new user gets: the key in the URL
+    await page.evaluate(() => localStorage.clear());
     const resp = await page.goto(`${stack.baseUrl}/demo/?key=${encodeURIComponent(stack.keys.ingest)}&user=${USER}`);
     assert.equal(resp.status(), 200);
     await page.waitForFunction(() => window.FeedbackD && document.querySelector('#prompt:not([disabled])'), null, { timeout: 10000 });
     assert.ok(!page.url().includes('key='), 'the key is taken out of the address bar');
+    assert.equal((await page.evaluate(() => JSON.parse(localStorage.getItem('feedbackd-demo.settings')))).key, stack.keys.ingest);
     await snap('empty');
   });
 
