@@ -29,5 +29,7 @@ void fd_api_static(struct fd_request *req) {
   struct MHD_Response *r = MHD_create_response_from_buffer(a->len, (void *)a->data, MHD_RESPMEM_PERSISTENT);
   MHD_add_response_header(r, "Content-Type", a->content_type);
   MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+  /* embedded in the binary: a short cache, revalidated after an upgrade within minutes */
+  MHD_add_response_header(r, "Cache-Control", "public, max-age=300");
   fd_reply_response(req, 200, r);
 }

@@ -21,7 +21,8 @@ void fd_reply_response(struct fd_request *req, unsigned int status, struct MHD_R
     return;
   }
   MHD_add_response_header(resp, "X-Request-Id", req->request_id);
-  MHD_add_response_header(resp, "Cache-Control", "no-store");
+  /* API answers are per key and must not be cached; pages set their own policy */
+  if (!MHD_get_response_header(resp, "Cache-Control")) MHD_add_response_header(resp, "Cache-Control", "no-store");
   fd_cors_add_headers(req, resp, status);
   req->replied = true;
   req->status = status;
