@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# setup.sh — install what feedbackd needs (only what is missing) and build it into build/.
+# Idempotent: a second run installs nothing and only lets ninja check the build.
+#
+#   scripts/setup.sh                 build dependencies + PostgreSQL 15 server binaries, build
+#   scripts/setup.sh --test          also everything the test suites need (then `npm ci` when
+#                                    node_modules is missing or differs from package-lock.json)
+#   scripts/setup.sh --test=unit,integration   only what these suites need
+#                                    (suites: unit integration e2e asan fuzz)
+#   scripts/setup.sh --no-build      install only
+#
+# Works as root on a bare Debian 12 (apt-get), or as a user with sudo.
+# Env: FEEDBACKD_BUILD_DIR (default build).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+. scripts/lib/common.sh
+
+test_suites=""
+build=1
+for arg in "$@"; do
+  case "$arg" in
+    --test) test_suites="unit integration e2e asan fuzz" ;;
+    --test=*) test_suites="${arg#--test=}"; test_suites="${test_suites//,/ }" ;;
+    --no-build) build=0 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    *) fd_die "unknown argument '$arg' (see --help)" ;;
+  esac
+done
+wants() { case " $test_suites " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+build_dir=${FEEDBACKD_BUILD_DIR:-build}
+
+# --- system packages --------------------------------------------------------------------
+pkgs=(build-essential meson ninja-build pkgconf python3 libmicrohttpd-dev libjansson-dev libpq-dev libssl-dev
+      ca-certificates)
+if wants integration || wants asan; then
+  pkgs+=(python3-pytest python3-requests python3-psycopg2)
+fi
+if wants fuzz; then
+  pkgs+=(clang libclang-rt-14-dev)
+fi
+if wants e2e; then
+  pkgs+=(chromium)
+  # node >= 18 (any source: Debian's nodejs, NodeSource, nvm); Debian's npm only with Debian's node
+  if ! command -v node >/dev/null 2>&1; then
+    pkgs+=(nodejs npm)
+  elif ! command -v npm >/dev/null 2>&1; then
+    pkgs+=(npm)
+  fi
+fi
+
+if ! fd_pkg_installed postgresql-15; then
+  # Debian's postgresql package would create and start a system cluster on port 5432.
+  # feedbackd runs its own (embedded) cluster, so tell postgresql-common not to.
+  if [ ! -e /etc/postgresql-common/createcluster.conf ]; then
+    fd_log "writing /etc/postgresql-common/createcluster.conf (create_main_cluster = false)"
+    fd_as_root mkdir -p /etc/postgresql-common
+    printf '%s\n' "# written by feedbackd's scripts/setup.sh: no system cluster on package install" \
+      "create_main_cluster = false" | fd_as_root tee /etc/postgresql-common/createcluster.conf >/dev/null
+  fi
+  pkgs+=(postgresql-15)
+fi
+fd_apt_install_missing "${pkgs[@]}"
+
+if wants e2e; then
+  major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+  [ "$major" -ge 18 ] || fd_die "node >= 18 is needed for the browser tests (found $(node --version 2>/dev/null || echo none))"
+  # npm ci when node_modules is missing or does not hold exactly what package-lock.json pins
+  if [ -f package-lock.json ]; then
+    if ! node -e '
+      const fs = require("fs");
+      const lock = JSON.parse(fs.readFileSync("package-lock.json", "utf8"));
+      for (const [p, info] of Object.entries(lock.packages || {})) {
+        if (!p.startsWith("node_modules/") || info.optional) continue;
+        let have;
+        try { have = JSON.parse(fs.readFileSync(p + "/package.json", "utf8")).version; } catch { process.exit(1); }
+        if (have !== info.version) process.exit(1);
+      }' 2>/dev/null; then
+      fd_log "npm ci (node_modules missing or out of date)"
+      npm ci --no-audit --no-fund
+    fi
+  fi
+fi
+
+# --- build ------------------------------------------------------------------------------
+if [ "$build" = 1 ]; then
+  if ! fd_meson_configured "$build_dir"; then
+    fd_log "configuring $build_dir"
+    meson setup "$build_dir" --buildtype=debugoptimized -Dwerror=true
+  fi
+  fd_log "building $build_dir"
+  ninja -C "$build_dir" -j "$(fd_jobs)"
+fi
