@@ -91,7 +91,7 @@ describe('feedback widget on the demo chat', { timeout: 240000 }, () => {
   }
   function spec(fields) {
     return {
-      kind: fields.kind, message_id: fields.message_id, user: fields.user ?? USER, value: fields.value ?? null,
+      kind: fields.kind, message_id: fields.message_id, user: 'user' in fields ? fields.user : USER, value: fields.value ?? null,
       tags: fields.tags ?? [], comment: fields.comment ?? null, edited_content: fields.edited_content ?? null,
       other_message_id: fields.other_message_id ?? null, outcome: fields.outcome ?? null,
       retracted: fields.retracted ?? false,
@@ -469,7 +469,12 @@ describe('feedback widget on the demo chat', { timeout: 240000 }, () => {
       res.end(`<!doctype html><meta charset="utf-8"><title>host</title>
         <div class="answer" data-message-id="${msgIds.a2}">${ANSWER_2}</div>
         <script src="${stack.baseUrl}/widget/feedbackd.js"></script>
-        <script>FeedbackD.attach(document.querySelector('.answer'), { key: ${JSON.stringify(stack.keys.ingest)}, user: 'e2e-cross' });</script>`);
+        <div class="anon" data-message-id="${msgIds.a1}">${ANSWER_1}</div>
+        <script>
+          const key = ${JSON.stringify(stack.keys.ingest)};
+          FeedbackD.attach(document.querySelector('.answer'), { key, user: 'e2e-cross' });
+          FeedbackD.attach(document.querySelector('.anon'), { key, reasons: false }); // no user id
+        </script>`);
     });
     await new Promise((r) => host.listen(0, '127.0.0.1', r));
     const hostOrigin = `http://localhost:${host.address().port}`;
@@ -486,17 +491,30 @@ describe('feedback widget on the demo chat', { timeout: 240000 }, () => {
       p2.on('pageerror', (e) => pageErrors.push(String(e)));
       try {
         await p2.goto(hostOrigin + '/');
-        await p2.locator('.fbd-up').waitFor({ timeout: 5000 });
+        await p2.locator('.fbd-up').first().waitFor({ timeout: 5000 });
         const drain2 = () => waitFor('the host page queue to be empty', async () =>
           (await p2.evaluate(() => window.FeedbackD.pending())) === 0, { timeout: 15000 });
-        await p2.locator('.fbd-up').click();
+        const named = p2.locator('.fbd-bar').first();
+        await named.locator('.fbd-up').click();
         await drain2();
         const [up] = await checkStored([{ kind: 'rating', message_id: msgIds.a2, value: 1, user: 'e2e-cross' }]);
-        await p2.locator('.fbd-up').click(); // retract: a cross-origin DELETE
-        assert.equal(await pressed(p2.locator('.fbd-up')), 'false');
+        await named.locator('.fbd-up').click(); // retract: a cross-origin DELETE
+        assert.equal(await pressed(named.locator('.fbd-up')), 'false');
         await drain2();
         expected.get(up.id).retracted = true;
         await checkStored([]);
+
+        // without a user id every event counts on its own (api.md), so switching the vote
+        // must retract the earlier one; `reasons: false` sends thumbs-down at once
+        const anon = p2.locator('.fbd-bar').nth(1);
+        await anon.locator('.fbd-up').click();
+        await drain2();
+        const [anonUp] = await checkStored([{ kind: 'rating', message_id: msgIds.a1, value: 1, user: null }]);
+        await anon.locator('.fbd-down').click();
+        assert.equal(await anon.locator('.fbd-reasons').isVisible(), false);
+        await drain2();
+        expected.get(anonUp.id).retracted = true;
+        await checkStored([{ kind: 'rating', message_id: msgIds.a1, value: -1, user: null }]);
         await p2.screenshot({ path: path.join(ARTIFACTS, 'widget-99-cross-origin.png'), timeout: 10000 });
       } finally {
         await p2.close();
