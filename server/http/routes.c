@@ -17,6 +17,7 @@ const struct fd_route fd_routes[] = {
 
     /* reading */
     {"GET", "/v1/feedback", fd_api_feedback_list, FD_SCOPE_READ, "feedback"},
+    {"GET", "/v1/stats", fd_api_stats_get, FD_SCOPE_READ, "stats"},
 
     /* administration, within the key's own project */
     {"GET", "/v1/project", fd_api_project_get, FD_SCOPE_ADMIN, "project"},

@@ -1,0 +1,249 @@
+-- 0002_stats.sql — what GET /v1/stats reads, kept current by triggers so that a stats query
+-- never has to work out the latest-vote rule over the whole history.
+--
+-- Why maintained state and not a query-time computation: "the latest event of a (user,
+-- message, kind) slot counts" needs, for every event in the window, a look at every later
+-- event of its slot — 1,000,000 events cost ~1 s even with a perfect index. Here the
+-- writer's own INSERT keeps three small structures current, set-based per statement:
+--
+--   stats_slots   one row per vote slot of a rater (user, kind, message / unordered pair):
+--                 the slot's latest event by (created_at, seq), retracted or not. Its row lock
+--                 serialises concurrent writers of the same slot (no advisory locks, nothing in
+--                 the shared lock table however large a batch is).
+--   stats_events  the counting events only (latest of their slot and not retracted; every
+--                 event without a user that is not retracted), narrow, with the model of the
+--                 judged message once that message is known.
+--   stats_hourly, stats_hourly_tags
+--                 counters per UTC hour (and kind + model, or tag) over stats_events. A query
+--                 sums whole hours from these and reads stats_events only for the partial hours
+--                 at the edges of [since, until).
+--
+-- Rules (api.md "Vote semantics" and "Stats"): a later event (created_at, then seq) of a slot
+-- replaces the counting one; an event that arrives late but is older than the slot's latest
+-- never counts; retracting the latest empties the slot (earlier events do not come back);
+-- erasure deletes a rater's events (stats_events by foreign key) and their slots. A message
+-- that arrives after its feedback moves that feedback's counters to its model.
+
+CREATE TABLE stats_slots (
+  project_id        bigint NOT NULL,
+  user_ref          text NOT NULL,
+  kind              text NOT NULL,
+  k1                text NOT NULL,      -- message_id, or for comparisons the smaller id of the pair
+  k2                text,               -- for comparisons the larger id of the pair, else NULL
+  latest_id         text NOT NULL,
+  latest_created_at timestamptz NOT NULL,
+  latest_seq        bigint NOT NULL,
+  FOREIGN KEY (project_id) REFERENCES projects (id) ON DELETE CASCADE,
+  UNIQUE NULLS NOT DISTINCT (project_id, user_ref, kind, k1, k2)
+);
+
+CREATE TABLE stats_events (
+  project_id  bigint NOT NULL,
+  id          text NOT NULL,
+  created_at  timestamptz NOT NULL,
+  kind        text NOT NULL,
+  user_ref    text,
+  k1          text NOT NULL,
+  k2          text,
+  message_id  text NOT NULL,
+  model       text,
+  vote        smallint NOT NULL,  -- +1 up, -1 down, 0 neither (not a rating, or the midpoint)
+  has_comment boolean NOT NULL,
+  tags        text[] NOT NULL,
+  PRIMARY KEY (project_id, id),
+  FOREIGN KEY (project_id, id) REFERENCES feedback (project_id, id) ON DELETE CASCADE
+);
+CREATE INDEX stats_events_created_idx ON stats_events (project_id, created_at);
+CREATE INDEX stats_events_message_idx ON stats_events (project_id, message_id);
+CREATE INDEX stats_events_slot_idx ON stats_events (project_id, user_ref, kind, k1, k2) WHERE user_ref IS NOT NULL;
+
+CREATE TABLE stats_hourly (
+  project_id bigint NOT NULL,
+  hour       timestamptz NOT NULL,
+  kind       text NOT NULL,
+  model      text,
+  events     bigint NOT NULL,
+  ratings    bigint NOT NULL,
+  up         bigint NOT NULL,
+  down       bigint NOT NULL,
+  comments   bigint NOT NULL,
+  FOREIGN KEY (project_id) REFERENCES projects (id) ON DELETE CASCADE,
+  UNIQUE NULLS NOT DISTINCT (project_id, hour, kind, model)
+);
+
+CREATE TABLE stats_hourly_tags (
+  project_id bigint NOT NULL,
+  hour       timestamptz NOT NULL,
+  tag        text NOT NULL,
+  events     bigint NOT NULL,
+  ratings    bigint NOT NULL,
+  up         bigint NOT NULL,
+  down       bigint NOT NULL,
+  FOREIGN KEY (project_id) REFERENCES projects (id) ON DELETE CASCADE,
+  PRIMARY KEY (project_id, hour, tag)
+);
+
+-- +1 / -1 / 0 for a rating: thumbs (scale 2) by sign, scale ratings against the midpoint
+-- (scale+1)/2, compared doubled to stay in integers.
+CREATE FUNCTION fd_stats_vote(kind text, value integer, scale integer) RETURNS smallint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT (CASE WHEN kind <> 'rating' OR value IS NULL OR scale IS NULL THEN 0
+               WHEN scale = 2 THEN sign(value)
+               WHEN value * 2 > scale + 1 THEN 1
+               WHEN value * 2 < scale + 1 THEN -1
+               ELSE 0 END)::smallint
+$$;
+
+-- feedback INSERT: the slots the new rows win, and stats_events, in one statement.
+CREATE FUNCTION fd_stats_feedback_ins() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  WITH cand AS (
+    -- the batch's own latest event per slot
+    SELECT DISTINCT ON (project_id, user_ref, kind, k1, k2) project_id, user_ref, kind, k1, k2, id, created_at, seq
+    FROM (SELECT n.project_id, n.user_ref, n.kind, n.id, n.created_at, n.seq,
+                 CASE WHEN n.kind = 'comparison' THEN least(n.message_id, n.other_message_id) ELSE n.message_id END AS k1,
+                 CASE WHEN n.kind = 'comparison' THEN greatest(n.message_id, n.other_message_id) END AS k2
+          FROM fd_new n WHERE n.user_ref IS NOT NULL) s
+    ORDER BY project_id, user_ref, kind, k1, k2, created_at DESC, seq DESC),
+  won AS (
+    -- ... which wins the slot only if it is later than the slot's latest. ON CONFLICT DO
+    -- UPDATE locks the slot row even when its WHERE is false, so concurrent writers of one
+    -- slot take turns; rows go in key order so two batches never wait on each other in a
+    -- circle.
+    INSERT INTO stats_slots AS t (project_id, user_ref, kind, k1, k2, latest_id, latest_created_at, latest_seq)
+    SELECT project_id, user_ref, kind, k1, k2, id, created_at, seq FROM cand
+    ORDER BY project_id, user_ref, kind, k1, k2
+    ON CONFLICT (project_id, user_ref, kind, k1, k2) DO UPDATE
+      SET latest_id = excluded.latest_id, latest_created_at = excluded.latest_created_at, latest_seq = excluded.latest_seq
+      WHERE (excluded.latest_created_at, excluded.latest_seq) > (t.latest_created_at, t.latest_seq)
+    RETURNING t.project_id, t.user_ref, t.kind, t.k1, t.k2, t.latest_id),
+  gone AS (
+    -- the previous counting event of a won slot stops counting
+    DELETE FROM stats_events e USING won w
+    WHERE e.project_id = w.project_id AND e.user_ref = w.user_ref AND e.kind = w.kind AND e.k1 = w.k1
+      AND e.k2 IS NOT DISTINCT FROM w.k2 AND e.id <> w.latest_id
+    RETURNING 1)
+  INSERT INTO stats_events (project_id, id, created_at, kind, user_ref, k1, k2, message_id, model, vote, has_comment, tags)
+  SELECT n.project_id, n.id, n.created_at, n.kind, n.user_ref,
+         CASE WHEN n.kind = 'comparison' THEN least(n.message_id, n.other_message_id) ELSE n.message_id END,
+         CASE WHEN n.kind = 'comparison' THEN greatest(n.message_id, n.other_message_id) END,
+         n.message_id, m.model, fd_stats_vote(n.kind, n.value, n.scale),
+         coalesce(n.comment, '') <> '', n.tags
+  FROM fd_new n
+  LEFT JOIN messages m ON m.project_id = n.project_id AND m.id = n.message_id
+  WHERE n.retracted_at IS NULL
+    AND (n.user_ref IS NULL OR EXISTS (SELECT 1 FROM won w WHERE w.project_id = n.project_id AND w.latest_id = n.id))
+  ON CONFLICT DO NOTHING;
+  RETURN NULL;
+END $$;
+
+-- feedback UPDATE: a retracted event stops counting. Only the event itself can leave
+-- stats_events: if it was its slot's latest, the slot stays pointed at it, so nothing older
+-- comes back; if it was not, it was not counting anyway.
+CREATE FUNCTION fd_stats_feedback_upd() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  DELETE FROM stats_events e USING fd_new n
+  WHERE n.retracted_at IS NOT NULL AND e.project_id = n.project_id AND e.id = n.id;
+  RETURN NULL;
+END $$;
+
+-- feedback DELETE (erasure): stats_events rows go by foreign key; the rater's slots go here.
+CREATE FUNCTION fd_stats_feedback_del() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  DELETE FROM stats_slots s USING (SELECT DISTINCT project_id, user_ref FROM fd_old WHERE user_ref IS NOT NULL) o
+  WHERE s.project_id = o.project_id AND s.user_ref = o.user_ref
+    AND NOT EXISTS (SELECT 1 FROM feedback f WHERE f.project_id = s.project_id AND f.id = s.latest_id);
+  RETURN NULL;
+END $$;
+
+-- messages INSERT: feedback that arrived before its message gets the message's model.
+CREATE FUNCTION fd_stats_messages_ins() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE stats_events e SET model = n.model
+  FROM fd_new n
+  WHERE n.model IS NOT NULL AND e.project_id = n.project_id AND e.message_id = n.id
+    AND e.model IS DISTINCT FROM n.model;
+  RETURN NULL;
+END $$;
+
+-- Add rows of stats_events (sign +1) or take them away (-1) from the hourly counters. Rows
+-- are upserted in key order so that two transactions never lock counters in opposite orders.
+CREATE FUNCTION fd_stats_apply(olds stats_events[], news stats_events[]) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  WITH delta AS (
+    SELECT o.project_id, o.created_at, o.kind, o.model, o.vote, o.has_comment, o.tags, -1 AS d FROM unnest(olds) o
+    UNION ALL
+    SELECT n.project_id, n.created_at, n.kind, n.model, n.vote, n.has_comment, n.tags, 1 FROM unnest(news) n)
+  INSERT INTO stats_hourly AS h (project_id, hour, kind, model, events, ratings, up, down, comments)
+  SELECT project_id, date_trunc('hour', created_at, 'UTC'), kind, model, sum(d),
+         coalesce(sum(d) FILTER (WHERE kind = 'rating'), 0), coalesce(sum(d) FILTER (WHERE vote > 0), 0),
+         coalesce(sum(d) FILTER (WHERE vote < 0), 0), coalesce(sum(d) FILTER (WHERE has_comment), 0)
+  FROM delta GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+  ON CONFLICT (project_id, hour, kind, model) DO UPDATE
+    SET events = h.events + excluded.events, ratings = h.ratings + excluded.ratings,
+        up = h.up + excluded.up, down = h.down + excluded.down, comments = h.comments + excluded.comments;
+
+  WITH delta AS (
+    SELECT o.project_id, o.created_at, o.kind, o.vote, o.tags, -1 AS d FROM unnest(olds) o
+    UNION ALL
+    SELECT n.project_id, n.created_at, n.kind, n.vote, n.tags, 1 FROM unnest(news) n)
+  INSERT INTO stats_hourly_tags AS h (project_id, hour, tag, events, ratings, up, down)
+  SELECT project_id, date_trunc('hour', created_at, 'UTC'), tag, sum(d),
+         coalesce(sum(d) FILTER (WHERE kind = 'rating'), 0), coalesce(sum(d) FILTER (WHERE vote > 0), 0),
+         coalesce(sum(d) FILTER (WHERE vote < 0), 0)
+  FROM delta, unnest(delta.tags) AS tag GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+  ON CONFLICT (project_id, hour, tag) DO UPDATE
+    SET events = h.events + excluded.events, ratings = h.ratings + excluded.ratings,
+        up = h.up + excluded.up, down = h.down + excluded.down;
+END $$;
+
+CREATE FUNCTION fd_stats_events_ins() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM fd_stats_apply(NULL, (SELECT array_agg(n::stats_events) FROM fd_new n));
+  RETURN NULL;
+END $$;
+CREATE FUNCTION fd_stats_events_upd() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM fd_stats_apply((SELECT array_agg(o::stats_events) FROM fd_old o), (SELECT array_agg(n::stats_events) FROM fd_new n));
+  RETURN NULL;
+END $$;
+CREATE FUNCTION fd_stats_events_del() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM fd_stats_apply((SELECT array_agg(o::stats_events) FROM fd_old o), NULL);
+  RETURN NULL;
+END $$;
+
+CREATE TRIGGER stats_feedback_ins AFTER INSERT ON feedback
+  REFERENCING NEW TABLE AS fd_new FOR EACH STATEMENT EXECUTE FUNCTION fd_stats_feedback_ins();
+CREATE TRIGGER stats_feedback_upd AFTER UPDATE ON feedback
+  REFERENCING NEW TABLE AS fd_new FOR EACH STATEMENT EXECUTE FUNCTION fd_stats_feedback_upd();
+CREATE TRIGGER stats_feedback_del AFTER DELETE ON feedback
+  REFERENCING OLD TABLE AS fd_old FOR EACH STATEMENT EXECUTE FUNCTION fd_stats_feedback_del();
+CREATE TRIGGER stats_messages_ins AFTER INSERT ON messages
+  REFERENCING NEW TABLE AS fd_new FOR EACH STATEMENT EXECUTE FUNCTION fd_stats_messages_ins();
+CREATE TRIGGER stats_events_ins AFTER INSERT ON stats_events
+  REFERENCING NEW TABLE AS fd_new FOR EACH STATEMENT EXECUTE FUNCTION fd_stats_events_ins();
+CREATE TRIGGER stats_events_upd AFTER UPDATE ON stats_events
+  REFERENCING OLD TABLE AS fd_old NEW TABLE AS fd_new FOR EACH STATEMENT EXECUTE FUNCTION fd_stats_events_upd();
+CREATE TRIGGER stats_events_del AFTER DELETE ON stats_events
+  REFERENCING OLD TABLE AS fd_old FOR EACH STATEMENT EXECUTE FUNCTION fd_stats_events_del();
+
+-- Feedback stored before this migration: the same rules, once, set-based.
+INSERT INTO stats_slots (project_id, user_ref, kind, k1, k2, latest_id, latest_created_at, latest_seq)
+SELECT DISTINCT ON (project_id, user_ref, kind, k1, k2) project_id, user_ref, kind, k1, k2, id, created_at, seq
+FROM (SELECT f.project_id, f.user_ref, f.kind, f.id, f.created_at, f.seq,
+             CASE WHEN f.kind = 'comparison' THEN least(f.message_id, f.other_message_id) ELSE f.message_id END AS k1,
+             CASE WHEN f.kind = 'comparison' THEN greatest(f.message_id, f.other_message_id) END AS k2
+      FROM feedback f WHERE f.user_ref IS NOT NULL) s
+ORDER BY project_id, user_ref, kind, k1, k2, created_at DESC, seq DESC;
+
+INSERT INTO stats_events (project_id, id, created_at, kind, user_ref, k1, k2, message_id, model, vote, has_comment, tags)
+SELECT f.project_id, f.id, f.created_at, f.kind, f.user_ref,
+       CASE WHEN f.kind = 'comparison' THEN least(f.message_id, f.other_message_id) ELSE f.message_id END,
+       CASE WHEN f.kind = 'comparison' THEN greatest(f.message_id, f.other_message_id) END,
+       f.message_id, m.model, fd_stats_vote(f.kind, f.value, f.scale), coalesce(f.comment, '') <> '', f.tags
+FROM feedback f
+LEFT JOIN messages m ON m.project_id = f.project_id AND m.id = f.message_id
+WHERE f.retracted_at IS NULL
+  AND (f.user_ref IS NULL OR EXISTS (SELECT 1 FROM stats_slots s WHERE s.project_id = f.project_id AND s.latest_id = f.id
+                                     AND s.user_ref = f.user_ref));

@@ -1,0 +1,26 @@
+/* stats_db.h — the one query behind GET /v1/stats (SQL in stats_db.c; the tables it reads are
+ * kept current by the triggers of migrations/0002_stats.sql). */
+#ifndef FD_DB_STATS_DB_H
+#define FD_DB_STATS_DB_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "db/pool.h"
+
+/* What to count. since/until are RFC 3339 strings the caller validated (since < until);
+ * bucket is "hour", "day" or "week"; group_by is NULL, "model", "tag" or "kind". */
+struct fd_stats_query {
+  const char *since, *until, *bucket, *group_by;
+};
+
+/* The counts over the counting events with created_at in [since, until):
+ *   {"totals": {events, ratings, up, down, comments, edits, comparisons},
+ *    "series": [{t, events, up, down, edits, comments}, ...]   (every bucket, zeros included),
+ *    "groups": [{key, ratings, up, down}, ...]                 ([] without group_by),
+ *    "top_tags": [{tag, count}, ...]}
+ * Rates are left to the caller. NULL on a database error. */
+json_t *fd_stats_query(struct fd_db *db, int64_t project_id, const struct fd_stats_query *q)
+    __attribute__((warn_unused_result));
+
+#endif

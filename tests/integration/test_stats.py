@@ -1,0 +1,523 @@
+"""GET /v1/stats (api.md "Stats" and the vote semantics of "Feedback events").
+
+Events go in through the API only (messages, single events, batches, retractions, an
+erasure); every number /v1/stats answers is compared with what this file computes itself
+from the events it posted: the latest-vote rule per (user, message, kind) — per unordered
+pair for comparisons — by created_at then arrival, retractions, events without user,
+thumbs and scale ratings around the midpoint, the Wilson interval by its textbook formula,
+hour/day/week buckets (weeks start Monday 00:00 UTC), groups by model/tag/kind, top tags.
+"""
+
+import math
+import random
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+UTC = timezone.utc
+BASE = datetime(2026, 3, 4, 0, 0, tzinfo=UTC)  # a Wednesday: the events cross two week boundaries
+Z = 1.96
+
+
+def iso(dt):
+    s = dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    if dt.microsecond:
+        s += ".%06d" % dt.microsecond
+    return s + "Z"
+
+
+def parse(s):
+    return datetime.fromisoformat(s.replace("Z", "+00:00"))
+
+
+# ---- the model this test keeps of what it posted ---------------------------------------
+
+MODELS = {"a1": "chat-v7", "a2": "chat-v8", "a3": "chat-v7", "a4": None, "b1": "chat-v8", "b2": "chat-mini"}
+# "late1" gets its message (model chat-late) only after its feedback; "ghost" never does.
+
+
+class World:
+    def __init__(self):
+        self.events = []       # dicts as posted, plus "_arrival" and "_created" (datetime)
+        self.retracted = set()
+        self.erased_users = set()
+        self.models = dict(MODELS)
+
+    def add(self, ev):
+        ev = dict(ev)
+        ev["_arrival"] = len(self.events)
+        ev["_created"] = parse(ev["created_at"])
+        self.events.append(ev)
+        return ev
+
+    def counting(self):
+        """The events that count: latest of their slot (created_at, then arrival) and not
+        retracted; events without user each on their own."""
+        latest = {}
+        out = []
+        for ev in self.events:
+            if ev.get("user") in self.erased_users:
+                continue
+            if ev.get("user") is None:
+                if ev["id"] not in self.retracted:
+                    out.append(ev)
+                continue
+            if ev["kind"] == "comparison":
+                slot = (ev["user"], "comparison", frozenset([ev["message_id"], ev["other_message_id"]]))
+            else:
+                slot = (ev["user"], ev["kind"], ev["message_id"])
+            key = (ev["_created"], ev["_arrival"])
+            if slot not in latest or key > latest[slot][0]:
+                latest[slot] = (key, ev)
+        out += [ev for _, ev in latest.values() if ev["id"] not in self.retracted]
+        return out
+
+    @staticmethod
+    def vote(ev):
+        if ev["kind"] != "rating":
+            return 0
+        scale, value = ev.get("scale", 2), ev["value"]
+        if scale == 2:
+            return 1 if value == 1 else -1
+        mid2 = scale + 1  # twice the midpoint
+        return 1 if 2 * value > mid2 else (-1 if 2 * value < mid2 else 0)
+
+
+def wilson(up, down):
+    n = up + down
+    if n == 0:
+        return None, None
+    phat = up / n
+    denom = 1 + Z * Z / n
+    centre = (phat + Z * Z / (2 * n)) / denom
+    margin = (Z / denom) * math.sqrt(phat * (1 - phat) / n + Z * Z / (4 * n * n))
+    return phat, [max(0.0, centre - margin), min(1.0, centre + margin)]
+
+
+def bucket_start(dt, bucket):
+    dt = dt.astimezone(UTC)
+    if bucket == "hour":
+        return dt.replace(minute=0, second=0, microsecond=0)
+    day = dt.replace(hour=0, minute=0, second=0, microsecond=0)
+    if bucket == "day":
+        return day
+    return day - timedelta(days=day.weekday())  # Monday
+
+
+def expected(world, since, until, bucket, group_by=None):
+    evs = [e for e in world.counting() if since <= e["_created"] < until]
+    ups = [e for e in evs if world.vote(e) > 0]
+    downs = [e for e in evs if world.vote(e) < 0]
+    rate, ci = wilson(len(ups), len(downs))
+    totals = {
+        "events": len(evs),
+        "ratings": sum(e["kind"] == "rating" for e in evs),
+        "up": len(ups), "down": len(downs),
+        "comments": sum(bool(e.get("comment")) for e in evs),
+        "edits": sum(e["kind"] == "edit" for e in evs),
+        "comparisons": sum(e["kind"] == "comparison" for e in evs),
+        "positive_rate": rate, "positive_rate_ci95": ci,
+    }
+    step = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(days=7)}[bucket]
+    series = []
+    t = bucket_start(since, bucket)
+    while t < until:
+        inb = [e for e in evs if bucket_start(e["_created"], bucket) == t]
+        series.append({"t": iso(t), "events": len(inb),
+                       "up": sum(world.vote(e) > 0 for e in inb), "down": sum(world.vote(e) < 0 for e in inb),
+                       "edits": sum(e["kind"] == "edit" for e in inb),
+                       "comments": sum(bool(e.get("comment")) for e in inb)})
+        t += step
+    groups = []
+    if group_by:
+        keyed = {}
+        for e in evs:
+            if group_by == "model":
+                keys = [world.models.get(e["message_id"])]
+            elif group_by == "kind":
+                keys = [e["kind"]]
+            else:
+                keys = list(dict.fromkeys(e.get("tags", [])))
+            for k in keys:
+                keyed.setdefault(k, []).append(e)
+        # documented order: by key (bytes), the null key last
+        for k in sorted(keyed, key=lambda k: (k is None, (k or "").encode())):
+            g = keyed[k]
+            up = sum(world.vote(e) > 0 for e in g)
+            down = sum(world.vote(e) < 0 for e in g)
+            r, c = wilson(up, down)
+            groups.append({"key": k, "ratings": sum(e["kind"] == "rating" for e in g), "up": up, "down": down,
+                           "positive_rate": r, "ci95": c})
+    tagcount = {}
+    for e in evs:
+        for tag in dict.fromkeys(e.get("tags", [])):
+            tagcount[tag] = tagcount.get(tag, 0) + 1
+    top = sorted(tagcount.items(), key=lambda kv: (-kv[1], kv[0].encode()))[:10]
+    return {"since": iso(since), "until": iso(until), "bucket": bucket, "totals": totals, "series": series,
+            "groups": groups, "top_tags": [{"tag": t, "count": n} for t, n in top]}
+
+
+def assert_same(got, want, path="$"):
+    """Deep equality; floats (rates, Wilson bounds) to 1e-9."""
+    if isinstance(want, float):
+        assert isinstance(got, (int, float)) and not isinstance(got, bool), f"{path}: {got!r} is not a number"
+        assert math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-12), f"{path}: got {got!r}, want {want!r}"
+    elif isinstance(want, dict):
+        assert isinstance(got, dict) and set(got) == set(want), f"{path}: keys {sorted(got) if isinstance(got, dict) else got!r} != {sorted(want)}"
+        for k in want:
+            assert_same(got[k], want[k], f"{path}.{k}")
+    elif isinstance(want, list):
+        assert isinstance(got, list) and len(got) == len(want), f"{path}: length {len(got) if isinstance(got, list) else got!r} != {len(want)}: {got!r}"
+        for i, (g, w) in enumerate(zip(got, want)):
+            assert_same(g, w, f"{path}[{i}]")
+    else:
+        assert got == want and type(got) is type(want), f"{path}: got {got!r}, want {want!r}"
+
+
+# ---- posting ------------------------------------------------------------------------
+
+def at(days, hours=0, minutes=0, seconds=0):
+    return iso(BASE + timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds))
+
+
+def post_one(fd, world, ev):
+    r = fd.post("/v1/feedback", key="ingest", json=ev)
+    assert r.status_code == 201, r.text
+    world.add(ev)
+
+
+def post_batch(fd, world, evs):
+    r = fd.post("/v1/feedback/batch", key="ingest", json={"events": evs})
+    assert r.status_code == 200, r.text
+    assert [x["status"] for x in r.json()["results"]] == ["stored"] * len(evs), r.text
+    for ev in evs:
+        world.add(ev)
+
+
+def retract(fd, world, eid):
+    r = fd.delete(f"/v1/feedback/{eid}", key="ingest")
+    assert r.status_code == 200, r.text
+    world.retracted.add(eid)
+
+
+def handmade():
+    """Each case names the rule it exercises."""
+    return [
+        # re-vote: u1 thumbs down then up on a1 -> only the up counts
+        {"id": "h-revote-1", "kind": "rating", "message_id": "a1", "user": "u1", "value": -1, "created_at": at(0, 9)},
+        {"id": "h-revote-2", "kind": "rating", "message_id": "a1", "user": "u1", "value": 1, "created_at": at(1, 10),
+         "tags": ["helpful"]},
+        # late arrival with an older created_at: does not replace the later vote
+        {"id": "h-late-old", "kind": "rating", "message_id": "a1", "user": "u1", "value": -1, "created_at": at(0, 8),
+         "tags": ["inaccurate"]},
+        # same created_at: the one that arrived later counts
+        {"id": "h-tie-1", "kind": "rating", "message_id": "a2", "user": "u2", "value": 1, "created_at": at(2, 14, 30)},
+        {"id": "h-tie-2", "kind": "rating", "message_id": "a2", "user": "u2", "value": -1, "created_at": at(2, 14, 30),
+         "tags": ["too_long"]},
+        # the latest is retracted: the rater has no vote there, the earlier one does not come back
+        {"id": "h-retr-1", "kind": "rating", "message_id": "a3", "user": "u3", "value": 1, "created_at": at(3, 1)},
+        {"id": "h-retr-2", "kind": "rating", "message_id": "a3", "user": "u3", "value": -1, "created_at": at(3, 2)},
+        # an older event of a retracted slot that arrives afterwards still does not count
+        # (posted after the retraction below)
+        # retracting a non-latest changes nothing
+        {"id": "h-retr-old-1", "kind": "rating", "message_id": "b1", "user": "u3", "value": -1, "created_at": at(4, 5)},
+        {"id": "h-retr-old-2", "kind": "rating", "message_id": "b1", "user": "u3", "value": 1, "created_at": at(4, 6)},
+        # scale ratings: midpoint (neither), above, below
+        {"id": "h-s5-mid", "kind": "rating", "message_id": "a1", "user": "u4", "value": 3, "scale": 5, "created_at": at(5, 3)},
+        {"id": "h-s4-down", "kind": "rating", "message_id": "a2", "user": "u4", "value": 2, "scale": 4, "created_at": at(5, 4)},
+        {"id": "h-s4-up", "kind": "rating", "message_id": "a3", "user": "u4", "value": 3, "scale": 4, "created_at": at(5, 5)},
+        {"id": "h-s10-down", "kind": "rating", "message_id": "b1", "user": "u4", "value": 5, "scale": 10, "created_at": at(5, 6)},
+        {"id": "h-s10-up", "kind": "rating", "message_id": "b2", "user": "u4", "value": 6, "scale": 10, "created_at": at(5, 7)},
+        {"id": "h-s3-mid", "kind": "rating", "message_id": "a4", "user": "u4", "value": 2, "scale": 3, "created_at": at(5, 8)},
+        {"id": "h-thumb2", "kind": "rating", "message_id": "a4", "user": "u5", "value": 1, "scale": 2, "created_at": at(5, 9)},
+        # comparisons: re-voted with the pair in swapped order -> one slot, the later counts
+        {"id": "h-cmp-1", "kind": "comparison", "message_id": "a1", "other_message_id": "a2", "user": "u1",
+         "created_at": at(6, 11)},
+        {"id": "h-cmp-2", "kind": "comparison", "message_id": "a2", "other_message_id": "a1", "user": "u1",
+         "created_at": at(6, 12), "comment": "second thoughts", "tags": ["helpful"]},
+        # another pair of the same rater is another slot
+        {"id": "h-cmp-3", "kind": "comparison", "message_id": "a3", "other_message_id": "a2", "user": "u1",
+         "outcome": "tie", "created_at": at(6, 13)},
+        # events without user: each counts on its own
+        {"id": "h-anon-1", "kind": "rating", "message_id": "a1", "value": 1, "created_at": at(7, 1)},
+        {"id": "h-anon-2", "kind": "rating", "message_id": "a1", "value": 1, "created_at": at(7, 1)},
+        {"id": "h-anon-3", "kind": "rating", "message_id": "a1", "value": -1, "created_at": at(7, 2), "tags": ["rude"]},
+        # comments: empty comment on a rating is not a comment; comment events; tags on any kind
+        {"id": "h-cm-empty", "kind": "rating", "message_id": "b2", "user": "u6", "value": -1, "comment": "",
+         "created_at": at(8, 0, 30)},
+        {"id": "h-cm-rating", "kind": "rating", "message_id": "b1", "user": "u6", "value": -1, "comment": "meh",
+         "created_at": at(8, 0, 45), "tags": ["inaccurate", "too_long"]},
+        {"id": "h-cm-1", "kind": "comment", "message_id": "a1", "user": "u6", "comment": "nice", "created_at": at(8, 1),
+         "tags": ["helpful"]},
+        {"id": "h-cm-2", "kind": "comment", "message_id": "a1", "user": "u6", "comment": "nicer", "created_at": at(8, 2)},
+        # edits: re-edited -> one counts
+        {"id": "h-ed-1", "kind": "edit", "message_id": "a2", "user": "u6", "edited_content": "Paris", "created_at": at(8, 3)},
+        {"id": "h-ed-2", "kind": "edit", "message_id": "a2", "user": "u6", "edited_content": "Paris.", "created_at": at(8, 4),
+         "tags": ["inaccurate"]},
+        # unknown message (model null) and a message that arrives later (model chat-late)
+        {"id": "h-ghost", "kind": "rating", "message_id": "ghost", "user": "u7", "value": -1, "created_at": at(9, 1)},
+        {"id": "h-late-msg", "kind": "rating", "message_id": "late1", "user": "u7", "value": 1, "created_at": at(9, 2),
+         "tags": ["helpful"]},
+        # a rater who will be erased
+        {"id": "h-erase-1", "kind": "rating", "message_id": "a1", "user": "gone", "value": -1, "created_at": at(2, 3),
+         "tags": ["unsafe"]},
+        {"id": "h-erase-2", "kind": "comment", "message_id": "a2", "user": "gone", "comment": "x", "created_at": at(2, 4)},
+        # created_at with an offset, at a bucket edge: 2026-03-06T00:00:00Z
+        {"id": "h-offset", "kind": "rating", "message_id": "b2", "user": "u8", "value": 1,
+         "created_at": "2026-03-06T02:00:00+02:00"},
+    ]
+
+
+def generated(rng):
+    """Volume with natural re-votes: few users and messages, many hours over 10 days."""
+    users = ["g1", "g2", "g3", "g4", None]
+    msgs = ["a1", "a2", "a3", "a4", "b1", "b2", "ghost"]
+    tags = ["inaccurate", "too_long", "helpful", "rude", "formatting", "outdated", "off_topic", "unsafe",
+            "concise", "creative", "wrong_language", "other"]
+    out = []
+    for i in range(160):
+        kind = rng.choice(["rating"] * 6 + ["comment", "edit", "comparison"])
+        ev = {"id": f"g-{i}", "kind": kind, "message_id": rng.choice(msgs),
+              "created_at": at(rng.randrange(10), rng.randrange(24), rng.randrange(60), rng.randrange(60))}
+        u = rng.choice(users)
+        if u:
+            ev["user"] = u
+        if kind == "rating":
+            if rng.random() < 0.7:
+                ev["value"] = rng.choice([-1, 1])
+            else:
+                ev["scale"] = rng.choice([3, 4, 5, 7, 10])
+                ev["value"] = rng.randint(1, ev["scale"])
+        elif kind == "comment":
+            ev["comment"] = f"c{i}"
+        elif kind == "edit":
+            ev["edited_content"] = f"edited {i}"
+        else:
+            other = rng.choice([m for m in msgs if m != ev["message_id"]])
+            ev["other_message_id"] = other
+        if rng.random() < 0.4:
+            ev["tags"] = rng.sample(tags, rng.randint(1, 3))
+        if kind != "comment" and rng.random() < 0.2:
+            ev["comment"] = rng.choice(["", "why", "ok"])
+        out.append(ev)
+    return out
+
+
+@pytest.fixture(scope="module")
+def world(feedbackd):
+    fd, w = feedbackd, World()
+    msgs = [{"id": "p1", "conversation_id": "c1", "role": "user", "content": "Capital of France?", "user": "u1"}]
+    msgs += [{"id": m, "conversation_id": "c1", "parent_id": "p1", "role": "assistant", "content": f"answer {m}",
+              **({"model": MODELS[m]} if MODELS[m] else {})} for m in ("a1", "a2", "a3", "a4")]
+    msgs += [{"id": "p2", "conversation_id": "c2", "role": "user", "content": "2+2?"}]
+    msgs += [{"id": m, "conversation_id": "c2", "parent_id": "p2", "role": "assistant", "content": f"answer {m}",
+              "model": MODELS[m]} for m in ("b1", "b2")]
+    r = fd.post("/v1/messages", key="ingest", json={"messages": msgs})
+    assert r.status_code == 200 and all(x["status"] == "stored" for x in r.json()["results"]), r.text
+
+    for ev in handmade():
+        post_one(fd, w, ev)
+    rng = random.Random(20261126)
+    gen = generated(rng)
+    for i in range(0, len(gen), 40):
+        post_batch(fd, w, gen[i:i + 40])
+
+    retract(fd, w, "h-retr-2")
+    retract(fd, w, "h-retr-old-1")
+    post_one(fd, w, {"id": "h-retr-older", "kind": "rating", "message_id": "a3", "user": "u3", "value": 1,
+                     "created_at": at(3, 0)})
+    # retract then vote again later: the new vote counts
+    post_one(fd, w, {"id": "h-rv-1", "kind": "rating", "message_id": "b2", "user": "u9", "value": -1, "created_at": at(4, 1)})
+    retract(fd, w, "h-rv-1")
+    post_one(fd, w, {"id": "h-rv-2", "kind": "rating", "message_id": "b2", "user": "u9", "value": 1, "created_at": at(4, 2)})
+    for eid in ("g-3", "g-17", "g-40", "g-77", "g-101", "g-150", "h-anon-2"):
+        retract(fd, w, eid)
+
+    r = fd.post("/v1/messages", key="ingest", json={"messages": [
+        {"id": "late1", "conversation_id": "c3", "role": "assistant", "content": "late", "model": "chat-late"}]})
+    assert r.status_code == 200, r.text
+    w.models["late1"] = "chat-late"
+
+    r = fd.delete("/v1/users/gone", key="admin")
+    assert r.status_code == 200 and r.json()["feedback_deleted"] == 2, r.text
+    w.erased_users.add("gone")
+
+    # a few events at "now", for the default window
+    now = datetime.now(UTC).replace(microsecond=0)
+    post_batch(fd, w, [
+        {"id": "n-1", "kind": "rating", "message_id": "a1", "user": "n1", "value": 1, "created_at": iso(now - timedelta(days=2))},
+        {"id": "n-2", "kind": "rating", "message_id": "a2", "value": -1, "created_at": iso(now - timedelta(hours=5)),
+         "tags": ["rude"]},
+        {"id": "n-3", "kind": "comment", "message_id": "a2", "user": "n1", "comment": "hm", "created_at": iso(now - timedelta(days=40))},
+    ])
+    return w
+
+
+def stats(fd, **params):
+    r = fd.get("/v1/stats", key="read", params=params)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+ALL = (BASE - timedelta(days=1), BASE + timedelta(days=11))
+
+
+def test_the_model_has_every_case(world):
+    """Guards the test itself: the fixture produced re-votes, retractions, all kinds."""
+    c = world.counting()
+    assert len(world.events) > len(c) + 20
+    assert {e["kind"] for e in c} == {"rating", "comment", "edit", "comparison"}
+    assert any(world.vote(e) == 0 for e in c if e["kind"] == "rating")
+    ids = {e["id"] for e in c}
+    assert {"h-revote-2", "h-tie-2", "h-rv-2", "h-cmp-2", "h-anon-1", "h-anon-3"} <= ids
+    assert not ids & {"h-revote-1", "h-late-old", "h-tie-1", "h-retr-1", "h-retr-2", "h-retr-older", "h-cmp-1",
+                      "h-anon-2", "h-erase-1", "h-rv-1"}
+
+
+@pytest.mark.parametrize("bucket", ["hour", "day", "week"])
+@pytest.mark.parametrize("group_by", [None, "model", "tag", "kind"])
+def test_whole_range(feedbackd, world, bucket, group_by):
+    since, until = ALL
+    params = {"since": iso(since), "until": iso(until), "bucket": bucket}
+    if group_by:
+        params["group_by"] = group_by
+    assert_same(stats(feedbackd, **params), expected(world, since, until, bucket, group_by))
+
+
+@pytest.mark.parametrize("bucket", ["hour", "day", "week"])
+@pytest.mark.parametrize("group_by", [None, "model", "tag", "kind"])
+def test_window_with_partial_hours(feedbackd, world, bucket, group_by):
+    """Edges inside hours: the counts come partly from whole hours, partly from the edges."""
+    since = BASE + timedelta(days=1, hours=10, minutes=30, seconds=7)
+    until = BASE + timedelta(days=8, hours=1, minutes=15, seconds=30, microseconds=500000)
+    params = {"since": iso(since), "until": iso(until), "bucket": bucket}
+    if group_by:
+        params["group_by"] = group_by
+    assert_same(stats(feedbackd, **params), expected(world, since, until, bucket, group_by))
+
+
+def test_window_inside_one_hour(feedbackd, world):
+    since = BASE + timedelta(days=8, hours=0, minutes=40)
+    until = BASE + timedelta(days=8, hours=0, minutes=50)
+    got = stats(feedbackd, since=iso(since), until=iso(until), bucket="hour", group_by="tag")
+    want = expected(world, since, until, "hour", "tag")
+    assert want["totals"]["events"] == 1  # h-cm-rating at 00:45
+    assert_same(got, want)
+
+
+def test_until_is_exclusive_since_inclusive(feedbackd, world):
+    # h-offset is at 2026-03-06T00:00:00Z exactly
+    edge = datetime(2026, 3, 6, tzinfo=UTC)
+    a = stats(feedbackd, since=iso(edge - timedelta(hours=1)), until=iso(edge), bucket="hour")
+    b = stats(feedbackd, since=iso(edge), until=iso(edge + timedelta(hours=1)), bucket="hour")
+    assert_same(a, expected(world, edge - timedelta(hours=1), edge, "hour"))
+    assert_same(b, expected(world, edge, edge + timedelta(hours=1), "hour"))
+    assert b["totals"]["events"] >= 1
+
+
+def test_defaults(feedbackd, world):
+    before = datetime.now(UTC)
+    got = stats(feedbackd)
+    after = datetime.now(UTC)
+    since, until = parse(got["since"]), parse(got["until"])
+    assert before - timedelta(seconds=1) <= until <= after + timedelta(seconds=1)
+    assert until - since == timedelta(days=30)
+    assert got["bucket"] == "day" and got["groups"] == []
+    want = expected(world, since, until, "day")
+    assert want["totals"]["events"] == 2  # n-1 and n-2; n-3 is 40 days old
+    assert_same(got, want)
+
+
+def test_since_and_until_are_echoed_in_utc(feedbackd, world):
+    got = stats(feedbackd, since="2026-03-05T10:30:00+02:00", until="2026-03-06T01:00:00.250-05:00")
+    assert got["since"] == "2026-03-05T08:30:00Z"
+    assert got["until"] == "2026-03-06T06:00:00.250000Z"
+    assert_same(got, expected(world, datetime(2026, 3, 5, 8, 30, tzinfo=UTC),
+                              datetime(2026, 3, 6, 6, 0, 0, 250000, tzinfo=UTC), "day"))
+
+
+def test_empty_window_has_zero_buckets_and_null_rates(feedbackd, world):
+    got = stats(feedbackd, since="2020-01-06T00:00:00Z", until="2020-01-20T00:00:00Z", bucket="week", group_by="model")
+    assert got["totals"] == {"events": 0, "ratings": 0, "up": 0, "down": 0, "comments": 0, "edits": 0,
+                             "comparisons": 0, "positive_rate": None, "positive_rate_ci95": None}
+    assert got["series"] == [{"t": "2020-01-06T00:00:00Z", "events": 0, "up": 0, "down": 0, "edits": 0, "comments": 0},
+                             {"t": "2020-01-13T00:00:00Z", "events": 0, "up": 0, "down": 0, "edits": 0, "comments": 0}]
+    assert got["groups"] == [] and got["top_tags"] == []
+
+
+def test_week_buckets_start_on_monday(feedbackd, world):
+    # 2026-03-04 is a Wednesday: its week starts Monday 2026-03-02
+    got = stats(feedbackd, since="2026-03-04T12:00:00Z", until="2026-03-10T00:00:00Z", bucket="week")
+    assert [s["t"] for s in got["series"]] == ["2026-03-02T00:00:00Z", "2026-03-09T00:00:00Z"]
+
+
+def test_group_by_model_keys(feedbackd, world):
+    since, until = ALL
+    got = stats(feedbackd, since=iso(since), until=iso(until), group_by="model")
+    keys = [g["key"] for g in got["groups"]]
+    assert "chat-late" in keys      # the message arrived after its feedback
+    assert keys[-1] is None         # feedback on an unknown message, listed last
+    assert keys[:-1] == sorted(keys[:-1])
+
+
+# ---- parameters and scope -----------------------------------------------------------------
+
+@pytest.mark.parametrize("params,field", [
+    ({"since": "yesterday"}, "since"),
+    ({"since": "2026-03-01T00:00:00"}, "since"),             # no zone
+    ({"since": ""}, "since"),
+    ({"until": "2026-03-01"}, "until"),
+    ({"until": "2026-02-30T00:00:00Z"}, "until"),
+    ({"since": "2026-03-02T00:00:00Z", "until": "2026-03-02T00:00:00Z"}, "since"),   # empty window
+    ({"since": "2026-03-03T00:00:00Z", "until": "2026-03-02T00:00:00Z"}, "since"),   # reversed
+    ({"bucket": "month"}, "bucket"),
+    ({"bucket": ""}, "bucket"),
+    ({"bucket": "DAY"}, "bucket"),
+    ({"group_by": "user"}, "group_by"),
+    ({"group_by": ""}, "group_by"),
+    ({"since": "2024-01-01T00:00:00Z", "until": "2026-01-01T00:00:00Z", "bucket": "hour"}, "bucket"),
+    ({"since": "0001-01-01T00:00:00Z", "until": "9999-12-31T23:59:59Z", "bucket": "week"}, "bucket"),
+])
+def test_bad_parameters(feedbackd, params, field):
+    r = feedbackd.get("/v1/stats", key="read", params=params)
+    assert r.status_code == 400, r.text
+    assert r.json() == {"error": {"code": "invalid_parameter", "message": r.json()["error"]["message"], "field": field}}
+    assert r.json()["error"]["message"]
+
+
+def test_lone_until_moves_the_default_since(feedbackd):
+    r = feedbackd.get("/v1/stats", key="read", params={"until": "2000-01-01T00:00:00Z"})
+    assert r.status_code == 200, r.text
+    assert r.json()["since"] == "1999-12-02T00:00:00Z" and len(r.json()["series"]) == 30
+
+
+def test_bucket_cap_allows_a_year_of_hours(feedbackd):
+    r = feedbackd.get("/v1/stats", key="read",
+                      params={"since": "2025-01-01T00:00:00Z", "until": "2026-01-01T00:00:00Z", "bucket": "hour"})
+    assert r.status_code == 200, r.text
+    assert len(r.json()["series"]) == 365 * 24
+
+
+@pytest.mark.parametrize("key,status,code", [
+    ("ingest", 403, "forbidden"), ("export", 403, "forbidden"), (None, 401, "unauthorized"),
+    ("not-a-key", 401, "unauthorized"),
+])
+def test_scope(feedbackd, key, status, code):
+    r = feedbackd.get("/v1/stats", key=key)
+    assert r.status_code == status, r.text
+    assert r.json()["error"]["code"] == code
+
+
+def test_admin_and_read_keys_may_read(feedbackd):
+    assert feedbackd.get("/v1/stats", key="admin").status_code == 200
+    assert feedbackd.get("/v1/stats", key="read").status_code == 200
+
+
+def test_other_project_sees_nothing(feedbackd, world):
+    # a second project with its own read key: none of this module's events are its
+    feedbackd.cli("projects", "create", "other-stats")
+    other = feedbackd.cli("keys", "create", "--project", "other-stats", "--scopes", "read").stdout.strip()
+    since, until = ALL
+    r = feedbackd.get("/v1/stats", key=other, params={"since": iso(since), "until": iso(until)})
+    assert r.status_code == 200, r.text
+    assert r.json()["totals"]["events"] == 0 and r.json()["top_tags"] == []
