@@ -2,6 +2,7 @@
 #include "db/pool.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,15 @@ static void drop_conn(struct fd_db *db) {
   memset(db->prepared, 0, sizeof db->prepared);
 }
 
+/* Server NOTICEs ("relation ... already exists, skipping") are for debugging only. */
+static void on_notice(void *arg, const char *message) {
+  char clean[512];
+  snprintf(clean, sizeof clean, "%s", message);
+  for (char *p = clean; *p; p++)
+    if (*p == '\n' || *p == '"') *p = ' ';
+  fd_log(FD_LOG_DEBUG, "msg=\"database notice\" notice=\"%s\"", clean);
+}
+
 static bool open_conn(struct fd_db *db, char *err, size_t errlen) {
   drop_conn(db);
   db->conn = PQconnectdb(db->conninfo);
@@ -55,6 +65,7 @@ static bool open_conn(struct fd_db *db, char *err, size_t errlen) {
     drop_conn(db);
     return false;
   }
+  PQsetNoticeProcessor(db->conn, on_notice, NULL);
   /* UTC everywhere: timestamps leave the database as RFC 3339 with a Z-equivalent offset */
   PGresult *r = PQexec(db->conn, "SET TIME ZONE 'UTC'");
   bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
