@@ -49,8 +49,18 @@ static const unsigned int statuses[] = {200, 201, 204, 206, 304, 400, 401, 403, 
 static uint64_t request_counts[MAX_ROUTES + 1][N_STATUS + 1];
 static struct fd_histogram request_seconds[MAX_ROUTES + 1];
 
+/* Routes that share a name (GET and POST /v1/feedback, the static pages) share one series:
+ * the first route of that name counts for all, so no series is written twice. */
+static int route_series(int route_index) {
+  const char *name = fd_router_route_name(route_index);
+  for (int i = 0; name && i < route_index; i++)
+    if (strcmp(fd_router_route_name(i), name) == 0) return i;
+  return route_index;
+}
+
 void fd_metrics_request(int route_index, unsigned int status, uint64_t duration_us) {
   if (route_index < 0 || route_index >= MAX_ROUTES) route_index = MAX_ROUTES;
+  else route_index = route_series(route_index);
   size_t s = 0;
   while (s < N_STATUS && statuses[s] != status) s++;
   __atomic_add_fetch(&request_counts[route_index][s], 1, __ATOMIC_RELAXED);
