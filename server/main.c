@@ -48,6 +48,7 @@ int main(int argc, char **argv) {
   else if (strcmp(cmd, "migrate") == 0) rc = fd_cli_migrate(&cfg, argc, argv);
   else if (strcmp(cmd, "projects") == 0) rc = fd_cli_projects(&cfg, argc, argv);
   else if (strcmp(cmd, "keys") == 0) rc = fd_cli_keys(&cfg, argc, argv);
+  else if (strcmp(cmd, "export") == 0) rc = fd_cli_export(&cfg, argc, argv);
   else if (strcmp(cmd, "config") == 0) {
     fd_config_dump(&cfg, stdout);
     rc = 0;

@@ -29,5 +29,8 @@ void fd_api_messages_post(struct fd_request *req);
 void fd_api_users_delete(struct fd_request *req);
 /* stats.c */
 void fd_api_stats_get(struct fd_request *req);
+/* export.c */
+void fd_api_export_get(struct fd_request *req);
+void fd_api_export_manifest_get(struct fd_request *req);
 
 #endif

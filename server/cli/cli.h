@@ -11,6 +11,7 @@ int fd_cli_serve(const struct fd_config *cfg, int argc, char **argv);
 int fd_cli_migrate(const struct fd_config *cfg, int argc, char **argv);
 int fd_cli_projects(const struct fd_config *cfg, int argc, char **argv);
 int fd_cli_keys(const struct fd_config *cfg, int argc, char **argv);
+int fd_cli_export(const struct fd_config *cfg, int argc, char **argv);
 
 /* The database a command talks to: FEEDBACKD_DATABASE_URL, else the embedded cluster
  * (started if it is not running; *emb then must be passed to fd_embedded_stop). Retries

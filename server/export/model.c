@@ -122,7 +122,7 @@ bool fd_role_parse(const char *s, enum fd_role *out) {
   return true;
 }
 
-bool fd_feedback_kind_parse(const char *s, enum fd_feedback_kind *out) {
+bool fd_export_kind_parse(const char *s, enum fd_feedback_kind *out) {
   int v;
   if (!parse_name(s, kind_names, 4, &v)) return false;
   *out = (enum fd_feedback_kind)v;

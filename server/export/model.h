@@ -79,7 +79,7 @@ void fd_conversation_free(struct fd_conversation *c);
 
 /* Parse the database spellings ("system", "rating", "both_bad", ...). False when unknown. */
 bool fd_role_parse(const char *s, enum fd_role *out) __attribute__((warn_unused_result));
-bool fd_feedback_kind_parse(const char *s, enum fd_feedback_kind *out) __attribute__((warn_unused_result));
+bool fd_export_kind_parse(const char *s, enum fd_feedback_kind *out) __attribute__((warn_unused_result));
 bool fd_outcome_parse(const char *s, enum fd_outcome *out) __attribute__((warn_unused_result));
 
 /* "system", "user", "assistant", "tool" — the role names of every output format. */

@@ -19,6 +19,10 @@ const struct fd_route fd_routes[] = {
     {"GET", "/v1/feedback", fd_api_feedback_list, FD_SCOPE_READ, "feedback"},
     {"GET", "/v1/stats", fd_api_stats_get, FD_SCOPE_READ, "stats"},
 
+    /* export */
+    {"GET", "/v1/export", fd_api_export_get, FD_SCOPE_EXPORT, "export"},
+    {"GET", "/v1/exports/{id}", fd_api_export_manifest_get, FD_SCOPE_EXPORT, "export_manifest"},
+
     /* administration, within the key's own project */
     {"GET", "/v1/project", fd_api_project_get, FD_SCOPE_ADMIN, "project"},
     {"PATCH", "/v1/project", fd_api_project_patch, FD_SCOPE_ADMIN, "project"},

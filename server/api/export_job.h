@@ -1,0 +1,45 @@
+/* export_job.h — what GET /v1/export and `feedbackd export` share: reading the export
+ * parameters of api.md "Export" (query string or command-line flags) and building the
+ * manifest of export.md. */
+#ifndef FD_API_EXPORT_JOB_H
+#define FD_API_EXPORT_JOB_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "export/export.h"
+#include "http/errors.h"
+
+/* The parameters of one export. Strings in p and `after` are borrowed from the getter. */
+struct fd_export_request {
+  struct fd_export_params p;
+  const char *after;   /* NULL: full export */
+  json_t *params_json; /* the parameters as recorded in the manifest (owned) */
+};
+
+/* A parameter's value by its api.md name ("format", "since", ...), NULL when absent. */
+typedef const char *(*fd_param_get_fn)(void *cls, const char *name);
+
+/* Read and validate every parameter. False with *err = FD_ERR_INVALID_PARAMETER and
+ * err->field = the parameter's name (or FD_ERR_INTERNAL when out of memory). On success
+ * the caller clears out with fd_export_request_clear. */
+bool fd_export_request_parse(fd_param_get_fn get, void *cls, const char *project_slug, struct fd_export_request *out,
+                             struct fd_error *err) __attribute__((warn_unused_result));
+void fd_export_request_clear(struct fd_export_request *rq);
+
+/* The manifest of export.md: id, format, params, started_at, finished_at, watermark, then
+ * the counters of fd_export_counts_new (records, by_split, by_origin / by_label, skipped,
+ * sha256), exporter_version. counts borrowed; extra (borrowed, may be NULL) is merged last.
+ * New reference; NULL when out of memory. */
+json_t *fd_export_manifest_new(const char *id, const struct fd_export_request *rq, const char *started_at,
+                               const char *finished_at, const char *watermark, const json_t *counts,
+                               const json_t *extra) __attribute__((warn_unused_result));
+
+/* The wall-clock time now as RFC 3339 (UTC) into out. */
+void fd_export_now_rfc3339(char out[32]);
+
+/* json_dumps flags for a manifest (export row, manifest.json): reals with 15 significant
+ * digits, so a test_fraction of 0.1 reads 0.1, not 0.10000000000000001. */
+#define FD_MANIFEST_JSON_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(15))
+
+#endif

@@ -1,0 +1,477 @@
+/* export_db.c — SQL of the preference export: the exports audit rows and the snapshot reader
+ * (see export_db.h for the design). */
+#include "db/export_db.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/rfc3339.h"
+
+/* Rows per FETCH: large enough that round trips do not dominate, small enough that a chunk
+ * of long texts stays a few MiB. */
+#define FETCH_ROWS "1000"
+
+/* created_at in µs since the epoch. date_part is double precision (cheaper than numeric
+ * extract); at today's epoch a double resolves 0.24 µs, so rounding to bigint is exact. */
+#define US(col) "(date_part('epoch', " col ") * 1000000)::bigint"
+
+/* The changes after watermark $2 (export_db.h "INCREMENTAL"): touch(c, mid, sub). The xmin
+ * prefilter lets the txid indexes skip everything older than the watermark. */
+#define TOUCH_CTE                                                                                          \
+  "WITH w AS (SELECT $2::pg_snapshot AS s, pg_snapshot_xmin($2::pg_snapshot) AS x),"                       \
+  " named AS ("                                                                                            \
+  "  SELECT f.message_id AS mid, f.other_message_id AS oid FROM feedback f, w"                             \
+  "   WHERE f.project_id = $1::bigint AND f.txid >= w.x AND NOT pg_visible_in_snapshot(f.txid, w.s)"       \
+  "  UNION ALL"                                                                                            \
+  "  SELECT f.message_id, f.other_message_id FROM feedback f, w"                                           \
+  "   WHERE f.project_id = $1::bigint AND f.retracted_txid >= w.x"                                         \
+  "     AND NOT pg_visible_in_snapshot(f.retracted_txid, w.s)"                                             \
+  "  UNION ALL"                                                                                            \
+  "  SELECT unnest(e.message_ids), NULL FROM erasures e, w"                                                \
+  "   WHERE e.project_id = $1::bigint AND e.txid >= w.x AND NOT pg_visible_in_snapshot(e.txid, w.s)),"     \
+  " ids AS (SELECT mid FROM named UNION SELECT oid FROM named WHERE oid IS NOT NULL),"                     \
+  " touch AS ("                                                                                            \
+  "  SELECT m.conversation_id AS c, m.id AS mid, false AS sub FROM messages m JOIN ids"                    \
+  "    ON m.project_id = $1::bigint AND m.id = ids.mid"                                                    \
+  "  UNION ALL"                                                                                            \
+  "  SELECT m.conversation_id, m.id, true FROM messages m, w"                                              \
+  "   WHERE m.project_id = $1::bigint AND m.txid >= w.x AND NOT pg_visible_in_snapshot(m.txid, w.s)) "
+
+#define MESSAGES_SELECT                                                                                    \
+  "SELECT m.conversation_id, m.id, m.parent_id, m.role, m.content, m.model, " US("m.created_at") ", m.seq" \
+  " FROM messages m WHERE m.project_id = $1::bigint"
+
+/* Each event under the conversation of each message it names (a comparison whose two
+ * messages live in two conversations appears under both, once per conversation). Comments
+ * are read by no export rule, so they are not loaded. */
+#define FEEDBACK_SELECT                                                                                   \
+  "SELECT v.c, f.id, f.seq, f.kind, f.message_id, f.other_message_id, f.user_ref, f.value, f.scale,"      \
+  "  f.edited_content, f.outcome, " US("f.created_at") ", f.retracted_at IS NOT NULL"                     \
+  " FROM feedback f"                                                                                      \
+  " LEFT JOIN messages m1 ON m1.project_id = f.project_id AND m1.id = f.message_id"                        \
+  " LEFT JOIN messages m2 ON f.other_message_id IS NOT NULL AND m2.project_id = f.project_id"             \
+  "   AND m2.id = f.other_message_id"                                                                     \
+  " CROSS JOIN LATERAL (VALUES (m1.conversation_id), (CASE WHEN m2.conversation_id IS DISTINCT FROM"      \
+  "   m1.conversation_id THEN m2.conversation_id END)) v(c)"                                              \
+  " WHERE f.project_id = $1::bigint AND f.kind <> 'comment' AND v.c IS NOT NULL"
+
+static struct fd_stmt stmt_check_after = {"export_check_after", "SELECT pg_snapshot_xmin($1::pg_snapshot)", 0};
+static struct fd_stmt stmt_watermark = {"export_watermark", "SELECT pg_current_snapshot()::text", 0};
+
+static struct fd_stmt stmt_count_full = {
+    "export_count_full", "SELECT count(DISTINCT conversation_id) FROM messages WHERE project_id = $1::bigint", 0};
+static struct fd_stmt stmt_count_incr = {"export_count_incr", TOUCH_CTE "SELECT count(DISTINCT c) FROM touch", 0};
+
+static struct fd_stmt stmt_decl_m_full = {
+    "export_decl_m_full",
+    "DECLARE fd_export_m NO SCROLL CURSOR FOR " MESSAGES_SELECT " ORDER BY m.conversation_id COLLATE \"C\"", 0};
+static struct fd_stmt stmt_decl_f_full = {
+    "export_decl_f_full", "DECLARE fd_export_f NO SCROLL CURSOR FOR " FEEDBACK_SELECT " ORDER BY v.c COLLATE \"C\"",
+    0};
+static struct fd_stmt stmt_decl_m_incr = {"export_decl_m_incr",
+                                          "DECLARE fd_export_m NO SCROLL CURSOR FOR " TOUCH_CTE MESSAGES_SELECT
+                                          " AND m.conversation_id IN (SELECT c FROM touch)"
+                                          " ORDER BY m.conversation_id COLLATE \"C\"",
+                                          0};
+static struct fd_stmt stmt_decl_f_incr = {"export_decl_f_incr",
+                                          "DECLARE fd_export_f NO SCROLL CURSOR FOR " TOUCH_CTE FEEDBACK_SELECT
+                                          " AND v.c IN (SELECT c FROM touch) ORDER BY v.c COLLATE \"C\"",
+                                          0};
+static struct fd_stmt stmt_decl_t = {
+    "export_decl_t", "DECLARE fd_export_t NO SCROLL CURSOR FOR " TOUCH_CTE "SELECT c, mid, sub FROM touch ORDER BY c COLLATE \"C\"",
+    0};
+
+static struct fd_stmt stmt_fetch_m = {"export_fetch_m", "FETCH FORWARD " FETCH_ROWS " FROM fd_export_m", 0};
+static struct fd_stmt stmt_fetch_f = {"export_fetch_f", "FETCH FORWARD " FETCH_ROWS " FROM fd_export_f", 0};
+static struct fd_stmt stmt_fetch_t = {"export_fetch_t", "FETCH FORWARD " FETCH_ROWS " FROM fd_export_t", 0};
+
+static struct fd_stmt stmt_insert = {
+    "export_insert",
+    "INSERT INTO exports (project_id, format, params) VALUES ($1::bigint, $2, $3::jsonb)"
+    " RETURNING id::text, " US("started_at"),
+    0};
+static struct fd_stmt stmt_finish = {
+    "export_finish",
+    "UPDATE exports SET finished_at = $3::timestamptz, rows = $4::bigint, sha256 = $5, watermark = $6,"
+    " manifest = $7::jsonb WHERE project_id = $1::bigint AND id = $2::uuid",
+    0};
+static struct fd_stmt stmt_get = {
+    "export_get",
+    "SELECT manifest::text, id::text, format, params::text, " US("started_at") ", watermark, rows, sha256"
+    " FROM exports WHERE project_id = $1::bigint AND id = $2::uuid",
+    0};
+
+/* ---- the exports table ----------------------------------------------------------------- */
+
+bool fd_export_db_insert(struct fd_db *db, int64_t project_id, const char *format, const json_t *params,
+                         char id_out[37], char *started_at, size_t started_len) {
+  char pid[24];
+  snprintf(pid, sizeof pid, "%lld", (long long)project_id);
+  char *params_text = json_dumps(params, JSON_COMPACT | JSON_REAL_PRECISION(15));
+  if (!params_text) return false;
+  const char *p[3] = {pid, format, params_text};
+  PGresult *r = fd_db_exec(db, &stmt_insert, 3, p);
+  free(params_text);
+  bool ok = fd_db_ok(r) && PQntuples(r) == 1;
+  if (ok) {
+    snprintf(id_out, 37, "%s", PQgetvalue(r, 0, 0));
+    char ts[FD_RFC3339_BUF];
+    ok = fd_rfc3339_format(strtoll(PQgetvalue(r, 0, 1), NULL, 10), ts);
+    snprintf(started_at, started_len, "%s", ts);
+  }
+  PQclear(r);
+  return ok;
+}
+
+bool fd_export_db_finish(struct fd_db *db, int64_t project_id, const char *id, const json_t *manifest) {
+  char pid[24], rows[24];
+  snprintf(pid, sizeof pid, "%lld", (long long)project_id);
+  snprintf(rows, sizeof rows, "%lld", (long long)json_integer_value(json_object_get(manifest, "records")));
+  char *text = json_dumps(manifest, JSON_COMPACT | JSON_REAL_PRECISION(15));
+  if (!text) return false;
+  const char *p[7] = {pid,
+                      id,
+                      json_string_value(json_object_get(manifest, "finished_at")),
+                      rows,
+                      json_string_value(json_object_get(manifest, "sha256")),
+                      json_string_value(json_object_get(manifest, "watermark")),
+                      text};
+  PGresult *r = fd_db_exec(db, &stmt_finish, 7, p);
+  free(text);
+  bool ok = fd_db_ok(r) && strcmp(PQcmdTuples(r), "1") == 0;
+  PQclear(r);
+  return ok;
+}
+
+/* A uuid in its canonical text form; anything else names no export (404, not a SQL error). */
+static bool is_uuid(const char *s) {
+  if (strlen(s) != 36) return false;
+  for (int i = 0; i < 36; i++) {
+    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    char c = s[i];
+    if (dash ? c != '-' : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
+      return false;
+  }
+  return true;
+}
+
+json_t *fd_export_db_get(struct fd_db *db, int64_t project_id, const char *id, bool *db_error) {
+  *db_error = false;
+  if (!is_uuid(id)) return NULL;
+  char pid[24];
+  snprintf(pid, sizeof pid, "%lld", (long long)project_id);
+  const char *p[2] = {pid, id};
+  PGresult *r = fd_db_exec(db, &stmt_get, 2, p);
+  json_t *out = NULL;
+  if (!fd_db_ok(r)) {
+    *db_error = true;
+    goto out;
+  }
+  if (PQntuples(r) != 1) goto out;
+  if (!PQgetisnull(r, 0, 0)) {
+    out = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
+    *db_error = out == NULL;
+    goto out;
+  }
+  /* Unfinished (running, aborted or failed): what is known so far. */
+  char started[FD_RFC3339_BUF];
+  if (!fd_rfc3339_format(strtoll(PQgetvalue(r, 0, 4), NULL, 10), started)) started[0] = '\0';
+  json_t *params = json_loads(PQgetvalue(r, 0, 3), 0, NULL);
+  out = json_pack("{s:s, s:s, s:o, s:s, s:n, s:o, s:n, s:n, s:n}", "id", PQgetvalue(r, 0, 1), "format",
+                  PQgetvalue(r, 0, 2), "params", params ? params : json_object(), "started_at", started,
+                  "finished_at", "watermark", PQgetisnull(r, 0, 5) ? json_null() : json_string(PQgetvalue(r, 0, 5)),
+                  "records", "sha256", "exporter_version");
+  *db_error = out == NULL;
+out:
+  PQclear(r);
+  return out;
+}
+
+/* ---- the snapshot reader ---------------------------------------------------------------- */
+
+struct cursor {
+  struct fd_stmt *fetch;
+  PGresult *res;
+  int row, n;
+  bool open, eof;
+};
+
+struct fd_export_reader {
+  struct fd_db *db;
+  char pid[24];
+  char *after;
+  char *watermark;
+  bool in_tx;
+  struct cursor m, f, t;
+  struct fd_conversation *conv;
+  struct fd_touch *touches;
+  char **touch_ids;
+  size_t n_touches, cap_touches;
+  char error[256];
+};
+
+const char *fd_export_reader_watermark(const struct fd_export_reader *r) { return r->watermark; }
+const char *fd_export_reader_error(const struct fd_export_reader *r) { return r->error; }
+
+static void set_error(struct fd_export_reader *r, const char *what) {
+  const char *pg = PQerrorMessage(fd_db_conn(r->db));
+  snprintf(r->error, sizeof r->error, "%s%s%s", what, pg && *pg ? ": " : "", pg ? pg : "");
+  size_t len = strlen(r->error);
+  while (len && (r->error[len - 1] == '\n' || r->error[len - 1] == ' ')) r->error[--len] = '\0';
+}
+
+/* Run a statement that returns no rows we need; false (error set) on failure. */
+static bool run(struct fd_export_reader *r, struct fd_stmt *st, int n, const char *const *p, const char *what) {
+  PGresult *res = fd_db_exec(r->db, st, n, p);
+  bool ok = fd_db_ok(res);
+  if (!ok) set_error(r, what);
+  PQclear(res);
+  return ok;
+}
+
+static void clear_touches(struct fd_export_reader *r) {
+  for (size_t i = 0; i < r->n_touches; i++) free(r->touch_ids[i]);
+  r->n_touches = 0;
+}
+
+static void cursor_close(struct fd_export_reader *r, struct cursor *c, const char *close_sql) {
+  PQclear(c->res);
+  c->res = NULL;
+  c->row = c->n = 0;
+  c->eof = false;
+  if (c->open && r->in_tx) {
+    char err[128];
+    if (!fd_db_run(r->db, close_sql, err, sizeof err)) r->in_tx = PQstatus(fd_db_conn(r->db)) == CONNECTION_OK;
+  }
+  c->open = false;
+}
+
+static void close_all(struct fd_export_reader *r) {
+  cursor_close(r, &r->m, "CLOSE fd_export_m");
+  cursor_close(r, &r->f, "CLOSE fd_export_f");
+  cursor_close(r, &r->t, "CLOSE fd_export_t");
+}
+
+void fd_export_reader_free(struct fd_export_reader *r) {
+  if (!r) return;
+  close_all(r);
+  if (r->in_tx) {
+    char err[128];
+    /* Read only: nothing to keep; ROLLBACK ends the snapshot. */
+    if (!fd_db_run(r->db, "ROLLBACK", err, sizeof err)) { /* the connection is closed by its owner */
+    }
+  }
+  fd_conversation_free(r->conv);
+  clear_touches(r);
+  free(r->touches);
+  free(r->touch_ids);
+  free(r->after);
+  free(r->watermark);
+  free(r);
+}
+
+struct fd_export_reader *fd_export_reader_new(struct fd_db *db, int64_t project_id, const char *after,
+                                              struct fd_error *err) {
+  struct fd_export_reader *r = calloc(1, sizeof *r);
+  if (!r) {
+    fd_error_set(err, FD_ERR_INTERNAL, NULL, "out of memory");
+    return NULL;
+  }
+  r->db = db;
+  snprintf(r->pid, sizeof r->pid, "%lld", (long long)project_id);
+  r->m.fetch = &stmt_fetch_m;
+  r->f.fetch = &stmt_fetch_f;
+  r->t.fetch = &stmt_fetch_t;
+  if (after) {
+    /* Outside the transaction: a malformed snapshot is an error that would abort it. */
+    const char *p[1] = {after};
+    PGresult *res = fd_db_exec(db, &stmt_check_after, 1, p);
+    bool ok = fd_db_ok(res);
+    const char *state = res ? fd_db_sqlstate(res) : "";
+    PQclear(res);
+    if (!ok) {
+      if (strncmp(state, "22", 2) == 0)
+        fd_error_set(err, FD_ERR_INVALID_PARAMETER, "after", "after must be an X-Export-Watermark value of an earlier export");
+      else
+        fd_error_set(err, FD_ERR_UNAVAILABLE, NULL, "the database is unavailable");
+      goto fail;
+    }
+    if (!(r->after = strdup(after))) goto oom;
+  }
+  char e[256];
+  if (!fd_db_run(db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", e, sizeof e)) {
+    fd_error_set(err, FD_ERR_UNAVAILABLE, NULL, "the database is unavailable");
+    goto fail;
+  }
+  r->in_tx = true;
+  PGresult *res = fd_db_exec(db, &stmt_watermark, 0, NULL);
+  if (!fd_db_ok(res) || PQntuples(res) != 1) {
+    PQclear(res);
+    fd_error_set(err, FD_ERR_UNAVAILABLE, NULL, "the database is unavailable");
+    goto fail;
+  }
+  r->watermark = strdup(PQgetvalue(res, 0, 0));
+  PQclear(res);
+  if (!r->watermark) goto oom;
+  return r;
+oom:
+  fd_error_set(err, FD_ERR_INTERNAL, NULL, "out of memory");
+fail:
+  fd_export_reader_free(r);
+  return NULL;
+}
+
+long fd_export_reader_count(struct fd_export_reader *r) {
+  const char *p[2] = {r->pid, r->after};
+  PGresult *res = fd_db_exec(r->db, r->after ? &stmt_count_incr : &stmt_count_full, r->after ? 2 : 1, p);
+  long n = fd_db_ok(res) && PQntuples(res) == 1 ? strtol(PQgetvalue(res, 0, 0), NULL, 10) : -1;
+  if (n < 0) set_error(r, "counting conversations");
+  PQclear(res);
+  return n;
+}
+
+bool fd_export_reader_rewind(struct fd_export_reader *r) {
+  close_all(r);
+  if (!r->in_tx) {
+    snprintf(r->error, sizeof r->error, "the export transaction is gone");
+    return false;
+  }
+  const char *p[2] = {r->pid, r->after};
+  int n = r->after ? 2 : 1;
+  if (!run(r, r->after ? &stmt_decl_m_incr : &stmt_decl_m_full, n, p, "declaring the messages cursor")) return false;
+  r->m.open = true;
+  if (!run(r, r->after ? &stmt_decl_f_incr : &stmt_decl_f_full, n, p, "declaring the feedback cursor")) return false;
+  r->f.open = true;
+  if (r->after) {
+    if (!run(r, &stmt_decl_t, 2, p, "declaring the changes cursor")) return false;
+    r->t.open = true;
+  }
+  return true;
+}
+
+/* Make c's current row available: 1 yes, 0 cursor exhausted, -1 error. */
+static int cursor_peek(struct fd_export_reader *r, struct cursor *c) {
+  if (c->row < c->n) return 1;
+  if (c->eof || !c->open) return 0;
+  PQclear(c->res);
+  c->res = fd_db_exec(r->db, c->fetch, 0, NULL);
+  c->row = 0;
+  c->n = 0;
+  if (!fd_db_ok(c->res)) {
+    set_error(r, "fetching from a cursor");
+    return -1;
+  }
+  c->n = PQntuples(c->res);
+  if (c->n == 0) c->eof = true;
+  return c->n > 0;
+}
+
+static const char *val(const struct cursor *c, int col) {
+  return PQgetisnull(c->res, c->row, col) ? NULL : PQgetvalue(c->res, c->row, col);
+}
+
+static bool add_message(struct fd_export_reader *r, const struct cursor *c) {
+  struct fd_message m = {
+      .id = val(c, 1),
+      .conversation_id = NULL,
+      .parent_id = val(c, 2),
+      .content = val(c, 4),
+      .model = val(c, 5),
+      .created_at = strtoll(PQgetvalue(c->res, c->row, 6), NULL, 10),
+      .seq = strtoll(PQgetvalue(c->res, c->row, 7), NULL, 10),
+  };
+  if (!fd_role_parse(val(c, 3), &m.role)) {
+    snprintf(r->error, sizeof r->error, "message %s has an unknown role", m.id);
+    return false;
+  }
+  if (!fd_conversation_add_message(r->conv, &m)) {
+    snprintf(r->error, sizeof r->error, "out of memory");
+    return false;
+  }
+  return true;
+}
+
+static bool add_feedback(struct fd_export_reader *r, const struct cursor *c) {
+  const char *value = val(c, 7), *scale = val(c, 8), *outcome = val(c, 10);
+  struct fd_feedback f = {
+      .id = val(c, 1),
+      .seq = strtoll(PQgetvalue(c->res, c->row, 2), NULL, 10),
+      .message_id = val(c, 4),
+      .other_message_id = val(c, 5),
+      .user = val(c, 6),
+      .value = value ? atoi(value) : 0,
+      .scale = scale ? atoi(scale) : 0,
+      .edited_content = val(c, 9),
+      .created_at = strtoll(PQgetvalue(c->res, c->row, 11), NULL, 10),
+      .retracted = PQgetvalue(c->res, c->row, 12)[0] == 't',
+  };
+  if (!fd_export_kind_parse(val(c, 3), &f.kind) || (outcome && !fd_outcome_parse(outcome, &f.outcome))) {
+    snprintf(r->error, sizeof r->error, "event %s has an unknown kind or outcome", f.id);
+    return false;
+  }
+  if (!fd_conversation_add_feedback(r->conv, &f)) {
+    snprintf(r->error, sizeof r->error, "out of memory");
+    return false;
+  }
+  return true;
+}
+
+static bool add_touch(struct fd_export_reader *r, const struct cursor *c) {
+  if (r->n_touches == r->cap_touches) {
+    size_t cap = r->cap_touches ? 2 * r->cap_touches : 16;
+    struct fd_touch *t = realloc(r->touches, cap * sizeof *t);
+    if (t) r->touches = t;
+    char **ids = t ? realloc(r->touch_ids, cap * sizeof *ids) : NULL;
+    if (ids) r->touch_ids = ids;
+    if (!t || !ids) goto oom;
+    r->cap_touches = cap;
+  }
+  char *id = strdup(PQgetvalue(c->res, c->row, 1));
+  if (!id) goto oom;
+  r->touch_ids[r->n_touches] = id;
+  r->touches[r->n_touches].message_id = id;
+  r->touches[r->n_touches].subtree = PQgetvalue(c->res, c->row, 2)[0] == 't';
+  r->n_touches++;
+  return true;
+oom:
+  snprintf(r->error, sizeof r->error, "out of memory");
+  return false;
+}
+
+/* Consume the rows of cursor c (conversation id in column 0) up to conversation `id`: rows
+ * before it are skipped (they name no streamed conversation), rows of it are added. */
+static int consume(struct fd_export_reader *r, struct cursor *c, const char *id,
+                   bool (*add)(struct fd_export_reader *, const struct cursor *)) {
+  for (;;) {
+    int k = cursor_peek(r, c);
+    if (k <= 0) return k;
+    int cmp = strcmp(PQgetvalue(c->res, c->row, 0), id);
+    if (cmp > 0) return 1;
+    if (cmp == 0 && !add(r, c)) return -1;
+    c->row++;
+  }
+}
+
+int fd_export_reader_next(struct fd_export_reader *r, const struct fd_conversation **conv,
+                          const struct fd_touch **touches, size_t *n_touches) {
+  fd_conversation_free(r->conv);
+  r->conv = NULL;
+  clear_touches(r);
+  int k = cursor_peek(r, &r->m);
+  if (k <= 0) return k;
+  r->conv = fd_conversation_new(PQgetvalue(r->m.res, r->m.row, 0));
+  if (!r->conv) {
+    snprintf(r->error, sizeof r->error, "out of memory");
+    return -1;
+  }
+  /* The id is owned by the conversation, so it outlives the chunk it came from. */
+  const char *id = r->conv->id;
+  if (consume(r, &r->m, id, add_message) < 0) return -1;
+  if (consume(r, &r->f, id, add_feedback) < 0) return -1;
+  if (r->after && consume(r, &r->t, id, add_touch) < 0) return -1;
+  *conv = r->conv;
+  *touches = r->after ? r->touches : NULL;
+  *n_touches = r->n_touches;
+  return 1;
+}

@@ -1,0 +1,88 @@
+/* export_db.h — the SQL of the preference export: the exports audit rows and the snapshot
+ * reader that streams a project's conversations, one at a time, into the export core
+ * (export/export.h).
+ *
+ * SNAPSHOT. A reader runs on a dedicated connection (an export can take minutes and must not
+ * hold a pool slot) inside one REPEATABLE READ READ ONLY transaction: every pass sees the
+ * same data, and pg_current_snapshot() taken at its start is the export's watermark.
+ *
+ * STREAMING. Two server-side cursors, both ordered by conversation id COLLATE "C" (bytewise,
+ * the order the export core requires), are merge-joined here: one over the project's
+ * messages, one over its feedback events keyed by the conversation(s) of the message(s) they
+ * name (a comparison across two conversations appears under both). Rows are FETCHed in
+ * bounded chunks and copied into the conversation; memory is one chunk of each cursor plus
+ * the largest conversation.
+ *
+ * INCREMENTAL (after=<watermark>). Rows carry the xid8 of the transaction that wrote them
+ * (migrations/0001_initial.sql). Changes after the watermark are the rows whose txid (or a
+ * feedback row's retracted_txid, or an erasure's txid) is not visible in the watermark
+ * snapshot. A third cursor lists their touches per conversation (export.md "Incremental
+ * exports": events and retractions the messages they name, erasures erasures.message_ids, a
+ * new turn its own group and every group below it); only conversations with a touch are
+ * streamed. */
+#ifndef FD_DB_EXPORT_DB_H
+#define FD_DB_EXPORT_DB_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "db/pool.h"
+#include "export/export.h"
+#include "export/model.h"
+#include "http/errors.h"
+
+/* ---- the exports table (any connection outside a read-only transaction) ---------------- */
+
+/* Insert the audit row of a starting export. id_out receives its uuid, started_at its start
+ * time (RFC 3339, UTC). False on a database error. params is borrowed. */
+bool fd_export_db_insert(struct fd_db *db, int64_t project_id, const char *format, const json_t *params,
+                         char id_out[37], char *started_at, size_t started_len) __attribute__((warn_unused_result));
+
+/* Record a finished export: finished_at, rows, sha256, watermark and the manifest (borrowed;
+ * its "finished_at" must hold the RFC 3339 finish time). False on a database error. */
+bool fd_export_db_finish(struct fd_db *db, int64_t project_id, const char *id, const json_t *manifest)
+    __attribute__((warn_unused_result));
+
+/* The manifest of export `id` of the project: the stored manifest of a finished export, or
+ * what is known of an unfinished one (finished_at null). NULL when there is no such export
+ * (*db_error false) or on a database error (*db_error true). */
+json_t *fd_export_db_get(struct fd_db *db, int64_t project_id, const char *id, bool *db_error)
+    __attribute__((warn_unused_result));
+
+/* ---- the snapshot reader ---------------------------------------------------------------- */
+
+struct fd_export_reader;
+
+/* Open a reader on db (borrowed; it must not be used for anything else until the reader is
+ * freed): validates `after` (NULL: a full export), then BEGIN ISOLATION LEVEL REPEATABLE READ
+ * READ ONLY and takes the watermark. NULL with *err set: FD_ERR_INVALID_PARAMETER field
+ * "after" for a watermark that is not a snapshot, FD_ERR_UNAVAILABLE on a database error,
+ * FD_ERR_INTERNAL when out of memory. */
+struct fd_export_reader *fd_export_reader_new(struct fd_db *db, int64_t project_id, const char *after,
+                                              struct fd_error *err) __attribute__((warn_unused_result));
+
+/* The watermark of this export (pg_snapshot text). Owned by the reader. */
+const char *fd_export_reader_watermark(const struct fd_export_reader *r);
+
+/* How many conversations a pass will stream (for a progress bar); -1 on a database error. */
+long fd_export_reader_count(struct fd_export_reader *r);
+
+/* Start a pass: (re)declare the cursors in the same transaction. False on a database error. */
+bool fd_export_reader_rewind(struct fd_export_reader *r) __attribute__((warn_unused_result));
+
+/* Load the next conversation of the pass. 1: *conv (and, for an incremental export,
+ * *touches[0..*n_touches)) are set and owned by the reader until the next call; 0: the pass
+ * is over; -1: database error or out of memory (fd_export_reader_error says which).
+ * touches is NULL for a full export. */
+int fd_export_reader_next(struct fd_export_reader *r, const struct fd_conversation **conv,
+                          const struct fd_touch **touches, size_t *n_touches) __attribute__((warn_unused_result));
+
+/* A human sentence about the last failure, "" when none. Owned by the reader. */
+const char *fd_export_reader_error(const struct fd_export_reader *r);
+
+/* Close the cursors and end the transaction (the connection stays open and idle). NULL ok. */
+void fd_export_reader_free(struct fd_export_reader *r);
+
+#endif
