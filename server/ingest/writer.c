@@ -308,6 +308,21 @@ static void write_batch(struct fd_ingest *ing, struct fd_db *db, struct fd_inges
   }
 }
 
+/* Jobs queued before the database was marked down would otherwise wait (their requests
+ * hanging) until it comes back: answer them 503 now, the clients retry with the same ids. */
+static void fail_queued(struct fd_ingest *ing) {
+  pthread_mutex_lock(&ing->q.lock);
+  struct fd_ingest_job *list = ing->q.head;
+  ing->q.head = ing->q.tail = NULL;
+  ing->q.rows = 0;
+  pthread_mutex_unlock(&ing->q.lock);
+  for (struct fd_ingest_job *j = list, *next; j; j = next) {
+    next = j->next_; /* done() may free the job */
+    j->unavailable = true;
+    j->done(j);
+  }
+}
+
 static void *writer_main(void *arg) {
   struct fd_ingest *ing = arg;
   char err[512];
@@ -315,7 +330,7 @@ static void *writer_main(void *arg) {
   size_t cap = 64;
   struct fd_ingest_job **jobs = malloc(cap * sizeof *jobs);
   for (;;) {
-    /* while the database is down nothing is queued; probe it twice a second */
+    /* while the database is down nothing new is queued; probe it twice a second */
     while (ing->q.db_down && !ing->q.closed) {
       if (!db) db = fd_db_connect(ing->conninfo, ing->prepared, err, sizeof err);
       if (db && fd_db_ensure(db) && fd_db_run(db, "SELECT 1", NULL, 0)) {
@@ -323,6 +338,7 @@ static void *writer_main(void *arg) {
         set_db_down(ing, false);
         break;
       }
+      fail_queued(ing);
       usleep(500000);
     }
     struct fd_ingest_job *list = fd_queue_take(&ing->q, ing->batch_size, ing->batch_wait_ms);

@@ -7,6 +7,7 @@ import signal
 import threading
 import time
 
+import pytest
 import requests
 
 from helpers import Feedbackd, wait_until
@@ -93,14 +94,17 @@ def stored_ids(pg, db, ids):
         conn.close()
 
 
-def test_postgres_outage_503_promptly_and_no_acknowledged_event_lost(pg_factory):
+@pytest.mark.parametrize("writers,threads", [(2, 4), (1, 12)])
+def test_postgres_outage_503_promptly_and_no_acknowledged_event_lost(pg_factory, writers, threads):
+    # one writer and many clients: requests are queued behind the batch being written when
+    # the database goes away; they too must be answered promptly
     own = durable(pg_factory())
     db = own.create_database("outage")
-    fd = Feedbackd(own.conninfo(db), name="ingout")
+    fd = Feedbackd(own.conninfo(db), name="ingout", args=["--writers", str(writers)])
     try:
         fd.setup()
         fd.start()
-        poster = Poster(fd, threads=4, timeout=30).start()
+        poster = Poster(fd, threads=threads, timeout=30).start()
         time.sleep(1.5)
         own.stop(mode="fast")
         t_stop = time.monotonic()
