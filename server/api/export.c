@@ -95,7 +95,6 @@ static bool stream_finish(struct export_stream *s) {
     goto out;
   }
   json_int_t records = json_integer_value(json_object_get(manifest, "records"));
-  FD_METRIC_ADD(fd_metrics.exports, 1);
   FD_METRIC_ADD(fd_metrics.export_records, (uint64_t)records);
   fd_log(FD_LOG_INFO, "msg=\"export finished\" export_id=%s format=%s records=%lld", s->id,
          fd_export_format_name(s->rq.p.format), (long long)records);
@@ -194,7 +193,8 @@ void fd_api_export_get(struct fd_request *req) {
   MHD_add_response_header(resp, "X-Export-Watermark", s->watermark);
   fd_log(FD_LOG_INFO, "msg=\"export started\" export_id=%s format=%s after=%s", s->id,
          fd_export_format_name(s->rq.p.format), s->rq.after ? s->rq.after : "-");
-  fd_reply_response(req, 200, resp); /* the response now owns s */
+  FD_METRIC_ADD(fd_metrics.exports, 1); /* "exports started" */
+  fd_reply_response(req, 200, resp);    /* the response now owns s */
   return;
 fail_reply:
   stream_free(s);
