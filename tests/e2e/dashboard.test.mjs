@@ -523,7 +523,7 @@ describe('dashboard in a real browser against the real stack', () => {
     }
   });
 
-  test('dashboard: an unknown key and a key without the read scope get a clear message', { timeout: 60e3 }, async () => {
+  test('dashboard: an unknown key, a key without the read scope and a revoked key get a clear message', { timeout: 60e3 }, async () => {
     const { page, context } = await newPage();
     try {
       for (const [key, status, words] of [['fbk_this_key_does_not_exist_0000000000', 401, /not accepted.*401|401.*revoked/i],
@@ -544,6 +544,27 @@ describe('dashboard in a real browser against the real stack', () => {
         assert.equal(await page.evaluate(() => localStorage.getItem('feedbackd.dashboard.readKey')), null, 'a rejected key is not kept');
         if (status === 401) await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-bad-key.png') });
       }
+
+      // a key revoked while the dashboard is open: the next refresh says so instead of going blank
+      const created = await stack.api('POST', '/v1/keys', { key: stack.keys.admin, body: { scopes: ['read'], label: 'dashboard-revoke' } });
+      assert.equal(created.status, 201, JSON.stringify(created.json));
+      const sent = await settle(page, async () => {
+        await page.fill('#key-input', created.json.key);
+        await page.click('#key-form button[type="submit"]');
+      });
+      assert.ok(sent.params.since);
+      assert.equal(await page.isVisible('#dash'), true);
+      const revoked = await stack.api('DELETE', `/v1/keys/${created.json.id}`, { key: stack.keys.admin });
+      assert.equal(revoked.status, 200);
+      await new Promise((r) => setTimeout(r, 1500)); // api.md: effective within a second
+      const resp = page.waitForResponse((r) => r.url().includes('/v1/stats'));
+      await page.click('#refresh');
+      assert.equal((await resp).status(), 401);
+      await page.locator('#alert').waitFor({ state: 'visible' });
+      assert.match(await page.textContent('#alert'), /401.*revoked/i);
+      assert.equal(await page.isVisible('#key-input'), true);
+      assert.equal(await page.isVisible('#dash'), false, 'no stale numbers left on screen');
+      assert.equal(await page.evaluate(() => localStorage.getItem('feedbackd.dashboard.readKey')), null);
     } finally {
       await context.close();
     }
