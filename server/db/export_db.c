@@ -288,7 +288,8 @@ struct fd_export_reader *fd_export_reader_new(struct fd_db *db, int64_t project_
     const char *p[1] = {after};
     PGresult *res = fd_db_exec(db, &stmt_check_after, 1, p);
     bool ok = fd_db_ok(res);
-    const char *state = res ? fd_db_sqlstate(res) : "";
+    char state[6] = "";
+    if (res) snprintf(state, sizeof state, "%s", fd_db_sqlstate(res));
     PQclear(res);
     if (!ok) {
       if (strncmp(state, "22", 2) == 0)
