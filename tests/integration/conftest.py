@@ -34,6 +34,7 @@ Every process and cluster started here is stopped at teardown, also when a test 
 
 import os
 import re
+import signal
 import sys
 
 import pytest
@@ -41,6 +42,16 @@ import pytest
 sys.path.insert(0, os.path.dirname(__file__))
 
 from helpers import Feedbackd, PgCluster  # noqa: E402
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def pytest_configure(config):
+    # A CI timeout or `kill` sends SIGTERM: turn it into an interrupt so the fixtures' teardown
+    # still stops the clusters and daemons instead of leaving them running.
+    signal.signal(signal.SIGTERM, _interrupt)
 
 
 @pytest.fixture(scope="session")
