@@ -229,6 +229,11 @@ async function newPage() {
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   // HTTP errors the test provokes on purpose are checked where they happen, not here
   page.on('console', (m) => { if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) problems.push(`console: ${m.text()}`); });
+  // offline by design: nothing may be fetched from anywhere but feedbackd itself (no CDN)
+  page.on('request', (r) => {
+    const u = r.url();
+    if (!u.startsWith(stack.baseUrl + '/') && !/^(blob|data):/.test(u)) problems.push(`request to another origin: ${u}`);
+  });
   return { page, context, problems };
 }
 
