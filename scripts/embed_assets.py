@@ -14,7 +14,7 @@ TYPES = {
     '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8',
     '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml', '.png': 'image/png',
     '.json': 'application/json', '.txt': 'text/plain; charset=utf-8', '.ico': 'image/x-icon',
-    '.map': 'application/json',
+    '.map': 'application/json', '.md': 'text/markdown; charset=utf-8',
 }
 
 
