@@ -33,7 +33,7 @@ static struct fd_stmt stmt_feedback = {
     " comment, edited_content, edit_ratio, other_message_id, outcome, strength, created_at, metadata,"
     " content_sha256) "
     "SELECT u.p, u.id, u.kind, u.mid, u.cid, u.usr, u.val, u.sc,"
-    " ARRAY(SELECT jsonb_array_elements_text(u.tags::jsonb)), u.cm, u.ec, u.er, u.omid, u.oc, u.st, u.ca,"
+    " u.tags::text[], u.cm, u.ec, u.er, u.omid, u.oc, u.st, u.ca,"
     " u.md::jsonb, decode(u.h, 'hex') "
     "FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::int[],"
     " $9::text[], $10::text[], $11::text[], $12::float8[], $13::text[], $14::text[], $15::int[],"
@@ -208,12 +208,14 @@ bool fd_db_insert_feedback(struct fd_db *db, const struct fd_fb_ref *refs, size_
       fd_pgarray_raw(&c.b[6], NULL);
       fd_pgarray_raw(&c.b[7], NULL);
     }
-    json_t *jt = json_array();
-    for (size_t t = 0; t < f->n_tags; t++) json_array_append_new(jt, json_string(f->tags[t]));
-    char *tj = json_dumps(jt, JSON_COMPACT);
-    json_decref(jt);
-    fd_pgarray_text(&c.b[8], tj ? tj : "[]");
-    free(tj);
+    /* tags: each row's text[] literal, an element of the text[] parameter (no per-row JSON
+     * encoding here nor jsonb parsing and a subquery per row in the server) */
+    fd_buf_reset(&tags);
+    fd_pgarray_begin(&tags);
+    for (size_t t = 0; t < f->n_tags; t++) fd_pgarray_text(&tags, f->tags[t]);
+    fd_pgarray_end(&tags);
+    if (tags.oom) c.b[8].oom = true;
+    fd_pgarray_text(&c.b[8], tags.oom ? "{}" : tags.data);
     fd_pgarray_text(&c.b[9], f->comment);
     fd_pgarray_text(&c.b[10], f->edited_content);
     if (refs[i].has_edit_ratio) {

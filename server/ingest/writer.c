@@ -244,10 +244,23 @@ static bool fill_edit_ratios(struct fd_db *db, struct batch *b) {
   return ok;
 }
 
+static bool needs_originals(const struct batch *b) {
+  for (size_t i = 0; i < b->n_fbs; i++)
+    if (b->fbs[i].row->kind == FD_KIND_EDIT && !b->fbs[i].has_edit_ratio) return true;
+  return false;
+}
+
 bool fd_ingest_write_jobs(struct fd_db *db, struct fd_ingest_job **jobs, size_t n) {
   struct batch b;
   bool ok = false;
   if (!batch_build(&b, jobs, n)) goto out;
+  if (b.n_msgs == 0 && !needs_originals(&b)) {
+    /* The common batch (feedback rows only) is one INSERT, atomic and committed on its
+     * own: no BEGIN/COMMIT round trips. The duplicate/conflict lookup that may follow only
+     * reads rows that conflicted, i.e. rows committed before. */
+    ok = write_rows(db, b.fbs, b.n_fbs, sizeof *b.fbs, b.fb_status, f_proj, f_id, f_hash, false);
+    goto out;
+  }
   if (!fd_db_run(db, "BEGIN", NULL, 0)) goto out;
   if (!write_rows(db, b.msgs, b.n_msgs, sizeof *b.msgs, b.msg_status, m_proj, m_id, m_hash, true) ||
       !fill_edit_ratios(db, &b) ||
