@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# run.sh — export benchmark: records/s of GET /v1/export?format=trl (over loopback HTTP) and
+# of `feedbackd export` (CLI), against a ceiling: psql COPY of the same joined rows the
+# export reads (its two cursor queries, same ORDER BY) to /dev/null. Also the peak RSS of
+# feedbackd (serve: VmHWM from /proc; CLI: /usr/bin/time). Not a test: prints figures and
+# appends them to bench/README.md ("export" section). Loopback only, bounded, stops
+# everything it started.
+#
+#   bench/export/run.sh                      # 100,000 conversations = ~1,000,000 events
+#   CONVS=10000 bench/export/run.sh          # a quick run
+#   NO_README=1 bench/export/run.sh          # do not append to bench/README.md
+#
+# Targets: export throughput >= 0.5 x the COPY ceiling; feedbackd peak RSS < 64 MiB.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+HERE="$REPO/bench/export"
+BUILD="${BUILD:-$REPO/build-exp2-release}"
+CONVS="${CONVS:-100000}"
+PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
+MAX_SECONDS="${MAX_SECONDS:-900}" # per timed command
+
+# -- build (release) -------------------------------------------------------------------------
+if [ ! -d "$BUILD" ]; then meson setup "$BUILD" "$REPO" --buildtype=release >/dev/null; fi
+ninja -C "$BUILD" feedbackd >/dev/null
+FD="$BUILD/feedbackd"
+
+# -- private PostgreSQL ------------------------------------------------------------------------
+WORK=$(mktemp -d /tmp/fdexpbench-XXXXXX)
+chmod 755 "$WORK"
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+[ "$(id -u)" = 0 ] && chown postgres: "$WORK"
+FD_PID=""
+cleanup() {
+  set +e
+  if [ -n "$FD_PID" ] && kill -0 "$FD_PID" 2>/dev/null; then kill -TERM "$FD_PID"; wait "$FD_PID"; fi
+  [ -f "$WORK/data/postmaster.pid" ] && as_pg "$PG_BIN/pg_ctl" -D "$WORK/data" -m fast -w stop >/dev/null
+  if [ -z "${KEEP:-}" ]; then rm -rf "$WORK"; else echo "kept $WORK"; fi
+}
+trap cleanup EXIT INT TERM
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+PGPORT=$(free_port)
+as_pg "$PG_BIN/initdb" -D "$WORK/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-instructions >/dev/null
+cat >>"$WORK/data/postgresql.conf" <<CONF
+# bench: unix socket only; a read benchmark, so the seed may skip durability
+listen_addresses = ''
+unix_socket_directories = '$WORK'
+port = $PGPORT
+fsync = off
+synchronous_commit = off
+shared_buffers = 256MB
+CONF
+as_pg "$PG_BIN/pg_ctl" -D "$WORK/data" -l "$WORK/postgres.log" -w start >/dev/null
+PSQL=("$PG_BIN/psql" -X -q -t -A -h "$WORK" -p "$PGPORT" -U postgres)
+"${PSQL[@]}" -d postgres -c "CREATE DATABASE bench" >/dev/null
+
+# -- schema, project, seed -------------------------------------------------------------------
+PORT=$(free_port)
+export FEEDBACKD_DATABASE_URL="host=$WORK port=$PGPORT dbname=bench user=postgres"
+export FEEDBACKD_LISTEN="127.0.0.1:$PORT"
+export FEEDBACKD_DATA_DIR="$WORK/var"
+export FEEDBACKD_LOG_LEVEL=warn
+"$FD" migrate >/dev/null
+"$FD" projects create bench --name Bench >/dev/null
+KEY=$("$FD" keys create --project bench --scopes export --label bench 2>/dev/null)
+PROJECT=$("${PSQL[@]}" -d bench -c "SELECT id FROM projects WHERE slug = 'bench'")
+echo "seeding $CONVS conversations ..."
+t0=$(date +%s.%N)
+# Triggers off for the seed (session_replication_role): the stats tables are not read here.
+PGOPTIONS="-c session_replication_role=replica" "${PSQL[@]}" -d bench -v project="$PROJECT" -v convs="$CONVS" \
+  -f "$HERE/seed.sql" >/dev/null
+t1=$(date +%s.%N)
+N_MSG=$("${PSQL[@]}" -d bench -c "SELECT count(*) FROM messages")
+N_EV=$("${PSQL[@]}" -d bench -c "SELECT count(*) FROM feedback")
+N_EVX=$("${PSQL[@]}" -d bench -c "SELECT count(*) FROM feedback WHERE kind <> 'comment'")
+printf 'seeded %s messages, %s feedback events (%s read by the export) in %.0f s\n' "$N_MSG" "$N_EV" "$N_EVX" \
+  "$(echo "$t1 - $t0" | bc)"
+
+# -- the ceiling: COPY of the rows the export reads, in its order -----------------------------
+# These are the two cursor queries of server/db/export_db.c (MESSAGES_SELECT, FEEDBACK_SELECT).
+US() { echo "(date_part('epoch', $1) * 1000000)::bigint"; }
+Q_MSG="SELECT m.conversation_id, m.id, m.parent_id, m.role, m.content, m.model, $(US m.created_at), m.seq
+ FROM messages m WHERE m.project_id = $PROJECT ORDER BY m.conversation_id COLLATE \"C\""
+Q_FB="SELECT v.c, f.id, f.seq, f.kind, f.message_id, f.other_message_id, f.user_ref, f.value, f.scale,
+  f.edited_content, f.outcome, $(US f.created_at), f.retracted_at IS NOT NULL
+ FROM feedback f
+ LEFT JOIN messages m1 ON m1.project_id = f.project_id AND m1.id = f.message_id
+ LEFT JOIN messages m2 ON f.other_message_id IS NOT NULL AND m2.project_id = f.project_id AND m2.id = f.other_message_id
+ CROSS JOIN LATERAL (VALUES (m1.conversation_id), (CASE WHEN m2.conversation_id IS DISTINCT FROM
+   m1.conversation_id THEN m2.conversation_id END)) v(c)
+ WHERE f.project_id = $PROJECT AND f.kind <> 'comment' AND v.c IS NOT NULL ORDER BY v.c COLLATE \"C\""
+now() { date +%s.%N; }
+copy_ceiling() {
+  local a b
+  a=$(now)
+  timeout "$MAX_SECONDS" "${PSQL[@]}" -d bench -c "COPY ($Q_MSG) TO STDOUT" >/dev/null
+  timeout "$MAX_SECONDS" "${PSQL[@]}" -d bench -c "COPY ($Q_FB) TO STDOUT" >/dev/null
+  b=$(now)
+  echo "$b - $a" | bc
+}
+copy_ceiling >/dev/null # warm the cache, so every measurement below starts equal
+T_COPY=$(copy_ceiling)
+N_ROWS=$(( N_MSG + N_EVX ))
+
+# -- feedbackd serve ---------------------------------------------------------------------------
+"$FD" serve >"$WORK/serve.out" 2>"$WORK/serve.log" &
+FD_PID=$!
+for _ in $(seq 1 200); do
+  curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break
+  kill -0 "$FD_PID" 2>/dev/null || { cat "$WORK/serve.log"; exit 1; }
+  sleep 0.05
+done
+RSS_IDLE=$(awk '/VmHWM/ {print $2}' "/proc/$FD_PID/status")
+
+# GET /v1/export with the given query; prints "<seconds> <records> <bytes>"
+http_export() {
+  local out
+  out=$(curl -sS --max-time "$MAX_SECONDS" -o /dev/null -D "$WORK/headers" -H "Authorization: Bearer $KEY" \
+    -w '%{time_total} %{size_download}' "http://127.0.0.1:$PORT/v1/export?$1")
+  local id
+  id=$(tr -d '\r' <"$WORK/headers" | awk -F': ' 'tolower($1) == "x-export-id" {print $2}')
+  local records
+  records=$(curl -sS -H "Authorization: Bearer $KEY" "http://127.0.0.1:$PORT/v1/exports/$id" |
+    python3 -c 'import json,sys; m=json.load(sys.stdin); print(m["records"] if m.get("finished_at") else "unfinished")')
+  set -- $out
+  echo "$1 $records $2"
+}
+
+read -r T_HTTP REC_HTTP BYTES_HTTP < <(http_export "format=trl")
+read -r T_META REC_META _ < <(http_export "format=trl&include_meta=true")
+read -r T_KTO REC_KTO _ < <(http_export "format=kto")
+RSS_SERVE=$(awk '/VmHWM/ {print $2}' "/proc/$FD_PID/status")
+
+# -- the CLI -----------------------------------------------------------------------------------
+/usr/bin/time -f '%e %M' -o "$WORK/cli.time" timeout "$MAX_SECONDS" "$FD" export --project bench --format trl \
+  -o /dev/null 2>"$WORK/cli.err" || { cat "$WORK/cli.err"; exit 1; }
+read -r T_CLI RSS_CLI <"$WORK/cli.time"
+REC_CLI=$(sed -n 's/.*: \([0-9]*\) records.*/\1/p' "$WORK/cli.err")
+
+# -- report --------------------------------------------------------------------------------------
+ratio() { printf '%.2f' "$(echo "scale=4; $1 / $2" | bc)"; }
+rate() { echo "$1 / $2" | bc; }
+secs() { printf '%.2f' "$1"; }
+REPORT=$(cat <<TXT
+data: $CONVS conversations, $N_MSG messages, $N_EV feedback events ($N_EVX read by the export; comments are not)
+machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; PostgreSQL $("${PSQL[@]}" -d bench -c "SHOW server_version"); feedbackd $("$FD" --version | awk '{print $2}') (release build)
+
+| what | seconds | records | records/s | joined rows/s | vs COPY |
+|---|---|---|---|---|---|
+| COPY ceiling (psql, same two queries, same order) | $(secs "$T_COPY") | – | – | $(rate "$N_ROWS" "$T_COPY") | 1.00 |
+| GET /v1/export?format=trl (curl -o /dev/null) | $(secs "$T_HTTP") | $REC_HTTP | $(rate "$REC_HTTP" "$T_HTTP") | $(rate "$N_ROWS" "$T_HTTP") | $(ratio "$T_COPY" "$T_HTTP") |
+| feedbackd export --format trl -o /dev/null | $(secs "$T_CLI") | $REC_CLI | $(rate "$REC_CLI" "$T_CLI") | $(rate "$N_ROWS" "$T_CLI") | $(ratio "$T_COPY" "$T_CLI") |
+| GET /v1/export?format=trl&include_meta=true (two passes) | $(secs "$T_META") | $REC_META | $(rate "$REC_META" "$T_META") | $(rate "$N_ROWS" "$T_META") | $(ratio "$T_COPY" "$T_META") |
+| GET /v1/export?format=kto | $(secs "$T_KTO") | $REC_KTO | $(rate "$REC_KTO" "$T_KTO") | $(rate "$N_ROWS" "$T_KTO") | $(ratio "$T_COPY" "$T_KTO") |
+
+peak RSS: feedbackd serve $(( RSS_SERVE / 1024 )) MiB after the three HTTP exports ($(( RSS_IDLE / 1024 )) MiB idle); feedbackd export (CLI) $(( RSS_CLI / 1024 )) MiB; trl body $(( BYTES_HTTP / 1048576 )) MiB.
+targets: export >= 0.5 x COPY ceiling (vs COPY column >= 0.50), peak RSS < 64 MiB.
+TXT
+)
+echo
+echo "$REPORT"
+
+if [ -z "${NO_README:-}" ]; then
+  {
+    echo
+    echo "## export ($(date -u +%Y-%m-%d), bench/export/run.sh, CONVS=$CONVS)"
+    echo
+    echo "$REPORT"
+  } >>"$REPO/bench/README.md"
+  echo
+  echo "appended to bench/README.md"
+fi
