@@ -8,6 +8,7 @@
 #   scripts/setup.sh --test=unit,integration   only what these suites need
 #                                    (suites: unit integration e2e asan fuzz)
 #   scripts/setup.sh --no-build      install only
+#   scripts/setup.sh --binary-only   build only the feedbackd binary (what start.sh needs)
 #
 # Works as root on a bare Debian 12 (apt-get), or as a user with sudo.
 # Env: FEEDBACKD_BUILD_DIR (default build).
@@ -17,12 +18,14 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 test_suites=""
 build=1
+target=""
 for arg in "$@"; do
   case "$arg" in
     --test) test_suites="unit integration e2e asan fuzz" ;;
     --test=*) test_suites="${arg#--test=}"; test_suites="${test_suites//,/ }" ;;
     --no-build) build=0 ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    --binary-only) target=feedbackd ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) fd_die "unknown argument '$arg' (see --help)" ;;
   esac
 done
@@ -30,7 +33,7 @@ wants() { case " $test_suites " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 build_dir=${FEEDBACKD_BUILD_DIR:-build}
 
 # --- system packages --------------------------------------------------------------------
-pkgs=(build-essential meson ninja-build pkgconf python3 libmicrohttpd-dev libjansson-dev libpq-dev libssl-dev
+pkgs=(gcc libc6-dev meson ninja-build pkgconf python3 libmicrohttpd-dev libjansson-dev libpq-dev libssl-dev
       ca-certificates)
 if wants integration || wants asan; then
   pkgs+=(python3-pytest python3-requests python3-psycopg2)
@@ -48,6 +51,11 @@ if wants e2e; then
   fi
 fi
 
+fd_apt_install_missing "${pkgs[@]}"
+
+# PostgreSQL 15 server binaries (for the embedded cluster and the tests). Nothing in the
+# build needs them, so on a bare machine they are installed while the compiler runs.
+pg_job="" pg_log=""
 if ! fd_pkg_installed postgresql-15; then
   # Debian's postgresql package would create and start a system cluster on port 5432.
   # feedbackd runs its own (embedded) cluster, so tell postgresql-common not to.
@@ -57,9 +65,15 @@ if ! fd_pkg_installed postgresql-15; then
     printf '%s\n' "# written by feedbackd's scripts/setup.sh: no system cluster on package install" \
       "create_main_cluster = false" | fd_as_root tee /etc/postgresql-common/createcluster.conf >/dev/null
   fi
-  pkgs+=(postgresql-15)
+  if [ "$build" = 1 ] && [ "$(id -u)" -eq 0 ]; then  # (sudo might need to ask for a password)
+    pg_log=$(mktemp /tmp/feedbackd-setup-pg.XXXXXX)
+    fd_log "installing postgresql-15 in the background while building (log: $pg_log)"
+    fd_apt_install_missing postgresql-15 >"$pg_log" 2>&1 &
+    pg_job=$!
+  else
+    fd_apt_install_missing postgresql-15
+  fi
 fi
-fd_apt_install_missing "${pkgs[@]}"
 
 if wants e2e; then
   major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
@@ -87,6 +101,15 @@ if [ "$build" = 1 ]; then
     fd_log "configuring $build_dir"
     meson setup "$build_dir" --buildtype=debugoptimized -Dwerror=true
   fi
-  fd_log "building $build_dir"
-  ninja -C "$build_dir" -j "$(fd_jobs)"
+  fd_log "building $build_dir${target:+ ($target)}"
+  ninja -C "$build_dir" -j "$(fd_jobs)" $target
+fi
+if [ -n "$pg_job" ]; then
+  if ! wait "$pg_job"; then
+    cat "$pg_log" >&2
+    fd_die "installing postgresql-15 failed (output above)"
+  fi
+  tail -n 3 "$pg_log" >&2
+  rm -f "$pg_log"
+  fd_pkg_installed postgresql-15 || fd_die "postgresql-15 is still not installed"
 fi

@@ -8,5 +8,5 @@
 # Every FEEDBACKD_* variable and flag of `feedbackd --help` applies. Stop with Ctrl-C.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh --binary-only
 exec "${FEEDBACKD_BUILD_DIR:-build}/feedbackd" serve "$@"

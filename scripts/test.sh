@@ -45,12 +45,13 @@ report=()
 record() {  # suite passed failed [note]
   total_pass=$((total_pass + $2))
   total_fail=$((total_fail + $3))
-  report+=("$(printf '%-17s %4d passed, %4d failed%s' "$1:" "$2" "$3" "${4:+  ($4)}")")
+  report+=("$(printf '%-17s %4d passed, %4d failed  %5ss%s' "$1:" "$2" "$3" $((SECONDS - section_start)) \
+    "${4:+  ($4)}")")
   echo "--- $1: $2 passed, $3 failed${4:+ ($4)}"
 }
 finish() {
   echo
-  echo "=== test summary"
+  echo "=== test summary (${SECONDS}s in all)"
   local line
   for line in "${report[@]}"; do echo "$line"; done
   echo "$total_pass passed, $total_fail failed"
@@ -58,7 +59,8 @@ finish() {
   exit $?
 }
 has() { case " $suites " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
-section() { echo; echo "=== $*"; }
+section_start=0
+section() { section_start=$SECONDS; echo; echo "=== $*"; }
 
 # --- set-up: packages (only those the chosen suites need) and the main build --------------
 setup_for=""

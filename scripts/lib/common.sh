@@ -22,7 +22,7 @@ fd_pkg_installed() {
 }
 
 # apt-get install the given packages that are not installed yet; nothing (not even
-# apt-get update) when all are there. UCF_FORCE_CONFFOLD keeps configuration files that
+# apt-get update, which runs once per script) when all are there. UCF_FORCE_CONFFOLD keeps configuration files that
 # exist already (our createcluster.conf) without asking.
 fd_apt_install_missing() {
   local missing=() p
@@ -30,7 +30,10 @@ fd_apt_install_missing() {
   [ ${#missing[@]} -eq 0 ] && return 0
   command -v apt-get >/dev/null 2>&1 || fd_die "missing packages ${missing[*]} and no apt-get: install them by hand"
   fd_log "installing ${missing[*]}"
-  fd_as_root apt-get update -q
+  if [ -z "${FD_APT_UPDATED:-}" ]; then
+    fd_as_root apt-get update -q
+    FD_APT_UPDATED=1
+  fi
   fd_as_root env DEBIAN_FRONTEND=noninteractive UCF_FORCE_CONFFOLD=1 \
     apt-get install -y -q --no-install-recommends -o Dpkg::Options::=--force-confold "${missing[@]}"
 }
