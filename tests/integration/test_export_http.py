@@ -250,3 +250,16 @@ def test_metrics_count_exports(fd):
     assert metric_value(after, "feedbackd_exports_total") - metric_value(before, "feedbackd_exports_total") == 1
     assert (metric_value(after, "feedbackd_export_records_total")
             - metric_value(before, "feedbackd_export_records_total")) == 7
+
+
+def test_unfinished_export_manifest(fd, db_sql):
+    """An export that never finished (client gone, failure, still running): what is known."""
+    pid = db_sql("SELECT id FROM projects WHERE slug = 'test'")[0][0]
+    eid = db_sql("INSERT INTO exports (project_id, format, params) VALUES (%s, 'kto', '{\"format\": \"kto\"}')"
+                 " RETURNING id::text", (pid,))[0][0]
+    r = fd.get(f"/v1/exports/{eid}", key="export")
+    assert r.status_code == 200, r.text
+    m = r.json()
+    assert m["id"] == eid and m["format"] == "kto" and m["params"] == {"format": "kto"}
+    assert m["finished_at"] is None and m["records"] is None and m["started_at"]
+
