@@ -83,6 +83,14 @@ CREATE TABLE stats_hourly_tags (
   PRIMARY KEY (project_id, hour, tag)
 );
 
+-- The same counters per UTC day, so a 30-day daily series reads ~30 rows per key, not ~720.
+CREATE TABLE stats_daily (LIKE stats_hourly INCLUDING ALL);
+ALTER TABLE stats_daily RENAME COLUMN hour TO day;
+ALTER TABLE stats_daily ADD FOREIGN KEY (project_id) REFERENCES projects (id) ON DELETE CASCADE;
+CREATE TABLE stats_daily_tags (LIKE stats_hourly_tags INCLUDING ALL);
+ALTER TABLE stats_daily_tags RENAME COLUMN hour TO day;
+ALTER TABLE stats_daily_tags ADD FOREIGN KEY (project_id) REFERENCES projects (id) ON DELETE CASCADE;
+
 -- +1 / -1 / 0 for a rating: thumbs (scale 2) by sign, scale ratings against the midpoint
 -- (scale+1)/2, compared doubled to stay in integers.
 CREATE FUNCTION fd_stats_vote(kind text, value integer, scale integer) RETURNS smallint
@@ -195,6 +203,32 @@ BEGIN
   ON CONFLICT (project_id, hour, tag) DO UPDATE
     SET events = h.events + excluded.events, ratings = h.ratings + excluded.ratings,
         up = h.up + excluded.up, down = h.down + excluded.down;
+
+  WITH delta AS (
+    SELECT o.project_id, o.created_at, o.kind, o.model, o.vote, o.has_comment, o.tags, -1 AS d FROM unnest(olds) o
+    UNION ALL
+    SELECT n.project_id, n.created_at, n.kind, n.model, n.vote, n.has_comment, n.tags, 1 FROM unnest(news) n)
+  INSERT INTO stats_daily AS h (project_id, day, kind, model, events, ratings, up, down, comments)
+  SELECT project_id, date_trunc('day', created_at, 'UTC'), kind, model, sum(d),
+         coalesce(sum(d) FILTER (WHERE kind = 'rating'), 0), coalesce(sum(d) FILTER (WHERE vote > 0), 0),
+         coalesce(sum(d) FILTER (WHERE vote < 0), 0), coalesce(sum(d) FILTER (WHERE has_comment), 0)
+  FROM delta GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+  ON CONFLICT (project_id, day, kind, model) DO UPDATE
+    SET events = h.events + excluded.events, ratings = h.ratings + excluded.ratings,
+        up = h.up + excluded.up, down = h.down + excluded.down, comments = h.comments + excluded.comments;
+
+  WITH delta AS (
+    SELECT o.project_id, o.created_at, o.kind, o.vote, o.tags, -1 AS d FROM unnest(olds) o
+    UNION ALL
+    SELECT n.project_id, n.created_at, n.kind, n.vote, n.tags, 1 FROM unnest(news) n)
+  INSERT INTO stats_daily_tags AS h (project_id, day, tag, events, ratings, up, down)
+  SELECT project_id, date_trunc('day', created_at, 'UTC'), tag, sum(d),
+         coalesce(sum(d) FILTER (WHERE kind = 'rating'), 0), coalesce(sum(d) FILTER (WHERE vote > 0), 0),
+         coalesce(sum(d) FILTER (WHERE vote < 0), 0)
+  FROM delta, unnest(delta.tags) AS tag GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+  ON CONFLICT (project_id, day, tag) DO UPDATE
+    SET events = h.events + excluded.events, ratings = h.ratings + excluded.ratings,
+        up = h.up + excluded.up, down = h.down + excluded.down;
 END $$;
 
 CREATE FUNCTION fd_stats_events_ins() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -234,13 +268,15 @@ CREATE TRIGGER stats_events_del AFTER DELETE ON stats_events
 -- ~300-500 ms of LLVM compilation for a query that runs in a few milliseconds. plpgsql also
 -- keeps the plan across calls.
 --
--- Sources: stats_hourly (per UTC hour, kind and model) and stats_hourly_tags (per hour and
--- tag) for the whole hours inside [since, until), stats_events for the partial hours at its
--- two edges: h0 = since rounded up to the hour, h1 = until rounded down;
---   [since, min(h0, until))  from stats_events
---   [h0, h1)                 from the hourly counters (empty when h0 >= h1)
---   [max(h0, h1), until)     from stats_events
--- which covers [since, until) exactly once. Buckets are date_trunc(bucket, t, 'UTC') (weeks
+-- Sources, each for its part of [since, until): with h0/d0 = since rounded up to the hour/day
+-- and h1/d1 = until rounded down,
+--   [since, min(h0, until))  stats_events (the counting events themselves)
+--   [h0, d0)                 stats_hourly, stats_hourly_tags (per UTC hour)
+--   [d0, d1)                 stats_daily, stats_daily_tags (per UTC day)
+--   [d1, h1)                 stats_hourly, stats_hourly_tags
+--   [max(h0, h1), until)     stats_events
+-- which covers [since, until) exactly once. Without whole days inside the window, or for
+-- hour buckets (whose series needs hours), the hourly counters cover all of [h0, h1). Buckets are date_trunc(bucket, t, 'UTC') (weeks
 -- start on Monday 00:00 UTC); every bucket start from date_trunc(bucket, since) up to
 -- (excluding) until is listed, empty ones with zeros. Steps are fixed 1/24/168 hours, so the
 -- session's TimeZone cannot matter. Tags and group keys sort by bytes (COLLATE "C"), the null
@@ -251,12 +287,17 @@ CREATE FUNCTION fd_stats_query(bigint, timestamptz, timestamptz, text, text) RET
 LANGUAGE plpgsql STABLE SET jit = off AS $fn$
 BEGIN
   RETURN (
-  WITH p AS (
+  WITH p0 AS (
     SELECT $2::timestamptz AS since, $3::timestamptz AS until, $4::text AS bucket,
            (CASE $4::text WHEN 'hour' THEN interval '1 hour' WHEN 'day' THEN interval '24 hours' ELSE interval '168 hours' END) AS step,
            date_trunc('hour', $2::timestamptz, 'UTC')
              + CASE WHEN date_trunc('hour', $2::timestamptz, 'UTC') < $2::timestamptz THEN interval '1 hour' ELSE interval '0' END AS h0,
-           date_trunc('hour', $3::timestamptz, 'UTC') AS h1),
+           date_trunc('hour', $3::timestamptz, 'UTC') AS h1,
+           date_trunc('day', $2::timestamptz, 'UTC')
+             + CASE WHEN date_trunc('day', $2::timestamptz, 'UTC') < $2::timestamptz THEN interval '24 hours' ELSE interval '0' END AS d0,
+           date_trunc('day', $3::timestamptz, 'UTC') AS d1),
+  p AS (
+    SELECT p0.*, (p0.bucket <> 'hour' AND p0.d0 < p0.d1) AS daily FROM p0),
   edge AS (
     SELECT e.* FROM p, stats_events e
     WHERE e.project_id = $1::bigint AND e.created_at >= p.since AND e.created_at < least(p.h0, p.until)
@@ -265,13 +306,31 @@ BEGIN
     WHERE e.project_id = $1::bigint AND e.created_at >= greatest(p.h0, p.h1) AND e.created_at < p.until),
   u AS (
     SELECT h.hour AS t, h.kind, h.model, h.events, h.ratings, h.up, h.down, h.comments
-    FROM p, stats_hourly h WHERE h.project_id = $1::bigint AND h.hour >= p.h0 AND h.hour < p.h1
+    FROM p, stats_hourly h
+    WHERE h.project_id = $1::bigint AND h.hour >= p.h0 AND h.hour < CASE WHEN p.daily THEN p.d0 ELSE p.h1 END
+    UNION ALL
+    SELECT h.hour, h.kind, h.model, h.events, h.ratings, h.up, h.down, h.comments
+    FROM p, stats_hourly h
+    WHERE p.daily AND h.project_id = $1::bigint AND h.hour >= p.d1 AND h.hour < p.h1
+    UNION ALL
+    SELECT d.day, d.kind, d.model, d.events, d.ratings, d.up, d.down, d.comments
+    FROM p, stats_daily d
+    WHERE p.daily AND d.project_id = $1::bigint AND d.day >= p.d0 AND d.day < p.d1
     UNION ALL
     SELECT e.created_at, e.kind, e.model, 1, (e.kind = 'rating')::int, (e.vote > 0)::int, (e.vote < 0)::int, e.has_comment::int
     FROM edge e),
   ut AS (
     SELECT h.hour AS t, h.tag, h.events, h.ratings, h.up, h.down
-    FROM p, stats_hourly_tags h WHERE h.project_id = $1::bigint AND h.hour >= p.h0 AND h.hour < p.h1
+    FROM p, stats_hourly_tags h
+    WHERE h.project_id = $1::bigint AND h.hour >= p.h0 AND h.hour < CASE WHEN p.daily THEN p.d0 ELSE p.h1 END
+    UNION ALL
+    SELECT h.hour, h.tag, h.events, h.ratings, h.up, h.down
+    FROM p, stats_hourly_tags h
+    WHERE p.daily AND h.project_id = $1::bigint AND h.hour >= p.d1 AND h.hour < p.h1
+    UNION ALL
+    SELECT d.day, d.tag, d.events, d.ratings, d.up, d.down
+    FROM p, stats_daily_tags d
+    WHERE p.daily AND d.project_id = $1::bigint AND d.day >= p.d0 AND d.day < p.d1
     UNION ALL
     SELECT e.created_at, tag, 1, (e.kind = 'rating')::int, (e.vote > 0)::int, (e.vote < 0)::int
     FROM edge e, unnest(e.tags) AS tag),
