@@ -12,12 +12,12 @@
 #   e2e               browser tests: node --test tests/e2e, one file at a time (counted from TAP)
 #   asan-unit         the unit suite again, built with -Db_sanitize=address,undefined (build-asan)
 #   asan-integration  the integration suite again against build-asan/feedbackd
-#   fuzz              libFuzzer target(s) of tests/fuzz, built with clang (build-fuzz), run
+#   fuzz              libFuzzer target(s) of tests/fuzz, built with clang (build-ci-fuzz), run
 #                     on the seed corpus and then for FEEDBACKD_FUZZ_SECONDS (default 30) each
 #   (`asan` selects both asan suites.)
 #
 # Env: FEEDBACKD_BUILD_DIR (build), FEEDBACKD_ASAN_BUILD_DIR (build-asan),
-#      FEEDBACKD_FUZZ_BUILD_DIR (build-fuzz); PYTEST_ADDOPTS works as usual (e.g. "-k readyz -x").
+#      FEEDBACKD_FUZZ_BUILD_DIR (build-ci-fuzz); PYTEST_ADDOPTS works as usual (e.g. "-k readyz -x").
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 . scripts/lib/common.sh
@@ -35,7 +35,7 @@ for s in $requested; do
 done
 build_dir=${FEEDBACKD_BUILD_DIR:-build}
 asan_dir=${FEEDBACKD_ASAN_BUILD_DIR:-build-asan}
-fuzz_dir=${FEEDBACKD_FUZZ_BUILD_DIR:-build-fuzz}
+fuzz_dir=${FEEDBACKD_FUZZ_BUILD_DIR:-build-ci-fuzz}
 python=/usr/bin/python3  # Debian's, with python3-pytest/requests/psycopg2
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:halt_on_error=1:detect_stack_use_after_return=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
@@ -65,7 +65,8 @@ section() { section_start=$SECONDS; echo; echo "=== $*"; }
 # --- set-up: packages (only those the chosen suites need) and the main build --------------
 setup_for=""
 for s in $suites; do
-  case "$s" in asan-*) setup_for="$setup_for,asan" ;; *) setup_for="$setup_for,$s" ;; esac
+  case "$s" in asan-*) s=asan ;; esac
+  case ",$setup_for," in *",$s,"*) ;; *) setup_for="$setup_for,$s" ;; esac
 done
 section "setup (scripts/setup.sh --test=${setup_for#,})"
 if ! bash scripts/setup.sh "--test=${setup_for#,}"; then
