@@ -258,9 +258,9 @@ def test_preflight_from_an_allowed_origin(fd, origin, path, method):
 
 
 def test_preflight_from_an_origin_no_project_allows(fd):
-    r = preflight(fd, "https://evil.example")
-    expect_error(r, 403, "forbidden")
-    assert "Access-Control-Allow-Origin" not in r.headers
+    # (whether the 403 itself is readable by the page, i.e. carries Access-Control-Allow-Origin,
+    # api.md leaves open)
+    expect_error(preflight(fd, "https://evil.example"), 403, "forbidden")
 
 
 def test_real_request_origin_checks(fd, db_sql):
@@ -272,7 +272,6 @@ def test_real_request_origin_checks(fd, db_sql):
     bad = rating()
     r = fd.post("/v1/feedback", key="ingest", json=bad, headers={"Origin": "https://evil.example"})
     expect_error(r, 403, "forbidden")
-    assert r.headers.get("Access-Control-Allow-Origin") != "https://evil.example"
     # an origin that another project allows, but not the key's project
     r = fd.post("/v1/feedback", key="ingest", json=bad, headers={"Origin": OTHER_ALLOWED})
     expect_error(r, 403, "forbidden")
