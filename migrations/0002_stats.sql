@@ -21,7 +21,7 @@
 -- Rules (api.md "Vote semantics" and "Stats"): a later event (created_at, then seq) of a slot
 -- replaces the counting one; an event that arrives late but is older than the slot's latest
 -- never counts; retracting the latest empties the slot (earlier events do not come back);
--- erasure deletes a rater's events (stats_events by foreign key) and their slots. A message
+-- erasure deletes a rater's events and their slots (feedback DELETE trigger). A message
 -- that arrives after its feedback moves that feedback's counters to its model.
 
 CREATE TABLE stats_slots (
@@ -50,8 +50,9 @@ CREATE TABLE stats_events (
   vote        smallint NOT NULL,  -- +1 up, -1 down, 0 neither (not a rating, or the midpoint)
   has_comment boolean NOT NULL,
   tags        text[] NOT NULL,
-  PRIMARY KEY (project_id, id),
-  FOREIGN KEY (project_id, id) REFERENCES feedback (project_id, id) ON DELETE CASCADE
+  -- no foreign key to feedback: its per-row check would lock every feedback row it points
+  -- to (and cost more than the rest of the trigger); the feedback DELETE trigger cleans up
+  PRIMARY KEY (project_id, id)
 );
 CREATE INDEX stats_events_created_idx ON stats_events (project_id, created_at);
 CREATE INDEX stats_events_message_idx ON stats_events (project_id, message_id);
@@ -155,9 +156,11 @@ BEGIN
   RETURN NULL;
 END $$;
 
--- feedback DELETE (erasure): stats_events rows go by foreign key; the rater's slots go here.
+-- feedback DELETE (erasure, project deletion): the events stop counting and the rater's
+-- slots go.
 CREATE FUNCTION fd_stats_feedback_del() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+  DELETE FROM stats_events e USING fd_old o WHERE e.project_id = o.project_id AND e.id = o.id;
   DELETE FROM stats_slots s USING (SELECT DISTINCT project_id, user_ref FROM fd_old WHERE user_ref IS NOT NULL) o
   WHERE s.project_id = o.project_id AND s.user_ref = o.user_ref
     AND NOT EXISTS (SELECT 1 FROM feedback f WHERE f.project_id = s.project_id AND f.id = s.latest_id);
