@@ -3,6 +3,7 @@ the exact body shape and `field` path, and every limit at its bound and bound + 
 in bytes of UTF-8, every bound inclusive)."""
 
 import json
+import time
 
 import pytest
 
@@ -280,7 +281,28 @@ def test_invalid_parameter(feedbackd, query, field):
     expect_error(feedbackd.get(f"/v1/feedback?{query}", key="read"), 400, "invalid_parameter", field)
 
 
-@pytest.mark.skip(reason="rate limits (rate_limit_rps / rate_limit_burst) are parsed from the config but not "
-                         "enforced by the server yet; nothing answers 429 rate_limited")
-def test_429_rate_limited():
-    pass
+def test_429_rate_limited(feedbackd_factory):
+    # 1 event/s with a burst of 3: three events pass at once, the fourth is refused with
+    # Retry-After, nothing of it is stored, and after the wait the same id goes through.
+    fd = feedbackd_factory(args=["--rate-limit-rps", "1", "--rate-limit-burst", "3"])
+    for i in range(3):
+        r = fd.post("/v1/feedback", json=comment_event(f"ok {i}"), key="ingest")
+        assert r.status_code == 201, r.text
+    refused = comment_event("over the limit")
+    r = fd.post("/v1/feedback", json=refused, key="ingest")
+    expect_error(r, 429, "rate_limited")
+    assert int(r.headers["Retry-After"]) >= 1
+    listed = fd.get("/v1/feedback?kind=comment&limit=500", key="read").json()["items"]
+    assert refused["id"] not in {it["id"] for it in listed}
+    time.sleep(int(r.headers["Retry-After"]) + 0.2)
+    r = fd.post("/v1/feedback", json=refused, key="ingest")
+    assert r.status_code == 201, r.text
+    # another key of the same project has its own bucket
+    other = fd.create_key("ingest")
+    r = fd.post("/v1/feedback", json=comment_event("other key"), key=other)
+    assert r.status_code == 201, r.text
+
+
+def test_rate_limits_are_off_by_default(feedbackd):
+    codes = [feedbackd.post("/v1/feedback", json=comment_event(f"n{i}"), key="ingest").status_code for i in range(40)]
+    assert codes == [201] * 40
