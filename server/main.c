@@ -20,7 +20,9 @@ static void usage(FILE *out) {
           "                                          prints the new key alone on one line\n"
           "  keys list [--project <slug>]\n"
           "  keys revoke <id>\n"
-          "  export --format F [--out DIR | -o FILE] [filters]   offline preference export\n"
+          "  export [--project <slug>] [--format F] [-o FILE | --out DIR] [--since T] [--until T]\n"
+          "         [--model M] [--split all|train|test] [--test-fraction F] [--min-margin M]\n"
+          "         [--after WATERMARK] [--include-meta]     offline preference export (see api.md)\n"
           "  config                                  print the effective settings\n\n"
           "  --help, --version\n\n",
           FEEDBACKD_VERSION);

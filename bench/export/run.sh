@@ -144,7 +144,7 @@ rate() { echo "$1 / $2" | bc; }
 secs() { printf '%.2f' "$1"; }
 REPORT=$(cat <<TXT
 data: $CONVS conversations, $N_MSG messages, $N_EV feedback events ($N_EVX read by the export; comments are not)
-machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; PostgreSQL $("${PSQL[@]}" -d bench -c "SHOW server_version"); feedbackd $("$FD" --version | awk '{print $2}') (release build)
+machine: $(nproc) cores (load average $(cut -d' ' -f1-3 /proc/loadavg) at the end: other work on the machine skews every figure), $(free -g | awk '/Mem:/ {print $2}') GiB; PostgreSQL $("${PSQL[@]}" -d bench -c "SHOW server_version"); feedbackd $("$FD" --version | awk '{print $2}') (release build)
 
 | what | seconds | records | records/s | joined rows/s | vs COPY |
 |---|---|---|---|---|---|
