@@ -68,8 +68,9 @@ CREATE TABLE stats_hourly (
   up         bigint NOT NULL,
   down       bigint NOT NULL,
   comments   bigint NOT NULL,
+  shard      smallint NOT NULL DEFAULT 0,
   FOREIGN KEY (project_id) REFERENCES projects (id) ON DELETE CASCADE,
-  UNIQUE NULLS NOT DISTINCT (project_id, hour, kind, model)
+  UNIQUE NULLS NOT DISTINCT (project_id, hour, kind, model, shard)
 );
 
 CREATE TABLE stats_hourly_tags (
@@ -80,8 +81,9 @@ CREATE TABLE stats_hourly_tags (
   ratings    bigint NOT NULL,
   up         bigint NOT NULL,
   down       bigint NOT NULL,
+  shard      smallint NOT NULL DEFAULT 0,
   FOREIGN KEY (project_id) REFERENCES projects (id) ON DELETE CASCADE,
-  PRIMARY KEY (project_id, hour, tag)
+  PRIMARY KEY (project_id, hour, tag, shard)
 );
 
 -- The same counters per UTC day, so a 30-day daily series reads ~30 rows per key, not ~720.
@@ -104,7 +106,13 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
 $$;
 
 -- feedback INSERT: the slots the new rows win, and stats_events, in one statement.
-CREATE FUNCTION fd_stats_feedback_ins() RETURNS trigger LANGUAGE plpgsql AS $$
+-- The trigger functions below run with enable_seqscan/hashjoin/mergejoin off. Their
+-- statements join a transition table of one batch (~1..1000 rows) with large tables, and
+-- plpgsql keeps each plan for the life of the connection: a plan made while a table was
+-- small (a hash join over a sequential scan of stats_events or messages) would stay and cost
+-- more with every row the table gains. Nested loops over the indexes cost the same at any size.
+CREATE FUNCTION fd_stats_feedback_ins() RETURNS trigger LANGUAGE plpgsql
+  SET enable_seqscan = off SET enable_hashjoin = off SET enable_mergejoin = off AS $$
 BEGIN
   WITH cand AS (
     -- the batch's own latest event per slot
@@ -149,7 +157,8 @@ END $$;
 -- feedback UPDATE: a retracted event stops counting. Only the event itself can leave
 -- stats_events: if it was its slot's latest, the slot stays pointed at it, so nothing older
 -- comes back; if it was not, it was not counting anyway.
-CREATE FUNCTION fd_stats_feedback_upd() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION fd_stats_feedback_upd() RETURNS trigger LANGUAGE plpgsql
+  SET enable_seqscan = off SET enable_hashjoin = off SET enable_mergejoin = off AS $$
 BEGIN
   DELETE FROM stats_events e USING fd_new n
   WHERE n.retracted_at IS NOT NULL AND e.project_id = n.project_id AND e.id = n.id;
@@ -158,7 +167,8 @@ END $$;
 
 -- feedback DELETE (erasure, project deletion): the events stop counting and the rater's
 -- slots go.
-CREATE FUNCTION fd_stats_feedback_del() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION fd_stats_feedback_del() RETURNS trigger LANGUAGE plpgsql
+  SET enable_seqscan = off SET enable_hashjoin = off SET enable_mergejoin = off AS $$
 BEGIN
   DELETE FROM stats_events e USING fd_old o WHERE e.project_id = o.project_id AND e.id = o.id;
   DELETE FROM stats_slots s USING (SELECT DISTINCT project_id, user_ref FROM fd_old WHERE user_ref IS NOT NULL) o
@@ -168,7 +178,8 @@ BEGIN
 END $$;
 
 -- messages INSERT: feedback that arrived before its message gets the message's model.
-CREATE FUNCTION fd_stats_messages_ins() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION fd_stats_messages_ins() RETURNS trigger LANGUAGE plpgsql
+  SET enable_seqscan = off SET enable_hashjoin = off SET enable_mergejoin = off AS $$
 BEGIN
   UPDATE stats_events e SET model = n.model
   FROM fd_new n
@@ -177,20 +188,25 @@ BEGIN
   RETURN NULL;
 END $$;
 
--- Add rows of stats_events (sign +1) or take them away (-1) from the hourly counters. Rows
--- are upserted in key order so that two transactions never lock counters in opposite orders.
+-- Add rows of stats_events (sign +1) or take them away (-1) from the hourly and daily
+-- counters. Each backend writes its own shard (pid % 4) of a counter: the rows of the
+-- current hour and day are touched by every batch and stay locked until COMMIT, so without
+-- shards concurrent writers would queue behind each other's commit. Readers sum the shards
+-- (and a shard may go below zero when another backend's events are taken away: only sums
+-- mean anything). Rows are upserted in key order so that two transactions never lock counters
+-- in opposite orders.
 CREATE FUNCTION fd_stats_apply(olds stats_events[], news stats_events[]) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
   WITH delta AS (
     SELECT o.project_id, o.created_at, o.kind, o.model, o.vote, o.has_comment, o.tags, -1 AS d FROM unnest(olds) o
     UNION ALL
     SELECT n.project_id, n.created_at, n.kind, n.model, n.vote, n.has_comment, n.tags, 1 FROM unnest(news) n)
-  INSERT INTO stats_hourly AS h (project_id, hour, kind, model, events, ratings, up, down, comments)
-  SELECT project_id, date_trunc('hour', created_at, 'UTC'), kind, model, sum(d),
+  INSERT INTO stats_hourly AS h (project_id, hour, kind, model, shard, events, ratings, up, down, comments)
+  SELECT project_id, date_trunc('hour', created_at, 'UTC'), kind, model, (pg_backend_pid() % 4)::smallint, sum(d),
          coalesce(sum(d) FILTER (WHERE kind = 'rating'), 0), coalesce(sum(d) FILTER (WHERE vote > 0), 0),
          coalesce(sum(d) FILTER (WHERE vote < 0), 0), coalesce(sum(d) FILTER (WHERE has_comment), 0)
   FROM delta GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
-  ON CONFLICT (project_id, hour, kind, model) DO UPDATE
+  ON CONFLICT (project_id, hour, kind, model, shard) DO UPDATE
     SET events = h.events + excluded.events, ratings = h.ratings + excluded.ratings,
         up = h.up + excluded.up, down = h.down + excluded.down, comments = h.comments + excluded.comments;
 
@@ -198,12 +214,12 @@ BEGIN
     SELECT o.project_id, o.created_at, o.kind, o.vote, o.tags, -1 AS d FROM unnest(olds) o
     UNION ALL
     SELECT n.project_id, n.created_at, n.kind, n.vote, n.tags, 1 FROM unnest(news) n)
-  INSERT INTO stats_hourly_tags AS h (project_id, hour, tag, events, ratings, up, down)
-  SELECT project_id, date_trunc('hour', created_at, 'UTC'), tag, sum(d),
+  INSERT INTO stats_hourly_tags AS h (project_id, hour, tag, shard, events, ratings, up, down)
+  SELECT project_id, date_trunc('hour', created_at, 'UTC'), tag, (pg_backend_pid() % 4)::smallint, sum(d),
          coalesce(sum(d) FILTER (WHERE kind = 'rating'), 0), coalesce(sum(d) FILTER (WHERE vote > 0), 0),
          coalesce(sum(d) FILTER (WHERE vote < 0), 0)
   FROM delta, unnest(delta.tags) AS tag GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
-  ON CONFLICT (project_id, hour, tag) DO UPDATE
+  ON CONFLICT (project_id, hour, tag, shard) DO UPDATE
     SET events = h.events + excluded.events, ratings = h.ratings + excluded.ratings,
         up = h.up + excluded.up, down = h.down + excluded.down;
 
@@ -211,12 +227,12 @@ BEGIN
     SELECT o.project_id, o.created_at, o.kind, o.model, o.vote, o.has_comment, o.tags, -1 AS d FROM unnest(olds) o
     UNION ALL
     SELECT n.project_id, n.created_at, n.kind, n.model, n.vote, n.has_comment, n.tags, 1 FROM unnest(news) n)
-  INSERT INTO stats_daily AS h (project_id, day, kind, model, events, ratings, up, down, comments)
-  SELECT project_id, date_trunc('day', created_at, 'UTC'), kind, model, sum(d),
+  INSERT INTO stats_daily AS h (project_id, day, kind, model, shard, events, ratings, up, down, comments)
+  SELECT project_id, date_trunc('day', created_at, 'UTC'), kind, model, (pg_backend_pid() % 4)::smallint, sum(d),
          coalesce(sum(d) FILTER (WHERE kind = 'rating'), 0), coalesce(sum(d) FILTER (WHERE vote > 0), 0),
          coalesce(sum(d) FILTER (WHERE vote < 0), 0), coalesce(sum(d) FILTER (WHERE has_comment), 0)
   FROM delta GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
-  ON CONFLICT (project_id, day, kind, model) DO UPDATE
+  ON CONFLICT (project_id, day, kind, model, shard) DO UPDATE
     SET events = h.events + excluded.events, ratings = h.ratings + excluded.ratings,
         up = h.up + excluded.up, down = h.down + excluded.down, comments = h.comments + excluded.comments;
 
@@ -224,12 +240,12 @@ BEGIN
     SELECT o.project_id, o.created_at, o.kind, o.vote, o.tags, -1 AS d FROM unnest(olds) o
     UNION ALL
     SELECT n.project_id, n.created_at, n.kind, n.vote, n.tags, 1 FROM unnest(news) n)
-  INSERT INTO stats_daily_tags AS h (project_id, day, tag, events, ratings, up, down)
-  SELECT project_id, date_trunc('day', created_at, 'UTC'), tag, sum(d),
+  INSERT INTO stats_daily_tags AS h (project_id, day, tag, shard, events, ratings, up, down)
+  SELECT project_id, date_trunc('day', created_at, 'UTC'), tag, (pg_backend_pid() % 4)::smallint, sum(d),
          coalesce(sum(d) FILTER (WHERE kind = 'rating'), 0), coalesce(sum(d) FILTER (WHERE vote > 0), 0),
          coalesce(sum(d) FILTER (WHERE vote < 0), 0)
   FROM delta, unnest(delta.tags) AS tag GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
-  ON CONFLICT (project_id, day, tag) DO UPDATE
+  ON CONFLICT (project_id, day, tag, shard) DO UPDATE
     SET events = h.events + excluded.events, ratings = h.ratings + excluded.ratings,
         up = h.up + excluded.up, down = h.down + excluded.down;
 END $$;
