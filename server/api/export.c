@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #ifdef __GLIBC__
 #include <malloc.h>
+#include <pthread.h>
 #endif
 #include <string.h>
 
@@ -157,12 +158,26 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max) {
   return (ssize_t)n;
 }
 
+#ifdef __GLIBC__
+/* glibc raises its mmap threshold to the size of each large block freed (up to 32 MiB), so
+ * after one export the dedup table of the next one (tens of MiB, doubled when it grows) is
+ * carved from a thread's heap arena, fragments it and stays resident. A fixed threshold keeps
+ * every large block an mmap of its own, returned to the OS the moment it is freed. */
+static void fix_mmap_threshold(void) {
+  if (mallopt(M_MMAP_THRESHOLD, 256 * 1024) != 1) fd_log(FD_LOG_WARN, "msg=\"mallopt(M_MMAP_THRESHOLD) failed\"");
+}
+#endif
+
 static const char *query_get(void *cls, const char *name) {
   return fd_request_arg(cls, name);
 }
 
 void fd_api_export_get(struct fd_request *req) {
   struct fd_error err = {0};
+#ifdef __GLIBC__
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, fix_mmap_threshold);
+#endif
   struct export_stream *s = calloc(1, sizeof *s);
   if (!s) return fd_reply_error(req, FD_ERR_INTERNAL, NULL, "out of memory");
   s->project_id = req->auth.project_id;
