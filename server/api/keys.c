@@ -4,6 +4,7 @@
 #include "api/api.h"
 #include "app.h"
 #include "db/keys_db.h"
+#include "http/auth.h"
 #include "http/body.h"
 #include "http/reply.h"
 
@@ -40,6 +41,7 @@ void fd_api_keys_create(struct fd_request *req) {
   }
   json_t *created = fd_keys_create(db, req->auth.project_id, scopes, label ? json_string_value(label) : "");
   fd_pool_put(fd_app.pool, db);
+  if (created) fd_auth_forget_project(req->auth.project_id);
   if (!created)
     fd_reply_unavailable(req, "the database is unavailable");
   else
@@ -63,6 +65,7 @@ void fd_api_keys_revoke(struct fd_request *req) {
   bool db_error = false;
   json_t *item = fd_keys_revoke(db, req->auth.project_id, req->params[0], &db_error);
   fd_pool_put(fd_app.pool, db);
+  if (item) fd_auth_forget_project(req->auth.project_id);
   if (db_error) return fd_reply_unavailable(req, "the database is unavailable");
   if (!item) return fd_reply_error(req, FD_ERR_NOT_FOUND, NULL, "no such key in this project");
   fd_reply_json(req, 200, item);

@@ -4,6 +4,7 @@
 #include "api/api.h"
 #include "app.h"
 #include "db/projects_db.h"
+#include "http/auth.h"
 #include "http/body.h"
 #include "http/reply.h"
 
@@ -64,6 +65,7 @@ void fd_api_project_patch(struct fd_request *req) {
   }
   json_t *p = fd_projects_update(db, req->auth.project_id, name ? json_string_value(name) : NULL, origins);
   fd_pool_put(fd_app.pool, db);
+  if (p) fd_auth_forget_project(req->auth.project_id);
   reply_project(req, p);
 out:
   json_decref(body);

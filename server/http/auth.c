@@ -63,6 +63,19 @@ static void cache_put(const unsigned char *sha, const struct fd_key_info *info, 
   pthread_mutex_unlock(&cache_lock);
 }
 
+void fd_auth_forget_project(int64_t project_id) {
+  pthread_mutex_lock(&cache_lock);
+  for (size_t i = 0; i < CACHE_SLOTS; i++) {
+    struct cache_entry *e = &cache[i];
+    /* unknown keys too: a key created here must work at once */
+    if (e->used && (!e->found || e->info.project_id == project_id)) {
+      json_decref(e->info.allowed_origins);
+      memset(e, 0, sizeof *e);
+    }
+  }
+  pthread_mutex_unlock(&cache_lock);
+}
+
 bool fd_auth_has_scope(const struct fd_auth *auth, unsigned scope) {
   if (auth->scopes & FD_SCOPE_ADMIN) return true; /* admin implies the other three */
   return (auth->scopes & scope) == scope;

@@ -7,6 +7,7 @@
 #define FD_HTTP_AUTH_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "http/request.h"
 
@@ -17,6 +18,10 @@ enum fd_auth_result fd_auth_request(struct fd_request *req) __attribute__((warn_
 
 /* Release what req->auth holds. */
 void fd_auth_clear(struct fd_auth *auth);
+
+/* Drop this replica's cached keys of a project, after a change made here (a revoked key,
+ * new allowed_origins) so it applies at once on this replica; others follow within 1 s. */
+void fd_auth_forget_project(int64_t project_id);
 
 bool fd_auth_has_scope(const struct fd_auth *auth, unsigned scope);
 
