@@ -106,6 +106,9 @@ int fd_cli_serve(const struct fd_config *cfg, int argc, char **argv) {
 out:
   /* writers first: they commit what is queued and resume the waiting connections */
   fd_ingest_stop(fd_app.ingest);
+  /* requests the writers just resumed (a timed-out drain) get their answer before the
+   * connections close */
+  if (daemon && !fd_daemon_drain(daemon, 2000)) fd_log(FD_LOG_WARN, "msg=\"closing connections with requests in flight\"");
   fd_daemon_stop(daemon);
   fd_ingest_free(fd_app.ingest);
   fd_app.ingest = NULL;

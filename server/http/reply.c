@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app.h"
 #include "http/cors.h"
+#include "http/daemon.h"
 #include "util/log.h"
 
 json_t *fd_error_json(enum fd_error_code code, const char *field, const char *message) {
@@ -24,6 +26,10 @@ void fd_reply_response(struct fd_request *req, unsigned int status, struct MHD_R
   /* API answers are per key and must not be cached; pages set their own policy */
   if (!MHD_get_response_header(resp, "Cache-Control")) MHD_add_response_header(resp, "Cache-Control", "no-store");
   fd_cors_add_headers(req, resp, status);
+  /* while shutting down, every answer closes its connection: keep-alive clients reconnect
+   * (to another replica) instead of sending more requests to a daemon that is leaving */
+  if (fd_app.shutting_down) MHD_add_response_header(resp, "Connection", "close");
+  if (fd_daemon_closing()) MHD_add_response_header(resp, "Connection", "close");
   req->replied = true;
   req->status = status;
   if (MHD_queue_response(req->conn, status, resp) != MHD_YES)
