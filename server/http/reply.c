@@ -29,7 +29,6 @@ void fd_reply_response(struct fd_request *req, unsigned int status, struct MHD_R
   /* while shutting down, every answer closes its connection: keep-alive clients reconnect
    * (to another replica) instead of sending more requests to a daemon that is leaving */
   if (fd_app.shutting_down) MHD_add_response_header(resp, "Connection", "close");
-  if (fd_daemon_closing()) MHD_add_response_header(resp, "Connection", "close");
   req->replied = true;
   req->status = status;
   if (MHD_queue_response(req->conn, status, resp) != MHD_YES)
