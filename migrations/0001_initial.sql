@@ -92,8 +92,9 @@ CREATE TABLE feedback (
 );
 CREATE INDEX feedback_received_idx ON feedback (project_id, received_at DESC, seq DESC);
 CREATE INDEX feedback_created_idx ON feedback (project_id, created_at);
-CREATE INDEX feedback_message_idx ON feedback (project_id, message_id);
-CREATE INDEX feedback_other_message_idx ON feedback (project_id, other_message_id) WHERE other_message_id IS NOT NULL;
+-- No index on (project_id, message_id) nor on other_message_id: no query looks feedback up
+-- by message (exports join feedback to messages, stats keep their own message index), and
+-- every index is paid on each ingested row.
 CREATE INDEX feedback_user_idx ON feedback (project_id, user_ref) WHERE user_ref IS NOT NULL;
 CREATE INDEX feedback_txid_idx ON feedback (project_id, txid);
 CREATE INDEX feedback_retracted_txid_idx ON feedback (project_id, retracted_txid) WHERE retracted_txid IS NOT NULL;

@@ -149,7 +149,9 @@ BEGIN
   FROM fd_new n
   LEFT JOIN messages m ON m.project_id = n.project_id AND m.id = n.message_id
   WHERE n.retracted_at IS NULL
-    AND (n.user_ref IS NULL OR EXISTS (SELECT 1 FROM won w WHERE w.project_id = n.project_id AND w.latest_id = n.id))
+    -- an uncorrelated IN is a hashed subplan (one pass over won); the correlated EXISTS it
+    -- replaces rescanned won for every row of the batch
+    AND (n.user_ref IS NULL OR (n.project_id, n.id) IN (SELECT w.project_id, w.latest_id FROM won w))
   ON CONFLICT DO NOTHING;
   RETURN NULL;
 END $$;
@@ -197,49 +199,39 @@ END $$;
 -- in opposite orders.
 CREATE FUNCTION fd_stats_apply(olds stats_events[], news stats_events[]) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
+  -- One statement for the four counter tables: the delta is unnested once and one executor
+  -- start serves all four upserts (four statements cost four plans' start-up per batch).
   WITH delta AS (
     SELECT o.project_id, o.created_at, o.kind, o.model, o.vote, o.has_comment, o.tags, -1 AS d FROM unnest(olds) o
     UNION ALL
-    SELECT n.project_id, n.created_at, n.kind, n.model, n.vote, n.has_comment, n.tags, 1 FROM unnest(news) n)
-  INSERT INTO stats_hourly AS h (project_id, hour, kind, model, shard, events, ratings, up, down, comments)
-  SELECT project_id, date_trunc('hour', created_at, 'UTC'), kind, model, (pg_backend_pid() % 4)::smallint, sum(d),
-         coalesce(sum(d) FILTER (WHERE kind = 'rating'), 0), coalesce(sum(d) FILTER (WHERE vote > 0), 0),
-         coalesce(sum(d) FILTER (WHERE vote < 0), 0), coalesce(sum(d) FILTER (WHERE has_comment), 0)
-  FROM delta GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
-  ON CONFLICT (project_id, hour, kind, model, shard) DO UPDATE
-    SET events = h.events + excluded.events, ratings = h.ratings + excluded.ratings,
-        up = h.up + excluded.up, down = h.down + excluded.down, comments = h.comments + excluded.comments;
-
-  WITH delta AS (
-    SELECT o.project_id, o.created_at, o.kind, o.vote, o.tags, -1 AS d FROM unnest(olds) o
-    UNION ALL
-    SELECT n.project_id, n.created_at, n.kind, n.vote, n.tags, 1 FROM unnest(news) n)
-  INSERT INTO stats_hourly_tags AS h (project_id, hour, tag, shard, events, ratings, up, down)
-  SELECT project_id, date_trunc('hour', created_at, 'UTC'), tag, (pg_backend_pid() % 4)::smallint, sum(d),
-         coalesce(sum(d) FILTER (WHERE kind = 'rating'), 0), coalesce(sum(d) FILTER (WHERE vote > 0), 0),
-         coalesce(sum(d) FILTER (WHERE vote < 0), 0)
-  FROM delta, unnest(delta.tags) AS tag GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
-  ON CONFLICT (project_id, hour, tag, shard) DO UPDATE
-    SET events = h.events + excluded.events, ratings = h.ratings + excluded.ratings,
-        up = h.up + excluded.up, down = h.down + excluded.down;
-
-  WITH delta AS (
-    SELECT o.project_id, o.created_at, o.kind, o.model, o.vote, o.has_comment, o.tags, -1 AS d FROM unnest(olds) o
-    UNION ALL
-    SELECT n.project_id, n.created_at, n.kind, n.model, n.vote, n.has_comment, n.tags, 1 FROM unnest(news) n)
-  INSERT INTO stats_daily AS h (project_id, day, kind, model, shard, events, ratings, up, down, comments)
-  SELECT project_id, date_trunc('day', created_at, 'UTC'), kind, model, (pg_backend_pid() % 4)::smallint, sum(d),
-         coalesce(sum(d) FILTER (WHERE kind = 'rating'), 0), coalesce(sum(d) FILTER (WHERE vote > 0), 0),
-         coalesce(sum(d) FILTER (WHERE vote < 0), 0), coalesce(sum(d) FILTER (WHERE has_comment), 0)
-  FROM delta GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
-  ON CONFLICT (project_id, day, kind, model, shard) DO UPDATE
-    SET events = h.events + excluded.events, ratings = h.ratings + excluded.ratings,
-        up = h.up + excluded.up, down = h.down + excluded.down, comments = h.comments + excluded.comments;
-
-  WITH delta AS (
-    SELECT o.project_id, o.created_at, o.kind, o.vote, o.tags, -1 AS d FROM unnest(olds) o
-    UNION ALL
-    SELECT n.project_id, n.created_at, n.kind, n.vote, n.tags, 1 FROM unnest(news) n)
+    SELECT n.project_id, n.created_at, n.kind, n.model, n.vote, n.has_comment, n.tags, 1 FROM unnest(news) n),
+  hourly AS (
+    INSERT INTO stats_hourly AS h (project_id, hour, kind, model, shard, events, ratings, up, down, comments)
+    SELECT project_id, date_trunc('hour', created_at, 'UTC'), kind, model, (pg_backend_pid() % 4)::smallint, sum(d),
+           coalesce(sum(d) FILTER (WHERE kind = 'rating'), 0), coalesce(sum(d) FILTER (WHERE vote > 0), 0),
+           coalesce(sum(d) FILTER (WHERE vote < 0), 0), coalesce(sum(d) FILTER (WHERE has_comment), 0)
+    FROM delta GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+    ON CONFLICT (project_id, hour, kind, model, shard) DO UPDATE
+      SET events = h.events + excluded.events, ratings = h.ratings + excluded.ratings,
+          up = h.up + excluded.up, down = h.down + excluded.down, comments = h.comments + excluded.comments),
+  hourly_tags AS (
+    INSERT INTO stats_hourly_tags AS h (project_id, hour, tag, shard, events, ratings, up, down)
+    SELECT project_id, date_trunc('hour', created_at, 'UTC'), tag, (pg_backend_pid() % 4)::smallint, sum(d),
+           coalesce(sum(d) FILTER (WHERE kind = 'rating'), 0), coalesce(sum(d) FILTER (WHERE vote > 0), 0),
+           coalesce(sum(d) FILTER (WHERE vote < 0), 0)
+    FROM delta, unnest(delta.tags) AS tag GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+    ON CONFLICT (project_id, hour, tag, shard) DO UPDATE
+      SET events = h.events + excluded.events, ratings = h.ratings + excluded.ratings,
+          up = h.up + excluded.up, down = h.down + excluded.down),
+  daily AS (
+    INSERT INTO stats_daily AS h (project_id, day, kind, model, shard, events, ratings, up, down, comments)
+    SELECT project_id, date_trunc('day', created_at, 'UTC'), kind, model, (pg_backend_pid() % 4)::smallint, sum(d),
+           coalesce(sum(d) FILTER (WHERE kind = 'rating'), 0), coalesce(sum(d) FILTER (WHERE vote > 0), 0),
+           coalesce(sum(d) FILTER (WHERE vote < 0), 0), coalesce(sum(d) FILTER (WHERE has_comment), 0)
+    FROM delta GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+    ON CONFLICT (project_id, day, kind, model, shard) DO UPDATE
+      SET events = h.events + excluded.events, ratings = h.ratings + excluded.ratings,
+          up = h.up + excluded.up, down = h.down + excluded.down, comments = h.comments + excluded.comments)
   INSERT INTO stats_daily_tags AS h (project_id, day, tag, shard, events, ratings, up, down)
   SELECT project_id, date_trunc('day', created_at, 'UTC'), tag, (pg_backend_pid() % 4)::smallint, sum(d),
          coalesce(sum(d) FILTER (WHERE kind = 'rating'), 0), coalesce(sum(d) FILTER (WHERE vote > 0), 0),
