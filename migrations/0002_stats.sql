@@ -294,7 +294,7 @@ CREATE TRIGGER stats_events_del AFTER DELETE ON stats_events
 -- model last; groups list the keys with at least one counting event.
 -- Parameters: project id, since, until, bucket ('hour'|'day'|'week'), group_by (NULL|'model'|
 -- 'tag'|'kind'). Returns {totals, series, groups, top_tags} without rates.
-CREATE FUNCTION fd_stats_query(bigint, timestamptz, timestamptz, text, text) RETURNS json
+CREATE FUNCTION fd_stats_query(bigint, timestamptz, timestamptz, text, text, text) RETURNS json
 LANGUAGE plpgsql STABLE SET jit = off AS $fn$
 BEGIN
   RETURN (
@@ -312,39 +312,52 @@ BEGIN
   edge AS (
     SELECT e.* FROM p, stats_events e
     WHERE e.project_id = $1::bigint AND e.created_at >= p.since AND e.created_at < least(p.h0, p.until)
+      AND ($6::text IS NULL OR e.model = $6::text)
     UNION ALL
     SELECT e.* FROM p, stats_events e
-    WHERE e.project_id = $1::bigint AND e.created_at >= greatest(p.h0, p.h1) AND e.created_at < p.until),
+    WHERE e.project_id = $1::bigint AND e.created_at >= greatest(p.h0, p.h1) AND e.created_at < p.until
+      AND ($6::text IS NULL OR e.model = $6::text)),
   u AS (
     SELECT h.hour AS t, h.kind, h.model, h.events, h.ratings, h.up, h.down, h.comments
     FROM p, stats_hourly h
     WHERE h.project_id = $1::bigint AND h.hour >= p.h0 AND h.hour < CASE WHEN p.daily THEN p.d0 ELSE p.h1 END
+      AND ($6::text IS NULL OR h.model = $6::text)
     UNION ALL
     SELECT h.hour, h.kind, h.model, h.events, h.ratings, h.up, h.down, h.comments
     FROM p, stats_hourly h
     WHERE p.daily AND h.project_id = $1::bigint AND h.hour >= p.d1 AND h.hour < p.h1
+      AND ($6::text IS NULL OR h.model = $6::text)
     UNION ALL
     SELECT d.day, d.kind, d.model, d.events, d.ratings, d.up, d.down, d.comments
     FROM p, stats_daily d
     WHERE p.daily AND d.project_id = $1::bigint AND d.day >= p.d0 AND d.day < p.d1
+      AND ($6::text IS NULL OR d.model = $6::text)
     UNION ALL
     SELECT e.created_at, e.kind, e.model, 1, (e.kind = 'rating')::int, (e.vote > 0)::int, (e.vote < 0)::int, e.has_comment::int
     FROM edge e),
   ut AS (
     SELECT h.hour AS t, h.tag, h.events, h.ratings, h.up, h.down
     FROM p, stats_hourly_tags h
-    WHERE h.project_id = $1::bigint AND h.hour >= p.h0 AND h.hour < CASE WHEN p.daily THEN p.d0 ELSE p.h1 END
+    WHERE $6::text IS NULL
+      AND h.project_id = $1::bigint AND h.hour >= p.h0 AND h.hour < CASE WHEN p.daily THEN p.d0 ELSE p.h1 END
     UNION ALL
     SELECT h.hour, h.tag, h.events, h.ratings, h.up, h.down
     FROM p, stats_hourly_tags h
-    WHERE p.daily AND h.project_id = $1::bigint AND h.hour >= p.d1 AND h.hour < p.h1
+    WHERE $6::text IS NULL AND p.daily AND h.project_id = $1::bigint AND h.hour >= p.d1 AND h.hour < p.h1
     UNION ALL
     SELECT d.day, d.tag, d.events, d.ratings, d.up, d.down
     FROM p, stats_daily_tags d
-    WHERE p.daily AND d.project_id = $1::bigint AND d.day >= p.d0 AND d.day < p.d1
+    WHERE $6::text IS NULL AND p.daily AND d.project_id = $1::bigint AND d.day >= p.d0 AND d.day < p.d1
     UNION ALL
     SELECT e.created_at, tag, 1, (e.kind = 'rating')::int, (e.vote > 0)::int, (e.vote < 0)::int
-    FROM edge e, unnest(e.tags) AS tag),
+    FROM edge e, unnest(e.tags) AS tag
+    WHERE $6::text IS NULL
+    UNION ALL
+    -- the tag counters are not kept per model: a model filter reads the window's counting events
+    SELECT e.created_at, tag, 1, (e.kind = 'rating')::int, (e.vote > 0)::int, (e.vote < 0)::int
+    FROM p, stats_events e, unnest(e.tags) AS tag
+    WHERE $6::text IS NOT NULL AND e.project_id = $1::bigint AND e.model = $6::text
+      AND e.created_at >= p.since AND e.created_at < p.until),
   buckets AS (
     SELECT g.t FROM p, generate_series(date_trunc(p.bucket, p.since, 'UTC'), p.until - interval '1 microsecond', p.step) AS g(t)),
   per AS (

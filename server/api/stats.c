@@ -10,6 +10,8 @@
  *   group. Groups list every key with at least one counting event in the window (a model
  *   with only comments has ratings 0 and a null rate); the key is null for events whose
  *   judged message is not known (yet), or which came without a model.
+ * - model=M (an extension; api.md names no such parameter) keeps the events on messages of
+ *   model M, as GET /v1/feedback's model filter does; the dashboard's model filter uses it.
  * - Unknown parameters are ignored, as on GET /v1/feedback. */
 #include <math.h>
 #include <string.h>
@@ -69,6 +71,7 @@ static int64_t bucket_count(int64_t since, int64_t until, int64_t step) {
 void fd_api_stats_get(struct fd_request *req) {
   const char *since_s = fd_request_arg(req, "since"), *until_s = fd_request_arg(req, "until");
   const char *bucket = fd_request_arg(req, "bucket"), *group_by = fd_request_arg(req, "group_by");
+  const char *model = fd_request_arg(req, "model");
   int64_t since, until;
 
   if (until_s) {
@@ -109,7 +112,10 @@ void fd_api_stats_get(struct fd_request *req) {
     return fd_reply_error(req, FD_ERR_INVALID_PARAMETER, since_s ? "since" : "until",
                           "since and until must lie within the years 0001 to 9999");
 
-  struct fd_stats_query q = {since_out, until_out, bucket, group_by};
+  if (model && (!*model || strlen(model) > fd_app.limits.model_max_bytes))
+    return fd_reply_error(req, FD_ERR_INVALID_PARAMETER, "model", "model must be 1 to %zu bytes",
+                          fd_app.limits.model_max_bytes);
+  struct fd_stats_query q = {since_out, until_out, bucket, group_by, model};
   struct fd_db *db = fd_pool_get(fd_app.pool, 2000);
   if (!db) return fd_reply_unavailable(req, "the database is unavailable");
   json_t *counts = fd_stats_query(db, req->auth.project_id, &q);

@@ -9,14 +9,14 @@
 
 static struct fd_stmt stmt_stats = {
     "stats_query",
-    "SELECT fd_stats_query($1::bigint, $2::timestamptz, $3::timestamptz, $4::text, $5::text)",
+    "SELECT fd_stats_query($1::bigint, $2::timestamptz, $3::timestamptz, $4::text, $5::text, $6::text)",
     0};
 
 json_t *fd_stats_query(struct fd_db *db, int64_t project_id, const struct fd_stats_query *q) {
   char pid[24];
   snprintf(pid, sizeof pid, "%lld", (long long)project_id);
-  const char *p[5] = {pid, q->since, q->until, q->bucket, q->group_by};
-  PGresult *r = fd_db_exec(db, &stmt_stats, 5, p);
+  const char *p[6] = {pid, q->since, q->until, q->bucket, q->group_by, q->model};
+  PGresult *r = fd_db_exec(db, &stmt_stats, 6, p);
   json_t *out = NULL;
   if (fd_db_ok(r) && PQntuples(r) == 1) out = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
   PQclear(r);

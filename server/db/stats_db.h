@@ -12,6 +12,7 @@
  * bucket is "hour", "day" or "week"; group_by is NULL, "model", "tag" or "kind". */
 struct fd_stats_query {
   const char *since, *until, *bucket, *group_by;
+  const char *model; /* NULL: every model; else only events on messages of this model */
 };
 
 /* The counts over the counting events with created_at in [since, until):

@@ -104,8 +104,10 @@ def bucket_start(dt, bucket):
     return day - timedelta(days=day.weekday())  # Monday
 
 
-def expected(world, since, until, bucket, group_by=None):
+def expected(world, since, until, bucket, group_by=None, model=None):
     evs = [e for e in world.counting() if since <= e["_created"] < until]
+    if model is not None:  # the model filter: events on messages of that model only
+        evs = [e for e in evs if world.models.get(e["message_id"]) == model]
     ups = [e for e in evs if world.vote(e) > 0]
     downs = [e for e in evs if world.vote(e) < 0]
     rate, ci = wilson(len(ups), len(downs))
@@ -396,6 +398,28 @@ def test_window_with_partial_hours(feedbackd, world, bucket, group_by):
     assert_same(stats(feedbackd, **params), expected(world, since, until, bucket, group_by))
 
 
+@pytest.mark.parametrize("bucket", ["hour", "day"])
+@pytest.mark.parametrize("group_by", [None, "model", "tag"])
+def test_model_filter(feedbackd, world, bucket, group_by):
+    """model=M (the dashboard's filter): every figure over the events on M's messages only,
+    for whole hours/days and for partial hours at the edges."""
+    models = sorted({m for m in world.models.values() if m})
+    assert len(models) >= 2
+    windows = [ALL, (BASE + timedelta(days=1, hours=10, minutes=30, seconds=7),
+                     BASE + timedelta(days=8, hours=1, minutes=15, seconds=30, microseconds=500000))]
+    for model in models[:2] + ["no-such-model"]:
+        for since, until in windows:
+            params = {"since": iso(since), "until": iso(until), "bucket": bucket, "model": model}
+            if group_by:
+                params["group_by"] = group_by
+            want = expected(world, since, until, bucket, group_by, model)
+            assert_same(stats(feedbackd, **params), want)
+    # the filter narrows: some model has fewer events than all models together
+    since, until = ALL
+    everything = expected(world, since, until, "day")["totals"]["events"]
+    assert any(expected(world, since, until, "day", model=m)["totals"]["events"] < everything for m in models)
+
+
 def test_window_inside_one_hour(feedbackd, world):
     since = BASE + timedelta(days=8, hours=0, minutes=40)
     until = BASE + timedelta(days=8, hours=0, minutes=50)
@@ -475,6 +499,8 @@ def test_group_by_model_keys(feedbackd, world):
     ({"bucket": "DAY"}, "bucket"),
     ({"group_by": "user"}, "group_by"),
     ({"group_by": ""}, "group_by"),
+    ({"model": ""}, "model"),
+    ({"model": "m" * 129}, "model"),
     ({"since": "2024-01-01T00:00:00Z", "until": "2026-01-01T00:00:00Z", "bucket": "hour"}, "bucket"),
     ({"since": "0001-01-01T00:00:00Z", "until": "9999-12-31T23:59:59Z", "bucket": "week"}, "bucket"),
 ])
