@@ -263,3 +263,15 @@ bool fd_check_int_range(const json_t *v, long long lo, long long hi, const char 
   *out = json_integer_value(v);
   return true;
 }
+
+json_t *fd_json_member(const json_t *obj, const char *key) {
+  json_t *v = json_object_get(obj, key);
+  return fd_json_given(v) ? v : NULL;
+}
+
+const char *fd_role_static(const char *s) {
+  static const char *const roles[] = {"system", "user", "assistant", "tool"};
+  for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++)
+    if (strcmp(s, roles[i]) == 0) return roles[i];
+  return NULL;
+}

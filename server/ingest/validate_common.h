@@ -58,6 +58,13 @@ void fd_path_index(char out[FD_PATH_MAX], const char *base, size_t index);
 /* True when v is present and not JSON null. */
 static inline bool fd_json_given(const json_t *v) { return v && !json_is_null(v); }
 
+/* The member `key` of obj when present and not null (null is treated as absent), else NULL. */
+json_t *fd_json_member(const json_t *obj, const char *key);
+
+/* A role name ("system", "user", "assistant", "tool") -> the same text as a static string
+ * (rows keep it beyond the request), or NULL for any other name. */
+const char *fd_role_static(const char *s);
+
 /* True when s[0..len) is well-formed UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
 bool fd_utf8_valid(const char *s, size_t len);
 

@@ -104,19 +104,7 @@ static const struct {
 static const char *const inline_message_fields[] = {"content", "model", "parent_id", "conversation_id", NULL};
 static const char *const context_item_fields[] = {"role", "content", NULL};
 
-/* A role name -> its static string, or NULL. */
-static const char *role_static(const char *s) {
-  static const char *const roles[] = {"system", "user", "assistant", "tool"};
-  for (size_t i = 0; i < 4; i++)
-    if (strcmp(s, roles[i]) == 0) return roles[i];
-  return NULL;
-}
 
-/* A member that is present and not null, else NULL. */
-static json_t *given(const json_t *obj, const char *key) {
-  json_t *v = json_object_get(obj, key);
-  return fd_json_given(v) ? v : NULL;
-}
 
 static bool oom(struct fd_error *err) { return fd_error_set(err, FD_ERR_INTERNAL, NULL, "Out of memory."); }
 
@@ -133,21 +121,21 @@ static bool check_inline_message(const json_t *m, const struct fd_limits *lim, c
                         "An inline message may only contain content, model, parent_id and conversation_id.");
   }
   json_t *v;
-  if (!(v = given(m, "content"))) {
+  if (!(v = fd_json_member(m, "content"))) {
     fd_path_key(p, path, "content");
     return fd_error_set(err, FD_ERR_MISSING_FIELD, p, "An inline message needs its content.");
   }
   fd_path_key(p, path, "content");
   if (!fd_check_string(v, 0, lim->content_max_bytes, p, err)) return false;
-  if ((v = given(m, "model"))) {
+  if ((v = fd_json_member(m, "model"))) {
     fd_path_key(p, path, "model");
     if (!fd_check_string(v, 1, lim->model_max_bytes, p, err)) return false;
   }
-  if ((v = given(m, "conversation_id"))) {
+  if ((v = fd_json_member(m, "conversation_id"))) {
     fd_path_key(p, path, "conversation_id");
     if (!fd_check_id(v, lim, p, err)) return false;
   }
-  if ((v = given(m, "parent_id"))) {
+  if ((v = fd_json_member(m, "parent_id"))) {
     fd_path_key(p, path, "parent_id");
     if (!fd_check_id(v, lim, p, err)) return false;
   }
@@ -184,19 +172,19 @@ static bool fill_turn(struct fd_message_row *t, const char *id, const char *conv
 static bool build_turns(const json_t *ev, const struct fd_limits *lim, const char *path,
                         struct fd_feedback_row *row, struct fd_error *err) {
   char p[FD_PATH_MAX], q[FD_PATH_MAX];
-  json_t *msg = given(ev, "message"), *ctx = given(ev, "context"), *other = given(ev, "other_message");
+  json_t *msg = fd_json_member(ev, "message"), *ctx = fd_json_member(ev, "context"), *other = fd_json_member(ev, "other_message");
   const char *conv = NULL;
 
   if (msg) {
     fd_path_key(p, path, "message");
     if (!check_inline_message(msg, lim, p, err)) return false;
-    json_t *c = given(msg, "conversation_id");
+    json_t *c = fd_json_member(msg, "conversation_id");
     if (!c) {
       fd_path_key(q, p, "conversation_id");
       return fd_error_set(err, FD_ERR_MISSING_FIELD, q, "An inline message needs its conversation_id.");
     }
     conv = json_string_value(c);
-    json_t *par = given(msg, "parent_id");
+    json_t *par = fd_json_member(msg, "parent_id");
     if (par && strcmp(json_string_value(par), row->message_id) == 0) {
       fd_path_key(q, p, "parent_id");
       return fd_error_set(err, FD_ERR_INVALID_FIELD, q, "A message cannot be its own parent.");
@@ -227,10 +215,10 @@ static bool build_turns(const json_t *ev, const struct fd_limits *lim, const cha
         fd_path_key(q, ip, unknown);
         return fd_error_set(err, FD_ERR_INVALID_FIELD, q, "A context turn may only contain role and content.");
       }
-      json_t *role = given(it, "role"), *content = given(it, "content");
+      json_t *role = fd_json_member(it, "role"), *content = fd_json_member(it, "content");
       fd_path_key(q, ip, "role");
       if (!role) return fd_error_set(err, FD_ERR_MISSING_FIELD, q, "A context turn needs a role.");
-      if (!json_is_string(role) || !role_static(json_string_value(role)))
+      if (!json_is_string(role) || !fd_role_static(json_string_value(role)))
         return fd_error_set(err, FD_ERR_INVALID_FIELD, q, "role must be one of system, user, assistant, tool.");
       fd_path_key(q, ip, "content");
       if (!content) return fd_error_set(err, FD_ERR_MISSING_FIELD, q, "A context turn needs its content.");
@@ -241,7 +229,7 @@ static bool build_turns(const json_t *ev, const struct fd_limits *lim, const cha
   if (other) {
     fd_path_key(p, path, "other_message");
     if (!check_inline_message(other, lim, p, err)) return false;
-    json_t *c = given(other, "conversation_id");
+    json_t *c = fd_json_member(other, "conversation_id");
     fd_path_key(q, p, "conversation_id");
     if (!c && !conv)
       return fd_error_set(err, FD_ERR_MISSING_FIELD, q, "An inline message needs its conversation_id.");
@@ -249,7 +237,7 @@ static bool build_turns(const json_t *ev, const struct fd_limits *lim, const cha
       return fd_error_set(err, FD_ERR_INVALID_FIELD, q,
                           "other_message must be in the same conversation as message.");
     other_conv = c ? json_string_value(c) : conv;
-    json_t *par = given(other, "parent_id");
+    json_t *par = fd_json_member(other, "parent_id");
     fd_path_key(q, p, "parent_id");
     if (par && strcmp(json_string_value(par), row->other_message_id) == 0)
       return fd_error_set(err, FD_ERR_INVALID_FIELD, q, "A message cannot be its own parent.");
@@ -267,7 +255,7 @@ static bool build_turns(const json_t *ev, const struct fd_limits *lim, const cha
   char last[FD_ID_BUF] = "";
   for (size_t i = 0; ctx && i < json_array_size(ctx); i++) {
     json_t *it = json_array_get(ctx, i), *content = json_object_get(it, "content");
-    const char *role = role_static(json_string_value(json_object_get(it, "role")));
+    const char *role = fd_role_static(json_string_value(json_object_get(it, "role")));
     char id[FD_ID_BUF];
     if (!fd_context_turn_id(conv, i, role, json_string_value(content), json_string_length(content), id))
       return oom(err);
@@ -276,14 +264,14 @@ static bool build_turns(const json_t *ev, const struct fd_limits *lim, const cha
     snprintf(last, sizeof last, "%s", id);
   }
   if (msg) {
-    json_t *par = given(msg, "parent_id"), *model = given(msg, "model");
+    json_t *par = fd_json_member(msg, "parent_id"), *model = fd_json_member(msg, "model");
     const char *parent = ctx ? (last[0] ? last : NULL) : par ? json_string_value(par) : NULL;
     if (!fill_turn(&row->turns[row->n_turns++], row->message_id, conv, parent, "assistant",
                    json_object_get(msg, "content"), model ? json_string_value(model) : NULL, row, err))
       return false;
   }
   if (other) {
-    json_t *par = given(other, "parent_id"), *model = given(other, "model");
+    json_t *par = fd_json_member(other, "parent_id"), *model = fd_json_member(other, "model");
     const char *parent = ctx ? (last[0] ? last : NULL) : par ? json_string_value(par) : NULL;
     if (!fill_turn(&row->turns[row->n_turns++], row->other_message_id, other_conv, parent, "assistant",
                    json_object_get(other, "content"), model ? json_string_value(model) : NULL, row, err))
@@ -295,14 +283,14 @@ static bool build_turns(const json_t *ev, const struct fd_limits *lim, const cha
 static bool check_rating(const json_t *ev, const char *path, struct fd_feedback_row *row, struct fd_error *err) {
   char p[FD_PATH_MAX];
   long long scale = 2, value;
-  json_t *v = given(ev, "scale");
+  json_t *v = fd_json_member(ev, "scale");
   if (v) {
     fd_path_key(p, path, "scale");
     /* scale 2 is the thumbs scale; 1 or above 10 make no sense */
     if (!fd_check_int_range(v, 2, 10, p, &scale, err)) return false;
   }
   fd_path_key(p, path, "value");
-  if (!(v = given(ev, "value"))) return fd_error_set(err, FD_ERR_MISSING_FIELD, p, "A rating needs a value.");
+  if (!(v = fd_json_member(ev, "value"))) return fd_error_set(err, FD_ERR_MISSING_FIELD, p, "A rating needs a value.");
   if (scale == 2) {
     if (!json_is_integer(v) || (json_integer_value(v) != -1 && json_integer_value(v) != 1))
       return fd_error_set(err, FD_ERR_INVALID_FIELD, p, "A thumbs rating's value must be -1 or 1.");
@@ -321,14 +309,14 @@ static bool check_comparison(const json_t *ev, const struct fd_limits *lim, cons
   char p[FD_PATH_MAX];
   json_t *v;
   fd_path_key(p, path, "other_message_id");
-  if (!(v = given(ev, "other_message_id")))
+  if (!(v = fd_json_member(ev, "other_message_id")))
     return fd_error_set(err, FD_ERR_MISSING_FIELD, p, "A comparison needs other_message_id.");
   if (!fd_check_id(v, lim, p, err)) return false;
   if (strcmp(json_string_value(v), row->message_id) == 0)
     return fd_error_set(err, FD_ERR_INVALID_FIELD, p, "other_message_id must differ from message_id.");
   row->other_message_id = json_string_value(v);
   row->outcome = "preferred";
-  if ((v = given(ev, "outcome"))) {
+  if ((v = fd_json_member(ev, "outcome"))) {
     static const char *const outcomes[] = {"preferred", "tie", "both_bad"};
     row->outcome = NULL;
     for (size_t i = 0; json_is_string(v) && i < 3; i++)
@@ -337,7 +325,7 @@ static bool check_comparison(const json_t *ev, const struct fd_limits *lim, cons
     if (!row->outcome)
       return fd_error_set(err, FD_ERR_INVALID_FIELD, p, "outcome must be preferred, tie or both_bad.");
   }
-  if ((v = given(ev, "strength"))) {
+  if ((v = fd_json_member(ev, "strength"))) {
     long long s;
     fd_path_key(p, path, "strength");
     if (!fd_check_int_range(v, 1, 3, p, &s, err)) return false;
@@ -365,7 +353,7 @@ struct fd_feedback_row *fd_feedback_row_new(const json_t *ev, const struct fd_li
   }
   enum fd_feedback_kind kind;
   fd_path_key(p, path, "kind");
-  if (!(v = given(ev, "kind"))) {
+  if (!(v = fd_json_member(ev, "kind"))) {
     fd_error_set(err, FD_ERR_MISSING_FIELD, p, "kind is required (rating, comment, edit or comparison).");
     return NULL;
   }
@@ -374,7 +362,7 @@ struct fd_feedback_row *fd_feedback_row_new(const json_t *ev, const struct fd_li
     return NULL;
   }
   for (size_t i = 0; i < sizeof kind_fields / sizeof kind_fields[0]; i++)
-    if (kind_fields[i].kind != kind && given(ev, kind_fields[i].name)) {
+    if (kind_fields[i].kind != kind && fd_json_member(ev, kind_fields[i].name)) {
       fd_path_key(p, path, kind_fields[i].name);
       fd_error_set(err, FD_ERR_INVALID_FIELD, p, "This field belongs to kind \"%s\", not to \"%s\".",
                    kind_names[kind_fields[i].kind], kind_names[kind]);
@@ -390,7 +378,7 @@ struct fd_feedback_row *fd_feedback_row_new(const json_t *ev, const struct fd_li
   row->kind = kind;
   row->kind_name = kind_names[kind];
 
-  if ((v = given(ev, "id"))) {
+  if ((v = fd_json_member(ev, "id"))) {
     fd_path_key(p, path, "id");
     if (!fd_check_id(v, lim, p, err)) goto fail;
     snprintf(row->id, sizeof row->id, "%s", json_string_value(v));
@@ -402,37 +390,37 @@ struct fd_feedback_row *fd_feedback_row_new(const json_t *ev, const struct fd_li
     row->id_generated = true;
   }
   fd_path_key(p, path, "message_id");
-  if (!(v = given(ev, "message_id"))) {
+  if (!(v = fd_json_member(ev, "message_id"))) {
     fd_error_set(err, FD_ERR_MISSING_FIELD, p, "message_id (the assistant message judged) is required.");
     goto fail;
   }
   if (!fd_check_id(v, lim, p, err)) goto fail;
   row->message_id = json_string_value(v);
 
-  if ((v = given(ev, "user"))) {
+  if ((v = fd_json_member(ev, "user"))) {
     fd_path_key(p, path, "user");
     if (!fd_check_string(v, 1, lim->user_max_bytes, p, err)) goto fail;
     row->user = json_string_value(v);
   }
-  if ((v = given(ev, "tags"))) {
+  if ((v = fd_json_member(ev, "tags"))) {
     fd_path_key(p, path, "tags");
     if (!fd_check_tags(v, lim, p, &row->tags, &row->n_tags, err)) goto fail;
   }
   fd_path_key(p, path, "comment");
-  if ((v = given(ev, "comment"))) {
+  if ((v = fd_json_member(ev, "comment"))) {
     if (!fd_check_string(v, kind == FD_KIND_COMMENT ? 1 : 0, lim->comment_max_bytes, p, err)) goto fail;
     row->comment = json_string_value(v);
   } else if (kind == FD_KIND_COMMENT) {
     fd_error_set(err, FD_ERR_MISSING_FIELD, p, "A comment event needs its comment.");
     goto fail;
   }
-  if ((v = given(ev, "created_at"))) {
+  if ((v = fd_json_member(ev, "created_at"))) {
     fd_path_key(p, path, "created_at");
     if (!fd_check_timestamp(v, p, &row->created_at_us, err)) goto fail;
   } else {
     row->created_at_defaulted = true;
   }
-  if ((v = given(ev, "metadata"))) {
+  if ((v = fd_json_member(ev, "metadata"))) {
     fd_path_key(p, path, "metadata");
     if (!fd_check_metadata(v, lim, p, &row->metadata_json, err)) goto fail;
   }
@@ -445,7 +433,7 @@ struct fd_feedback_row *fd_feedback_row_new(const json_t *ev, const struct fd_li
     break;
   case FD_KIND_EDIT:
     fd_path_key(p, path, "edited_content");
-    if (!(v = given(ev, "edited_content"))) {
+    if (!(v = fd_json_member(ev, "edited_content"))) {
       fd_error_set(err, FD_ERR_MISSING_FIELD, p, "An edit needs edited_content.");
       goto fail;
     }
@@ -459,7 +447,7 @@ struct fd_feedback_row *fd_feedback_row_new(const json_t *ev, const struct fd_li
 
   if (!build_turns(ev, lim, path, row, err)) goto fail;
 
-  if (kind == FD_KIND_EDIT && (v = given(ev, "message"))) {
+  if (kind == FD_KIND_EDIT && (v = fd_json_member(ev, "message"))) {
     json_t *orig = json_object_get(v, "content");
     if (!fd_edit_ratio(json_string_value(orig), json_string_length(orig), row->edited_content,
                        json_string_length(json_object_get(ev, "edited_content")), &row->edit_ratio)) {

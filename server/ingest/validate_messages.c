@@ -24,23 +24,13 @@
 static const char *const message_fields[] = {"id",         "conversation_id", "parent_id", "role", "content", "model",
                                              "created_at", "metadata",        "user",      NULL};
 
-static const char *role_static(const char *s) {
-  static const char *const roles[] = {"system", "user", "assistant", "tool"};
-  for (size_t i = 0; i < 4; i++)
-    if (strcmp(s, roles[i]) == 0) return roles[i];
-  return NULL;
-}
 
-static json_t *given(const json_t *obj, const char *key) {
-  json_t *v = json_object_get(obj, key);
-  return fd_json_given(v) ? v : NULL;
-}
 
 /* A required member: missing_field when absent or null. */
 static json_t *required(const json_t *obj, const char *key, const char *path, char p[FD_PATH_MAX],
                         struct fd_error *err) {
   fd_path_key(p, path, key);
-  json_t *v = given(obj, key);
+  json_t *v = fd_json_member(obj, key);
   if (!v) fd_error_set(err, FD_ERR_MISSING_FIELD, p, "This field is required.");
   return v;
 }
@@ -74,7 +64,7 @@ struct fd_message_row *fd_message_row_new(const json_t *item, const struct fd_li
   snprintf(row->id, sizeof row->id, "%s", json_string_value(v));
   if (!(v = required(item, "conversation_id", path, p, err)) || !fd_check_id(v, lim, p, err)) goto fail;
   row->conversation_id = json_string_value(v);
-  if ((v = given(item, "parent_id"))) {
+  if ((v = fd_json_member(item, "parent_id"))) {
     fd_path_key(p, path, "parent_id");
     if (!fd_check_id(v, lim, p, err)) goto fail;
     if (strcmp(json_string_value(v), row->id) == 0) {
@@ -84,7 +74,7 @@ struct fd_message_row *fd_message_row_new(const json_t *item, const struct fd_li
     snprintf(row->parent_id, sizeof row->parent_id, "%s", json_string_value(v));
   }
   if (!(v = required(item, "role", path, p, err))) goto fail;
-  if (!json_is_string(v) || !(row->role = role_static(json_string_value(v)))) {
+  if (!json_is_string(v) || !(row->role = fd_role_static(json_string_value(v)))) {
     fd_error_set(err, FD_ERR_INVALID_FIELD, p, "role must be one of system, user, assistant, tool.");
     goto fail;
   }
@@ -92,22 +82,22 @@ struct fd_message_row *fd_message_row_new(const json_t *item, const struct fd_li
     goto fail;
   row->content = json_string_value(v);
   row->content_len = json_string_length(v);
-  if ((v = given(item, "model"))) {
+  if ((v = fd_json_member(item, "model"))) {
     fd_path_key(p, path, "model");
     if (!fd_check_string(v, 1, lim->model_max_bytes, p, err)) goto fail;
     row->model = json_string_value(v);
   }
-  if ((v = given(item, "created_at"))) {
+  if ((v = fd_json_member(item, "created_at"))) {
     fd_path_key(p, path, "created_at");
     if (!fd_check_timestamp(v, p, &row->created_at_us, err)) goto fail;
   } else {
     row->created_at_defaulted = true;
   }
-  if ((v = given(item, "metadata"))) {
+  if ((v = fd_json_member(item, "metadata"))) {
     fd_path_key(p, path, "metadata");
     if (!fd_check_metadata(v, lim, p, &row->metadata_json, err)) goto fail;
   }
-  if ((v = given(item, "user"))) {
+  if ((v = fd_json_member(item, "user"))) {
     fd_path_key(p, path, "user");
     if (!fd_check_string(v, 1, lim->user_max_bytes, p, err)) goto fail;
     row->user = json_string_value(v);
