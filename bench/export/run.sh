@@ -17,43 +17,12 @@ REPO=$(cd "$(dirname "$0")/../.." && pwd)
 HERE="$REPO/bench/export"
 BUILD="${BUILD:-$REPO/build-exp2-release}"
 CONVS="${CONVS:-100000}"
-PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
 MAX_SECONDS="${MAX_SECONDS:-900}" # per timed command
 
-# -- build (release) -------------------------------------------------------------------------
-if [ ! -d "$BUILD" ]; then meson setup "$BUILD" "$REPO" --buildtype=release >/dev/null; fi
-ninja -C "$BUILD" feedbackd >/dev/null
-FD="$BUILD/feedbackd"
-
-# -- private PostgreSQL ------------------------------------------------------------------------
-WORK=$(mktemp -d /tmp/fdexpbench-XXXXXX)
-chmod 755 "$WORK"
-as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-[ "$(id -u)" = 0 ] && chown postgres: "$WORK"
-FD_PID=""
-cleanup() {
-  set +e
-  if [ -n "$FD_PID" ] && kill -0 "$FD_PID" 2>/dev/null; then kill -TERM "$FD_PID"; wait "$FD_PID"; fi
-  [ -f "$WORK/data/postmaster.pid" ] && as_pg "$PG_BIN/pg_ctl" -D "$WORK/data" -m fast -w stop >/dev/null
-  if [ -z "${KEEP:-}" ]; then rm -rf "$WORK"; else echo "kept $WORK"; fi
-}
-trap cleanup EXIT INT TERM
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-PGPORT=$(free_port)
-as_pg "$PG_BIN/initdb" -D "$WORK/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-instructions >/dev/null
-cat >>"$WORK/data/postgresql.conf" <<CONF
-# bench: unix socket only; a read benchmark, so the seed may skip durability
-listen_addresses = ''
-unix_socket_directories = '$WORK'
-port = $PGPORT
-fsync = off
-synchronous_commit = off
-shared_buffers = 256MB
-CONF
-as_pg "$PG_BIN/pg_ctl" -D "$WORK/data" -l "$WORK/postgres.log" -w start >/dev/null
-PSQL=("$PG_BIN/psql" -X -q -t -A -h "$WORK" -p "$PGPORT" -U postgres)
-"${PSQL[@]}" -d postgres -c "CREATE DATABASE bench" >/dev/null
+. "$REPO/bench/lib/pg.sh"
+bench_build
+# a read benchmark: the seed may skip durability
+bench_pg_start fdexpbench 'fsync = off' 'synchronous_commit = off' 'shared_buffers = 256MB'
 
 # -- schema, project, seed -------------------------------------------------------------------
 PORT=$(free_port)

@@ -16,48 +16,18 @@ set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 HERE="$REPO/bench/ingest"
-BUILD="${BUILD:-$REPO/build-release}"
 DURATION="${DURATION:-20}"
 HEALTH_DURATION="${HEALTH_DURATION:-10}"
 CONNECTIONS="${CONNECTIONS:-64}"
 WRK_THREADS="${WRK_THREADS:-2}"
 SERVE_ARGS="${SERVE_ARGS:-}"
 STATS_TRIGGERS="${STATS_TRIGGERS:-on}"
-PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
 
 command -v wrk >/dev/null || { echo "installing wrk"; apt-get install -y wrk >/dev/null; }
 
-# -- build (release) -------------------------------------------------------------------------
-if [ ! -d "$BUILD" ]; then meson setup "$BUILD" "$REPO" --buildtype=release >/dev/null; fi
-ninja -C "$BUILD" feedbackd >/dev/null
-FD="$BUILD/feedbackd"
-
-# -- private PostgreSQL ------------------------------------------------------------------------
-WORK=$(mktemp -d /tmp/fdbench-XXXXXX)
-chmod 755 "$WORK"
-as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-[ "$(id -u)" = 0 ] && chown postgres: "$WORK"
-FD_PID=""
-cleanup() {
-  set +e
-  if [ -n "$FD_PID" ] && kill -0 "$FD_PID" 2>/dev/null; then kill -TERM "$FD_PID"; wait "$FD_PID"; fi
-  [ -f "$WORK/data/postmaster.pid" ] && as_pg "$PG_BIN/pg_ctl" -D "$WORK/data" -m fast -w stop >/dev/null
-  if [ -z "${KEEP:-}" ]; then rm -rf "$WORK"; else echo "kept $WORK"; fi
-}
-trap cleanup EXIT INT TERM
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-PGPORT=$(free_port)
-as_pg "$PG_BIN/initdb" -D "$WORK/data" -U postgres -A trust -E UTF8 --locale=C --no-instructions >/dev/null
-cat >>"$WORK/data/postgresql.conf" <<CONF
-# bench: unix socket only; durability settings left at their defaults (fsync, synchronous_commit, full_page_writes on)
-listen_addresses = ''
-unix_socket_directories = '$WORK'
-port = $PGPORT
-CONF
-as_pg "$PG_BIN/pg_ctl" -D "$WORK/data" -l "$WORK/postgres.log" -w start >/dev/null
-PSQL=("$PG_BIN/psql" -X -q -t -A -h "$WORK" -p "$PGPORT" -U postgres)
-"${PSQL[@]}" -d postgres -c "CREATE DATABASE bench" >/dev/null
+. "$REPO/bench/lib/pg.sh"
+bench_build
+bench_pg_start fdbench
 echo "postgres: $("${PSQL[@]}" -d bench -c "SELECT 'fsync=' || current_setting('fsync') || ' synchronous_commit=' || current_setting('synchronous_commit') || ' full_page_writes=' || current_setting('full_page_writes')")"
 
 # -- feedbackd -------------------------------------------------------------------------------------
