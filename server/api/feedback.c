@@ -1,5 +1,6 @@
 /* feedback.c — POST /v1/feedback, POST /v1/feedback/batch and DELETE /v1/feedback/{id}. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/api.h"
@@ -8,13 +9,32 @@
 #include "db/feedback_db.h"
 #include "http/body.h"
 #include "http/reply.h"
+#include "ingest/validate_common.h"
+
+/* {"id": id, "status": status}. Event ids are validated to [A-Za-z0-9._:-] (or are a
+ * generated UUID), which JSON prints as they are, so the text is put together directly:
+ * building and serialising a jansson object cost ~1 us of the ~50 us of CPU per request.
+ * Anything else (impossible today) still goes through jansson. */
+static void reply_id_status(struct fd_request *req, unsigned int http_status, const char *id, const char *status) {
+  size_t id_len = strlen(id);
+  bool plain = id_len > 0 && fd_id_chars_ok(id, id_len);
+  size_t cap = id_len + strlen(status) + sizeof "{\"id\":\"\",\"status\":\"\"}";
+  char *text = plain ? malloc(cap) : NULL;
+  int n = text ? snprintf(text, cap, "{\"id\":\"%s\",\"status\":\"%s\"}", id, status) : -1;
+  if (n < 0 || (size_t)n >= cap) {
+    free(text);
+    fd_reply_json(req, http_status, json_pack("{s:s, s:s}", "id", id, "status", status));
+    return;
+  }
+  fd_reply_json_text(req, http_status, text, (size_t)n);
+}
 
 static void reply_single(struct fd_request *req) {
   struct fd_ingest_request *ir = req->state;
   const char *id = ir->job.events[0]->id;
   switch (ir->job.event_status[0]) {
-    case FD_ITEM_STORED: fd_reply_json(req, 201, json_pack("{s:s, s:s}", "id", id, "status", "stored")); break;
-    case FD_ITEM_DUPLICATE: fd_reply_json(req, 200, json_pack("{s:s, s:s}", "id", id, "status", "duplicate")); break;
+    case FD_ITEM_STORED: reply_id_status(req, 201, id, "stored"); break;
+    case FD_ITEM_DUPLICATE: reply_id_status(req, 200, id, "duplicate"); break;
     case FD_ITEM_CONFLICT:
       fd_reply_error(req, FD_ERR_CONFLICT, "id", "event %s was already stored with different content", id);
       break;

@@ -40,7 +40,10 @@ static int cache_get(const unsigned char *sha, struct fd_key_info *info, bool *f
     hit = 1;
     *found = e->found;
     *info = e->info;
-    info->allowed_origins = e->info.allowed_origins ? json_deep_copy(e->info.allowed_origins) : NULL;
+    /* shared, not copied: nothing writes to an origins list once it is cached, and
+     * jansson's reference counts are atomic, so a request keeps the list alive even when
+     * the entry is replaced meanwhile */
+    info->allowed_origins = json_incref(e->info.allowed_origins);
   }
   pthread_mutex_unlock(&cache_lock);
   return hit;
@@ -56,7 +59,7 @@ static void cache_put(const unsigned char *sha, const struct fd_key_info *info, 
   e->expires_us = fd_now_us() + CACHE_TTL_US;
   if (found) {
     e->info = *info;
-    e->info.allowed_origins = info->allowed_origins ? json_deep_copy(info->allowed_origins) : NULL;
+    e->info.allowed_origins = json_incref(info->allowed_origins); /* read-only from here on */
   } else {
     memset(&e->info, 0, sizeof e->info);
   }

@@ -47,7 +47,10 @@ void fd_reply_json(struct fd_request *req, unsigned int status, json_t *body) {
     fd_reply_response(req, 500, r);
     return;
   }
-  size_t len = strlen(text);
+  fd_reply_json_text(req, status, text, strlen(text));
+}
+
+void fd_reply_json_text(struct fd_request *req, unsigned int status, char *text, size_t len) {
   req->reply_bytes = len;
   struct MHD_Response *r = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
   MHD_add_response_header(r, "Content-Type", "application/json");

@@ -10,6 +10,9 @@
 /* Reply with a JSON body. Steals the reference to body (even on failure). */
 void fd_reply_json(struct fd_request *req, unsigned int status, json_t *body);
 
+/* Reply with JSON text already serialised: text is malloc'd, len bytes, and stolen. */
+void fd_reply_json_text(struct fd_request *req, unsigned int status, char *text, size_t len);
+
 /* The one error shape: {"error": {"code", "message", "field"}}; field NULL -> null. */
 void fd_reply_error(struct fd_request *req, enum fd_error_code code, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

@@ -60,6 +60,7 @@ struct fd_request {
   /* body */
   char *body;
   size_t body_len, body_cap;
+  size_t body_declared; /* Content-Length (already checked against the limit), 0 if none */
   bool body_too_large;
   bool headers_checked;
 

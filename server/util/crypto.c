@@ -4,13 +4,50 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <time.h>
+
+static EVP_MD *sha256_md;
+static pthread_key_t sha256_ctx_key;
+static bool sha256_ctx_key_ok;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void sha256_ctx_free(void *ctx) { EVP_MD_CTX_free(ctx); }
+
+static void sha256_init(void) {
+  sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+  sha256_ctx_key_ok = pthread_key_create(&sha256_ctx_key, sha256_ctx_free) == 0;
+}
+
+/* This thread's digest context (freed when the thread exits), or NULL. */
+static EVP_MD_CTX *thread_ctx(void) {
+  if (!sha256_ctx_key_ok) return NULL;
+  EVP_MD_CTX *ctx = pthread_getspecific(sha256_ctx_key);
+  if (ctx) return ctx;
+  ctx = EVP_MD_CTX_new();
+  if (ctx && pthread_setspecific(sha256_ctx_key, ctx) != 0) {
+    EVP_MD_CTX_free(ctx);
+    ctx = NULL;
+  }
+  return ctx;
+}
 
 void fd_sha256(const void *data, size_t len, unsigned char out[FD_SHA256_LEN]) {
+  /* Two hashes run per ingest request (key and content). EVP_Digest(EVP_sha256()) looks
+   * the implementation up in the provider store (under a lock) and allocates a context on
+   * every call: ~360 ns for a short input, against ~90 ns with the implementation fetched
+   * once (it lives as long as the process) and one context per thread reused. */
+  pthread_once(&sha256_once, sha256_init);
   unsigned int n = 0;
+  EVP_MD_CTX *ctx = sha256_md ? thread_ctx() : NULL;
+  if (ctx && EVP_DigestInit_ex2(ctx, sha256_md, NULL) && EVP_DigestUpdate(ctx, data, len) &&
+      EVP_DigestFinal_ex(ctx, out, &n))
+    return;
   /* EVP_Digest with SHA-256 cannot fail for in-memory input short of allocation failure,
    * in which case OpenSSL leaves out unchanged; zero it so the result is deterministic. */
-  if (!EVP_Digest(data, len, out, &n, EVP_sha256(), NULL)) OPENSSL_cleanse(out, FD_SHA256_LEN);
+  if (!EVP_Digest(data, len, out, &n, sha256_md ? sha256_md : EVP_sha256(), NULL))
+    OPENSSL_cleanse(out, FD_SHA256_LEN);
 }
 
 void fd_hex_encode(const unsigned char *bytes, size_t len, char *hex) {
@@ -30,6 +67,25 @@ void fd_sha256_hex(const void *data, size_t len, char hex[FD_SHA256_HEX_LEN + 1]
 
 bool fd_random_bytes(void *out, size_t len) {
   return RAND_bytes(out, (int)len) == 1;
+}
+
+uint64_t fd_fast_random_u64(void) {
+  static __thread uint64_t state;
+  static __thread bool seeded;
+  if (!seeded) {
+    if (!fd_random_bytes(&state, sizeof state)) {
+      /* the RNG failed: ids stay distinct within this thread; mix in the clock and the
+       * thread-local's address so threads differ too */
+      struct timespec ts;
+      clock_gettime(CLOCK_REALTIME, &ts);
+      state = ((uint64_t)ts.tv_sec << 32) ^ (uint64_t)ts.tv_nsec ^ (uint64_t)(uintptr_t)&state;
+    }
+    seeded = true;
+  }
+  uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
 }
 
 bool fd_uuid_v4(char out[37]) {

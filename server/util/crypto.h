@@ -22,6 +22,13 @@ void fd_hex_encode(const unsigned char *bytes, size_t len, char *hex);
 /* Cryptographically random bytes; false only if OpenSSL's RNG failed. */
 bool fd_random_bytes(void *out, size_t len) __attribute__((warn_unused_result));
 
+/* 64 unpredictable-looking bits for ids that must be unique, not secret (request ids):
+ * a per-thread splitmix64 sequence seeded once from OpenSSL, so it costs a few
+ * instructions instead of a DRBG call (which also makes a getpid() syscall each time).
+ * Distinct within a thread (splitmix64 is a bijection of its counter); threads start
+ * from independent random seeds. Never use it for keys, tokens or anything secret. */
+uint64_t fd_fast_random_u64(void);
+
 /* A random RFC 4122 version 4 UUID, lowercase, into out[37]. */
 bool fd_uuid_v4(char out[37]) __attribute__((warn_unused_result));
 
