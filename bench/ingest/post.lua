@@ -5,7 +5,9 @@
 -- Each thread counts the requests it sent and the answers by status; done() sums them over
 -- the threads and prints machine-readable lines that run.sh checks against the table.
 --
--- Environment: BENCH_KEY (ingest key), BENCH_RUN (run id, default: random).
+-- Environment: BENCH_KEY (ingest key), BENCH_RUN (run id, default: random), BENCH_BATCH (events
+-- per request: 1 (default) posts single events to the URL given, /v1/feedback; N > 1 posts
+-- {"events": [...N...]} and the URL must be /v1/feedback/batch — how a chat backend sends).
 
 local threads = {}
 local counter = 1
@@ -17,7 +19,7 @@ function setup(thread)
   counter = counter + 1
 end
 
--- globals (thread:get reads globals): key, seq, sent, created, dup, other
+-- globals (thread:get reads globals): key, seq, sent, created, dup, other (counted in events)
 local tags = {"inaccurate", "helpful", "too_long", "off_topic", "unsafe", "formatting", "outdated", "great"}
 local models = {"chat-v7", "chat-v8", "chat-mini"}
 local comments = {
@@ -26,13 +28,17 @@ local comments = {
   "Too verbose; the first paragraph repeats the question.",
   "Code does not compile: missing semicolon on line 3.",
 }
-local headers
+local prefix, batch
 
 function init(args)
   key = os.getenv("BENCH_KEY") or error("BENCH_KEY is not set")
+  batch = tonumber(os.getenv("BENCH_BATCH") or "1")
   math.randomseed(os.time() * 1000 + tid)
   seq, sent, created, dup, other = 0, 0, 0, 0, 0
-  headers = {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. key}
+  -- the request line and headers once (wrk.format walks the header table on every call);
+  -- without a body wrk.format ends in the blank line: drop it, Content-Length follows
+  local head = wrk.format("POST", nil, {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. key}, nil)
+  prefix = head:sub(1, -3) .. "Content-Length: "
 end
 
 local function pick(t) return t[math.random(#t)] end
@@ -45,7 +51,7 @@ local function tag_list()
   return ',"tags":[' .. table.concat(out, ",") .. ']'
 end
 
-function request()
+local function event()
   seq = seq + 1
   sent = sent + 1
   local id = string.format("b%s-%d-%d-%d", run, tid, seq, math.random(0, 999999))
@@ -74,18 +80,46 @@ function request()
                          .. '"user":"%s","outcome":"preferred","strength":%d}',
                          id, mid, other_mid, user, math.random(1, 3))
   end
-  return wrk.format("POST", "/v1/feedback", headers, body)
+  return body
+end
+
+function request()
+  local body
+  if batch == 1 then
+    body = event()
+  else
+    local evs = {}
+    for i = 1, batch do evs[i] = event() end
+    body = '{"events":[' .. table.concat(evs, ",") .. ']}'
+  end
+  return prefix .. #body .. "\r\n\r\n" .. body
+end
+
+local function count(status, n)
+  if status == "stored" then
+    created = created + n
+  elseif status == "duplicate" then
+    dup = dup + n
+  else
+    other = other + n
+  end
 end
 
 function response(status, hdrs, body)
-  if status == 201 then
-    created = created + 1
+  local before = other
+  if batch == 1 then
+    count(status == 201 and "stored" or status == 200 and "duplicate" or "other", 1)
   elseif status == 200 then
-    dup = dup + 1
+    -- per-item statuses of the batch answer
+    local stored = select(2, body:gsub('"status":"stored"', ""))
+    local duplicate = select(2, body:gsub('"status":"duplicate"', ""))
+    count("stored", stored)
+    count("duplicate", duplicate)
+    count("other", batch - stored - duplicate)
   else
-    other = other + 1
-    if other <= 3 then io.stderr:write("unexpected status " .. status .. ": " .. body .. "\n") end
+    count("other", batch)
   end
+  if other > before and before < 3 then io.stderr:write("unexpected status " .. status .. ": " .. body .. "\n") end
 end
 
 function done(summary, latency, requests)

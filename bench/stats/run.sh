@@ -3,7 +3,7 @@
 #
 # Starts a private PostgreSQL 15 (initdb into a temp dir, unix socket only), migrates it with
 # feedbackd itself, seeds the events with bench/stats/seed.sql (SQL generate_series, through
-# the stats triggers like any insert), starts `feedbackd serve` on 127.0.0.1 and times
+# the normal INSERT path plus the stats catch-up), starts `feedbackd serve` on 127.0.0.1 and times
 #   - a 30-day daily series (the dashboard's default view),
 #   - the same grouped by model (what the dashboard really asks for),
 #   - group_by=tag, and an hourly series over 7 days,

@@ -1,7 +1,8 @@
 -- seed.sql — 1,000,000 feedback events (and 200,000 judged messages) for the stats benchmark,
 -- straight into PostgreSQL: the API would take far too long for this many. Written through
--- the normal INSERT path, in statements of 100,000 rows, so the stats triggers of
--- migrations/0002_stats.sql maintain their tables exactly as they do for the ingest writer.
+-- the normal INSERT path, in statements of 100,000 rows, each followed by the stats catch-up
+-- of migrations/0003_stats_catch_up.sql, so the stats tables are maintained exactly as they
+-- are behind the ingest writer.
 --
 -- psql -v project=<id> -v events=1000000 -f seed.sql
 -- Mix: 70 % ratings (80 % thumbs, 20 % 1..5 scale), 10 % comments, 10 % edits, 10 % comparisons;
@@ -50,7 +51,8 @@ FROM (SELECT i, random() AS r,
              (((CASE WHEN i %% 8 = 0 AND i >= 5010 THEN i - 5010 ELSE i END) * 7919) %% 1000003) %% 20000 AS usr,
              ((CASE WHEN i %% 8 = 0 AND i >= 5010 THEN i - 5010 ELSE i END) * 104729) %% 200000 AS msg
       FROM generate_series(%2$s::bigint, %3$s::bigint) i) s
-$f$, :project, lo, least(lo + 99999, :events - 1), :events)
+$f$, :project, lo, least(lo + 99999, :events - 1), :events),
+       format('SELECT fd_stats_catch_up(%s)', :project)
 FROM generate_series(0, :events - 1, 100000) lo
 \gexec
 

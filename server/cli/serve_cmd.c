@@ -12,6 +12,7 @@
 #include "db/keys_db.h"
 #include "db/migrate.h"
 #include "db/projects_db.h"
+#include "db/stats_catch_up.h"
 #include "http/daemon.h"
 #include "http/request.h"
 #include "ingest/ingest.h"
@@ -66,6 +67,7 @@ int fd_cli_serve(const struct fd_config *cfg, int argc, char **argv) {
   int rc = 1;
   struct fd_embedded *emb = NULL;
   struct fd_daemon *daemon = NULL;
+  struct fd_stats_catch_up *stats = NULL;
   char conninfo[2048], err[1024];
   struct fd_db *db = fd_cli_connect(cfg, &emb, conninfo, sizeof conninfo, NULL);
   if (!db) return 1;
@@ -90,6 +92,7 @@ int fd_cli_serve(const struct fd_config *cfg, int argc, char **argv) {
     fprintf(stderr, "feedbackd: cannot start the ingest writers\n");
     goto out;
   }
+  stats = fd_stats_catch_up_start(conninfo, cfg->stats_catch_up_ms);
   daemon = fd_daemon_start(cfg, err, sizeof err);
   if (!daemon) {
     fprintf(stderr, "feedbackd: %s\n", err);
@@ -110,6 +113,7 @@ out:
    * connections close */
   if (daemon && !fd_daemon_drain(daemon, 2000)) fd_log(FD_LOG_WARN, "msg=\"closing connections with requests in flight\"");
   fd_daemon_stop(daemon);
+  fd_stats_catch_up_stop(stats);
   fd_ingest_free(fd_app.ingest);
   fd_app.ingest = NULL;
   fd_pool_free(fd_app.pool);

@@ -2,7 +2,9 @@
  *
  * The query itself is the function fd_stats_query of migrations/0002_stats.sql (what it reads
  * and how it covers [since, until) is described there); it lives in the database so that it
- * can run with jit = off — see the comment on it. */
+ * can run with jit = off — see the comment on it. Before it, fd_stats_catch_up of
+ * migrations/0003_stats_catch_up.sql applies the events written since the last catch-up, so
+ * a read counts every event acknowledged before it. */
 #include "db/stats_db.h"
 
 #include <stdio.h>
@@ -12,11 +14,18 @@ static struct fd_stmt stmt_stats = {
     "SELECT fd_stats_query($1::bigint, $2::timestamptz, $3::timestamptz, $4::text, $5::text, $6::text)",
     0};
 
+static struct fd_stmt stmt_catch_up = {"stats_catch_up", "SELECT fd_stats_catch_up($1::bigint)", 0};
+
 json_t *fd_stats_query(struct fd_db *db, int64_t project_id, const struct fd_stats_query *q) {
   char pid[24];
   snprintf(pid, sizeof pid, "%lld", (long long)project_id);
+  /* its own statement (and transaction): the query's snapshot must see what it wrote */
+  PGresult *r = fd_db_exec(db, &stmt_catch_up, 1, (const char *[]){pid});
+  bool caught_up = fd_db_ok(r);
+  PQclear(r);
+  if (!caught_up) return NULL;
   const char *p[6] = {pid, q->since, q->until, q->bucket, q->group_by, q->model};
-  PGresult *r = fd_db_exec(db, &stmt_stats, 6, p);
+  r = fd_db_exec(db, &stmt_stats, 6, p);
   json_t *out = NULL;
   if (fd_db_ok(r) && PQntuples(r) == 1) out = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
   PQclear(r);

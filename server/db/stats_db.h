@@ -1,5 +1,6 @@
-/* stats_db.h — the one query behind GET /v1/stats (SQL in stats_db.c; the tables it reads are
- * kept current by the triggers of migrations/0002_stats.sql). */
+/* stats_db.h — the query behind GET /v1/stats (SQL in stats_db.c; the tables it reads are
+ * described in migrations/0002_stats.sql and brought up to date by the catch-up of
+ * migrations/0003_stats_catch_up.sql, which the query runs first). */
 #ifndef FD_DB_STATS_DB_H
 #define FD_DB_STATS_DB_H
 

@@ -254,11 +254,14 @@ bool fd_ingest_write_jobs(struct fd_db *db, struct fd_ingest_job **jobs, size_t 
   struct batch b;
   bool ok = false;
   if (!batch_build(&b, jobs, n)) goto out;
-  if (b.n_msgs == 0 && !needs_originals(&b)) {
+  if (b.n_msgs == 0) {
     /* The common batch (feedback rows only) is one INSERT, atomic and committed on its
-     * own: no BEGIN/COMMIT round trips. The duplicate/conflict lookup that may follow only
-     * reads rows that conflicted, i.e. rows committed before. */
-    ok = write_rows(db, b.fbs, b.n_fbs, sizeof *b.fbs, b.fb_status, f_proj, f_id, f_hash, false);
+     * own: no BEGIN/COMMIT round trips. The originals of edits are read before it (a read
+     * needs no transaction: a message, once stored, never changes), and the duplicate/
+     * conflict lookup that may follow only reads rows that conflicted, i.e. rows committed
+     * before. */
+    ok = (!needs_originals(&b) || fill_edit_ratios(db, &b)) &&
+         write_rows(db, b.fbs, b.n_fbs, sizeof *b.fbs, b.fb_status, f_proj, f_id, f_hash, false);
     goto out;
   }
   if (!fd_db_run(db, "BEGIN", NULL, 0)) goto out;

@@ -43,6 +43,8 @@ static const struct setting settings[] = {
     S(batch_wait_ms, T_INT, "2", 0, 1000, false, "how long the writer waits to fill a batch (ms)"),
     S(queue_capacity, T_INT, "20000", 1, 10000000, false, "ingest queue bound in events; full answers 503"),
     S(writers, T_INT, "1", 1, 64, false, "writer threads (each its own database connection)"),
+    S(stats_catch_up_ms, T_INT, "1000", 0, 3600000, false,
+      "how often the stats tables catch up with new events in the background (ms; 0 = only when stats are read)"),
     S(rate_limit_rps, T_DOUBLE, "0", 0, 0, false, "events per second per API key (0 = off)"),
     S(rate_limit_burst, T_INT, "0", 0, 10000000, false, "burst size per API key (0 = same as rate_limit_rps)"),
     S(max_body_bytes, T_INT, "1048576", 1024, 1073741824, false, "request body limit"),

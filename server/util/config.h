@@ -32,6 +32,7 @@ struct fd_config {
   int batch_wait_ms;      /* how long the writer waits to fill a batch */
   int queue_capacity;     /* ingest queue bound, in events; full -> 503 */
   int writers;            /* writer threads */
+  int stats_catch_up_ms;  /* background stats catch-up interval (0 = only on reads) */
   double rate_limit_rps;  /* events per second per key; 0 = off */
   int rate_limit_burst;
   int max_body_bytes;

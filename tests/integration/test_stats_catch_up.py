@@ -1,0 +1,210 @@
+"""Stats maintenance after the write (migrations/0003_stats_catch_up.sql).
+
+The writer only INSERTs; fd_stats_catch_up() brings the stats tables up to date later (in the
+background, and before every GET /v1/stats). These tests check that
+
+- the catch-up leaves exactly the state that 0002's per-statement triggers left, for the same
+  writes (a reference database with only 0001 + 0002 applied runs the same workload: inserts,
+  re-votes, late messages, retractions, erasures, with catch-ups at random points);
+- the background thread catches up without any stats read, and not at all when switched off
+  (then a stats read still counts everything);
+- a retraction or an erasure that runs while a catch-up holds the project's lock cannot leave
+  the retracted or erased event counted.
+"""
+
+import os
+import random
+import threading
+import time
+
+import pytest
+
+from helpers import REPO, wait_until
+
+# Everything the stats tables hold, with counters summed over their shards (a shard alone
+# means nothing) and zero sums left out.
+DUMP = [
+    "SELECT 'h', hour::text, kind, model, sum(events), sum(ratings), sum(up), sum(down), sum(comments) FROM stats_hourly"
+    " GROUP BY 2, 3, 4 HAVING sum(events) <> 0 OR sum(ratings) <> 0 OR sum(up) <> 0 OR sum(down) <> 0"
+    " OR sum(comments) <> 0 ORDER BY 2, 3, 4",
+    "SELECT 'd', day::text, kind, model, sum(events), sum(ratings), sum(up), sum(down), sum(comments) FROM stats_daily"
+    " GROUP BY 2, 3, 4 HAVING sum(events) <> 0 OR sum(ratings) <> 0 OR sum(up) <> 0 OR sum(down) <> 0"
+    " OR sum(comments) <> 0 ORDER BY 2, 3, 4",
+    "SELECT 'ht', hour::text, tag, sum(events), sum(ratings), sum(up), sum(down) FROM stats_hourly_tags"
+    " GROUP BY 2, 3 HAVING sum(events) <> 0 OR sum(ratings) <> 0 OR sum(up) <> 0 OR sum(down) <> 0 ORDER BY 2, 3",
+    "SELECT 'dt', day::text, tag, sum(events), sum(ratings), sum(up), sum(down) FROM stats_daily_tags"
+    " GROUP BY 2, 3 HAVING sum(events) <> 0 OR sum(ratings) <> 0 OR sum(up) <> 0 OR sum(down) <> 0 ORDER BY 2, 3",
+    "SELECT 'e', id, created_at::text, kind, user_ref, k1, k2, message_id, model, vote, has_comment, tags"
+    " FROM stats_events ORDER BY id",
+    "SELECT 's', user_ref, kind, k1, k2, latest_id FROM stats_slots ORDER BY 2, 3, 4, 5",
+]
+
+
+def q(s):
+    return "'" + s.replace("'", "''") + "'"
+
+
+def workload(seed):
+    """Deterministic SQL steps on project 1: feedback batches (every kind, re-votes of the
+    same slots, events without user, scale and thumbs ratings, tags, comments), message
+    batches (some after their feedback, with models), retractions and erasures. Each step
+    is followed by a coin flip: True means "catch up here" (ignored by the reference)."""
+    rnd = random.Random(seed)
+    fid = 0
+    steps = []
+    for _ in range(60):
+        r = rnd.random()
+        if r < 0.7:
+            rows = []
+            for _ in range(rnd.randint(1, 40)):
+                fid += 1
+                kind = rnd.choice(["rating"] * 4 + ["comment", "edit", "comparison"])
+                mid = "m%d" % rnd.randint(1, 60)
+                user = "NULL" if rnd.random() < 0.1 else q("u%d" % rnd.randint(1, 15))
+                val, sc = "NULL", "NULL"
+                if kind == "rating":
+                    if rnd.random() < 0.7:
+                        val, sc = str(rnd.choice([-1, 1])), "2"
+                    else:
+                        val, sc = str(rnd.randint(1, 5)), "5"
+                tags = "'{%s}'" % ",".join(rnd.sample(["a", "b", "c", "d"], rnd.randint(0, 2)))
+                cm = q("c") if rnd.random() < 0.3 else "NULL"
+                ec = q("e") if kind == "edit" else "NULL"
+                om = q("m%d" % rnd.randint(1, 60)) if kind == "comparison" else "NULL"
+                oc = q("preferred") if kind == "comparison" else "NULL"
+                ca = "timestamptz '2026-11-20 00:00Z' + interval '%d seconds'" % rnd.randint(0, 5 * 86400)
+                rows.append(f"(1,'f{fid}','{kind}',{q(mid)},{user},{val},{sc},{tags},{cm},{ec},{om},{oc},{ca},'\\x00')")
+            sql = ("INSERT INTO feedback (project_id, id, kind, message_id, user_ref, value, scale, tags, comment,"
+                   " edited_content, other_message_id, outcome, created_at, content_sha256) VALUES "
+                   + ",".join(rows) + " ON CONFLICT DO NOTHING")
+        elif r < 0.82:
+            rows = ",".join(f"(1,'m{m}','c{m}','assistant','x',{q(rnd.choice(['A', 'B', 'C']))},'\\x00',now())"
+                            for m in rnd.sample(range(1, 61), 3))
+            sql = ("INSERT INTO messages (project_id, id, conversation_id, role, content, model, content_sha256,"
+                   f" created_at) VALUES {rows} ON CONFLICT DO NOTHING")
+        elif r < 0.92 and fid:
+            ids = ",".join(q("f%d" % rnd.randint(1, fid)) for _ in range(3))
+            sql = ("UPDATE feedback SET retracted_at = now(), retracted_txid = pg_current_xact_id()"
+                   f" WHERE project_id = 1 AND id IN ({ids}) AND retracted_at IS NULL")
+        else:
+            sql = f"DELETE FROM feedback WHERE project_id = 1 AND user_ref = {q('u%d' % rnd.randint(1, 15))}"
+        steps.append((sql, rnd.random() < 0.4))
+    return steps
+
+
+def dump(pg, db):
+    out = []
+    for query in DUMP:
+        out.extend(pg.sql(query, dbname=db))
+    return out
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
+def test_catch_up_equals_the_0002_triggers(pg, feedbackd_factory, seed):
+    fd = feedbackd_factory(project=None, start=False)  # migrated to the latest schema
+    db = fd.database_url.split("dbname=")[1].split()[0]
+    ref = pg.create_database("stats_ref")
+    for name in ("0001_initial.sql", "0002_stats.sql"):
+        with open(os.path.join(REPO, "migrations", name)) as f:
+            pg.sql(f.read(), dbname=ref)
+    for d in (db, ref):
+        pg.sql("INSERT INTO projects (slug, name) VALUES ('p', 'p')", dbname=d)
+        assert pg.sql("SELECT id FROM projects", dbname=d) == [(1,)]
+
+    caught_up = 0
+    conn, conn_ref = pg.connect(db), pg.connect(ref)
+    with conn.cursor() as cur, conn_ref.cursor() as cur_ref:
+        for sql, catch_up in workload(seed):
+            cur.execute(sql)
+            cur_ref.execute(sql)
+            if catch_up:
+                cur.execute("SELECT fd_stats_catch_up(1)")
+                caught_up += 1
+        cur.execute("SELECT fd_stats_catch_up(1)")
+    conn.close()
+    conn_ref.close()
+
+    got, want = dump(pg, db), dump(pg, ref)
+    assert caught_up > 5
+    assert sum(1 for r in want if r[0] == "e") > 100, "the workload should leave many counting events"
+    assert got == want
+
+
+def counted(pg, db):
+    """Counting events in stats_events and events summed in the hourly counters."""
+    events = pg.sql("SELECT count(*) FROM stats_events", dbname=db)[0][0]
+    hourly = pg.sql("SELECT coalesce(sum(events), 0) FROM stats_hourly", dbname=db)[0][0]
+    return events, hourly
+
+
+def post_ratings(fd, n, prefix):
+    for i in range(n):
+        r = fd.post("/v1/feedback", key=fd.keys["ingest"],
+                    json={"id": f"{prefix}{i}", "kind": "rating", "message_id": f"{prefix}m{i}",
+                          "user": f"{prefix}u{i}", "value": 1})
+        assert r.status_code == 201, r.text
+
+
+def db_of(fd):
+    return fd.database_url.split("dbname=")[1].split()[0]
+
+
+def test_background_catch_up_without_reads(pg, feedbackd_factory):
+    fd = feedbackd_factory(args=("--stats-catch-up-ms", "100"))
+    post_ratings(fd, 7, "bg")
+    # no stats read: the background thread alone brings the tables up to date
+    wait_until(lambda: counted(pg, db_of(fd)) == (7, 7), timeout=10, what="background catch-up of 7 events")
+
+
+def test_no_background_catch_up_when_off_but_reads_are_exact(pg, feedbackd_factory):
+    fd = feedbackd_factory(args=("--stats-catch-up-ms", "0"))
+    post_ratings(fd, 5, "off")
+    time.sleep(1.5)
+    assert counted(pg, db_of(fd)) == (0, 0), "with stats_catch_up_ms = 0 nothing runs in the background"
+    r = fd.get("/v1/stats?since=2000-01-01T00:00:00Z", key=fd.keys["read"])
+    assert r.status_code == 200, r.text
+    assert r.json()["totals"]["events"] == 5
+    assert r.json()["totals"]["up"] == 5
+    assert counted(pg, db_of(fd)) == (5, 5)
+
+
+def hold_catch_up(pg, db):
+    """A connection inside a catch-up transaction of project 1 (it holds the project's lock);
+    rows are inserted directly so that the catch-up has work."""
+    conn = pg.connect(db)
+    conn.autocommit = False
+    cur = conn.cursor()
+    cur.execute("SELECT fd_stats_catch_up(1)")
+    return conn
+
+
+@pytest.mark.parametrize("action", ["retract", "erase"])
+def test_retraction_and_erasure_wait_for_a_running_catch_up(pg, feedbackd_factory, action):
+    fd = feedbackd_factory(args=("--stats-catch-up-ms", "0"))
+    db = db_of(fd)
+    assert pg.sql("SELECT id FROM projects", dbname=db) == [(1,)]
+    post_ratings(fd, 3, "race")
+    # this catch-up counts the three events but has not committed when the retraction or
+    # erasure of race0 arrives: the latter must wait and then take race0 out again
+    conn = hold_catch_up(pg, db)
+    result = {}
+
+    def act():
+        if action == "retract":
+            result["r"] = fd.delete("/v1/feedback/race0", key=fd.keys["ingest"], timeout=30)
+        else:
+            result["r"] = fd.delete("/v1/users/raceu0", key=fd.keys["admin"], timeout=30)
+
+    t = threading.Thread(target=act)
+    t.start()
+    time.sleep(0.5)
+    assert "r" not in result, f"{action} should wait for the catch-up's lock"
+    conn.commit()
+    conn.close()
+    t.join(30)
+    assert result["r"].status_code in (200, 204), result["r"].text
+    r = fd.get("/v1/stats?since=2000-01-01T00:00:00Z", key=fd.keys["read"])
+    assert r.status_code == 200, r.text
+    assert r.json()["totals"]["events"] == 2
+    assert counted(pg, db) == (2, 2)
+    assert pg.sql("SELECT id FROM stats_events ORDER BY id", dbname=db) == [("race1",), ("race2",)]
