@@ -30,8 +30,7 @@ static bool wait_interval(struct fd_stats_catch_up *c) {
     until.tv_nsec -= 1000000000L;
   }
   pthread_mutex_lock(&c->lock);
-  while (!c->stopping && pthread_cond_timedwait(&c->wake, &c->lock, &until) == 0) {
-  }
+  while (!c->stopping && pthread_cond_timedwait(&c->wake, &c->lock, &until) == 0) {}
   bool go_on = !c->stopping;
   pthread_mutex_unlock(&c->lock);
   return go_on;
