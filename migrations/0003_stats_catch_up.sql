@@ -46,27 +46,27 @@ DECLARE
   prev pg_snapshot;
   cur pg_snapshot;
   lo xid8;
-  nf bigint;
-  nm bigint;
+  nf boolean;
+  nm boolean;
 BEGIN
   PERFORM fd_stats_lock(p);
   -- after the lock: a catch-up that held it has committed, its watermark is visible
   SELECT w.snap INTO prev FROM stats_watermarks w WHERE w.project_id = p;
   cur := pg_current_snapshot();
   lo := coalesce(pg_snapshot_xmin(prev), '0'::xid8);
-  SELECT count(*) INTO nf FROM feedback f
-  WHERE f.project_id = p AND f.txid >= lo AND pg_visible_in_snapshot(f.txid, cur)
-    AND (prev IS NULL OR NOT pg_visible_in_snapshot(f.txid, prev));
-  SELECT count(*) INTO nm FROM messages m
-  WHERE m.project_id = p AND m.txid >= lo AND pg_visible_in_snapshot(m.txid, cur)
-    AND (prev IS NULL OR NOT pg_visible_in_snapshot(m.txid, prev));
+  nf := EXISTS (SELECT FROM feedback f
+                WHERE f.project_id = p AND f.txid >= lo AND pg_visible_in_snapshot(f.txid, cur)
+                  AND (prev IS NULL OR NOT pg_visible_in_snapshot(f.txid, prev)));
+  nm := EXISTS (SELECT FROM messages m
+                WHERE m.project_id = p AND m.txid >= lo AND pg_visible_in_snapshot(m.txid, cur)
+                  AND (prev IS NULL OR NOT pg_visible_in_snapshot(m.txid, prev)));
   -- Nothing new: keep the old watermark (no write, so no WAL flush at COMMIT). The next
   -- scan starts at the same xmin and reads the same few rows again, which stays bounded.
-  IF nf = 0 AND nm = 0 AND prev IS NOT NULL THEN
+  IF NOT nf AND NOT nm AND prev IS NOT NULL THEN
     RETURN false;
   END IF;
 
-  IF nf > 0 THEN
+  IF nf THEN
     WITH fd_new AS MATERIALIZED (
       SELECT f.project_id, f.id, f.kind, f.message_id, f.other_message_id, f.user_ref, f.value, f.scale,
              f.comment, f.tags, f.created_at, f.seq, f.retracted_at
@@ -118,7 +118,7 @@ BEGIN
 
   -- messages new since the watermark: feedback counted earlier without its message's model
   -- gets it now
-  IF nm > 0 THEN
+  IF nm THEN
     UPDATE stats_events e SET model = m.model
     FROM messages m
     WHERE m.project_id = p AND m.txid >= lo AND pg_visible_in_snapshot(m.txid, cur)
@@ -127,7 +127,7 @@ BEGIN
   END IF;
   INSERT INTO stats_watermarks AS w (project_id, snap, caught_up_at) VALUES (p, cur, now())
   ON CONFLICT (project_id) DO UPDATE SET snap = excluded.snap, caught_up_at = excluded.caught_up_at;
-  RETURN nf > 0 OR nm > 0;
+  RETURN nf OR nm;
 END $$;
 
 -- The counters (stats_hourly, _daily and their _tags) are kept by the statement triggers of
