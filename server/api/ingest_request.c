@@ -15,11 +15,13 @@ static void ir_free(void *p) {
   if (!ir) return;
   for (size_t i = 0; i < ir->job.n_events; i++) fd_feedback_row_free(ir->job.events[i]);
   for (size_t i = 0; i < ir->job.n_messages; i++) fd_message_row_free(ir->job.messages[i]);
-  free(ir->job.events);
-  free(ir->job.messages);
-  free(ir->job.event_status);
-  free(ir->job.message_status);
-  free(ir->row_index);
+  if (ir->job.events != ir->one_event) {
+    free(ir->job.events);
+    free(ir->job.messages);
+    free(ir->job.event_status);
+    free(ir->job.message_status);
+    free(ir->row_index);
+  }
   json_decref(ir->results);
   json_decref(ir->body);
   pthread_mutex_destroy(&ir->lock);
@@ -44,11 +46,19 @@ struct fd_ingest_request *fd_ingest_request_new(struct fd_request *req, json_t *
   ir->body = body;
   ir->job.project_id = req->auth.project_id;
   ir->job.received_us = wall_us();
-  ir->job.events = calloc(n_events + 1, sizeof *ir->job.events);
-  ir->job.event_status = calloc(n_events + 1, sizeof *ir->job.event_status);
-  ir->job.messages = calloc(n_messages + 1, sizeof *ir->job.messages);
-  ir->job.message_status = calloc(n_messages + 1, sizeof *ir->job.message_status);
-  ir->row_index = calloc(n_events + n_messages + 1, sizeof *ir->row_index);
+  if (n_events <= 1 && n_messages == 0) {
+    ir->job.events = ir->one_event;
+    ir->job.event_status = ir->one_event_status;
+    ir->job.messages = ir->no_messages;
+    ir->job.message_status = ir->no_message_status;
+    ir->row_index = ir->one_row_index;
+  } else {
+    ir->job.events = calloc(n_events + 1, sizeof *ir->job.events);
+    ir->job.event_status = calloc(n_events + 1, sizeof *ir->job.event_status);
+    ir->job.messages = calloc(n_messages + 1, sizeof *ir->job.messages);
+    ir->job.message_status = calloc(n_messages + 1, sizeof *ir->job.message_status);
+    ir->row_index = calloc(n_events + n_messages + 1, sizeof *ir->row_index);
+  }
   req->state = ir;
   req->state_free = ir_free;
   if (!ir->job.events || !ir->job.event_status || !ir->job.messages || !ir->job.message_status || !ir->row_index)

@@ -23,6 +23,13 @@ struct fd_ingest_request {
   json_t *results;  /* per item results prepared by the handler (batch endpoints) */
   size_t *row_index;/* batch: item index of each job row */
   fd_handler reply; /* builds the reply once the job is done */
+  /* the job's arrays for a single event (POST /v1/feedback), so that case allocates
+   * them with the request instead of one by one */
+  struct fd_feedback_row *one_event[2];
+  enum fd_item_status one_event_status[2];
+  struct fd_message_row *no_messages[1];
+  enum fd_item_status no_message_status[1];
+  size_t one_row_index[2];
 };
 
 /* A new state attached to req (freed with the request): body is stolen. */

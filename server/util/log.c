@@ -29,13 +29,21 @@ bool fd_log_enabled(enum fd_log_level level) { return level >= current_level; }
 void fd_log(enum fd_log_level level, const char *fmt, ...) {
   if (!fd_log_enabled(level)) return;
   char line[4096];
+  /* The date and time to the second, formatted once a second per thread: every request
+   * writes an access line at the default level, and gmtime_r takes glibc's time zone
+   * lock each time. */
+  static __thread time_t stamp_sec = (time_t)-1;
+  static __thread char stamp[80]; /* 19 bytes in practice; sized for any int fields */
   struct timeval tv;
-  struct tm tm;
   gettimeofday(&tv, NULL);
-  gmtime_r(&tv.tv_sec, &tm);
-  int n = snprintf(line, sizeof line, "ts=%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ level=%s ", tm.tm_year + 1900,
-                   tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (long)(tv.tv_usec / 1000),
-                   level_names[level]);
+  if (tv.tv_sec != stamp_sec) {
+    struct tm tm;
+    gmtime_r(&tv.tv_sec, &tm);
+    snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+             tm.tm_hour, tm.tm_min, tm.tm_sec);
+    stamp_sec = tv.tv_sec;
+  }
+  int n = snprintf(line, sizeof line, "ts=%s.%03ldZ level=%s ", stamp, (long)(tv.tv_usec / 1000), level_names[level]);
   va_list ap;
   va_start(ap, fmt);
   int m = vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
