@@ -111,9 +111,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
   if (fd_log_enabled(FD_LOG_INFO)) {
     char path[256];
     log_safe(req->path, path, sizeof path);
-    fd_log(FD_LOG_INFO, "msg=request req=%s method=%s path=\"%s\" status=%u bytes=%zu dur_us=%llu%s",
-           req->request_id, req->method ? req->method : "-", path, status, req->reply_bytes,
-           (unsigned long long)dur, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
+    fd_log_access("msg=request req=%s method=%s path=\"%s\" status=%u bytes=%zu dur_us=%llu%s",
+                  req->request_id, req->method ? req->method : "-", path, status, req->reply_bytes,
+                  (unsigned long long)dur, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
   }
   fd_metrics_request(fd_router_route_index(req->route), status, dur);
   request_free(req);

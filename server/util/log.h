@@ -1,5 +1,5 @@
 /* log.h — structured (logfmt) logging to stderr: `ts=... level=info msg="..." k=v ...`.
- * One line per call, written with a single write(2) so lines from threads never interleave. */
+ * Lines are always written whole (never interleaved with other threads' lines). */
 #ifndef FD_UTIL_LOG_H
 #define FD_UTIL_LOG_H
 
@@ -13,6 +13,11 @@ bool fd_log_enabled(enum fd_log_level level);
 
 /* `fmt` produces the rest of the line after ts/level: callers write `msg="..." k=v`. */
 void fd_log(enum fd_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The per-request access line (level info). Unlike fd_log it is not written at once:
+ * each thread gathers these lines and writes them in blocks of whole lines, within
+ * 100 ms, before that thread's next fd_log line, at thread exit and at exit(). */
+void fd_log_access(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Internal errors (bugs, unexpected database failures) carry their source location. */
 #define fd_log_bug(fmt, ...) \
