@@ -163,41 +163,40 @@ static struct access_buf *thread_buf(bool create) {
   return b;
 }
 
-void fd_log(enum fd_log_level level, const char *fmt, ...) {
-  if (!fd_log_enabled(level)) return;
+/* One line: written at once, after this thread's buffered access lines (so they keep
+ * their order), or, for an access line, added to this thread's buffer. */
+static void emit(enum fd_log_level level, bool access, const char *fmt, va_list ap) {
   char line[FD_LOG_LINE_MAX];
-  va_list ap;
-  va_start(ap, fmt);
   size_t len = format_line(line, level, fmt, ap);
-  va_end(ap);
-  struct access_buf *b = thread_buf(false);
-  if (b) {
-    /* this thread's access lines first, then this line, so they keep their order */
-    pthread_mutex_lock(&b->lock);
-    flush_locked(b);
-    write_stderr(line, len);
-    pthread_mutex_unlock(&b->lock);
+  if (access) pthread_once(&buffering_once, buffering_start);
+  struct access_buf *b = thread_buf(access);
+  if (!b) {
+    write_stderr(line, len); /* a single write keeps concurrent lines whole */
     return;
   }
-  write_stderr(line, len); /* a single write keeps concurrent lines whole */
+  pthread_mutex_lock(&b->lock);
+  if (!access || b->len + len > sizeof b->data) flush_locked(b);
+  if (access) {
+    memcpy(b->data + b->len, line, len); /* len < FD_LOG_LINE_MAX == BUF_BYTES */
+    b->len += len;
+  } else {
+    write_stderr(line, len);
+  }
+  pthread_mutex_unlock(&b->lock);
+}
+
+void fd_log(enum fd_log_level level, const char *fmt, ...) {
+  if (!fd_log_enabled(level)) return;
+  va_list ap;
+  va_start(ap, fmt);
+  emit(level, false, fmt, ap);
+  va_end(ap);
 }
 
 void fd_log_access(const char *fmt, ...) {
   if (!fd_log_enabled(FD_LOG_INFO)) return;
-  char line[FD_LOG_LINE_MAX];
   va_list ap;
   va_start(ap, fmt);
-  size_t len = format_line(line, FD_LOG_INFO, fmt, ap);
+  emit(FD_LOG_INFO, true, fmt, ap);
   va_end(ap);
-  pthread_once(&buffering_once, buffering_start);
-  struct access_buf *b = thread_buf(true);
-  if (!b) {
-    write_stderr(line, len);
-    return;
-  }
-  pthread_mutex_lock(&b->lock);
-  if (b->len + len > sizeof b->data) flush_locked(b);
-  memcpy(b->data + b->len, line, len); /* len < FD_LOG_LINE_MAX == BUF_BYTES */
-  b->len += len;
-  pthread_mutex_unlock(&b->lock);
 }
