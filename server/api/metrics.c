@@ -63,6 +63,14 @@ void fd_api_metrics(struct fd_request *req) {
   fputs("# HELP feedbackd_ingest_commit_duration_seconds Writer transaction time, BEGIN to COMMIT.\n"
         "# TYPE feedbackd_ingest_commit_duration_seconds histogram\n", out);
   fd_histogram_write(out, "feedbackd_ingest_commit_duration_seconds", "", &fd_metrics.commit_seconds);
+  fputs("# HELP feedbackd_stats_catch_up_duration_seconds Background stats catch-ups (every project),"
+        " each applying the events written since the one before.\n"
+        "# TYPE feedbackd_stats_catch_up_duration_seconds histogram\n", out);
+  fd_histogram_write(out, "feedbackd_stats_catch_up_duration_seconds", "", &fd_metrics.stats_catch_up_seconds);
+  fprintf(out,
+          "# HELP feedbackd_stats_catch_up_failures_total Background stats catch-ups that failed.\n"
+          "# TYPE feedbackd_stats_catch_up_failures_total counter\nfeedbackd_stats_catch_up_failures_total %llu\n",
+          (unsigned long long)FD_METRIC_GET(fd_metrics.stats_catch_up_failures));
 
   int size = 0, in_use = 0;
   long waits = 0, errors = 0;

@@ -9,6 +9,7 @@
 
 #include "db/pool.h"
 #include "util/log.h"
+#include "util/metrics.h"
 
 struct fd_stats_catch_up {
   char *conninfo;
@@ -43,8 +44,16 @@ static void *catch_up_main(void *arg) {
   char err[512];
   while (wait_interval(c)) {
     if (!db) db = fd_db_connect(c->conninfo, false, err, sizeof err);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     /* CALL outside a transaction block: the procedure commits after each project */
     bool ok = db && fd_db_ensure(db) && fd_db_run(db, "CALL fd_stats_catch_up_all()", err, sizeof err);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (ok)
+      fd_histogram_observe(&fd_metrics.stats_catch_up_seconds,
+                           (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+    else
+      FD_METRIC_ADD(fd_metrics.stats_catch_up_failures, 1);
     if (!ok && !failing) fd_log(FD_LOG_WARN, "msg=\"stats catch-up failed; retrying every interval\"");
     if (ok && failing) fd_log(FD_LOG_INFO, "msg=\"stats catch-up works again\"");
     failing = !ok;

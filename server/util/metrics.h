@@ -34,6 +34,8 @@ struct fd_metrics {
   struct fd_histogram commit_seconds;/* writer transaction latency */
   uint64_t export_records;
   uint64_t exports;
+  struct fd_histogram stats_catch_up_seconds; /* one background catch-up of every project */
+  uint64_t stats_catch_up_failures;
 };
 
 extern struct fd_metrics fd_metrics;

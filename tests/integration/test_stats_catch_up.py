@@ -19,7 +19,7 @@ import time
 
 import pytest
 
-from helpers import REPO, wait_until
+from helpers import REPO, Feedbackd, metric_value, wait_until
 
 # Everything the stats tables hold, with counters summed over their shards (a shard alone
 # means nothing) and zero sums left out.
@@ -154,6 +154,34 @@ def test_background_catch_up_without_reads(pg, feedbackd_factory):
     post_ratings(fd, 7, "bg")
     # no stats read: the background thread alone brings the tables up to date
     wait_until(lambda: counted(pg, db_of(fd)) == (7, 7), timeout=10, what="background catch-up of 7 events")
+    # and /metrics shows the runs (every 100 ms), none failed
+    wait_until(lambda: metric_value(fd.metrics(), "feedbackd_stats_catch_up_duration_seconds_count") >= 2,
+               timeout=10, what="catch-up runs in /metrics")
+    assert metric_value(fd.metrics(), "feedbackd_stats_catch_up_failures_total") == 0
+
+
+def test_background_catch_up_survives_a_database_outage(pg_factory):
+    own = pg_factory()
+    db = own.create_database("cu_outage")
+    fd = Feedbackd(own.conninfo(db), name="cu_outage", args=("--stats-catch-up-ms", "100"))
+    try:
+        fd.setup()
+        fd.start()
+        post_ratings(fd, 3, "before")
+        wait_until(lambda: counted(own, db) == (3, 3), timeout=10, what="catch-up before the outage")
+        own.stop(mode="fast")
+        wait_until(lambda: metric_value(fd.metrics(), "feedbackd_stats_catch_up_failures_total") >= 1,
+                   timeout=10, what="a failed catch-up while PostgreSQL is down")
+        own.start()
+        # the writers reconnect by themselves (ingest answers 503 meanwhile), and so does the
+        # catch-up thread: events written after the outage reach the stats without a read
+        wait_until(lambda: fd.post("/v1/feedback", key="ingest", json={
+            "id": "after0", "kind": "rating", "message_id": "afterm0", "user": "afteru0", "value": -1}
+        ).status_code in (200, 201), timeout=30, interval=0.2, what="ingest after the outage")
+        wait_until(lambda: counted(own, db) == (4, 4), timeout=15, what="catch-up after the outage")
+        assert fd.running()
+    finally:
+        fd.destroy()
 
 
 def test_no_background_catch_up_when_off_but_reads_are_exact(pg, feedbackd_factory):
