@@ -17,6 +17,8 @@ void fd_queue_init(struct fd_queue *q, long capacity) {
   q->rows = 0;
   q->capacity = capacity;
   q->closed = q->db_down = false;
+  q->idle = q->filling = 0;
+  q->fill_room = 0;
 }
 
 void fd_queue_destroy(struct fd_queue *q) {
@@ -38,7 +40,9 @@ bool fd_queue_push(struct fd_queue *q, struct fd_ingest_job *job) {
       q->head = job;
     q->tail = job;
     q->rows += rows;
-    pthread_cond_signal(&q->nonempty);
+    /* a filling writer takes this job at its deadline unless the batch is full now; only
+     * without one must an idle writer start */
+    if (q->filling > 0 ? q->rows >= q->fill_room : q->idle > 0) pthread_cond_signal(&q->nonempty);
   }
   pthread_mutex_unlock(&q->lock);
   return ok;
@@ -55,7 +59,9 @@ struct fd_ingest_job *fd_queue_take(struct fd_queue *q, long max_rows, int wait_
   struct fd_ingest_job *first = NULL, *last = NULL;
   long taken = 0;
   pthread_mutex_lock(&q->lock);
+  q->idle++;
   while (!q->head && !q->closed) pthread_cond_wait(&q->nonempty, &q->lock);
+  q->idle--;
   struct timespec deadline;
   deadline_in(&deadline, wait_ms);
   for (;;) {
@@ -74,11 +80,17 @@ struct fd_ingest_job *fd_queue_take(struct fd_queue *q, long max_rows, int wait_
     }
     /* full batch, or the next job does not fit, or closing: go now */
     if (!first || taken >= max_rows || q->head || q->closed || wait_ms <= 0) break;
-    if (pthread_cond_timedwait(&q->nonempty, &q->lock, &deadline) == ETIMEDOUT) {
+    q->filling++;
+    q->fill_room = max_rows - taken;
+    int rc = pthread_cond_timedwait(&q->nonempty, &q->lock, &deadline);
+    q->filling--;
+    if (rc == ETIMEDOUT) {
       /* take whatever arrived at the last moment, then go */
       wait_ms = 0;
     }
   }
+  /* jobs left behind (this batch is full) go to an idle writer: no push may come to wake it */
+  if (q->head && q->idle > 0) pthread_cond_signal(&q->nonempty);
   pthread_mutex_unlock(&q->lock);
   return first;
 }

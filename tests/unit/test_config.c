@@ -45,7 +45,7 @@ static void test_precedence(void) {
   CHECK(c.threads == 5);                 /* env beats file */
   CHECK(c.batch_size == 7);              /* file beats default */
   CHECK_STR(c.log_level, "warn");        /* quotes stripped */
-  CHECK(c.writers == 1);                 /* default */
+  CHECK(c.writers == 2);                 /* default */
   /* settings are consumed; the subcommand and its own flags stay, in order */
   CHECK(argc == 4);
   CHECK_STR(argv[1], "serve");
