@@ -204,6 +204,8 @@ static bool append_body(struct fd_request *req, const char *data, size_t len) {
     /* the declared length (plus the NUL) is usually exact: one small allocation instead
      * of 4 KiB, which would take glibc's large-request path (a fastbin consolidation) */
     size_t cap = req->body_cap ? req->body_cap : req->body_declared ? req->body_declared + 1 : 4096;
+    /* a declared length is a client's word: start at most at 64 KiB, grow with what arrives */
+    if (!req->body_cap && cap > 65536) cap = 65536;
     while (cap < req->body_len + len + 1) cap *= 2;
     char *b = realloc(req->body, cap);
     if (!b) return false;
