@@ -149,7 +149,7 @@ for gb in "NULL" "'model'" "'tag'"; do
   DECLARE t0 timestamptz := clock_timestamp();
   BEGIN
     FOR i IN 1..50 LOOP
-      PERFORM fd_stats_query($PROJECT, now() - interval '30 days', now(), 'day', $gb);
+      PERFORM fd_stats_query($PROJECT, now() - interval '30 days', now(), 'day', $gb, NULL);
     END LOOP;
     RAISE NOTICE '30-day daily, group_by %: % ms per call', $gb,
       round(extract(epoch FROM clock_timestamp() - t0) * 1000 / 50, 2);
