@@ -38,8 +38,9 @@ CREATE FUNCTION fd_stats_lock(p bigint) RETURNS void LANGUAGE sql AS $$
 $$;
 
 -- Apply the feedback and messages rows new since the project's watermark; true when there
--- were any. Same rules and same statement shape as 0002's INSERT trigger, over the new rows
--- instead of one INSERT's transition table.
+-- were any. The rules of 0002's INSERT trigger, over the new rows instead of one INSERT's
+-- transition table (tests/integration/test_stats_catch_up.py checks that both leave the same
+-- tables).
 CREATE FUNCTION fd_stats_catch_up(p bigint) RETURNS boolean LANGUAGE plpgsql
   SET enable_seqscan = off SET enable_hashjoin = off SET enable_mergejoin = off AS $$
 DECLARE
@@ -102,6 +103,8 @@ BEGIN
       -- the previous latest event of a won slot stops counting (if it still counted)
       DELETE FROM stats_events e USING moved m WHERE e.project_id = m.project_id AND e.id = m.old_id
       RETURNING 1)
+    -- no ON CONFLICT: a feedback row is new to exactly one catch-up (a second would be a bug,
+    -- and a unique violation says so instead of counting twice)
     INSERT INTO stats_events (project_id, id, created_at, kind, user_ref, k1, k2, message_id, model, vote, has_comment, tags)
     SELECT n.project_id, n.id, n.created_at, n.kind, n.user_ref,
            CASE WHEN n.kind = 'comparison' THEN least(n.message_id, n.other_message_id) ELSE n.message_id END,
