@@ -191,38 +191,37 @@ BEGIN
         up = h.up + excluded.up, down = h.down + excluded.down;
 END $$;
 
--- The triggers of stats_events: each sums its transition table(s) per counter key, +1 for
--- rows that came, -1 for rows that went (an UPDATE moves an event to its message's model).
-CREATE OR REPLACE FUNCTION fd_stats_events_ins() RETURNS trigger LANGUAGE plpgsql AS $$
+-- The triggers of stats_events, one function for the three: the transition table(s) summed per
+-- counter key, +1 for rows that came, -1 for rows that went (an UPDATE moves an event to its
+-- message's model). Transition tables are visible only to the trigger function's own
+-- statements, hence the source as SQL text chosen by TG_OP rather than a helper function.
+CREATE FUNCTION fd_stats_events_count() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  src text := CASE TG_OP
+    WHEN 'INSERT' THEN 'SELECT n.*, 1 AS d FROM fd_new n'
+    WHEN 'DELETE' THEN 'SELECT o.*, -1 AS d FROM fd_old o'
+    ELSE 'SELECT o.*, -1 AS d FROM fd_old o UNION ALL SELECT n.*, 1 FROM fd_new n' END;
 BEGIN
-  PERFORM fd_stats_apply_delta(ARRAY(
-    SELECT ROW(g.project_id, g.hour, g.kind, g.model, g.vote, g.has_comment, g.tags, g.n)::stats_delta
-    FROM (SELECT n.project_id, date_trunc('hour', n.created_at, 'UTC') AS hour, n.kind, n.model, n.vote,
-                 n.has_comment, n.tags, count(*) AS n
-          FROM fd_new n GROUP BY 1, 2, 3, 4, 5, 6, 7) g));
+  EXECUTE 'SELECT fd_stats_apply_delta(ARRAY(
+             SELECT ROW(g.project_id, g.hour, g.kind, g.model, g.vote, g.has_comment, g.tags, g.n)::stats_delta
+             FROM (SELECT x.project_id, date_trunc(''hour'', x.created_at, ''UTC'') AS hour, x.kind, x.model,
+                          x.vote, x.has_comment, x.tags, sum(x.d) AS n
+                   FROM (' || src || ') x GROUP BY 1, 2, 3, 4, 5, 6, 7) g))';
   RETURN NULL;
 END $$;
 
-CREATE OR REPLACE FUNCTION fd_stats_events_upd() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  PERFORM fd_stats_apply_delta(ARRAY(
-    SELECT ROW(g.project_id, g.hour, g.kind, g.model, g.vote, g.has_comment, g.tags, g.n)::stats_delta
-    FROM (SELECT x.project_id, date_trunc('hour', x.created_at, 'UTC') AS hour, x.kind, x.model, x.vote,
-                 x.has_comment, x.tags, sum(x.d) AS n
-          FROM (SELECT o.*, -1 AS d FROM fd_old o UNION ALL SELECT n.*, 1 FROM fd_new n) x
-          GROUP BY 1, 2, 3, 4, 5, 6, 7) g));
-  RETURN NULL;
-END $$;
-
-CREATE OR REPLACE FUNCTION fd_stats_events_del() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  PERFORM fd_stats_apply_delta(ARRAY(
-    SELECT ROW(g.project_id, g.hour, g.kind, g.model, g.vote, g.has_comment, g.tags, g.n)::stats_delta
-    FROM (SELECT o.project_id, date_trunc('hour', o.created_at, 'UTC') AS hour, o.kind, o.model, o.vote,
-                 o.has_comment, o.tags, -count(*) AS n
-          FROM fd_old o GROUP BY 1, 2, 3, 4, 5, 6, 7) g));
-  RETURN NULL;
-END $$;
+DROP TRIGGER stats_events_ins ON stats_events;
+DROP TRIGGER stats_events_upd ON stats_events;
+DROP TRIGGER stats_events_del ON stats_events;
+DROP FUNCTION fd_stats_events_ins();
+DROP FUNCTION fd_stats_events_upd();
+DROP FUNCTION fd_stats_events_del();
+CREATE TRIGGER stats_events_ins AFTER INSERT ON stats_events
+  REFERENCING NEW TABLE AS fd_new FOR EACH STATEMENT EXECUTE FUNCTION fd_stats_events_count();
+CREATE TRIGGER stats_events_upd AFTER UPDATE ON stats_events
+  REFERENCING OLD TABLE AS fd_old NEW TABLE AS fd_new FOR EACH STATEMENT EXECUTE FUNCTION fd_stats_events_count();
+CREATE TRIGGER stats_events_del AFTER DELETE ON stats_events
+  REFERENCING OLD TABLE AS fd_old FOR EACH STATEMENT EXECUTE FUNCTION fd_stats_events_count();
 
 DROP FUNCTION fd_stats_apply(stats_events[], stats_events[]);
 -- nothing looks stats_events up by slot any more: the catch-up finds a slot's previous
