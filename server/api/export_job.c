@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "fd_config.h"
+#include "util/clock.h"
 #include "util/rfc3339.h"
 
 static bool parse_real(const char *s, double lo, double hi, double *out) {
@@ -67,9 +68,7 @@ bool fd_export_request_parse(fd_param_get_fn get, void *cls, const char *project
 }
 
 void fd_export_now_rfc3339(char out[32]) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  if (!fd_rfc3339_format((int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000, out)) out[0] = '\0';
+  if (!fd_rfc3339_format(fd_wall_us(), out)) out[0] = '\0';
 }
 
 void fd_export_request_clear(struct fd_export_request *rq) {

@@ -2,13 +2,13 @@
 #include "api/ingest_request.h"
 
 #include <stdlib.h>
-#include <sys/time.h>
 
 #include "app.h"
 #include "http/body.h"
 #include "http/ratelimit.h"
 #include "http/reply.h"
 #include "ingest/validate_common.h"
+#include "util/clock.h"
 
 static void ir_free(void *p) {
   struct fd_ingest_request *ir = p;
@@ -28,12 +28,6 @@ static void ir_free(void *p) {
   free(ir);
 }
 
-static int64_t wall_us(void) {
-  struct timeval tv;
-  gettimeofday(&tv, NULL);
-  return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
-}
-
 struct fd_ingest_request *fd_ingest_request_new(struct fd_request *req, json_t *body, size_t n_events,
                                                 size_t n_messages) {
   struct fd_ingest_request *ir = calloc(1, sizeof *ir);
@@ -45,7 +39,7 @@ struct fd_ingest_request *fd_ingest_request_new(struct fd_request *req, json_t *
   ir->req = req;
   ir->body = body;
   ir->job.project_id = req->auth.project_id;
-  ir->job.received_us = wall_us();
+  ir->job.received_us = fd_wall_us();
   if (n_events <= 1 && n_messages == 0) {
     ir->job.events = ir->one_event;
     ir->job.event_status = ir->one_event_status;

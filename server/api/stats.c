@@ -21,6 +21,7 @@
 #include "app.h"
 #include "db/stats_db.h"
 #include "http/reply.h"
+#include "util/clock.h"
 #include "util/rfc3339.h"
 
 #define FD_STATS_MAX_BUCKETS 10000
@@ -52,13 +53,6 @@ static void add_rates(json_t *obj, const char *ci_key) {
   json_object_set_new(obj, ci_key, json_pack("[f, f]", lo, hi));
 }
 
-/* Wall-clock now in µs (fd_now_us is monotonic: good for durations, not for dates). */
-static int64_t wall_now_us(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static bool parse_time(const char *s, int64_t *us) { return fd_rfc3339_parse(s, strlen(s), us); }
 
 /* The number of buckets date_trunc(bucket, since) .. until spans (an upper bound for weeks
@@ -78,7 +72,7 @@ void fd_api_stats_get(struct fd_request *req) {
     if (!parse_time(until_s, &until))
       return fd_reply_error(req, FD_ERR_INVALID_PARAMETER, "until", "until must be an RFC 3339 time with a zone");
   } else {
-    until = wall_now_us();
+    until = fd_wall_us();
   }
   if (since_s) {
     if (!parse_time(since_s, &since))

@@ -21,6 +21,7 @@
 #include "cli/cli.h"
 #include "db/export_db.h"
 #include "db/projects_db.h"
+#include "util/clock.h"
 #include "util/crypto.h"
 #include "util/rfc3339.h"
 
@@ -126,11 +127,7 @@ struct cli_export {
   double t0, last_draw;
 };
 
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+static double now_s(void) { return (double)fd_now_us() / 1e6; }
 
 static bool out_open(struct out_file *o, const char *path, bool is_stdout) {
   o->path = strdup(path);

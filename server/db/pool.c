@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "util/clock.h"
 #include "util/log.h"
 
 #define MAX_STMTS 256
@@ -143,14 +144,7 @@ void fd_pool_free(struct fd_pool *pool) {
 }
 
 struct fd_db *fd_pool_get(struct fd_pool *pool, int timeout_ms) {
-  struct timespec deadline;
-  clock_gettime(CLOCK_REALTIME, &deadline);
-  deadline.tv_sec += timeout_ms / 1000;
-  deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-  if (deadline.tv_nsec >= 1000000000L) {
-    deadline.tv_sec++;
-    deadline.tv_nsec -= 1000000000L;
-  }
+  struct timespec deadline = fd_deadline_ms(CLOCK_REALTIME, timeout_ms); /* pool->freed: default clock */
   struct fd_db *db = NULL;
   pthread_mutex_lock(&pool->lock);
   for (;;) {

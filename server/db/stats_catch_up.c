@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "db/pool.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/metrics.h"
 
@@ -22,14 +23,7 @@ struct fd_stats_catch_up {
 
 /* Sleep one interval; false when asked to stop. */
 static bool wait_interval(struct fd_stats_catch_up *c) {
-  struct timespec until;
-  clock_gettime(CLOCK_MONOTONIC, &until);
-  until.tv_sec += c->interval_ms / 1000;
-  until.tv_nsec += (long)(c->interval_ms % 1000) * 1000000L;
-  if (until.tv_nsec >= 1000000000L) {
-    until.tv_sec++;
-    until.tv_nsec -= 1000000000L;
-  }
+  struct timespec until = fd_deadline_ms(CLOCK_MONOTONIC, c->interval_ms);
   pthread_mutex_lock(&c->lock);
   while (!c->stopping && pthread_cond_timedwait(&c->wake, &c->lock, &until) == 0) {}
   bool go_on = !c->stopping;
@@ -44,14 +38,11 @@ static void *catch_up_main(void *arg) {
   char err[512];
   while (wait_interval(c)) {
     if (!db) db = fd_db_connect(c->conninfo, false, err, sizeof err);
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    uint64_t t0 = fd_now_us();
     /* CALL outside a transaction block: the procedure commits after each project */
     bool ok = db && fd_db_ensure(db) && fd_db_run(db, "CALL fd_stats_catch_up_all()", err, sizeof err);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
     if (ok)
-      fd_histogram_observe(&fd_metrics.stats_catch_up_seconds,
-                           (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+      fd_histogram_observe(&fd_metrics.stats_catch_up_seconds, (double)(fd_now_us() - t0) / 1e6);
     else
       FD_METRIC_ADD(fd_metrics.stats_catch_up_failures, 1);
     if (!ok && !failing) fd_log(FD_LOG_WARN, "msg=\"stats catch-up failed; retrying every interval\"");
@@ -69,11 +60,7 @@ struct fd_stats_catch_up *fd_stats_catch_up_start(const char *conninfo, int inte
   c->conninfo = strdup(conninfo);
   c->interval_ms = interval_ms;
   pthread_mutex_init(&c->lock, NULL);
-  pthread_condattr_t attr;
-  pthread_condattr_init(&attr);
-  pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-  pthread_cond_init(&c->wake, &attr);
-  pthread_condattr_destroy(&attr);
+  fd_cond_init_monotonic(&c->wake);
   if (!c->conninfo || pthread_create(&c->thread, NULL, catch_up_main, c) != 0) {
     pthread_mutex_destroy(&c->lock);
     pthread_cond_destroy(&c->wake);

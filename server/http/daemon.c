@@ -44,12 +44,6 @@ static long in_flight; /* requests between on_uri and on_completed */
  * 16 KiB would take only ~7.5 KiB, too tight for browsers with large cookies. */
 #define CONNECTION_POOL_BYTES ((size_t)32 * 1024)
 
-uint64_t fd_now_us(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 const char *fd_request_arg(struct fd_request *req, const char *name) {
   return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
 }

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "http/errors.h"
+#include "util/clock.h" /* fd_now_us: request timings */
 
 enum fd_scope {
   FD_SCOPE_NONE = 0, /* public: health, metrics, pages */
@@ -75,8 +76,6 @@ struct fd_request {
   void (*state_free)(void *state);
   fd_handler resume;
 };
-
-uint64_t fd_now_us(void);
 
 /* Query-string argument or NULL. */
 const char *fd_request_arg(struct fd_request *req, const char *name);

@@ -2,17 +2,14 @@
 #include "ingest/queue.h"
 
 #include <errno.h>
-#include <time.h>
+
+#include "util/clock.h"
 
 long fd_job_rows(const struct fd_ingest_job *job) { return (long)(job->n_events + job->n_messages); }
 
 void fd_queue_init(struct fd_queue *q, long capacity) {
   pthread_mutex_init(&q->lock, NULL);
-  pthread_condattr_t attr;
-  pthread_condattr_init(&attr);
-  pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-  pthread_cond_init(&q->nonempty, &attr);
-  pthread_condattr_destroy(&attr);
+  fd_cond_init_monotonic(&q->nonempty);
   q->head = q->tail = NULL;
   q->rows = 0;
   q->capacity = capacity;
@@ -48,13 +45,6 @@ bool fd_queue_push(struct fd_queue *q, struct fd_ingest_job *job) {
   return ok;
 }
 
-static void deadline_in(struct timespec *ts, int ms) {
-  clock_gettime(CLOCK_MONOTONIC, ts);
-  ts->tv_nsec += (long)ms * 1000000L;
-  ts->tv_sec += ts->tv_nsec / 1000000000L;
-  ts->tv_nsec %= 1000000000L;
-}
-
 struct fd_ingest_job *fd_queue_take(struct fd_queue *q, long max_rows, int wait_ms) {
   struct fd_ingest_job *first = NULL, *last = NULL;
   long taken = 0;
@@ -62,8 +52,7 @@ struct fd_ingest_job *fd_queue_take(struct fd_queue *q, long max_rows, int wait_
   q->idle++;
   while (!q->head && !q->closed) pthread_cond_wait(&q->nonempty, &q->lock);
   q->idle--;
-  struct timespec deadline;
-  deadline_in(&deadline, wait_ms);
+  struct timespec deadline = fd_deadline_ms(CLOCK_MONOTONIC, wait_ms);
   for (;;) {
     while (q->head && (taken == 0 || taken + fd_job_rows(q->head) <= max_rows)) {
       struct fd_ingest_job *j = q->head;

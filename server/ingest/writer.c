@@ -13,6 +13,7 @@
 #include "ingest/edit_ratio.h"
 #include "ingest/ingest.h"
 #include "ingest/queue.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/metrics.h"
 
@@ -25,12 +26,6 @@ struct fd_ingest {
   int n_writers;
   pthread_t *threads;
 };
-
-static uint64_t mono_us(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
 
 static int64_t created_or(int64_t created, bool defaulted, int64_t received) { return defaulted ? received : created; }
 
@@ -292,12 +287,12 @@ static void set_db_down(struct fd_ingest *ing, bool down) {
 /* One batch: all together; on failure each job alone; a job that still fails on a live
  * connection gets FD_ITEM_ERROR for its rows (logged as a bug: validation let it through). */
 static void write_batch(struct fd_ingest *ing, struct fd_db *db, struct fd_ingest_job **jobs, size_t n) {
-  uint64_t t0 = mono_us();
+  uint64_t t0 = fd_now_us();
   long rows = 0;
   for (size_t i = 0; i < n; i++) rows += fd_job_rows(jobs[i]);
   if (fd_db_ensure(db) && fd_ingest_write_jobs(db, jobs, n)) {
     fd_histogram_observe(&fd_metrics.batch_size, (double)rows);
-    fd_histogram_observe(&fd_metrics.commit_seconds, (double)(mono_us() - t0) / 1e6);
+    fd_histogram_observe(&fd_metrics.commit_seconds, (double)(fd_now_us() - t0) / 1e6);
     return;
   }
   for (size_t i = 0; i < n; i++) {
