@@ -25,13 +25,7 @@ bench_build
 bench_pg_start fdexpbench 'fsync = off' 'synchronous_commit = off' 'shared_buffers = 256MB'
 
 # -- schema, project, seed -------------------------------------------------------------------
-PORT=$(free_port)
-export FEEDBACKD_DATABASE_URL="host=$WORK port=$PGPORT dbname=bench user=postgres"
-export FEEDBACKD_LISTEN="127.0.0.1:$PORT"
-export FEEDBACKD_DATA_DIR="$WORK/var"
-export FEEDBACKD_LOG_LEVEL=warn
-"$FD" migrate >/dev/null
-"$FD" projects create bench --name Bench >/dev/null
+bench_fd_setup
 KEY=$("$FD" keys create --project bench --scopes export --label bench 2>/dev/null)
 PROJECT=$("${PSQL[@]}" -d bench -c "SELECT id FROM projects WHERE slug = 'bench'")
 echo "seeding $CONVS conversations ..."

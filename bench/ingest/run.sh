@@ -35,13 +35,7 @@ bench_pg_start fdbench
 echo "postgres: $("${PSQL[@]}" -d bench -c "SELECT 'fsync=' || current_setting('fsync') || ' synchronous_commit=' || current_setting('synchronous_commit') || ' full_page_writes=' || current_setting('full_page_writes')")"
 
 # -- feedbackd -------------------------------------------------------------------------------------
-PORT=$(free_port)
-export FEEDBACKD_DATABASE_URL="host=$WORK port=$PGPORT dbname=bench user=postgres"
-export FEEDBACKD_LISTEN="127.0.0.1:$PORT"
-export FEEDBACKD_DATA_DIR="$WORK/var"
-export FEEDBACKD_LOG_LEVEL=warn
-"$FD" migrate >/dev/null
-"$FD" projects create bench --name Bench --origins "http://127.0.0.1:$PORT" >/dev/null
+bench_fd_setup
 KEY=$("$FD" keys create --project bench --scopes ingest --label bench 2>/dev/null)
 # shellcheck disable=SC2086
 "$FD" serve $SERVE_ARGS >"$WORK/serve.out" 2>"$WORK/serve.log" &

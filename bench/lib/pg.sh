@@ -4,6 +4,8 @@
 #   bench_build                      -> $FD (build-release/feedbackd, or $BUILD)
 #   bench_pg_start PREFIX [CONF...]  -> $WORK, $PGPORT, PSQL=(psql ...), database "bench";
 #                                       extra postgresql.conf lines as arguments
+#   bench_fd_setup                   -> $PORT and the FEEDBACKD_* environment for the cluster,
+#                                       schema migrated, project "bench" created
 # A script that starts feedbackd sets FD_PID so the exit trap stops it first. KEEP=1 keeps $WORK.
 
 PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
@@ -44,4 +46,15 @@ bench_pg_start() {
   as_pg "$PG_BIN/pg_ctl" -D "$WORK/data" -l "$WORK/postgres.log" -w start >/dev/null
   PSQL=("$PG_BIN/psql" -X -q -t -A -h "$WORK" -p "$PGPORT" -U postgres)
   "${PSQL[@]}" -d postgres -c "CREATE DATABASE bench" >/dev/null
+}
+
+bench_fd_setup() {
+  PORT=$(free_port)
+  export FEEDBACKD_DATABASE_URL="host=$WORK port=$PGPORT dbname=bench user=postgres"
+  export FEEDBACKD_LISTEN="127.0.0.1:$PORT"
+  export FEEDBACKD_DATA_DIR="$WORK/var"
+  export FEEDBACKD_LOG_LEVEL=warn
+  "$FD" migrate >/dev/null
+  # its own address as an allowed origin, as a project behind a chat page has one
+  "$FD" projects create bench --name Bench --origins "http://127.0.0.1:$PORT" >/dev/null
 }
