@@ -67,13 +67,7 @@ T_COPY=$(copy_ceiling)
 N_ROWS=$(( N_MSG + N_EVX ))
 
 # -- feedbackd serve ---------------------------------------------------------------------------
-"$FD" serve >"$WORK/serve.out" 2>"$WORK/serve.log" &
-FD_PID=$!
-for _ in $(seq 1 200); do
-  curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break
-  kill -0 "$FD_PID" 2>/dev/null || { cat "$WORK/serve.log"; exit 1; }
-  sleep 0.05
-done
+bench_fd_serve
 RSS_IDLE=$(awk '/VmHWM/ {print $2}' "/proc/$FD_PID/status")
 
 # GET /v1/export with the given query; prints "<seconds> <records> <bytes>"

@@ -38,13 +38,7 @@ echo "postgres: $("${PSQL[@]}" -d bench -c "SELECT 'fsync=' || current_setting('
 bench_fd_setup
 KEY=$("$FD" keys create --project bench --scopes ingest --label bench 2>/dev/null)
 # shellcheck disable=SC2086
-"$FD" serve $SERVE_ARGS >"$WORK/serve.out" 2>"$WORK/serve.log" &
-FD_PID=$!
-for _ in $(seq 1 200); do
-  curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break
-  kill -0 "$FD_PID" 2>/dev/null || { cat "$WORK/serve.log"; exit 1; }
-  sleep 0.05
-done
+bench_fd_serve $SERVE_ARGS
 echo "feedbackd: $("$FD" --version) serve $SERVE_ARGS (pid $FD_PID) on 127.0.0.1:$PORT; $(nproc) cores"
 
 # CPU time (user+sys, clock ticks) of feedbackd and of every process of the private cluster:

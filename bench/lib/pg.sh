@@ -6,6 +6,7 @@
 #                                       extra postgresql.conf lines as arguments
 #   bench_fd_setup                   -> $PORT and the FEEDBACKD_* environment for the cluster,
 #                                       schema migrated, project "bench" created
+#   bench_fd_serve [FLAGS...]        -> `feedbackd serve` in the background until /readyz, $FD_PID
 # A script that starts feedbackd sets FD_PID so the exit trap stops it first. KEEP=1 keeps $WORK.
 
 PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
@@ -57,4 +58,14 @@ bench_fd_setup() {
   "$FD" migrate >/dev/null
   # its own address as an allowed origin, as a project behind a chat page has one
   "$FD" projects create bench --name Bench --origins "http://127.0.0.1:$PORT" >/dev/null
+}
+
+bench_fd_serve() {
+  "$FD" serve "$@" >"$WORK/serve.out" 2>"$WORK/serve.log" &
+  FD_PID=$!
+  for _ in $(seq 1 200); do
+    curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && return 0
+    kill -0 "$FD_PID" 2>/dev/null || { cat "$WORK/serve.log"; exit 1; }
+    sleep 0.05
+  done
 }
