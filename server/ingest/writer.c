@@ -216,7 +216,8 @@ out:
   return ok;
 }
 
-/* Edits whose original was not inline get their ratio from the stored message. */
+/* Edits whose original was not inline get their ratio from the stored message (no query
+ * when the batch has none). */
 static bool fill_edit_ratios(struct fd_db *db, struct batch *b) {
   size_t need = 0;
   for (size_t i = 0; i < b->n_fbs; i++)
@@ -239,12 +240,6 @@ static bool fill_edit_ratios(struct fd_db *db, struct batch *b) {
   return ok;
 }
 
-static bool needs_originals(const struct batch *b) {
-  for (size_t i = 0; i < b->n_fbs; i++)
-    if (b->fbs[i].row->kind == FD_KIND_EDIT && !b->fbs[i].has_edit_ratio) return true;
-  return false;
-}
-
 bool fd_ingest_write_jobs(struct fd_db *db, struct fd_ingest_job **jobs, size_t n) {
   struct batch b;
   bool ok = false;
@@ -255,7 +250,7 @@ bool fd_ingest_write_jobs(struct fd_db *db, struct fd_ingest_job **jobs, size_t 
      * needs no transaction: a message, once stored, never changes), and the duplicate/
      * conflict lookup that may follow only reads rows that conflicted, i.e. rows committed
      * before. */
-    ok = (!needs_originals(&b) || fill_edit_ratios(db, &b)) &&
+    ok = fill_edit_ratios(db, &b) &&
          write_rows(db, b.fbs, b.n_fbs, sizeof *b.fbs, b.fb_status, f_proj, f_id, f_hash, false);
     goto out;
   }
