@@ -84,14 +84,6 @@ static int64_t m_proj(const void *r, size_t i) { return ((const struct fd_msg_re
 static const char *f_id(const void *r, size_t i) { return ((const struct fd_fb_ref *)r)[i].row->id; }
 static int64_t f_proj(const void *r, size_t i) { return ((const struct fd_fb_ref *)r)[i].project_id; }
 
-/* Compact the distinct rows of refs into uniq (by first occurrence). */
-#define COMPACT(type, refs, n, first, uniq, nu)        \
-  do {                                                 \
-    nu = 0;                                            \
-    for (size_t i_ = 0; i_ < (n); i_++)                \
-      if ((first)[i_] == i_) (uniq)[(nu)++] = (refs)[i_]; \
-  } while (0)
-
 struct batch {
   struct fd_msg_ref *msgs;
   enum fd_item_status **msg_status; /* where each message row's status goes (NULL: inline turn) */
