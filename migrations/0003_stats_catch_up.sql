@@ -37,6 +37,14 @@ CREATE FUNCTION fd_stats_lock(p bigint) RETURNS void LANGUAGE sql AS $$
   SELECT pg_advisory_xact_lock(1717859188, (p % 2147483647)::int)
 $$;
 
+-- A row's txid is new to a catch-up: visible in its snapshot, not in the previous one (none:
+-- everything visible is new). A plain SQL expression, inlined by the planner; callers keep
+-- `txid >= pg_snapshot_xmin(prev)` beside it for the (project_id, txid) index.
+CREATE FUNCTION fd_stats_is_new(t xid8, cur pg_snapshot, prev pg_snapshot) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT pg_visible_in_snapshot(t, cur) AND (prev IS NULL OR NOT pg_visible_in_snapshot(t, prev))
+$$;
+
 -- Apply the feedback and messages rows new since the project's watermark; true when there
 -- were any. The rules of 0002's INSERT trigger, over the new rows instead of one INSERT's
 -- transition table (tests/integration/test_stats_catch_up.py checks that both leave the same
@@ -56,11 +64,9 @@ BEGIN
   cur := pg_current_snapshot();
   lo := coalesce(pg_snapshot_xmin(prev), '0'::xid8);
   nf := EXISTS (SELECT FROM feedback f
-                WHERE f.project_id = p AND f.txid >= lo AND pg_visible_in_snapshot(f.txid, cur)
-                  AND (prev IS NULL OR NOT pg_visible_in_snapshot(f.txid, prev)));
+                WHERE f.project_id = p AND f.txid >= lo AND fd_stats_is_new(f.txid, cur, prev));
   nm := EXISTS (SELECT FROM messages m
-                WHERE m.project_id = p AND m.txid >= lo AND pg_visible_in_snapshot(m.txid, cur)
-                  AND (prev IS NULL OR NOT pg_visible_in_snapshot(m.txid, prev)));
+                WHERE m.project_id = p AND m.txid >= lo AND fd_stats_is_new(m.txid, cur, prev));
   -- Nothing new: keep the old watermark (no write, so no WAL flush at COMMIT). The next
   -- scan starts at the same xmin and reads the same few rows again, which stays bounded.
   IF NOT nf AND NOT nm AND prev IS NOT NULL THEN
@@ -72,8 +78,7 @@ BEGIN
       SELECT f.project_id, f.id, f.kind, f.message_id, f.other_message_id, f.user_ref, f.value, f.scale,
              f.comment, f.tags, f.created_at, f.seq, f.retracted_at
       FROM feedback f
-      WHERE f.project_id = p AND f.txid >= lo AND pg_visible_in_snapshot(f.txid, cur)
-        AND (prev IS NULL OR NOT pg_visible_in_snapshot(f.txid, prev))),
+      WHERE f.project_id = p AND f.txid >= lo AND fd_stats_is_new(f.txid, cur, prev)),
     cand AS (
       -- the new rows' latest event per slot
       SELECT DISTINCT ON (project_id, user_ref, kind, k1, k2) project_id, user_ref, kind, k1, k2, id, created_at, seq
@@ -124,8 +129,7 @@ BEGIN
   IF nm THEN
     UPDATE stats_events e SET model = m.model
     FROM messages m
-    WHERE m.project_id = p AND m.txid >= lo AND pg_visible_in_snapshot(m.txid, cur)
-      AND (prev IS NULL OR NOT pg_visible_in_snapshot(m.txid, prev))
+    WHERE m.project_id = p AND m.txid >= lo AND fd_stats_is_new(m.txid, cur, prev)
       AND m.model IS NOT NULL AND e.project_id = p AND e.message_id = m.id AND e.model IS DISTINCT FROM m.model;
   END IF;
   INSERT INTO stats_watermarks AS w (project_id, snap, caught_up_at) VALUES (p, cur, now())
