@@ -102,7 +102,7 @@ def dump(pg, db):
 @pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
 def test_catch_up_equals_the_0002_triggers(pg, feedbackd_factory, seed):
     fd = feedbackd_factory(project=None, start=False)  # migrated to the latest schema
-    db = fd.database_url.split("dbname=")[1].split()[0]
+    db = db_of(fd)
     ref = pg.create_database("stats_ref")
     for name in ("0001_initial.sql", "0002_stats.sql"):
         with open(os.path.join(REPO, "migrations", name)) as f:
@@ -197,8 +197,8 @@ def test_no_background_catch_up_when_off_but_reads_are_exact(pg, feedbackd_facto
 
 
 def hold_catch_up(pg, db):
-    """A connection inside a catch-up transaction of project 1 (it holds the project's lock);
-    rows are inserted directly so that the catch-up has work."""
+    """A connection inside a catch-up transaction of project 1: it holds the project's lock
+    until the caller commits."""
     conn = pg.connect(db)
     conn.autocommit = False
     cur = conn.cursor()
