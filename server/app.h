@@ -14,10 +14,10 @@ struct fd_ingest;
 
 struct fd_app {
   const struct fd_config *cfg;
-  struct fd_pool *pool;      /* request handlers' connections */
-  struct fd_ingest *ingest;  /* queue + writer threads (server/ingest) */
-  struct fd_limits limits;   /* from cfg, for the validators */
-  const char *conninfo;      /* for threads that open their own connection */
+  struct fd_pool *pool;     /* request handlers' connections */
+  struct fd_ingest *ingest; /* queue + writer threads (server/ingest) */
+  struct fd_limits limits;  /* from cfg, for the validators */
+  const char *conninfo;     /* for threads that open their own connection */
   volatile bool shutting_down;
 };
 

@@ -29,13 +29,18 @@ static void usage(FILE *out) {
   fd_config_print_help();
 }
 
-
 int main(int argc, char **argv) {
   struct fd_config cfg;
   int rc = 2;
   switch (fd_config_load(&cfg, &argc, argv)) {
-    case FD_CONFIG_HELP: usage(stdout); rc = 0; goto out;
-    case FD_CONFIG_VERSION: printf("feedbackd %s\n", FEEDBACKD_VERSION); rc = 0; goto out;
+    case FD_CONFIG_HELP:
+      usage(stdout);
+      rc = 0;
+      goto out;
+    case FD_CONFIG_VERSION:
+      printf("feedbackd %s\n", FEEDBACKD_VERSION);
+      rc = 0;
+      goto out;
     case FD_CONFIG_ERROR: goto out;
     case FD_CONFIG_OK: break;
   }
@@ -46,11 +51,16 @@ int main(int argc, char **argv) {
   }
   fd_log_set_level(level);
   const char *cmd = argc > 1 ? argv[1] : "";
-  if (strcmp(cmd, "serve") == 0) rc = fd_cli_serve(&cfg, argc, argv);
-  else if (strcmp(cmd, "migrate") == 0) rc = fd_cli_migrate(&cfg, argc, argv);
-  else if (strcmp(cmd, "projects") == 0) rc = fd_cli_projects(&cfg, argc, argv);
-  else if (strcmp(cmd, "keys") == 0) rc = fd_cli_keys(&cfg, argc, argv);
-  else if (strcmp(cmd, "export") == 0) rc = fd_cli_export(&cfg, argc, argv);
+  if (strcmp(cmd, "serve") == 0)
+    rc = fd_cli_serve(&cfg, argc, argv);
+  else if (strcmp(cmd, "migrate") == 0)
+    rc = fd_cli_migrate(&cfg, argc, argv);
+  else if (strcmp(cmd, "projects") == 0)
+    rc = fd_cli_projects(&cfg, argc, argv);
+  else if (strcmp(cmd, "keys") == 0)
+    rc = fd_cli_keys(&cfg, argc, argv);
+  else if (strcmp(cmd, "export") == 0)
+    rc = fd_cli_export(&cfg, argc, argv);
   else if (strcmp(cmd, "config") == 0) {
     fd_config_dump(&cfg, stdout);
     rc = 0;

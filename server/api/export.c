@@ -121,7 +121,8 @@ static bool stream_step(struct export_stream *s) {
   size_t n_touches;
   int k = fd_export_reader_next(s->rd, &conv, &touches, &n_touches);
   if (k < 0) {
-    fd_log(FD_LOG_ERROR, "msg=\"export failed reading\" export_id=%s error=\"%s\"", s->id, fd_export_reader_error(s->rd));
+    fd_log(FD_LOG_ERROR, "msg=\"export failed reading\" export_id=%s error=\"%s\"", s->id,
+           fd_export_reader_error(s->rd));
     return false;
   }
   if (k > 0) {
@@ -168,9 +169,7 @@ static void fix_mmap_threshold(void) {
 }
 #endif
 
-static const char *query_get(void *cls, const char *name) {
-  return fd_request_arg(cls, name);
-}
+static const char *query_get(void *cls, const char *name) { return fd_request_arg(cls, name); }
 
 void fd_api_export_get(struct fd_request *req) {
   struct fd_error err = {0};
@@ -206,7 +205,8 @@ void fd_api_export_get(struct fd_request *req) {
     fd_error_set(&err, FD_ERR_UNAVAILABLE, NULL, "the database is unavailable");
     goto fail_reply;
   }
-  struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, CHUNK_BYTES, stream_read, s, stream_free);
+  struct MHD_Response *resp =
+      MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, CHUNK_BYTES, stream_read, s, stream_free);
   if (!resp) {
     fd_error_set(&err, FD_ERR_INTERNAL, NULL, "out of memory");
     goto fail_reply;

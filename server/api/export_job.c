@@ -34,7 +34,8 @@ bool fd_export_request_parse(fd_param_get_fn get, void *cls, const char *project
              *meta = get(cls, "include_meta");
   char since_n[FD_RFC3339_BUF] = "", until_n[FD_RFC3339_BUF] = "";
   if (format && !fd_export_format_parse(format, &p->format))
-    return fd_error_set(err, FD_ERR_INVALID_PARAMETER, "format", "format must be trl, trl-text, kto, openai, hh or sft");
+    return fd_error_set(err, FD_ERR_INVALID_PARAMETER, "format",
+                        "format must be trl, trl-text, kto, openai, hh or sft");
   if (split && !fd_split_select_parse(split, &p->split))
     return fd_error_set(err, FD_ERR_INVALID_PARAMETER, "split", "split must be all, train or test");
   if (tf && !parse_real(tf, 0, 1, &p->test_fraction))
@@ -46,22 +47,25 @@ bool fd_export_request_parse(fd_param_get_fn get, void *cls, const char *project
   if (until && !(p->has_until = parse_time(until, &p->until, until_n)))
     return fd_error_set(err, FD_ERR_INVALID_PARAMETER, "until", "until must be an RFC 3339 time with a zone");
   if (meta) {
-    if (strcmp(meta, "true") == 0) p->include_meta = true;
-    else if (strcmp(meta, "false") == 0) p->include_meta = false;
-    else return fd_error_set(err, FD_ERR_INVALID_PARAMETER, "include_meta", "include_meta must be true or false");
+    if (strcmp(meta, "true") == 0)
+      p->include_meta = true;
+    else if (strcmp(meta, "false") == 0)
+      p->include_meta = false;
+    else
+      return fd_error_set(err, FD_ERR_INVALID_PARAMETER, "include_meta", "include_meta must be true or false");
   }
   p->model = get(cls, "model");
-  if (p->model && !*p->model)
-    return fd_error_set(err, FD_ERR_INVALID_PARAMETER, "model", "model must not be empty");
+  if (p->model && !*p->model) return fd_error_set(err, FD_ERR_INVALID_PARAMETER, "model", "model must not be empty");
   out->after = get(cls, "after");
   if (out->after && !*out->after)
-    return fd_error_set(err, FD_ERR_INVALID_PARAMETER, "after", "after must be an X-Export-Watermark value of an earlier export");
+    return fd_error_set(err, FD_ERR_INVALID_PARAMETER, "after",
+                        "after must be an X-Export-Watermark value of an earlier export");
   static const char *const split_names[] = {"all", "train", "test"};
-  out->params_json = json_pack("{s:s, s:s, s:f, s:f, s:b, s:s?, s:s?, s:s?, s:s?}", "format",
-                               fd_export_format_name(p->format), "split", split_names[p->split], "test_fraction",
-                               p->test_fraction, "min_margin", p->min_margin, "include_meta", p->include_meta,
-                               "since", since ? since_n : NULL, "until", until ? until_n : NULL, "model", p->model,
-                               "after", out->after);
+  out->params_json =
+      json_pack("{s:s, s:s, s:f, s:f, s:b, s:s?, s:s?, s:s?, s:s?}", "format", fd_export_format_name(p->format),
+                "split", split_names[p->split], "test_fraction", p->test_fraction, "min_margin", p->min_margin,
+                "include_meta", p->include_meta, "since", since ? since_n : NULL, "until", until ? until_n : NULL,
+                "model", p->model, "after", out->after);
   if (!out->params_json) return fd_error_set(err, FD_ERR_INTERNAL, NULL, "out of memory");
   /* s? writes null for an absent filter, so every manifest has the same keys. */
   return true;
@@ -79,9 +83,9 @@ void fd_export_request_clear(struct fd_export_request *rq) {
 json_t *fd_export_manifest_new(const char *id, const struct fd_export_request *rq, const char *started_at,
                                const char *finished_at, const char *watermark, const json_t *counts,
                                const json_t *extra) {
-  json_t *m = json_pack("{s:s, s:s, s:O, s:s, s:s?, s:s?}", "id", id, "format", fd_export_format_name(rq->p.format),
-                        "params", rq->params_json, "started_at", started_at, "finished_at", finished_at, "watermark",
-                        watermark);
+  json_t *m =
+      json_pack("{s:s, s:s, s:O, s:s, s:s?, s:s?}", "id", id, "format", fd_export_format_name(rq->p.format), "params",
+                rq->params_json, "started_at", started_at, "finished_at", finished_at, "watermark", watermark);
   if (!m) return NULL;
   if (json_object_update(m, (json_t *)counts) != 0 ||
       json_object_set_new(m, "exporter_version", json_string(FEEDBACKD_VERSION)) != 0 ||

@@ -60,7 +60,8 @@ void fd_api_feedback_list(struct fd_request *req) {
     f.limit = (int)lim;
   }
   if (cursor && !parse_cursor(cursor, &f))
-    return fd_reply_error(req, FD_ERR_INVALID_PARAMETER, "cursor", "cursor must be a next_cursor value from a previous page");
+    return fd_reply_error(req, FD_ERR_INVALID_PARAMETER, "cursor",
+                          "cursor must be a next_cursor value from a previous page");
   struct fd_db *db = fd_pool_get(fd_app.pool, 2000);
   if (!db) return fd_reply_unavailable(req, "the database is unavailable");
   json_t *page = fd_feedback_list(db, req->auth.project_id, &f);

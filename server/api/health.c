@@ -21,8 +21,9 @@ void fd_api_readyz(struct fd_request *req) {
   if (!ok) {
     fd_reply_json(req, 503, json_pack("{s:s, s:s}", "status", "unavailable", "database", "unreachable"));
   } else if (have < want) {
-    fd_reply_json(req, 503, json_pack("{s:s, s:i, s:i}", "status", "migrations_pending", "schema_version", have,
-                                      "expected_version", want));
+    fd_reply_json(
+        req, 503,
+        json_pack("{s:s, s:i, s:i}", "status", "migrations_pending", "schema_version", have, "expected_version", want));
   } else {
     fd_reply_json(req, 200, json_pack("{s:s, s:i}", "status", "ok", "schema_version", have));
   }

@@ -19,10 +19,10 @@ struct fd_ingest_request {
   bool finished;
   bool suspended;
   struct fd_request *req;
-  json_t *body;     /* the parsed body (rows borrow from it) */
-  json_t *results;  /* per item results prepared by the handler (batch endpoints) */
-  size_t *row_index;/* batch: item index of each job row */
-  fd_handler reply; /* builds the reply once the job is done */
+  json_t *body;      /* the parsed body (rows borrow from it) */
+  json_t *results;   /* per item results prepared by the handler (batch endpoints) */
+  size_t *row_index; /* batch: item index of each job row */
+  fd_handler reply;  /* builds the reply once the job is done */
   /* the job's arrays for a single event (POST /v1/feedback), so that case allocates
    * them with the request instead of one by one */
   struct fd_feedback_row *one_event[2];

@@ -36,8 +36,10 @@ void fd_api_metrics(struct fd_request *req) {
   }
   fd_metrics_write_requests(out);
 
-  fputs("# HELP feedbackd_events_stored_total Rows committed by the ingest writer, by kind.\n"
-        "# TYPE feedbackd_events_stored_total counter\n", out);
+  fputs(
+      "# HELP feedbackd_events_stored_total Rows committed by the ingest writer, by kind.\n"
+      "# TYPE feedbackd_events_stored_total counter\n",
+      out);
   for (int k = 0; k < FD_STORED_COUNT; k++)
     fprintf(out, "feedbackd_events_stored_total{kind=\"%s\"} %llu\n", fd_stored_kind_names[k],
             (unsigned long long)FD_METRIC_GET(fd_metrics.stored[k]));
@@ -57,15 +59,21 @@ void fd_api_metrics(struct fd_request *req) {
           "# HELP feedbackd_ingest_queue_capacity Bound of the ingest queue.\n"
           "# TYPE feedbackd_ingest_queue_capacity gauge\nfeedbackd_ingest_queue_capacity %d\n",
           fd_app.ingest ? fd_ingest_depth(fd_app.ingest) : 0L, fd_app.cfg->queue_capacity);
-  fputs("# HELP feedbackd_ingest_batch_size Rows per writer transaction.\n"
-        "# TYPE feedbackd_ingest_batch_size histogram\n", out);
+  fputs(
+      "# HELP feedbackd_ingest_batch_size Rows per writer transaction.\n"
+      "# TYPE feedbackd_ingest_batch_size histogram\n",
+      out);
   fd_histogram_write(out, "feedbackd_ingest_batch_size", "", &fd_metrics.batch_size);
-  fputs("# HELP feedbackd_ingest_commit_duration_seconds Writer transaction time, BEGIN to COMMIT.\n"
-        "# TYPE feedbackd_ingest_commit_duration_seconds histogram\n", out);
+  fputs(
+      "# HELP feedbackd_ingest_commit_duration_seconds Writer transaction time, BEGIN to COMMIT.\n"
+      "# TYPE feedbackd_ingest_commit_duration_seconds histogram\n",
+      out);
   fd_histogram_write(out, "feedbackd_ingest_commit_duration_seconds", "", &fd_metrics.commit_seconds);
-  fputs("# HELP feedbackd_stats_catch_up_duration_seconds Background stats catch-ups (every project),"
-        " each applying the events written since the one before.\n"
-        "# TYPE feedbackd_stats_catch_up_duration_seconds histogram\n", out);
+  fputs(
+      "# HELP feedbackd_stats_catch_up_duration_seconds Background stats catch-ups (every project),"
+      " each applying the events written since the one before.\n"
+      "# TYPE feedbackd_stats_catch_up_duration_seconds histogram\n",
+      out);
   fd_histogram_write(out, "feedbackd_stats_catch_up_duration_seconds", "", &fd_metrics.stats_catch_up_seconds);
   fprintf(out,
           "# HELP feedbackd_stats_catch_up_failures_total Background stats catch-ups that failed.\n"

@@ -44,7 +44,8 @@ void fd_api_project_patch(struct fd_request *req) {
   json_t *v;
   json_object_foreach(body, key, v) {
     if (strcmp(key, "name") != 0 && strcmp(key, "allowed_origins") != 0) {
-      fd_reply_error(req, FD_ERR_UNKNOWN_FIELD, key, "unknown field '%s' (name and allowed_origins can be changed)", key);
+      fd_reply_error(req, FD_ERR_UNKNOWN_FIELD, key, "unknown field '%s' (name and allowed_origins can be changed)",
+                     key);
       goto out;
     }
   }

@@ -15,8 +15,8 @@ struct fd_db *fd_cli_connect(const struct fd_config *cfg, struct fd_embedded **e
     snprintf(conninfo, len, "%s", cfg->database_url);
   } else {
     bool created = false;
-    *emb = fd_embedded_start(cfg->data_dir, cfg->pg_bindir, cfg->embedded_user, conninfo, len, &created, err,
-                             sizeof err);
+    *emb =
+        fd_embedded_start(cfg->data_dir, cfg->pg_bindir, cfg->embedded_user, conninfo, len, &created, err, sizeof err);
     if (!*emb) {
       fprintf(stderr, "feedbackd: embedded PostgreSQL: %s\n", err);
       return NULL;
@@ -31,7 +31,8 @@ struct fd_db *fd_cli_connect(const struct fd_config *cfg, struct fd_embedded **e
       fprintf(stderr, "feedbackd: cannot connect to the database after %d s: %s\n", cfg->db_retry_seconds, err);
       break;
     }
-    if (waited == 0) fd_log(FD_LOG_WARN, "msg=\"database not reachable yet, retrying\" retry_seconds=%d", cfg->db_retry_seconds);
+    if (waited == 0)
+      fd_log(FD_LOG_WARN, "msg=\"database not reachable yet, retrying\" retry_seconds=%d", cfg->db_retry_seconds);
     sleep(1);
   }
   fd_embedded_stop(*emb);

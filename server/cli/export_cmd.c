@@ -37,10 +37,18 @@ static const char usage_text[] =
 static const struct {
   const char *flag, *param;
 } flags[] = {
-    {"project", NULL},           {"format", "format"},   {"since", "since"},
-    {"until", "until"},          {"model", "model"},     {"split", "split"},
-    {"test-fraction", "test_fraction"}, {"min-margin", "min_margin"}, {"after", "after"},
-    {"include-meta", "include_meta"},   {"out", NULL},   {"o", NULL},
+    {"project", NULL},
+    {"format", "format"},
+    {"since", "since"},
+    {"until", "until"},
+    {"model", "model"},
+    {"split", "split"},
+    {"test-fraction", "test_fraction"},
+    {"min-margin", "min_margin"},
+    {"after", "after"},
+    {"include-meta", "include_meta"},
+    {"out", NULL},
+    {"o", NULL},
 };
 #define N_FLAGS (sizeof flags / sizeof flags[0])
 
@@ -54,9 +62,7 @@ static int flag_index(const char *name) {
   return -1;
 }
 
-static const char *arg(const struct cli_args *a, const char *flag) {
-  return a->v[flag_index(flag)];
-}
+static const char *arg(const struct cli_args *a, const char *flag) { return a->v[flag_index(flag)]; }
 
 /* --name VALUE, --name=VALUE, -o FILE; --include-meta alone means true. */
 static bool parse_args(int argc, char **argv, struct cli_args *a) {
@@ -79,10 +85,14 @@ static bool parse_args(int argc, char **argv, struct cli_args *a) {
     }
     int k = flag_index(name);
     if (k < 0) goto bad;
-    if (eq) a->v[k] = eq + 1;
-    else if (strcmp(name, "include-meta") == 0) a->v[k] = "true";
-    else if (i + 1 < argc) a->v[k] = argv[++i];
-    else goto bad;
+    if (eq)
+      a->v[k] = eq + 1;
+    else if (strcmp(name, "include-meta") == 0)
+      a->v[k] = "true";
+    else if (i + 1 < argc)
+      a->v[k] = argv[++i];
+    else
+      goto bad;
     continue;
   bad:
     fprintf(stderr, "feedbackd export: unknown or incomplete argument '%s'\n\n%s", s, usage_text);
@@ -209,8 +219,9 @@ static void card_features(FILE *f, enum fd_export_format fmt, bool meta) {
       yaml_messages(f, "  ");
       break;
     case FD_FORMAT_TRL_TEXT:
-      fprintf(f, "  - name: prompt\n    dtype: string\n  - name: chosen\n    dtype: string\n"
-                 "  - name: rejected\n    dtype: string\n");
+      fprintf(f,
+              "  - name: prompt\n    dtype: string\n  - name: chosen\n    dtype: string\n"
+              "  - name: rejected\n    dtype: string\n");
       break;
     case FD_FORMAT_KTO:
       fprintf(f, "  - name: prompt\n");
@@ -239,19 +250,22 @@ static void card_features(FILE *f, enum fd_export_format fmt, bool meta) {
   enum fd_family fam = fd_export_format_family(fmt);
   fprintf(f, "  - name: meta\n    struct:\n");
   static const char *const strs[] = {"prompt_id", "conversation_id", "parent_id", "origin", "split"};
-  for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) fprintf(f, "    - name: %s\n      dtype: string\n", strs[i]);
+  for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
+    fprintf(f, "    - name: %s\n      dtype: string\n", strs[i]);
   fprintf(f, "    - name: feedback_ids\n      sequence: string\n");
   if (fam == FD_FAMILY_PAIRS)
-    fprintf(f, "    - name: pair_id\n      dtype: string\n    - name: margin\n      dtype: float64\n"
-               "    - name: n_votes\n      dtype: int64\n    - name: agreement\n      dtype: float64\n"
-               "    - name: models\n      struct:\n      - name: chosen\n        dtype: string\n"
-               "      - name: rejected\n        dtype: string\n");
+    fprintf(f,
+            "    - name: pair_id\n      dtype: string\n    - name: margin\n      dtype: float64\n"
+            "    - name: n_votes\n      dtype: int64\n    - name: agreement\n      dtype: float64\n"
+            "    - name: models\n      struct:\n      - name: chosen\n        dtype: string\n"
+            "      - name: rejected\n        dtype: string\n");
   if (fam == FD_FAMILY_UNPAIRED) fprintf(f, "    - name: model\n      dtype: string\n");
 }
 
 static const char *trainer_of(enum fd_export_format f) {
   switch (f) {
-    case FD_FORMAT_TRL: return "TRL conversational preference data with an explicit prompt (DPOTrainer, RewardTrainer, ORPO/CPO)";
+    case FD_FORMAT_TRL:
+      return "TRL conversational preference data with an explicit prompt (DPOTrainer, RewardTrainer, ORPO/CPO)";
     case FD_FORMAT_TRL_TEXT: return "TRL standard (plain text) preference data; only single-user-turn prompts";
     case FD_FORMAT_KTO: return "TRL unpaired preference data (KTOTrainer, BCO)";
     case FD_FORMAT_OPENAI: return "OpenAI preference fine-tuning (DPO) data";
@@ -303,7 +317,8 @@ static bool write_card(const char *path, const char *slug, const json_t *manifes
           "- records: %lld (train %lld, test %lld)%s%s\n\n",
           slug, json_string_value(json_object_get(manifest, "format")), trainer_of(fmt),
           json_string_value(json_object_get(manifest, "exporter_version")), slug,
-          json_string_value(json_object_get(manifest, "id")), json_string_value(json_object_get(manifest, "started_at")),
+          json_string_value(json_object_get(manifest, "id")),
+          json_string_value(json_object_get(manifest, "started_at")),
           json_string_value(json_object_get(manifest, "finished_at")),
           json_string_value(json_object_get(manifest, "watermark")),
           (long long)json_integer_value(json_object_get(manifest, "records")), (long long)n_train, (long long)n_test,
@@ -377,7 +392,8 @@ static int64_t resolve_project(struct fd_db *db, const char *slug, char *slug_ou
   }
   json_t *all = fd_projects_list(db);
   int64_t id = 0;
-  if (!all) fprintf(stderr, "feedbackd export: database error\n");
+  if (!all)
+    fprintf(stderr, "feedbackd export: database error\n");
   else if (json_array_size(all) != 1)
     fprintf(stderr, "feedbackd export: --project <slug> is required (%zu projects exist)\n", json_array_size(all));
   else {
@@ -426,8 +442,8 @@ int fd_cli_export(const struct fd_config *cfg, int argc, char **argv) {
   }
   rd = fd_export_reader_new(sdb, pid, rq.after, &err);
   if (!rd) {
-    fprintf(stderr, "feedbackd export: %s%s%s%s\n", err.field[0] ? "--" : "", err.field[0] ? flag_of_param(err.field) : "",
-            err.field[0] ? ": " : "", err.message);
+    fprintf(stderr, "feedbackd export: %s%s%s%s\n", err.field[0] ? "--" : "",
+            err.field[0] ? flag_of_param(err.field) : "", err.field[0] ? ": " : "", err.message);
     rc = err.code == FD_ERR_INVALID_PARAMETER ? 2 : 1;
     goto out;
   }
@@ -504,8 +520,8 @@ int fd_cli_export(const struct fd_config *cfg, int argc, char **argv) {
                       "every line in emission order (train and test interleaved), as an HTTP export sends them; "
                       "files.*.sha256 cover each file");
   }
-  manifest = counts ? fd_export_manifest_new(id, &rq, started, finished, fd_export_reader_watermark(rd), counts, extra)
-                    : NULL;
+  manifest =
+      counts ? fd_export_manifest_new(id, &rq, started, finished, fd_export_reader_watermark(rd), counts, extra) : NULL;
   json_decref(extra);
   if (!manifest) {
     fprintf(stderr, "feedbackd export: out of memory\n");

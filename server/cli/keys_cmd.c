@@ -11,7 +11,8 @@
 
 static int64_t project_of(struct fd_db *db, const char *slug) {
   int64_t id = fd_projects_id_by_slug(db, slug);
-  if (id == 0) fprintf(stderr, "feedbackd: no project '%s' (create it with: feedbackd projects create %s)\n", slug, slug);
+  if (id == 0)
+    fprintf(stderr, "feedbackd: no project '%s' (create it with: feedbackd projects create %s)\n", slug, slug);
   if (id < 0) fprintf(stderr, "feedbackd: database error\n");
   return id;
 }

@@ -42,13 +42,14 @@ static bool bootstrap(struct fd_db *db, const struct fd_config *cfg) {
     json_decref(ingest);
     return false;
   }
-  printf("\nfeedbackd: first start — created project \"default\". These keys are shown once; keep them:\n"
-         "  ADMIN KEY  (scopes: admin — keys, settings, erasure, read, export): %s\n"
-         "  INGEST KEY (scopes: ingest — browser-safe, for chat pages):         %s\n"
-         "  Try the demo chat: http://%s/demo?key=%s\n"
-         "  Dashboard:         http://%s/dashboard  (use the admin key, or create a read key)\n\n",
-         json_string_value(json_object_get(admin, "key")), json_string_value(json_object_get(ingest, "key")),
-         cfg->listen, json_string_value(json_object_get(ingest, "key")), cfg->listen);
+  printf(
+      "\nfeedbackd: first start — created project \"default\". These keys are shown once; keep them:\n"
+      "  ADMIN KEY  (scopes: admin — keys, settings, erasure, read, export): %s\n"
+      "  INGEST KEY (scopes: ingest — browser-safe, for chat pages):         %s\n"
+      "  Try the demo chat: http://%s/demo?key=%s\n"
+      "  Dashboard:         http://%s/dashboard  (use the admin key, or create a read key)\n\n",
+      json_string_value(json_object_get(admin, "key")), json_string_value(json_object_get(ingest, "key")), cfg->listen,
+      json_string_value(json_object_get(ingest, "key")), cfg->listen);
   fflush(stdout);
   json_decref(admin);
   json_decref(ingest);
@@ -79,7 +80,8 @@ int fd_cli_serve(const struct fd_config *cfg, int argc, char **argv) {
     }
   }
   if (!bootstrap(db, cfg)) {
-    fprintf(stderr, "feedbackd: could not create the default project (are migrations applied? run feedbackd migrate)\n");
+    fprintf(stderr,
+            "feedbackd: could not create the default project (are migrations applied? run feedbackd migrate)\n");
     goto out;
   }
   fd_app.cfg = cfg;
@@ -111,7 +113,8 @@ out:
   fd_ingest_stop(fd_app.ingest);
   /* requests the writers just resumed (a timed-out drain) get their answer before the
    * connections close */
-  if (daemon && !fd_daemon_drain(daemon, 2000)) fd_log(FD_LOG_WARN, "msg=\"closing connections with requests in flight\"");
+  if (daemon && !fd_daemon_drain(daemon, 2000))
+    fd_log(FD_LOG_WARN, "msg=\"closing connections with requests in flight\"");
   fd_daemon_stop(daemon);
   fd_stats_catch_up_stop(stats);
   fd_ingest_free(fd_app.ingest);

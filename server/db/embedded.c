@@ -130,15 +130,17 @@ static bool append_conf(const struct fd_embedded *emb) {
   if (!f) return false;
   /* The socket lives in the data directory (the server chdirs there, so '.' is it):
    * reachable only by its owner (and root), never over TCP. */
-  fputs("\n# added by feedbackd: private cluster, unix socket only\n"
-        "listen_addresses = ''\n"
-        "unix_socket_directories = '.'\n"
-        "port = " EMB_PORT "\n"
-        "max_connections = 200\n"
-        "shared_buffers = 128MB\n"
-        "log_timezone = 'UTC'\n"
-        "timezone = 'UTC'\n",
-        f);
+  fputs(
+      "\n# added by feedbackd: private cluster, unix socket only\n"
+      "listen_addresses = ''\n"
+      "unix_socket_directories = '.'\n"
+      "port = " EMB_PORT
+      "\n"
+      "max_connections = 200\n"
+      "shared_buffers = 128MB\n"
+      "log_timezone = 'UTC'\n"
+      "timezone = 'UTC'\n",
+      f);
   return fclose(f) == 0;
 }
 
@@ -215,7 +217,8 @@ struct fd_embedded *fd_embedded_start(const char *data_dir, const char *bindir, 
     /* the log file is written by the cluster's user */
     int fd = open(emb->logfile, O_WRONLY | O_CREAT | O_APPEND, 0640);
     if (fd >= 0) {
-      if (fchown(fd, emb->uid, emb->gid) != 0) { /* the cluster then logs nothing: not fatal */ }
+      if (fchown(fd, emb->uid, emb->gid) != 0) { /* the cluster then logs nothing: not fatal */
+      }
       close(fd);
     }
   }
@@ -231,8 +234,8 @@ struct fd_embedded *fd_embedded_start(const char *data_dir, const char *bindir, 
     fd_log(FD_LOG_INFO, "msg=\"initialising embedded PostgreSQL cluster\" pgdata=%s", emb->pgdata);
     char initdb[PATH_MAX + 16];
     snprintf(initdb, sizeof initdb, "%s/initdb", emb->bindir);
-    const char *const argv[] = {initdb, "-D", emb->pgdata, "-U", EMB_ROLE, "-E", "UTF8", "--locale=C",
-                          "--auth=trust", NULL};
+    const char *const argv[] = {initdb, "-D",   emb->pgdata,  "-U",           EMB_ROLE,
+                                "-E",   "UTF8", "--locale=C", "--auth=trust", NULL};
     if (run_as_user(emb, argv) != 0) {
       snprintf(err, errlen,
                "initdb failed (see %s); as root, user '%s' must be able to reach every parent directory of %s",

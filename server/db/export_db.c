@@ -18,34 +18,34 @@
 
 /* The changes after watermark $2 (export_db.h "INCREMENTAL"): touch(c, mid, sub). The xmin
  * prefilter lets the txid indexes skip everything older than the watermark. */
-#define TOUCH_CTE                                                                                          \
-  "WITH w AS (SELECT $2::pg_snapshot AS s, pg_snapshot_xmin($2::pg_snapshot) AS x),"                       \
-  " named AS ("                                                                                            \
-  "  SELECT f.message_id AS mid, f.other_message_id AS oid FROM feedback f, w"                             \
-  "   WHERE f.project_id = $1::bigint AND f.txid >= w.x AND NOT pg_visible_in_snapshot(f.txid, w.s)"       \
-  "  UNION ALL"                                                                                            \
-  "  SELECT f.message_id, f.other_message_id FROM feedback f, w"                                           \
-  "   WHERE f.project_id = $1::bigint AND f.retracted_txid >= w.x"                                         \
-  "     AND NOT pg_visible_in_snapshot(f.retracted_txid, w.s)"                                             \
-  "  UNION ALL"                                                                                            \
-  "  SELECT unnest(e.message_ids), NULL FROM erasures e, w"                                                \
-  "   WHERE e.project_id = $1::bigint AND e.txid >= w.x AND NOT pg_visible_in_snapshot(e.txid, w.s)),"     \
-  " ids AS (SELECT mid FROM named UNION SELECT oid FROM named WHERE oid IS NOT NULL),"                     \
-  " touch AS ("                                                                                            \
-  "  SELECT m.conversation_id AS c, m.id AS mid, false AS sub FROM messages m JOIN ids"                    \
-  "    ON m.project_id = $1::bigint AND m.id = ids.mid"                                                    \
-  "  UNION ALL"                                                                                            \
-  "  SELECT m.conversation_id, m.id, true FROM messages m, w"                                              \
+#define TOUCH_CTE                                                                                      \
+  "WITH w AS (SELECT $2::pg_snapshot AS s, pg_snapshot_xmin($2::pg_snapshot) AS x),"                   \
+  " named AS ("                                                                                        \
+  "  SELECT f.message_id AS mid, f.other_message_id AS oid FROM feedback f, w"                         \
+  "   WHERE f.project_id = $1::bigint AND f.txid >= w.x AND NOT pg_visible_in_snapshot(f.txid, w.s)"   \
+  "  UNION ALL"                                                                                        \
+  "  SELECT f.message_id, f.other_message_id FROM feedback f, w"                                       \
+  "   WHERE f.project_id = $1::bigint AND f.retracted_txid >= w.x"                                     \
+  "     AND NOT pg_visible_in_snapshot(f.retracted_txid, w.s)"                                         \
+  "  UNION ALL"                                                                                        \
+  "  SELECT unnest(e.message_ids), NULL FROM erasures e, w"                                            \
+  "   WHERE e.project_id = $1::bigint AND e.txid >= w.x AND NOT pg_visible_in_snapshot(e.txid, w.s))," \
+  " ids AS (SELECT mid FROM named UNION SELECT oid FROM named WHERE oid IS NOT NULL),"                 \
+  " touch AS ("                                                                                        \
+  "  SELECT m.conversation_id AS c, m.id AS mid, false AS sub FROM messages m JOIN ids"                \
+  "    ON m.project_id = $1::bigint AND m.id = ids.mid"                                                \
+  "  UNION ALL"                                                                                        \
+  "  SELECT m.conversation_id, m.id, true FROM messages m, w"                                          \
   "   WHERE m.project_id = $1::bigint AND m.txid >= w.x AND NOT pg_visible_in_snapshot(m.txid, w.s)) "
 
-#define MESSAGES_SELECT                                                                                    \
+#define MESSAGES_SELECT \
   "SELECT m.conversation_id, m.id, m.parent_id, m.role, m.content, m.model, " US("m.created_at") ", m.seq" \
   " FROM messages m WHERE m.project_id = $1::bigint"
 
 /* Each event under the conversation of each message it names (a comparison whose two
  * messages live in two conversations appears under both, once per conversation). Comments
  * are read by no export rule, so they are not loaded. */
-#define FEEDBACK_SELECT                                                                                   \
+#define FEEDBACK_SELECT \
   "SELECT v.c, f.id, f.seq, f.kind, f.message_id, f.other_message_id, f.user_ref, f.value, f.scale,"      \
   "  f.edited_content, f.outcome, " US("f.created_at") ", f.retracted_at IS NOT NULL"                     \
   " FROM feedback f"                                                                                      \
@@ -67,8 +67,7 @@ static struct fd_stmt stmt_decl_m_full = {
     "export_decl_m_full",
     "DECLARE fd_export_m NO SCROLL CURSOR FOR " MESSAGES_SELECT " ORDER BY m.conversation_id COLLATE \"C\"", 0};
 static struct fd_stmt stmt_decl_f_full = {
-    "export_decl_f_full", "DECLARE fd_export_f NO SCROLL CURSOR FOR " FEEDBACK_SELECT " ORDER BY v.c COLLATE \"C\"",
-    0};
+    "export_decl_f_full", "DECLARE fd_export_f NO SCROLL CURSOR FOR " FEEDBACK_SELECT " ORDER BY v.c COLLATE \"C\"", 0};
 static struct fd_stmt stmt_decl_m_incr = {"export_decl_m_incr",
                                           "DECLARE fd_export_m NO SCROLL CURSOR FOR " TOUCH_CTE MESSAGES_SELECT
                                           " AND m.conversation_id IN (SELECT c FROM touch)"
@@ -79,8 +78,8 @@ static struct fd_stmt stmt_decl_f_incr = {"export_decl_f_incr",
                                           " AND v.c IN (SELECT c FROM touch) ORDER BY v.c COLLATE \"C\"",
                                           0};
 static struct fd_stmt stmt_decl_t = {
-    "export_decl_t", "DECLARE fd_export_t NO SCROLL CURSOR FOR " TOUCH_CTE "SELECT c, mid, sub FROM touch ORDER BY c COLLATE \"C\"",
-    0};
+    "export_decl_t",
+    "DECLARE fd_export_t NO SCROLL CURSOR FOR " TOUCH_CTE "SELECT c, mid, sub FROM touch ORDER BY c COLLATE \"C\"", 0};
 
 static struct fd_stmt stmt_fetch_m = {"export_fetch_m", "FETCH FORWARD " FETCH_ROWS " FROM fd_export_m", 0};
 static struct fd_stmt stmt_fetch_f = {"export_fetch_f", "FETCH FORWARD " FETCH_ROWS " FROM fd_export_f", 0};
@@ -150,8 +149,7 @@ static bool is_uuid(const char *s) {
   for (int i = 0; i < 36; i++) {
     bool dash = i == 8 || i == 13 || i == 18 || i == 23;
     char c = s[i];
-    if (dash ? c != '-' : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
-      return false;
+    if (dash ? c != '-' : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) return false;
   }
   return true;
 }
@@ -179,9 +177,9 @@ json_t *fd_export_db_get(struct fd_db *db, int64_t project_id, const char *id, b
   if (!fd_rfc3339_format(strtoll(PQgetvalue(r, 0, 4), NULL, 10), started)) started[0] = '\0';
   json_t *params = json_loads(PQgetvalue(r, 0, 3), 0, NULL);
   out = json_pack("{s:s, s:s, s:o, s:s, s:n, s:o, s:n, s:n, s:n}", "id", PQgetvalue(r, 0, 1), "format",
-                  PQgetvalue(r, 0, 2), "params", params ? params : json_object(), "started_at", started,
-                  "finished_at", "watermark", PQgetisnull(r, 0, 5) ? json_null() : json_string(PQgetvalue(r, 0, 5)),
-                  "records", "sha256", "exporter_version");
+                  PQgetvalue(r, 0, 2), "params", params ? params : json_object(), "started_at", started, "finished_at",
+                  "watermark", PQgetisnull(r, 0, 5) ? json_null() : json_string(PQgetvalue(r, 0, 5)), "records",
+                  "sha256", "exporter_version");
   *db_error = out == NULL;
 out:
   PQclear(r);
@@ -293,7 +291,8 @@ struct fd_export_reader *fd_export_reader_new(struct fd_db *db, int64_t project_
     PQclear(res);
     if (!ok) {
       if (strncmp(state, "22", 2) == 0)
-        fd_error_set(err, FD_ERR_INVALID_PARAMETER, "after", "after must be an X-Export-Watermark value of an earlier export");
+        fd_error_set(err, FD_ERR_INVALID_PARAMETER, "after",
+                     "after must be an X-Export-Watermark value of an earlier export");
       else
         fd_error_set(err, FD_ERR_UNAVAILABLE, NULL, "the database is unavailable");
       goto fail;

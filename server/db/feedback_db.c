@@ -82,8 +82,16 @@ json_t *fd_feedback_list(struct fd_db *db, int64_t project_id, const struct fd_f
   snprintf(cur_seq, sizeof cur_seq, "%lld", (long long)f->cursor_seq);
   /* one more than asked, to know whether there is a next page */
   snprintf(limit, sizeof limit, "%d", f->limit + 1);
-  const char *p[10] = {pid, f->kind, f->model, f->tag, f->user, f->since, f->until,
-                       f->has_cursor ? cur_us : NULL, f->has_cursor ? cur_seq : NULL, limit};
+  const char *p[10] = {pid,
+                       f->kind,
+                       f->model,
+                       f->tag,
+                       f->user,
+                       f->since,
+                       f->until,
+                       f->has_cursor ? cur_us : NULL,
+                       f->has_cursor ? cur_seq : NULL,
+                       limit};
   PGresult *r = fd_db_exec(db, &stmt_list, 10, p);
   if (!fd_db_ok(r)) {
     PQclear(r);

@@ -54,11 +54,10 @@ static struct fd_stmt stmt_feedback_hashes = {
     " AS u(p, id, ord) JOIN feedback f ON f.project_id = u.p AND f.id = u.id",
     0};
 
-static struct fd_stmt stmt_originals = {
-    "ingest_edit_originals",
-    "SELECT u.ord, m.content FROM unnest($1::bigint[], $2::text[]) WITH ORDINALITY "
-    " AS u(p, id, ord) JOIN messages m ON m.project_id = u.p AND m.id = u.id",
-    0};
+static struct fd_stmt stmt_originals = {"ingest_edit_originals",
+                                        "SELECT u.ord, m.content FROM unnest($1::bigint[], $2::text[]) WITH ORDINALITY "
+                                        " AS u(p, id, ord) JOIN messages m ON m.project_id = u.p AND m.id = u.id",
+                                        0};
 
 enum { MAX_COLS = 18 };
 
@@ -300,7 +299,9 @@ bool fd_db_feedback_hashes(struct fd_db *db, const struct fd_fb_ref *refs, size_
   return n == 0 || lookup(db, &stmt_feedback_hashes, n, fb_project, fb_id, refs, take_hash, &out);
 }
 
-static const char *fb_message(const void *refs, size_t i) { return ((const struct fd_fb_ref *)refs)[i].row->message_id; }
+static const char *fb_message(const void *refs, size_t i) {
+  return ((const struct fd_fb_ref *)refs)[i].row->message_id;
+}
 
 static void take_content(void *out, size_t i, const char *value) {
   char **contents = out;

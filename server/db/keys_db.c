@@ -9,27 +9,26 @@
 #include "util/crypto.h"
 
 #define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
-#define KEY_ITEM                                                                                   \
+#define KEY_ITEM                                                                                      \
   "json_build_object('id', k.id, 'prefix', k.prefix, 'label', k.label, 'scopes', to_json(k.scopes), " \
   "'created_at', " TS("k.created_at") ", 'revoked_at', " TS("k.revoked_at") ", 'project', p.slug)"
 
-static struct fd_stmt stmt_insert = {
-    "keys_insert",
-    "INSERT INTO api_keys (project_id, label, prefix, sha256, scopes) "
-    "VALUES ($1::bigint, $2, $3, decode($4, 'hex'), string_to_array($5, ',')) "
-    "RETURNING id, " TS("created_at"),
-    0};
+static struct fd_stmt stmt_insert = {"keys_insert",
+                                     "INSERT INTO api_keys (project_id, label, prefix, sha256, scopes) "
+                                     "VALUES ($1::bigint, $2, $3, decode($4, 'hex'), string_to_array($5, ',')) "
+                                     "RETURNING id, " TS("created_at"),
+                                     0};
 static struct fd_stmt stmt_lookup = {
     "keys_lookup",
     "SELECT k.id, k.project_id, p.slug, array_to_string(k.scopes, ','), k.revoked_at IS NOT NULL, "
     "coalesce(p.settings->'allowed_origins', '[]'::jsonb) "
     "FROM api_keys k JOIN projects p ON p.id = k.project_id WHERE k.sha256 = decode($1, 'hex')",
     0};
-static struct fd_stmt stmt_list = {
-    "keys_list",
-    "SELECT " KEY_ITEM " FROM api_keys k JOIN projects p ON p.id = k.project_id "
-    "WHERE $1::bigint = 0 OR k.project_id = $1::bigint ORDER BY k.created_at, k.id",
-    0};
+static struct fd_stmt stmt_list = {"keys_list",
+                                   "SELECT " KEY_ITEM
+                                   " FROM api_keys k JOIN projects p ON p.id = k.project_id "
+                                   "WHERE $1::bigint = 0 OR k.project_id = $1::bigint ORDER BY k.created_at, k.id",
+                                   0};
 static struct fd_stmt stmt_revoke = {
     "keys_revoke",
     "WITH r AS (UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) "
@@ -104,8 +103,8 @@ json_t *fd_keys_create(struct fd_db *db, int64_t project_id, unsigned scopes, co
   PGresult *r = fd_db_exec(db, &stmt_insert, 5, p);
   json_t *out = NULL;
   if (fd_db_ok(r) && PQntuples(r) == 1)
-    out = json_pack("{s:s, s:s, s:s, s:o, s:s, s:s}", "id", PQgetvalue(r, 0, 0), "key", key, "prefix", prefix,
-                    "scopes", fd_scopes_json(scopes), "label", label ? label : "", "created_at", PQgetvalue(r, 0, 1));
+    out = json_pack("{s:s, s:s, s:s, s:o, s:s, s:s}", "id", PQgetvalue(r, 0, 0), "key", key, "prefix", prefix, "scopes",
+                    fd_scopes_json(scopes), "label", label ? label : "", "created_at", PQgetvalue(r, 0, 1));
   PQclear(r);
   return out;
 }

@@ -13,7 +13,7 @@ struct fd_key_info {
   char key_id[40];
   int64_t project_id;
   char project_slug[64];
-  unsigned scopes;         /* enum fd_scope bits */
+  unsigned scopes; /* enum fd_scope bits */
   bool revoked;
   json_t *allowed_origins; /* owned */
 };

@@ -13,13 +13,12 @@
 static struct fd_stmt stmt_lock = {"migrate_lock", "SELECT pg_advisory_lock(" MIGRATION_LOCK_KEY ")", 0};
 static struct fd_stmt stmt_unlock = {"migrate_unlock", "SELECT pg_advisory_unlock(" MIGRATION_LOCK_KEY ")", 0};
 static struct fd_stmt stmt_applied = {"migrate_applied", "SELECT version FROM schema_migrations", 0};
-static struct fd_stmt stmt_record = {
-    "migrate_record", "INSERT INTO schema_migrations (version, name) VALUES ($1::int, $2)", 0};
-static struct fd_stmt stmt_max = {
-    "migrate_max",
-    "SELECT CASE WHEN to_regclass('schema_migrations') IS NULL THEN 0 "
-    "ELSE (SELECT coalesce(max(version), 0) FROM schema_migrations) END",
-    0};
+static struct fd_stmt stmt_record = {"migrate_record",
+                                     "INSERT INTO schema_migrations (version, name) VALUES ($1::int, $2)", 0};
+static struct fd_stmt stmt_max = {"migrate_max",
+                                  "SELECT CASE WHEN to_regclass('schema_migrations') IS NULL THEN 0 "
+                                  "ELSE (SELECT coalesce(max(version), 0) FROM schema_migrations) END",
+                                  0};
 
 static bool run_stmt(struct fd_db *db, struct fd_stmt *s, int n, const char *const *p, char *err, size_t errlen) {
   PGresult *r = fd_db_exec(db, s, n, p);
@@ -64,7 +63,8 @@ bool fd_migrate_apply(struct fd_db *db, int *applied, char *err, size_t errlen) 
         !fd_db_run(db, "COMMIT", sqlerr, sizeof sqlerr)) {
       snprintf(err, errlen, "migration %s failed: %s", m->name, sqlerr);
       char ignored[64];
-      if (!fd_db_run(db, "ROLLBACK", ignored, sizeof ignored)) { /* connection gone: nothing to undo */ }
+      if (!fd_db_run(db, "ROLLBACK", ignored, sizeof ignored)) { /* connection gone: nothing to undo */
+      }
       goto out;
     }
     fd_log(FD_LOG_INFO, "msg=\"applied migration\" version=%d name=%s", m->version, m->name);

@@ -2,8 +2,8 @@
 #include "db/pool.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -164,8 +164,7 @@ struct fd_db *fd_pool_get(struct fd_pool *pool, int timeout_ms) {
   pthread_mutex_unlock(&pool->lock);
   if (!db) return NULL;
   /* checkout check: connected and idle, else reset (done outside the lock: it may block) */
-  if (db->conn && (PQstatus(db->conn) != CONNECTION_OK || PQtransactionStatus(db->conn) != PQTRANS_IDLE))
-    drop_conn(db);
+  if (db->conn && (PQstatus(db->conn) != CONNECTION_OK || PQtransactionStatus(db->conn) != PQTRANS_IDLE)) drop_conn(db);
   if (!fd_db_ensure(db)) {
     fd_pool_put(pool, db);
     return NULL;
@@ -220,8 +219,8 @@ static void log_failure(const char *what, const PGresult *res, PGconn *conn) {
   snprintf(clean, sizeof clean, "%s", msg ? msg : "");
   for (char *p = clean; *p; p++)
     if (*p == '\n' || *p == '"') *p = ' ';
-  fd_log(FD_LOG_WARN, "msg=\"database statement failed\" stmt=%s sqlstate=%s error=\"%s\"", what,
-         fd_db_sqlstate(res), clean);
+  fd_log(FD_LOG_WARN, "msg=\"database statement failed\" stmt=%s sqlstate=%s error=\"%s\"", what, fd_db_sqlstate(res),
+         clean);
 }
 
 PGresult *fd_db_exec(struct fd_db *db, struct fd_stmt *stmt, int nparams, const char *const *params) {

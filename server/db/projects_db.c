@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PROJECT_JSON                                                                              \
-  "json_build_object('slug', slug, 'name', name, 'allowed_origins', "                            \
-  "coalesce(settings->'allowed_origins', '[]'::jsonb), 'created_at', "                           \
+#define PROJECT_JSON                                                   \
+  "json_build_object('slug', slug, 'name', name, 'allowed_origins', "  \
+  "coalesce(settings->'allowed_origins', '[]'::jsonb), 'created_at', " \
   "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'))"
 
 static struct fd_stmt stmt_create = {
@@ -15,22 +15,19 @@ static struct fd_stmt stmt_create = {
     "INSERT INTO projects (slug, name, settings) VALUES ($1, $2, jsonb_build_object('allowed_origins', $3::jsonb)) "
     "ON CONFLICT (slug) DO NOTHING RETURNING id",
     0};
-static struct fd_stmt stmt_list = {
-    "projects_list", "SELECT id, " PROJECT_JSON " FROM projects ORDER BY id", 0};
+static struct fd_stmt stmt_list = {"projects_list", "SELECT id, " PROJECT_JSON " FROM projects ORDER BY id", 0};
 static struct fd_stmt stmt_get = {"projects_get", "SELECT " PROJECT_JSON " FROM projects WHERE id = $1::bigint", 0};
-static struct fd_stmt stmt_update = {
-    "projects_update",
-    "UPDATE projects SET name = coalesce($2, name), "
-    "settings = CASE WHEN $3::jsonb IS NULL THEN settings "
-    "ELSE jsonb_set(settings, '{allowed_origins}', $3::jsonb) END "
-    "WHERE id = $1::bigint RETURNING " PROJECT_JSON,
-    0};
+static struct fd_stmt stmt_update = {"projects_update",
+                                     "UPDATE projects SET name = coalesce($2, name), "
+                                     "settings = CASE WHEN $3::jsonb IS NULL THEN settings "
+                                     "ELSE jsonb_set(settings, '{allowed_origins}', $3::jsonb) END "
+                                     "WHERE id = $1::bigint RETURNING " PROJECT_JSON,
+                                     0};
 static struct fd_stmt stmt_by_slug = {"projects_by_slug", "SELECT id FROM projects WHERE slug = $1", 0};
-static struct fd_stmt stmt_origin = {
-    "projects_origin",
-    "SELECT EXISTS (SELECT 1 FROM projects WHERE settings->'allowed_origins' ? $1 "
-    "OR settings->'allowed_origins' ? '*' OR settings->>'allowed_origins' = '*')",
-    0};
+static struct fd_stmt stmt_origin = {"projects_origin",
+                                     "SELECT EXISTS (SELECT 1 FROM projects WHERE settings->'allowed_origins' ? $1 "
+                                     "OR settings->'allowed_origins' ? '*' OR settings->>'allowed_origins' = '*')",
+                                     0};
 static struct fd_stmt stmt_count = {"projects_count", "SELECT count(*) FROM projects", 0};
 
 /* The single JSON column of row 0, parsed; NULL when there is none. */

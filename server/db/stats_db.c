@@ -10,8 +10,7 @@
 #include <stdio.h>
 
 static struct fd_stmt stmt_stats = {
-    "stats_query",
-    "SELECT fd_stats_query($1::bigint, $2::timestamptz, $3::timestamptz, $4::text, $5::text, $6::text)",
+    "stats_query", "SELECT fd_stats_query($1::bigint, $2::timestamptz, $3::timestamptz, $4::text, $5::text, $6::text)",
     0};
 
 static struct fd_stmt stmt_catch_up = {"stats_catch_up", "SELECT fd_stats_catch_up($1::bigint)", 0};

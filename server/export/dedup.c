@@ -102,9 +102,7 @@ bool fd_dedup_add_evidence(struct fd_dedup *d, struct fd_dedup_entry *e, const c
   return true;
 }
 
-uint32_t fd_dedup_evidence_first(const struct fd_dedup_entry *e) {
-  return e->evidence;
-}
+uint32_t fd_dedup_evidence_first(const struct fd_dedup_entry *e) { return e->evidence; }
 
 const char *fd_dedup_evidence_next(const struct fd_dedup *d, uint32_t *cur) {
   if (*cur == 0) return NULL;
@@ -113,6 +111,4 @@ const char *fd_dedup_evidence_next(const struct fd_dedup *d, uint32_t *cur) {
   return n->id;
 }
 
-size_t fd_dedup_count(const struct fd_dedup *d) {
-  return d->count;
-}
+size_t fd_dedup_count(const struct fd_dedup *d) { return d->count; }

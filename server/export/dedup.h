@@ -18,13 +18,13 @@
 
 struct fd_dedup_entry {
   unsigned char key[FD_DIGEST_LEN];
-  uint32_t evidence;            /* private: head of the extra-evidence list, 0 = empty */
-  uint8_t used : 1;             /* private: slot occupied */
-  uint8_t dup : 1;              /* seen more than once (pass 1 of the two-pass mode) */
-  uint8_t emitted : 1;          /* the kept occurrence has been handled in the final pass */
-  uint8_t counted : 1;          /* it was written, and counted under counted_origin */
-  uint8_t origin : 2;           /* the first origin (edit < comparison < ratings < both_bad) over occurrences */
-  uint8_t counted_origin : 2;   /* the origin it is counted under in by_origin */
+  uint32_t evidence;          /* private: head of the extra-evidence list, 0 = empty */
+  uint8_t used : 1;           /* private: slot occupied */
+  uint8_t dup : 1;            /* seen more than once (pass 1 of the two-pass mode) */
+  uint8_t emitted : 1;        /* the kept occurrence has been handled in the final pass */
+  uint8_t counted : 1;        /* it was written, and counted under counted_origin */
+  uint8_t origin : 2;         /* the first origin (edit < comparison < ratings < both_bad) over occurrences */
+  uint8_t counted_origin : 2; /* the origin it is counted under in by_origin */
 };
 
 struct fd_dedup;

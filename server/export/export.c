@@ -25,8 +25,8 @@ struct fd_export {
   int pass, n_passes; /* 1-based */
   bool failed, finished;
   char error[256];
-  char *last_id;                   /* the previous conversation of this pass, for the order check */
-  uint64_t n_conv[2], n_occ[2];    /* per pass: conversations, record occurrences (consistency) */
+  char *last_id;                /* the previous conversation of this pass, for the order check */
+  uint64_t n_conv[2], n_occ[2]; /* per pass: conversations, record occurrences (consistency) */
 
   struct fd_dedup *dedup;
   struct fd_candidates cands;
@@ -129,9 +129,7 @@ void fd_export_free(struct fd_export *x) {
   free(x);
 }
 
-const char *fd_export_error(const struct fd_export *x) {
-  return x->failed ? x->error : "";
-}
+const char *fd_export_error(const struct fd_export *x) { return x->failed ? x->error : ""; }
 
 /* ---- one conversation ------------------------------------------------------------------ */
 
@@ -144,7 +142,7 @@ struct conv_state {
   bool tree_ok;
   bool *counting;
   size_t *ev_msg, *ev_other;
-  size_t *members;   /* assistant messages, by (parent id, created_at, id) */
+  size_t *members; /* assistant messages, by (parent id, created_at, id) */
   size_t n_members;
   size_t *msg_local; /* per message: position within its group */
   size_t *msg_group; /* per message: its group number */
@@ -198,7 +196,8 @@ static bool conv_state_init(struct fd_export *x, struct conv_state *s, const str
   size_t nm = conv->n_messages, nf = conv->n_feedback;
   s->conv = conv;
   if (!fd_split_of(x->slug, conv->id, x->p.test_fraction, &s->split)) return false;
-  s->selected = x->p.split == FD_SPLIT_SELECT_ALL || (x->p.split == FD_SPLIT_SELECT_TRAIN && s->split == FD_SPLIT_TRAIN) ||
+  s->selected = x->p.split == FD_SPLIT_SELECT_ALL ||
+                (x->p.split == FD_SPLIT_SELECT_TRAIN && s->split == FD_SPLIT_TRAIN) ||
                 (x->p.split == FD_SPLIT_SELECT_TEST && s->split == FD_SPLIT_TEST);
   if (!fd_tree_init(&s->tree, conv)) return false;
   s->tree_ok = true;
@@ -243,7 +242,8 @@ static bool conv_state_init(struct fd_export *x, struct conv_state *s, const str
     const struct fd_feedback *f = &conv->feedback[i];
     if (f->kind == FD_KIND_COMPARISON && s->ev_other[i] == SIZE_MAX) continue;
     size_t g1 = is_assistant(s, s->ev_msg[i]) ? s->msg_group[s->ev_msg[i]] : SIZE_MAX;
-    size_t g2 = f->kind == FD_KIND_COMPARISON && is_assistant(s, s->ev_other[i]) ? s->msg_group[s->ev_other[i]] : SIZE_MAX;
+    size_t g2 =
+        f->kind == FD_KIND_COMPARISON && is_assistant(s, s->ev_other[i]) ? s->msg_group[s->ev_other[i]] : SIZE_MAX;
     if (g1 != SIZE_MAX) {
       s->group_ev[2 * s->n_group_ev] = g1;
       s->group_ev[2 * s->n_group_ev++ + 1] = i;
@@ -540,8 +540,7 @@ static bool add_conversation(struct fd_export *x, const struct fd_conversation *
       if (!fd_rules_derive(&g, x->family, x->p.min_margin, &x->cands)) {
         group_ok = fail(x, "out of memory");
       }
-      for (size_t k = 0; group_ok && k < x->cands.n; k++)
-        group_ok = handle_candidate(x, &s, &gc, &x->cands.items[k]);
+      for (size_t k = 0; group_ok && k < x->cands.n; k++) group_ok = handle_candidate(x, &s, &gc, &x->cands.items[k]);
     }
     json_decref(gc.prompt);
     free(events);
@@ -596,9 +595,9 @@ json_t *fd_export_counts_new(const struct fd_export *x) {
                                         "comparison", (json_int_t)x->by_origin[FD_ORIGIN_COMPARISON], "ratings",
                                         (json_int_t)x->by_origin[FD_ORIGIN_RATINGS]));
   if (x->family == FD_FAMILY_UNPAIRED)
-    rc |= json_object_set_new(out, "by_label",
-                              json_pack("{s:I, s:I}", "true", (json_int_t)x->by_label[1], "false",
-                                        (json_int_t)x->by_label[0]));
+    rc |= json_object_set_new(
+        out, "by_label",
+        json_pack("{s:I, s:I}", "true", (json_int_t)x->by_label[1], "false", (json_int_t)x->by_label[0]));
   rc |= json_object_set(out, "skipped", skipped);
   rc |= json_object_set_new(out, "sha256", json_string(hex));
   if (rc) {

@@ -18,21 +18,16 @@ bool fd_export_format_parse(const char *s, enum fd_export_format *out) {
   return false;
 }
 
-const char *fd_export_format_name(enum fd_export_format f) {
-  return (unsigned)f < N_FORMATS ? format_names[f] : "trl";
-}
+const char *fd_export_format_name(enum fd_export_format f) { return (unsigned)f < N_FORMATS ? format_names[f] : "trl"; }
 
 enum fd_family fd_export_format_family(enum fd_export_format f) {
   switch (f) {
-  case FD_FORMAT_KTO:
-    return FD_FAMILY_UNPAIRED;
-  case FD_FORMAT_SFT:
-    return FD_FAMILY_SFT;
-  case FD_FORMAT_TRL:
-  case FD_FORMAT_TRL_TEXT:
-  case FD_FORMAT_OPENAI:
-  case FD_FORMAT_HH:
-    break;
+    case FD_FORMAT_KTO: return FD_FAMILY_UNPAIRED;
+    case FD_FORMAT_SFT: return FD_FAMILY_SFT;
+    case FD_FORMAT_TRL:
+    case FD_FORMAT_TRL_TEXT:
+    case FD_FORMAT_OPENAI:
+    case FD_FORMAT_HH: break;
   }
   return FD_FAMILY_PAIRS;
 }
@@ -107,28 +102,28 @@ static bool hh_prompt(struct sbuf *b, const struct fd_conversation *conv, const 
   for (size_t i = 0; i < n_turns; i++) {
     const struct fd_message *m = &conv->messages[turns[i]];
     switch (m->role) {
-    case FD_ROLE_TOOL:
-      *unsupported = true;
-      free(sys.s);
-      return false;
-    case FD_ROLE_SYSTEM:
-      /* Several system turns before one human turn are joined the same way. */
-      if (sys.len) sb_add(&sys, "\n\n");
-      sb_add(&sys, m->content);
-      break;
-    case FD_ROLE_USER:
-      sb_add(b, "\n\nHuman: ");
-      if (sys.len) {
-        sb_add(b, sys.s);
-        sb_add(b, "\n\n");
-        sys.len = 0;
-      }
-      sb_add(b, m->content);
-      break;
-    case FD_ROLE_ASSISTANT:
-      sb_add(b, "\n\nAssistant: ");
-      sb_add(b, m->content);
-      break;
+      case FD_ROLE_TOOL:
+        *unsupported = true;
+        free(sys.s);
+        return false;
+      case FD_ROLE_SYSTEM:
+        /* Several system turns before one human turn are joined the same way. */
+        if (sys.len) sb_add(&sys, "\n\n");
+        sb_add(&sys, m->content);
+        break;
+      case FD_ROLE_USER:
+        sb_add(b, "\n\nHuman: ");
+        if (sys.len) {
+          sb_add(b, sys.s);
+          sb_add(b, "\n\n");
+          sys.len = 0;
+        }
+        sb_add(b, m->content);
+        break;
+      case FD_ROLE_ASSISTANT:
+        sb_add(b, "\n\nAssistant: ");
+        sb_add(b, m->content);
+        break;
     }
   }
   bool failed = sys.failed;
@@ -169,43 +164,44 @@ bool fd_format_record_new(enum fd_export_format f, const struct fd_conversation 
   *out = NULL;
   *skip = FD_SKIP_NONE;
   switch (f) {
-  case FD_FORMAT_TRL:
-  case FD_FORMAT_OPENAI:
-    a = assistant_list_new(c->chosen);
-    b = assistant_list_new(c->rejected);
-    if (!a || !b) break;
-    if (f == FD_FORMAT_TRL)
-      rec = json_pack("{s:O, s:O, s:O}", "prompt", p, "chosen", a, "rejected", b);
-    else
-      rec = json_pack("{s:{s:O}, s:O, s:O}", "input", "messages", p, "preferred_output", a, "non_preferred_output", b);
-    break;
-  case FD_FORMAT_TRL_TEXT:
-    if (n_turns != 1 || conv->messages[turns[0]].role != FD_ROLE_USER) {
-      *skip = FD_SKIP_NOT_SINGLE_TURN;
-      return true;
+    case FD_FORMAT_TRL:
+    case FD_FORMAT_OPENAI:
+      a = assistant_list_new(c->chosen);
+      b = assistant_list_new(c->rejected);
+      if (!a || !b) break;
+      if (f == FD_FORMAT_TRL)
+        rec = json_pack("{s:O, s:O, s:O}", "prompt", p, "chosen", a, "rejected", b);
+      else
+        rec =
+            json_pack("{s:{s:O}, s:O, s:O}", "input", "messages", p, "preferred_output", a, "non_preferred_output", b);
+      break;
+    case FD_FORMAT_TRL_TEXT:
+      if (n_turns != 1 || conv->messages[turns[0]].role != FD_ROLE_USER) {
+        *skip = FD_SKIP_NOT_SINGLE_TURN;
+        return true;
+      }
+      rec = json_pack("{s:s, s:s, s:s}", "prompt", conv->messages[turns[0]].content, "chosen", c->chosen, "rejected",
+                      c->rejected);
+      break;
+    case FD_FORMAT_HH: {
+      bool unsupported = false;
+      rec = hh_record_new(conv, turns, n_turns, c, &unsupported);
+      if (unsupported) {
+        *skip = FD_SKIP_UNSUPPORTED_ROLE;
+        return true;
+      }
+      break;
     }
-    rec = json_pack("{s:s, s:s, s:s}", "prompt", conv->messages[turns[0]].content, "chosen", c->chosen, "rejected",
-                    c->rejected);
-    break;
-  case FD_FORMAT_HH: {
-    bool unsupported = false;
-    rec = hh_record_new(conv, turns, n_turns, c, &unsupported);
-    if (unsupported) {
-      *skip = FD_SKIP_UNSUPPORTED_ROLE;
-      return true;
-    }
-    break;
-  }
-  case FD_FORMAT_KTO:
-    a = assistant_list_new(c->chosen);
-    if (!a) break;
-    rec = json_pack("{s:O, s:O, s:b}", "prompt", p, "completion", a, "label", (int)c->label);
-    break;
-  case FD_FORMAT_SFT:
-    a = json_copy(p); /* shallow: shares the prompt's turn objects, which are never modified */
-    if (!a || json_array_append_new(a, turn_new("assistant", c->chosen)) != 0) break;
-    rec = json_pack("{s:O}", "messages", a);
-    break;
+    case FD_FORMAT_KTO:
+      a = assistant_list_new(c->chosen);
+      if (!a) break;
+      rec = json_pack("{s:O, s:O, s:b}", "prompt", p, "completion", a, "label", (int)c->label);
+      break;
+    case FD_FORMAT_SFT:
+      a = json_copy(p); /* shallow: shares the prompt's turn objects, which are never modified */
+      if (!a || json_array_append_new(a, turn_new("assistant", c->chosen)) != 0) break;
+      rec = json_pack("{s:O}", "messages", a);
+      break;
   }
   json_decref(a);
   json_decref(b);

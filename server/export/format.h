@@ -21,7 +21,14 @@
 #include "export/split.h"
 #include "util/crypto.h"
 
-enum fd_export_format { FD_FORMAT_TRL, FD_FORMAT_TRL_TEXT, FD_FORMAT_KTO, FD_FORMAT_OPENAI, FD_FORMAT_HH, FD_FORMAT_SFT };
+enum fd_export_format {
+  FD_FORMAT_TRL,
+  FD_FORMAT_TRL_TEXT,
+  FD_FORMAT_KTO,
+  FD_FORMAT_OPENAI,
+  FD_FORMAT_HH,
+  FD_FORMAT_SFT
+};
 
 /* "trl", "trl-text", "kto", "openai", "hh", "sft" (the `format=` values). */
 bool fd_export_format_parse(const char *s, enum fd_export_format *out) __attribute__((warn_unused_result));
@@ -65,7 +72,7 @@ struct fd_meta {
   bool has_agreement;
   double agreement;
   size_t n_votes;
-  const char *chosen_model;   /* also the KTO record's `model` */
+  const char *chosen_model; /* also the KTO record's `model` */
   const char *rejected_model;
 };
 

@@ -136,6 +136,4 @@ bool fd_outcome_parse(const char *s, enum fd_outcome *out) {
   return true;
 }
 
-const char *fd_role_name(enum fd_role role) {
-  return (unsigned)role < 4 ? role_names[role] : "user";
-}
+const char *fd_role_name(enum fd_role role) { return (unsigned)role < 4 ? role_names[role] : "user"; }

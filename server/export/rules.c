@@ -13,17 +13,12 @@
 #define FD_RATED_PAIR_CAP 4
 
 static const char *const origin_names[] = {"edit", "comparison", "ratings", "both_bad"};
-static const char *const skip_names[] = {"unknown_turn", "trivial_edit",   "tie",  "low_agreement",
-                                         "invalid_prompt", "duplicate",    "conflict", "cap",
-                                         "not_single_turn", "unsupported_role"};
+static const char *const skip_names[] = {"unknown_turn", "trivial_edit", "tie", "low_agreement",   "invalid_prompt",
+                                         "duplicate",    "conflict",     "cap", "not_single_turn", "unsupported_role"};
 
-const char *fd_origin_name(enum fd_origin o) {
-  return (unsigned)o < FD_ORIGIN_COUNT ? origin_names[o] : "ratings";
-}
+const char *fd_origin_name(enum fd_origin o) { return (unsigned)o < FD_ORIGIN_COUNT ? origin_names[o] : "ratings"; }
 
-const char *fd_skip_name(enum fd_skip_reason r) {
-  return r >= 0 && r < FD_SKIP_COUNT ? skip_names[r] : "unknown";
-}
+const char *fd_skip_name(enum fd_skip_reason r) { return r >= 0 && r < FD_SKIP_COUNT ? skip_names[r] : "unknown"; }
 
 void fd_candidates_reset(struct fd_candidates *cs) {
   cs->n = 0;
@@ -36,9 +31,7 @@ void fd_candidates_clear(struct fd_candidates *cs) {
   memset(cs, 0, sizeof *cs);
 }
 
-static bool is_ws(char ch) {
-  return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\v' || ch == '\f' || ch == '\r';
-}
+static bool is_ws(char ch) { return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\v' || ch == '\f' || ch == '\r'; }
 
 bool fd_text_equal_ws(const char *a, const char *b) {
   /* Equal after trim + collapse <=> the same sequence of whitespace-separated words. */
@@ -112,9 +105,7 @@ static const struct fd_message *member(const struct fd_group *g, size_t local) {
   return &g->conv->messages[g->members[local]];
 }
 
-static const struct fd_feedback *event(const struct fd_group *g, size_t ev) {
-  return &g->conv->feedback[ev];
-}
+static const struct fd_feedback *event(const struct fd_group *g, size_t ev) { return &g->conv->feedback[ev]; }
 
 /* A comparison both of whose messages are distinct members of the group: siblings. */
 static bool sibling_comparison(const struct fd_group *g, size_t ev, size_t *lm, size_t *lo) {
@@ -317,7 +308,8 @@ static int cmp_rated_pair(const void *pa, const void *pb) {
 
 /* Whether the rated pair (chosen, rejected) repeats or contradicts one of the group's edit or
  * comparison records, items[from .. to). */
-static bool conflicts(const struct fd_candidates *cs, size_t from, size_t to, const char *chosen, const char *rejected) {
+static bool conflicts(const struct fd_candidates *cs, size_t from, size_t to, const char *chosen,
+                      const char *rejected) {
   for (size_t i = from; i < to; i++) {
     const struct fd_candidate *e = &cs->items[i];
     if (e->skip != FD_SKIP_NONE) continue;
@@ -432,15 +424,15 @@ bool fd_rules_derive(const struct fd_group *g, enum fd_family family, double min
   size_t explicit_from = out->n;
   if (!derive_edits(&w, family)) goto out;
   switch (family) {
-  case FD_FAMILY_PAIRS:
-    if (!derive_comparisons(&w) || !derive_rated_pairs(&w, explicit_from)) goto out;
-    break;
-  case FD_FAMILY_UNPAIRED:
-    if (!derive_unpaired(&w)) goto out;
-    break;
-  case FD_FAMILY_SFT:
-    if (!derive_sft(&w)) goto out;
-    break;
+    case FD_FAMILY_PAIRS:
+      if (!derive_comparisons(&w) || !derive_rated_pairs(&w, explicit_from)) goto out;
+      break;
+    case FD_FAMILY_UNPAIRED:
+      if (!derive_unpaired(&w)) goto out;
+      break;
+    case FD_FAMILY_SFT:
+      if (!derive_sft(&w)) goto out;
+      break;
   }
   ok = true;
 out:

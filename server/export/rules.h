@@ -57,8 +57,8 @@ const char *fd_skip_name(enum fd_skip_reason r);
 struct fd_candidate {
   enum fd_skip_reason skip;
   enum fd_origin origin;
-  const char *chosen;   /* pairs: the chosen text; unpaired/SFT: the completion */
-  const char *rejected; /* pairs only */
+  const char *chosen;         /* pairs: the chosen text; unpaired/SFT: the completion */
+  const char *rejected;       /* pairs only */
   const char *chosen_model;   /* model of the chosen message / completion (edit: M's model) */
   const char *rejected_model; /* pairs only; NULL elsewhere */
   bool label;                 /* unpaired only */

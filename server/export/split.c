@@ -44,6 +44,4 @@ bool fd_split_of(const char *project_slug, const char *conversation_id, double t
   return true;
 }
 
-const char *fd_split_name(enum fd_split s) {
-  return s == FD_SPLIT_TEST ? "test" : "train";
-}
+const char *fd_split_name(enum fd_split s) { return s == FD_SPLIT_TEST ? "test" : "train"; }

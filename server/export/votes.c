@@ -25,9 +25,7 @@ struct vote_key {
   const char *lo, *hi;
 };
 
-static int cmp_str(const char *a, const char *b) {
-  return strcmp(a ? a : "", b ? b : "");
-}
+static int cmp_str(const char *a, const char *b) { return strcmp(a ? a : "", b ? b : ""); }
 
 static int cmp_key_only(const struct vote_key *a, const struct vote_key *b) {
   int c = strcmp(a->f->user, b->f->user);
@@ -50,13 +48,11 @@ static int cmp_vote(const void *pa, const void *pb) {
 /* Whether an event is of a kind the rules read and well-formed enough to be keyed. */
 static bool votable(const struct fd_feedback *f) {
   switch (f->kind) {
-  case FD_KIND_RATING:
-  case FD_KIND_EDIT:
-    return f->message_id != NULL;
-  case FD_KIND_COMPARISON:
-    return f->message_id && f->other_message_id && strcmp(f->message_id, f->other_message_id) != 0;
-  case FD_KIND_COMMENT:
-    return false;
+    case FD_KIND_RATING:
+    case FD_KIND_EDIT: return f->message_id != NULL;
+    case FD_KIND_COMPARISON:
+      return f->message_id && f->other_message_id && strcmp(f->message_id, f->other_message_id) != 0;
+    case FD_KIND_COMMENT: return false;
   }
   return false;
 }
@@ -66,14 +62,10 @@ static bool votable(const struct fd_feedback *f) {
 static bool valid_payload(const struct fd_feedback *f) {
   double s;
   switch (f->kind) {
-  case FD_KIND_RATING:
-    return fd_rating_score(f, &s);
-  case FD_KIND_EDIT:
-    return f->edited_content != NULL;
-  case FD_KIND_COMPARISON:
-    return true;
-  case FD_KIND_COMMENT:
-    return false;
+    case FD_KIND_RATING: return fd_rating_score(f, &s);
+    case FD_KIND_EDIT: return f->edited_content != NULL;
+    case FD_KIND_COMPARISON: return true;
+    case FD_KIND_COMMENT: return false;
   }
   return false;
 }

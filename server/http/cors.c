@@ -60,8 +60,8 @@ void fd_cors_add_headers(struct fd_request *req, struct MHD_Response *resp, unsi
   /* A 401 or 403 carries no data; letting the page read it lets a widget say "bad key" or
    * "origin not allowed" and stop retrying. Otherwise only the key's own project's origins
    * may read the reply. */
-  bool ok = status == 401 || status == 403 ||
-            (req->authed && fd_cors_origin_allowed(req->auth.allowed_origins, req->origin));
+  bool ok =
+      status == 401 || status == 403 || (req->authed && fd_cors_origin_allowed(req->auth.allowed_origins, req->origin));
   if (!ok) return;
   MHD_add_response_header(resp, "Access-Control-Allow-Origin", req->origin);
   MHD_add_response_header(resp, "Access-Control-Expose-Headers", EXPOSED);

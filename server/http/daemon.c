@@ -96,8 +96,7 @@ static void log_safe(const char *in, char *out, size_t len) {
   out[j] = '\0';
 }
 
-static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-                         enum MHD_RequestTerminationCode toe) {
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe) {
   struct fd_request *req = *con_cls;
   if (!req) return;
   uint64_t dur = fd_now_us() - req->start_us;
@@ -105,9 +104,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
   if (fd_log_enabled(FD_LOG_INFO)) {
     char path[256];
     log_safe(req->path, path, sizeof path);
-    fd_log_access("msg=request req=%s method=%s path=\"%s\" status=%u bytes=%zu dur_us=%llu%s",
-                  req->request_id, req->method ? req->method : "-", path, status, req->reply_bytes,
-                  (unsigned long long)dur, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
+    fd_log_access("msg=request req=%s method=%s path=\"%s\" status=%u bytes=%zu dur_us=%llu%s", req->request_id,
+                  req->method ? req->method : "-", path, status, req->reply_bytes, (unsigned long long)dur,
+                  toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
   }
   fd_metrics_request(fd_router_route_index(req->route), status, dur);
   request_free(req);
@@ -178,7 +177,8 @@ static bool check_headers(struct fd_request *req, const char *method) {
     }
     req->body_declared = (size_t)declared;
     if (!is_json_content_type(fd_request_header(req, "Content-Type"))) {
-      fd_reply_error(req, FD_ERR_UNSUPPORTED_MEDIA_TYPE, NULL, "the body must be sent as Content-Type: application/json");
+      fd_reply_error(req, FD_ERR_UNSUPPORTED_MEDIA_TYPE, NULL,
+                     "the body must be sent as Content-Type: application/json");
       return false;
     }
   }
@@ -308,12 +308,11 @@ struct fd_daemon *fd_daemon_start(const struct fd_config *cfg, char *err, size_t
     return NULL;
   }
   d->mhd = MHD_start_daemon(
-      flags, 0, NULL, NULL, &on_request, NULL, MHD_OPTION_EXTERNAL_LOGGER, &mhd_log, NULL,
-      MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-      MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->connection_limit,
-      MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->per_ip_connection_limit, MHD_OPTION_CONNECTION_TIMEOUT,
-      (unsigned)cfg->connection_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONNECTION_POOL_BYTES,
-      MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_URI_LOG_CALLBACK, &on_uri, NULL,
+      flags, 0, NULL, NULL, &on_request, NULL, MHD_OPTION_EXTERNAL_LOGGER, &mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
+      (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
+      (unsigned)cfg->connection_limit, MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->per_ip_connection_limit,
+      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+      CONNECTION_POOL_BYTES, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_URI_LOG_CALLBACK, &on_uri, NULL,
       MHD_OPTION_NOTIFY_COMPLETED, &on_completed, NULL, MHD_OPTION_END);
   if (!d->mhd) {
     snprintf(err, errlen, "cannot listen on %s (address in use or not permitted?)", cfg->listen);

@@ -40,8 +40,7 @@ void fd_reply_json(struct fd_request *req, unsigned int status, json_t *body) {
   char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
   json_decref(body);
   if (!text) {
-    static const char oom[] =
-        "{\"error\":{\"code\":\"internal\",\"message\":\"out of memory\",\"field\":null}}";
+    static const char oom[] = "{\"error\":{\"code\":\"internal\",\"message\":\"out of memory\",\"field\":null}}";
     struct MHD_Response *r = MHD_create_response_from_buffer(sizeof oom - 1, (void *)oom, MHD_RESPMEM_PERSISTENT);
     MHD_add_response_header(r, "Content-Type", "application/json");
     fd_reply_response(req, 500, r);

@@ -40,8 +40,8 @@ struct fd_route {
   const char *method;
   const char *pattern; /* "/v1/feedback/{id}": {..} matches one non-empty path segment */
   fd_handler handler;
-  unsigned scope;      /* FD_SCOPE_NONE for public routes */
-  const char *name;    /* metrics label */
+  unsigned scope;   /* FD_SCOPE_NONE for public routes */
+  const char *name; /* metrics label */
 };
 
 #define FD_MAX_PATH_PARAMS 2
@@ -51,10 +51,10 @@ struct fd_request {
   char request_id[33];
   uint64_t start_us;
   const char *method;
-  const char *path;             /* owned copy of the URL path, without query */
-  const struct fd_route *route; /* NULL until routed */
+  const char *path;                 /* owned copy of the URL path, without query */
+  const struct fd_route *route;     /* NULL until routed */
   char *params[FD_MAX_PATH_PARAMS]; /* decoded path parameters, owned */
-  const char *origin;           /* the Origin header, or NULL */
+  const char *origin;               /* the Origin header, or NULL */
   struct fd_auth auth;
   bool authed;
 

@@ -19,15 +19,21 @@ static unit *decode_new(const char *str, size_t len, size_t *n) {
   size_t i = 0, k = 0;
   while (i < len) {
     unsigned c = s[i];
-    size_t need = c < 0x80 ? 1 : (c >= 0xC2 && c <= 0xDF) ? 2 : (c >= 0xE0 && c <= 0xEF) ? 3 : (c >= 0xF0 && c <= 0xF4) ? 4 : 0;
+    size_t need = c < 0x80                   ? 1
+                  : (c >= 0xC2 && c <= 0xDF) ? 2
+                  : (c >= 0xE0 && c <= 0xEF) ? 3
+                  : (c >= 0xF0 && c <= 0xF4) ? 4
+                                             : 0;
     uint32_t cp = need == 1 ? c : need == 2 ? (c & 0x1F) : need == 3 ? (c & 0x0F) : (c & 0x07);
     bool ok = need > 0 && len - i >= need;
     for (size_t j = 1; ok && j < need; j++) {
-      if ((s[i + j] & 0xC0) != 0x80) ok = false;
-      else cp = (cp << 6) | (s[i + j] & 0x3F);
+      if ((s[i + j] & 0xC0) != 0x80)
+        ok = false;
+      else
+        cp = (cp << 6) | (s[i + j] & 0x3F);
     }
-    if (ok && ((need == 3 && cp < 0x800) || (need == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-               (cp >= 0xD800 && cp <= 0xDFFF)))
+    if (ok &&
+        ((need == 3 && cp < 0x800) || (need == 4 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF)))
       ok = false;
     if (ok) {
       out[k++] = cp;
@@ -115,8 +121,8 @@ static size_t lev_banded(const unit *a, size_t n, const unit *b, size_t m, size_
         cur[k] = i;
         continue;
       }
-      size_t best = prev[k] + (ai != b[j - 1]); /* (i-1, j-1) */
-      if (prev[k + 1] + 1 < best) best = prev[k + 1] + 1; /* (i-1, j) */
+      size_t best = prev[k] + (ai != b[j - 1]);                  /* (i-1, j-1) */
+      if (prev[k + 1] + 1 < best) best = prev[k + 1] + 1;        /* (i-1, j) */
       if (k > 0 && cur[k - 1] + 1 < best) best = cur[k - 1] + 1; /* (i, j-1) */
       cur[k] = best;
     }
@@ -177,8 +183,7 @@ static enum level_result ratio_if_fits(const unit *a, size_t n, const unit *b, s
 
 static bool is_space(unit c) {
   return c == ' ' || (c >= '\t' && c <= '\r') || c == 0x85 || c == 0xA0 || c == 0x1680 ||
-         (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F ||
-         c == 0x3000;
+         (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
 }
 
 /* 64-bit mixing (splitmix64 finaliser): spreads hashes so low bits are usable. */

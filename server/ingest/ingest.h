@@ -23,17 +23,17 @@ enum fd_item_status { FD_ITEM_PENDING = 0, FD_ITEM_STORED, FD_ITEM_DUPLICATE, FD
 
 struct fd_ingest_job {
   int64_t project_id;
-  int64_t received_us;                 /* wall clock; defaulted created_at values get it */
-  struct fd_feedback_row **events;     /* owned by the job's creator */
+  int64_t received_us;             /* wall clock; defaulted created_at values get it */
+  struct fd_feedback_row **events; /* owned by the job's creator */
   size_t n_events;
-  struct fd_message_row **messages;    /* owned by the job's creator */
+  struct fd_message_row **messages; /* owned by the job's creator */
   size_t n_messages;
-  enum fd_item_status *event_status;   /* n_events entries, filled by the writer */
-  enum fd_item_status *message_status; /* n_messages entries */
-  bool unavailable;                    /* the database could not be reached: answer 503 */
+  enum fd_item_status *event_status;       /* n_events entries, filled by the writer */
+  enum fd_item_status *message_status;     /* n_messages entries */
+  bool unavailable;                        /* the database could not be reached: answer 503 */
   void (*done)(struct fd_ingest_job *job); /* called once, on a writer thread */
   void *done_arg;
-  struct fd_ingest_job *next_;         /* private: queue link */
+  struct fd_ingest_job *next_; /* private: queue link */
 };
 
 /* Start `cfg->writers` writer threads, each with its own connection to conninfo. */

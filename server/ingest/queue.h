@@ -11,17 +11,17 @@ struct fd_queue {
   pthread_mutex_t lock;
   pthread_cond_t nonempty;
   struct fd_ingest_job *head, *tail;
-  long rows;         /* rows queued (the bound counts rows, not requests) */
+  long rows; /* rows queued (the bound counts rows, not requests) */
   long capacity;
-  bool closed;       /* no more submissions; writers drain and exit */
-  bool db_down;      /* set by writers while the database is unreachable */
+  bool closed;  /* no more submissions; writers drain and exit */
+  bool db_down; /* set by writers while the database is unreachable */
   /* Who a push must wake (a futex wake and a context switch per request were ~10% of a
    * POST's CPU): while a writer fills its batch, nobody until the queue holds what it still
    * has room for (it takes the rest at its deadline anyway); else a writer waiting for a
    * first job. A writer that leaves jobs behind wakes an idle one itself. */
-  int idle;          /* writers waiting for a first job */
-  int filling;       /* writers waiting, until their deadline, for more jobs */
-  long fill_room;    /* rows the last writer to start filling still takes */
+  int idle;       /* writers waiting for a first job */
+  int filling;    /* writers waiting, until their deadline, for more jobs */
+  long fill_room; /* rows the last writer to start filling still takes */
 };
 
 void fd_queue_init(struct fd_queue *q, long capacity);

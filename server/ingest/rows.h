@@ -48,21 +48,21 @@ enum fd_message_origin {
 
 /* One row of table messages (plus, for /v1/messages, the conversation's user). */
 struct fd_message_row {
-  char id[FD_ID_BUF];             /* client id, or "ctx-" + 32 hex for a context turn */
-  const char *conversation_id;    /* borrowed; never NULL */
-  char parent_id[FD_ID_BUF];      /* "" = NULL (a root turn, or parent unknown) */
-  const char *role;               /* static string: "system" | "user" | "assistant" | "tool" */
-  const char *content;            /* borrowed; may be "" */
-  size_t content_len;             /* bytes */
-  const char *model;              /* borrowed or NULL */
-  const char *user;               /* borrowed or NULL: /v1/messages only; goes to conversations.user_ref */
-  char *metadata_json;            /* owned: compact JSON (sorted keys) for jsonb, or NULL */
+  char id[FD_ID_BUF];          /* client id, or "ctx-" + 32 hex for a context turn */
+  const char *conversation_id; /* borrowed; never NULL */
+  char parent_id[FD_ID_BUF];   /* "" = NULL (a root turn, or parent unknown) */
+  const char *role;            /* static string: "system" | "user" | "assistant" | "tool" */
+  const char *content;         /* borrowed; may be "" */
+  size_t content_len;          /* bytes */
+  const char *model;           /* borrowed or NULL */
+  const char *user;            /* borrowed or NULL: /v1/messages only; goes to conversations.user_ref */
+  char *metadata_json;         /* owned: compact JSON (sorted keys) for jsonb, or NULL */
   int64_t created_at_us;
-  bool created_at_defaulted;      /* caller fills created_at_us with the receipt time */
+  bool created_at_defaulted; /* caller fills created_at_us with the receipt time */
   enum fd_message_origin origin;
   unsigned char content_sha256[FD_SHA256_LEN]; /* messages.content_sha256 */
-  json_t *source_;                /* private: the reference that keeps borrowed strings alive
-                                   * (NULL for rows embedded in a feedback row) */
+  json_t *source_;                             /* private: the reference that keeps borrowed strings alive
+                                                * (NULL for rows embedded in a feedback row) */
 };
 
 enum fd_feedback_kind {
@@ -74,34 +74,34 @@ enum fd_feedback_kind {
 
 /* One row of table feedback, plus the message rows its inline turns produce. */
 struct fd_feedback_row {
-  char id[FD_ID_BUF];             /* the client's id, or a generated UUIDv4 */
-  bool id_generated;              /* true when the client sent no id (results echo the new id) */
+  char id[FD_ID_BUF]; /* the client's id, or a generated UUIDv4 */
+  bool id_generated;  /* true when the client sent no id (results echo the new id) */
   enum fd_feedback_kind kind;
-  const char *kind_name;          /* static "rating" | "comment" | "edit" | "comparison" */
-  const char *message_id;         /* borrowed; never NULL */
-  const char *conversation_id;    /* borrowed from message.conversation_id (or
-                                   * other_message.conversation_id), or NULL */
-  const char *user;               /* borrowed or NULL */
+  const char *kind_name;       /* static "rating" | "comment" | "edit" | "comparison" */
+  const char *message_id;      /* borrowed; never NULL */
+  const char *conversation_id; /* borrowed from message.conversation_id (or
+                                * other_message.conversation_id), or NULL */
+  const char *user;            /* borrowed or NULL */
   /* rating: value and scale (scale is 2 for thumbs, value -1/1; else 3..10, value 1..scale).
    * Other kinds: has_value false, both 0. */
   bool has_value;
   int value;
   int scale;
-  const char **tags;              /* owned array (strings borrowed): distinct tags in first-seen order */
+  const char **tags; /* owned array (strings borrowed): distinct tags in first-seen order */
   size_t n_tags;
-  const char *comment;            /* borrowed or NULL (may be "" except for kind comment) */
-  const char *edited_content;     /* borrowed; edit only (never "") */
+  const char *comment;        /* borrowed or NULL (may be "" except for kind comment) */
+  const char *edited_content; /* borrowed; edit only (never "") */
   /* edit with an inline message: the ratio original (message.content) -> edited_content
    * is computed here (has_edit_ratio). Otherwise the writer computes it with
    * fd_edit_ratio() once it has the stored message's content (or leaves NULL). */
   bool has_edit_ratio;
   double edit_ratio;
-  const char *other_message_id;   /* borrowed; comparison only */
-  const char *outcome;            /* static "preferred" | "tie" | "both_bad"; comparison only, else NULL */
-  int strength;                   /* 1..3, or 0 = NULL */
+  const char *other_message_id; /* borrowed; comparison only */
+  const char *outcome;          /* static "preferred" | "tie" | "both_bad"; comparison only, else NULL */
+  int strength;                 /* 1..3, or 0 = NULL */
   int64_t created_at_us;
   bool created_at_defaulted;
-  char *metadata_json;            /* owned: compact JSON (sorted keys) for jsonb, or NULL */
+  char *metadata_json;                         /* owned: compact JSON (sorted keys) for jsonb, or NULL */
   unsigned char content_sha256[FD_SHA256_LEN]; /* feedback.content_sha256 */
   /* Inline turns, in insertion order: context[0..k) (ids "ctx-..."), then the judged
    * message (id = message_id), then other_message (id = other_message_id). Each is
@@ -109,7 +109,7 @@ struct fd_feedback_row {
    * Owned array; rows borrow from the event. */
   struct fd_message_row *turns;
   size_t n_turns;
-  json_t *source_;                /* private: keeps the event alive */
+  json_t *source_; /* private: keeps the event alive */
 };
 
 /* Validate one feedback event (the body of POST /v1/feedback, or one item of

@@ -28,8 +28,7 @@ struct fd_limits fd_limits_default(void) {
   };
 }
 
-json_t *fd_json_parse_object_new(const void *body, size_t len, const struct fd_limits *lim,
-                                 struct fd_error *err) {
+json_t *fd_json_parse_object_new(const void *body, size_t len, const struct fd_limits *lim, struct fd_error *err) {
   if (len > lim->body_max_bytes) {
     fd_error_set(err, FD_ERR_PAYLOAD_TOO_LARGE, NULL, "The request body is larger than %zu bytes.",
                  lim->body_max_bytes);
@@ -179,8 +178,7 @@ const char *fd_first_unknown_key(const json_t *obj, const char *const *known) {
   return NULL;
 }
 
-bool fd_check_string(const json_t *v, size_t min_bytes, size_t max_bytes, const char *path,
-                     struct fd_error *err) {
+bool fd_check_string(const json_t *v, size_t min_bytes, size_t max_bytes, const char *path, struct fd_error *err) {
   if (!json_is_string(v)) return fd_error_set(err, FD_ERR_INVALID_FIELD, path, "This field must be a string.");
   const char *s = json_string_value(v);
   size_t len = json_string_length(v);
@@ -215,8 +213,8 @@ bool fd_check_id(const json_t *v, const struct fd_limits *lim, const char *path,
   return true;
 }
 
-bool fd_check_tags(const json_t *v, const struct fd_limits *lim, const char *path, const char ***out,
-                   size_t *n, struct fd_error *err) {
+bool fd_check_tags(const json_t *v, const struct fd_limits *lim, const char *path, const char ***out, size_t *n,
+                   struct fd_error *err) {
   if (!json_is_array(v)) return fd_error_set(err, FD_ERR_INVALID_FIELD, path, "tags must be an array of strings.");
   size_t count = json_array_size(v);
   if (count > lim->tags_max_items)

@@ -36,8 +36,8 @@
  *   client sent" would be ambiguous, and different JSON parsers pick different values,
  *   so we refuse rather than guess), or is not an object.
  * The error's field is null (""); the message never quotes the body. */
-json_t *fd_json_parse_object_new(const void *body, size_t len, const struct fd_limits *lim,
-                                 struct fd_error *err) __attribute__((warn_unused_result));
+json_t *fd_json_parse_object_new(const void *body, size_t len, const struct fd_limits *lim, struct fd_error *err)
+    __attribute__((warn_unused_result));
 
 /* The batch envelope {"<key>": [ ... ]} of POST /v1/feedback/batch (key "events") and
  * POST /v1/messages (key "messages"). On success *items is the array (borrowed from
@@ -74,8 +74,8 @@ bool fd_utf8_valid(const char *s, size_t len);
 const char *fd_first_unknown_key(const json_t *obj, const char *const *known);
 
 /* A string of min..max bytes, valid UTF-8 without NUL. invalid_field otherwise. */
-bool fd_check_string(const json_t *v, size_t min_bytes, size_t max_bytes, const char *path,
-                     struct fd_error *err) __attribute__((warn_unused_result));
+bool fd_check_string(const json_t *v, size_t min_bytes, size_t max_bytes, const char *path, struct fd_error *err)
+    __attribute__((warn_unused_result));
 
 /* An id: a string of lim->id_min_bytes..lim->id_max_bytes of [A-Za-z0-9._:-]. */
 bool fd_check_id(const json_t *v, const struct fd_limits *lim, const char *path, struct fd_error *err)
@@ -88,8 +88,8 @@ bool fd_id_chars_ok(const char *s, size_t len);
  * strings are borrowed from v) of the distinct tags in first-seen order and *n its
  * length: a repeated tag is dropped rather than rejected, so "top tags" never count one
  * event twice. false with FD_ERR_INTERNAL only if malloc fails. */
-bool fd_check_tags(const json_t *v, const struct fd_limits *lim, const char *path, const char ***out,
-                   size_t *n, struct fd_error *err) __attribute__((warn_unused_result));
+bool fd_check_tags(const json_t *v, const struct fd_limits *lim, const char *path, const char ***out, size_t *n,
+                   struct fd_error *err) __attribute__((warn_unused_result));
 
 /* metadata: an object nested at most lim->metadata_max_depth levels (the object itself
  * is level 1; every nested object or array adds one), whose compact serialisation

@@ -82,8 +82,8 @@ bool fd_context_turn_id(const char *conversation_id, size_t index, const char *r
 }
 
 static const char *const event_fields[] = {
-    "id",       "kind",    "message_id", "user",  "tags",           "comment",          "created_at",
-    "metadata", "message", "context",    "value", "scale",          "edited_content",   "other_message_id",
+    "id",       "kind",     "message_id",    "user",  "tags",  "comment",        "created_at",
+    "metadata", "message",  "context",       "value", "scale", "edited_content", "other_message_id",
     "outcome",  "strength", "other_message", NULL,
 };
 
@@ -104,14 +104,11 @@ static const struct {
 static const char *const inline_message_fields[] = {"content", "model", "parent_id", "conversation_id", NULL};
 static const char *const context_item_fields[] = {"role", "content", NULL};
 
-
-
 static bool oom(struct fd_error *err) { return fd_error_set(err, FD_ERR_INTERNAL, NULL, "Out of memory."); }
 
 /* Shape checks of an inline message object at `path` ("message" / "other_message").
  * Does not decide which members are required (the caller knows the context). */
-static bool check_inline_message(const json_t *m, const struct fd_limits *lim, const char *path,
-                                 struct fd_error *err) {
+static bool check_inline_message(const json_t *m, const struct fd_limits *lim, const char *path, struct fd_error *err) {
   char p[FD_PATH_MAX];
   if (!json_is_object(m)) return fd_error_set(err, FD_ERR_INVALID_FIELD, path, "This field must be a JSON object.");
   const char *unknown = fd_first_unknown_key(m, inline_message_fields);
@@ -169,10 +166,11 @@ static bool fill_turn(struct fd_message_row *t, const char *id, const char *conv
 }
 
 /* message / context / other_message -> row->turns. */
-static bool build_turns(const json_t *ev, const struct fd_limits *lim, const char *path,
-                        struct fd_feedback_row *row, struct fd_error *err) {
+static bool build_turns(const json_t *ev, const struct fd_limits *lim, const char *path, struct fd_feedback_row *row,
+                        struct fd_error *err) {
   char p[FD_PATH_MAX], q[FD_PATH_MAX];
-  json_t *msg = fd_json_member(ev, "message"), *ctx = fd_json_member(ev, "context"), *other = fd_json_member(ev, "other_message");
+  json_t *msg = fd_json_member(ev, "message"), *ctx = fd_json_member(ev, "context"),
+         *other = fd_json_member(ev, "other_message");
   const char *conv = NULL;
 
   if (msg) {
@@ -231,11 +229,9 @@ static bool build_turns(const json_t *ev, const struct fd_limits *lim, const cha
     if (!check_inline_message(other, lim, p, err)) return false;
     json_t *c = fd_json_member(other, "conversation_id");
     fd_path_key(q, p, "conversation_id");
-    if (!c && !conv)
-      return fd_error_set(err, FD_ERR_MISSING_FIELD, q, "An inline message needs its conversation_id.");
+    if (!c && !conv) return fd_error_set(err, FD_ERR_MISSING_FIELD, q, "An inline message needs its conversation_id.");
     if (c && conv && strcmp(json_string_value(c), conv) != 0)
-      return fd_error_set(err, FD_ERR_INVALID_FIELD, q,
-                          "other_message must be in the same conversation as message.");
+      return fd_error_set(err, FD_ERR_INVALID_FIELD, q, "other_message must be in the same conversation as message.");
     other_conv = c ? json_string_value(c) : conv;
     json_t *par = fd_json_member(other, "parent_id");
     fd_path_key(q, p, "parent_id");
@@ -322,8 +318,7 @@ static bool check_comparison(const json_t *ev, const struct fd_limits *lim, cons
     for (size_t i = 0; json_is_string(v) && i < 3; i++)
       if (strcmp(json_string_value(v), outcomes[i]) == 0) row->outcome = outcomes[i];
     fd_path_key(p, path, "outcome");
-    if (!row->outcome)
-      return fd_error_set(err, FD_ERR_INVALID_FIELD, p, "outcome must be preferred, tie or both_bad.");
+    if (!row->outcome) return fd_error_set(err, FD_ERR_INVALID_FIELD, p, "outcome must be preferred, tie or both_bad.");
   }
   if ((v = fd_json_member(ev, "strength"))) {
     long long s;
@@ -348,7 +343,8 @@ struct fd_feedback_row *fd_feedback_row_new(const json_t *ev, const struct fd_li
   const char *unknown = fd_first_unknown_key(ev, event_fields);
   if (unknown) {
     fd_path_key(p, path, unknown);
-    fd_error_set(err, FD_ERR_UNKNOWN_FIELD, p, "This field is not part of a feedback event; put extra data in metadata.");
+    fd_error_set(err, FD_ERR_UNKNOWN_FIELD, p,
+                 "This field is not part of a feedback event; put extra data in metadata.");
     return NULL;
   }
   enum fd_feedback_kind kind;
@@ -426,23 +422,22 @@ struct fd_feedback_row *fd_feedback_row_new(const json_t *ev, const struct fd_li
   }
 
   switch (kind) {
-  case FD_KIND_RATING:
-    if (!check_rating(ev, path, row, err)) goto fail;
-    break;
-  case FD_KIND_COMMENT:
-    break;
-  case FD_KIND_EDIT:
-    fd_path_key(p, path, "edited_content");
-    if (!(v = fd_json_member(ev, "edited_content"))) {
-      fd_error_set(err, FD_ERR_MISSING_FIELD, p, "An edit needs edited_content.");
-      goto fail;
-    }
-    if (!fd_check_string(v, 1, lim->edited_content_max_bytes, p, err)) goto fail;
-    row->edited_content = json_string_value(v);
-    break;
-  case FD_KIND_COMPARISON:
-    if (!check_comparison(ev, lim, path, row, err)) goto fail;
-    break;
+    case FD_KIND_RATING:
+      if (!check_rating(ev, path, row, err)) goto fail;
+      break;
+    case FD_KIND_COMMENT: break;
+    case FD_KIND_EDIT:
+      fd_path_key(p, path, "edited_content");
+      if (!(v = fd_json_member(ev, "edited_content"))) {
+        fd_error_set(err, FD_ERR_MISSING_FIELD, p, "An edit needs edited_content.");
+        goto fail;
+      }
+      if (!fd_check_string(v, 1, lim->edited_content_max_bytes, p, err)) goto fail;
+      row->edited_content = json_string_value(v);
+      break;
+    case FD_KIND_COMPARISON:
+      if (!check_comparison(ev, lim, path, row, err)) goto fail;
+      break;
   }
 
   if (!build_turns(ev, lim, path, row, err)) goto fail;

@@ -21,10 +21,8 @@
 #include "ingest/rows.h"
 #include "ingest/validate_common.h"
 
-static const char *const message_fields[] = {"id",         "conversation_id", "parent_id", "role", "content", "model",
-                                             "created_at", "metadata",        "user",      NULL};
-
-
+static const char *const message_fields[] = {"id",    "conversation_id", "parent_id", "role", "content",
+                                             "model", "created_at",      "metadata",  "user", NULL};
 
 /* A required member: missing_field when absent or null. */
 static json_t *required(const json_t *obj, const char *key, const char *path, char p[FD_PATH_MAX],

@@ -53,8 +53,8 @@ static uint64_t key_hash(int64_t project, const char *id) {
 }
 
 /* first[i] = index of the first row sharing row i's key (i itself when it is first) */
-static bool first_occurrences(size_t n, int64_t (*project)(const void *, size_t), const char *(*id)(const void *, size_t),
-                              const void *refs, size_t *first) {
+static bool first_occurrences(size_t n, int64_t (*project)(const void *, size_t),
+                              const char *(*id)(const void *, size_t), const void *refs, size_t *first) {
   struct keyset ks = {.cap = 16};
   while (ks.cap < 2 * n) ks.cap *= 2;
   ks.slots = calloc(ks.cap, sizeof *ks.slots);
@@ -153,8 +153,12 @@ static void settle(size_t n, const bool *inserted_first, const size_t *first, en
   }
 }
 
-static const unsigned char *m_hash(const void *r, size_t i) { return ((const struct fd_msg_ref *)r)[i].row->content_sha256; }
-static const unsigned char *f_hash(const void *r, size_t i) { return ((const struct fd_fb_ref *)r)[i].row->content_sha256; }
+static const unsigned char *m_hash(const void *r, size_t i) {
+  return ((const struct fd_msg_ref *)r)[i].row->content_sha256;
+}
+static const unsigned char *f_hash(const void *r, size_t i) {
+  return ((const struct fd_fb_ref *)r)[i].row->content_sha256;
+}
 
 /* Insert one kind of rows: distinct keys go into the INSERT, then every row is settled. */
 static bool write_rows(struct fd_db *db, void *refs, size_t n, size_t elem, enum fd_item_status **status,
@@ -163,7 +167,8 @@ static bool write_rows(struct fd_db *db, void *refs, size_t n, size_t elem, enum
   if (n == 0) return true;
   bool ok = false;
   size_t *first = calloc(n, sizeof *first);
-  bool *ins_uniq = calloc(n, sizeof *ins_uniq), *inserted = calloc(n, sizeof *inserted), *found = calloc(n, sizeof *found);
+  bool *ins_uniq = calloc(n, sizeof *ins_uniq), *inserted = calloc(n, sizeof *inserted),
+       *found = calloc(n, sizeof *found);
   unsigned char(*hashes)[FD_SHA256_LEN] = calloc(n, sizeof *hashes);
   char *uniq = calloc(n, elem);
   size_t *uniq_of = calloc(n, sizeof *uniq_of);
@@ -251,7 +256,8 @@ bool fd_ingest_write_jobs(struct fd_db *db, struct fd_ingest_job **jobs, size_t 
       !fill_edit_ratios(db, &b) ||
       !write_rows(db, b.fbs, b.n_fbs, sizeof *b.fbs, b.fb_status, f_proj, f_id, f_hash, false) ||
       !fd_db_run(db, "COMMIT", NULL, 0)) {
-    if (!fd_db_run(db, "ROLLBACK", NULL, 0)) { /* connection gone: the server rolled back */ }
+    if (!fd_db_run(db, "ROLLBACK", NULL, 0)) { /* connection gone: the server rolled back */
+    }
     goto out;
   }
   ok = true;

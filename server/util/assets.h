@@ -12,7 +12,7 @@ struct fd_migration {
 };
 
 struct fd_asset {
-  const char *path;         /* served path, e.g. "/widget/feedbackd.js" */
+  const char *path; /* served path, e.g. "/widget/feedbackd.js" */
   const char *content_type;
   const unsigned char *data;
   size_t len;

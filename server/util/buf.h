@@ -16,7 +16,7 @@ struct fd_buf {
 void fd_buf_append(struct fd_buf *b, const void *data, size_t len);
 void fd_buf_puts(struct fd_buf *b, const char *s);
 void fd_buf_printf(struct fd_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void fd_buf_reset(struct fd_buf *b); /* len = 0, keeps the memory */
+void fd_buf_reset(struct fd_buf *b);   /* len = 0, keeps the memory */
 void fd_buf_release(struct fd_buf *b); /* frees the memory; b is empty again */
 
 /* PostgreSQL array literals: fd_pgarray_begin, then one fd_pgarray_* per element, then

@@ -20,7 +20,7 @@ struct setting {
 };
 
 #define S(key, type, def, min, max, secret, help) \
-  {#key, type, offsetof(struct fd_config, key), def, min, max, secret, help}
+  { #key, type, offsetof(struct fd_config, key), def, min, max, secret, help }
 
 static const struct setting settings[] = {
     S(database_url, T_STRING, "", 0, 0, true, "libpq connection string or URI; empty = embedded private PostgreSQL"),
@@ -32,11 +32,13 @@ static const struct setting settings[] = {
     S(embedded_user, T_STRING, "postgres", 0, 0, false, "OS user running the embedded cluster when started as root"),
     S(pg_bindir, T_STRING, "", 0, 0, false, "PostgreSQL server binaries (empty = pg_config --bindir)"),
     S(migrate, T_BOOL, "true", 0, 0, false, "serve applies pending migrations at start-up"),
-    S(prepared_statements, T_BOOL, "true", 0, 0, false, "prepare statements per connection (off for PgBouncer transaction pooling)"),
+    S(prepared_statements, T_BOOL, "true", 0, 0, false,
+      "prepare statements per connection (off for PgBouncer transaction pooling)"),
     S(db_retry_seconds, T_INT, "30", 0, 3600, false, "how long serve waits for the database at start-up"),
     S(pool_size, T_INT, "8", 1, 1000, false, "PostgreSQL connections shared by request handlers"),
     S(connection_limit, T_INT, "4096", 16, 1000000, false, "concurrent HTTP connections"),
-    S(per_ip_connection_limit, T_INT, "2048", 0, 1000000, false, "concurrent HTTP connections per client IP (0 = no limit)"),
+    S(per_ip_connection_limit, T_INT, "2048", 0, 1000000, false,
+      "concurrent HTTP connections per client IP (0 = no limit)"),
     S(connection_timeout, T_INT, "60", 1, 86400, false, "seconds an idle HTTP connection is kept open"),
     S(shutdown_timeout, T_INT, "20", 0, 3600, false, "seconds to finish in-flight requests on SIGTERM"),
     S(batch_size, T_INT, "500", 1, 5000, false, "rows per writer transaction, at most"),
@@ -226,8 +228,10 @@ enum fd_config_result fd_config_load(struct fd_config *cfg, int *argc, char **ar
     if (strcmp(argv[i], "--") == 0) break;
     if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) return FD_CONFIG_HELP;
     if (strcmp(argv[i], "--version") == 0 || strcmp(argv[i], "-V") == 0) return FD_CONFIG_VERSION;
-    if (strcmp(argv[i], "--config") == 0 && i + 1 < *argc) config_path = argv[i + 1];
-    else if (strncmp(argv[i], "--config=", 9) == 0) config_path = argv[i] + 9;
+    if (strcmp(argv[i], "--config") == 0 && i + 1 < *argc)
+      config_path = argv[i + 1];
+    else if (strncmp(argv[i], "--config=", 9) == 0)
+      config_path = argv[i] + 9;
   }
   if (config_path && *config_path) {
     if (!load_file(cfg, config_path)) return FD_CONFIG_ERROR;

@@ -12,19 +12,19 @@
 #include <stdio.h>
 
 struct fd_config {
-  char *database_url;     /* NULL/empty: run the embedded private PostgreSQL */
-  char *listen;           /* host:port */
-  int threads;            /* HTTP worker threads; 0 = number of cores */
-  char *data_dir;         /* embedded cluster and state */
+  char *database_url; /* NULL/empty: run the embedded private PostgreSQL */
+  char *listen;       /* host:port */
+  int threads;        /* HTTP worker threads; 0 = number of cores */
+  char *data_dir;     /* embedded cluster and state */
   char *log_level;
-  char *metrics_token;    /* when set, /metrics needs `Authorization: Bearer <token>` */
-  char *embedded_user;    /* OS user that runs the embedded cluster when feedbackd runs as root */
-  char *pg_bindir;        /* PostgreSQL server binaries; empty = pg_config --bindir or /usr/lib/postgresql/N/bin */
-  bool migrate;           /* serve applies pending migrations at start-up */
+  char *metrics_token;      /* when set, /metrics needs `Authorization: Bearer <token>` */
+  char *embedded_user;      /* OS user that runs the embedded cluster when feedbackd runs as root */
+  char *pg_bindir;          /* PostgreSQL server binaries; empty = pg_config --bindir or /usr/lib/postgresql/N/bin */
+  bool migrate;             /* serve applies pending migrations at start-up */
   bool prepared_statements; /* off for PgBouncer in transaction pooling mode */
-  int db_retry_seconds;   /* how long serve waits for the database at start-up */
-  int pool_size;          /* PostgreSQL connections for request handlers */
-  int connection_limit;   /* concurrent HTTP connections */
+  int db_retry_seconds;     /* how long serve waits for the database at start-up */
+  int pool_size;            /* PostgreSQL connections for request handlers */
+  int connection_limit;     /* concurrent HTTP connections */
   int per_ip_connection_limit;
   int connection_timeout; /* seconds an idle HTTP connection is kept */
   int shutdown_timeout;   /* seconds to finish in-flight requests on SIGTERM */
@@ -37,14 +37,14 @@ struct fd_config {
   int rate_limit_burst;
   int max_body_bytes;
   int max_batch_items;
-  int max_text_bytes;     /* content, edited_content, comment */
+  int max_text_bytes; /* content, edited_content, comment */
   int max_metadata_bytes;
   int max_metadata_depth;
   int max_tags;
   int max_tag_bytes;
   int max_user_bytes;
   int max_model_bytes;
-  char *config_path;      /* the file that was read, if any */
+  char *config_path; /* the file that was read, if any */
 };
 
 enum fd_config_result { FD_CONFIG_OK, FD_CONFIG_ERROR, FD_CONFIG_HELP, FD_CONFIG_VERSION };
@@ -53,8 +53,7 @@ enum fd_config_result { FD_CONFIG_OK, FD_CONFIG_ERROR, FD_CONFIG_HELP, FD_CONFIG
  * increasing precedence). Flags that are not settings are left in argv: on return
  * *argc/argv hold the remaining arguments (subcommand and its operands) in order.
  * On FD_CONFIG_ERROR a message was printed to stderr. */
-enum fd_config_result fd_config_load(struct fd_config *cfg, int *argc, char **argv)
-    __attribute__((warn_unused_result));
+enum fd_config_result fd_config_load(struct fd_config *cfg, int *argc, char **argv) __attribute__((warn_unused_result));
 
 /* Set one setting by its file key ("batch_size"); false with a message in err if the key
  * is unknown or the value invalid. Used by the loader and by tests. */

@@ -46,8 +46,8 @@ static size_t format_line(char *line, enum fd_log_level level, const char *fmt, 
              tm.tm_hour, tm.tm_min, tm.tm_sec);
     stamp_sec = tv.tv_sec;
   }
-  int n = snprintf(line, FD_LOG_LINE_MAX, "ts=%s.%03ldZ level=%s ", stamp, (long)(tv.tv_usec / 1000),
-                   level_names[level]);
+  int n =
+      snprintf(line, FD_LOG_LINE_MAX, "ts=%s.%03ldZ level=%s ", stamp, (long)(tv.tv_usec / 1000), level_names[level]);
   if (n < 0) n = 0;
   if (n > FD_LOG_LINE_MAX - 2) n = FD_LOG_LINE_MAX - 2;
   int m = vsnprintf(line + n, FD_LOG_LINE_MAX - (size_t)n - 1, fmt, ap);
@@ -107,8 +107,10 @@ static void flush_all(void) {
 static void buf_release(void *p) {
   struct access_buf *b = p;
   pthread_mutex_lock(&bufs_lock);
-  if (b->prev) b->prev->next = b->next;
-  else bufs = b->next;
+  if (b->prev)
+    b->prev->next = b->next;
+  else
+    bufs = b->next;
   if (b->next) b->next->prev = b->prev;
   pthread_mutex_unlock(&bufs_lock);
   flush_locked(b); /* unlinked: no other thread can reach it any more */

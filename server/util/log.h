@@ -20,7 +20,6 @@ void fd_log(enum fd_log_level level, const char *fmt, ...) __attribute__((format
 void fd_log_access(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Internal errors (bugs, unexpected database failures) carry their source location. */
-#define fd_log_bug(fmt, ...) \
-  fd_log(FD_LOG_ERROR, "src=%s:%d " fmt, __FILE__, __LINE__, ##__VA_ARGS__)
+#define fd_log_bug(fmt, ...) fd_log(FD_LOG_ERROR, "src=%s:%d " fmt, __FILE__, __LINE__, ##__VA_ARGS__)
 
 #endif

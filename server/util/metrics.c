@@ -60,8 +60,10 @@ static int route_series(int route_index) {
 }
 
 void fd_metrics_request(int route_index, unsigned int status, uint64_t duration_us) {
-  if (route_index < 0 || route_index >= MAX_ROUTES) route_index = MAX_ROUTES;
-  else route_index = route_series(route_index);
+  if (route_index < 0 || route_index >= MAX_ROUTES)
+    route_index = MAX_ROUTES;
+  else
+    route_index = route_series(route_index);
   size_t s = 0;
   while (s < N_STATUS && statuses[s] != status) s++;
   __atomic_add_fetch(&request_counts[route_index][s], 1, __ATOMIC_RELAXED);
@@ -71,9 +73,10 @@ void fd_metrics_request(int route_index, unsigned int status, uint64_t duration_
 }
 
 void fd_metrics_write_requests(FILE *out) {
-  fputs("# HELP feedbackd_http_requests_total HTTP requests answered, by route and status.\n"
-        "# TYPE feedbackd_http_requests_total counter\n",
-        out);
+  fputs(
+      "# HELP feedbackd_http_requests_total HTTP requests answered, by route and status.\n"
+      "# TYPE feedbackd_http_requests_total counter\n",
+      out);
   for (int r = 0; r <= MAX_ROUTES; r++) {
     const char *name = r < MAX_ROUTES ? fd_router_route_name(r) : "unmatched";
     if (!name) continue;
@@ -88,9 +91,10 @@ void fd_metrics_write_requests(FILE *out) {
                 (unsigned long long)n);
     }
   }
-  fputs("# HELP feedbackd_http_request_duration_seconds Time from request start to reply completion.\n"
-        "# TYPE feedbackd_http_request_duration_seconds histogram\n",
-        out);
+  fputs(
+      "# HELP feedbackd_http_request_duration_seconds Time from request start to reply completion.\n"
+      "# TYPE feedbackd_http_request_duration_seconds histogram\n",
+      out);
   for (int r = 0; r <= MAX_ROUTES; r++) {
     const char *name = r < MAX_ROUTES ? fd_router_route_name(r) : "unmatched";
     if (!name || !__atomic_load_n(&request_seconds[r].count, __ATOMIC_RELAXED)) continue;

@@ -9,7 +9,7 @@
 #define FD_HIST_BUCKETS 14
 
 struct fd_histogram {
-  const double *bounds; /* FD_HIST_BUCKETS upper bounds, increasing */
+  const double *bounds;                 /* FD_HIST_BUCKETS upper bounds, increasing */
   uint64_t counts[FD_HIST_BUCKETS + 1]; /* last: +Inf */
   uint64_t count;
   uint64_t sum_micro; /* sum of observations, in millionths */
@@ -22,16 +22,23 @@ void fd_histogram_observe(struct fd_histogram *h, double value);
 /* Prometheus lines for one histogram; labels like `route="x"` or "" */
 void fd_histogram_write(FILE *out, const char *name, const char *labels, const struct fd_histogram *h);
 
-enum fd_stored_kind { FD_STORED_RATING, FD_STORED_COMMENT, FD_STORED_EDIT, FD_STORED_COMPARISON, FD_STORED_MESSAGE, FD_STORED_COUNT };
+enum fd_stored_kind {
+  FD_STORED_RATING,
+  FD_STORED_COMMENT,
+  FD_STORED_EDIT,
+  FD_STORED_COMPARISON,
+  FD_STORED_MESSAGE,
+  FD_STORED_COUNT
+};
 extern const char *const fd_stored_kind_names[FD_STORED_COUNT];
 
 struct fd_metrics {
-  uint64_t stored[FD_STORED_COUNT];    /* rows committed by the writer, by kind */
+  uint64_t stored[FD_STORED_COUNT]; /* rows committed by the writer, by kind */
   uint64_t duplicates;
   uint64_t conflicts;
-  uint64_t rejected_full;            /* 503 because the ingest queue was full */
-  struct fd_histogram batch_size;    /* rows per writer transaction */
-  struct fd_histogram commit_seconds;/* writer transaction latency */
+  uint64_t rejected_full;             /* 503 because the ingest queue was full */
+  struct fd_histogram batch_size;     /* rows per writer transaction */
+  struct fd_histogram commit_seconds; /* writer transaction latency */
   uint64_t export_records;
   uint64_t exports;
   struct fd_histogram stats_catch_up_seconds; /* one background catch-up of every project */

@@ -56,12 +56,11 @@ bool fd_rfc3339_parse(const char *s, size_t len, int64_t *out_us) {
   /* "YYYY-MM-DDThh:mm:ssZ" is the shortest form (20). */
   if (!s || len < 20 || len > 64) return false;
   unsigned year, mon, day, hh, mm, ss;
-  if (!digits(s, 4, &year) || s[4] != '-' || !digits(s + 5, 2, &mon) || s[7] != '-' ||
-      !digits(s + 8, 2, &day) || (s[10] != 'T' && s[10] != 't') || !digits(s + 11, 2, &hh) ||
-      s[13] != ':' || !digits(s + 14, 2, &mm) || s[16] != ':' || !digits(s + 17, 2, &ss))
+  if (!digits(s, 4, &year) || s[4] != '-' || !digits(s + 5, 2, &mon) || s[7] != '-' || !digits(s + 8, 2, &day) ||
+      (s[10] != 'T' && s[10] != 't') || !digits(s + 11, 2, &hh) || s[13] != ':' || !digits(s + 14, 2, &mm) ||
+      s[16] != ':' || !digits(s + 17, 2, &ss))
     return false;
-  if (year < 1 || mon < 1 || mon > 12 || day < 1 || day > days_in_month(year, mon) || hh > 23 ||
-      mm > 59 || ss > 59)
+  if (year < 1 || mon < 1 || mon > 12 || day < 1 || day > days_in_month(year, mon) || hh > 23 || mm > 59 || ss > 59)
     return false;
 
   size_t i = 19;
@@ -86,8 +85,7 @@ bool fd_rfc3339_parse(const char *s, size_t len, int64_t *out_us) {
     i++;
   } else if (s[i] == '+' || s[i] == '-') {
     unsigned oh, om;
-    if (len - i != 6 || !digits(s + i + 1, 2, &oh) || s[i + 3] != ':' || !digits(s + i + 4, 2, &om))
-      return false;
+    if (len - i != 6 || !digits(s + i + 1, 2, &oh) || s[i + 3] != ':' || !digits(s + i + 4, 2, &om)) return false;
     if (oh > 23 || om > 59) return false;
     offset_sec = (int64_t)oh * 3600 + (int64_t)om * 60;
     if (s[i] == '-') offset_sec = -offset_sec;
@@ -127,8 +125,8 @@ bool fd_rfc3339_format(int64_t us, char out[FD_RFC3339_BUF]) {
     n = snprintf(out, FD_RFC3339_BUF, "%04d-%02u-%02uT%02d:%02d:%02dZ", (int)y, m, d, (int)(sod / 3600),
                  (int)(sod / 60 % 60), (int)(sod % 60));
   else
-    n = snprintf(out, FD_RFC3339_BUF, "%04d-%02u-%02uT%02d:%02d:%02d.%06dZ", (int)y, m, d,
-                 (int)(sod / 3600), (int)(sod / 60 % 60), (int)(sod % 60), (int)frac);
+    n = snprintf(out, FD_RFC3339_BUF, "%04d-%02u-%02uT%02d:%02d:%02d.%06dZ", (int)y, m, d, (int)(sod / 3600),
+                 (int)(sod / 60 % 60), (int)(sod % 60), (int)frac);
   if (n < 0 || n >= FD_RFC3339_BUF) {
     out[0] = '\0';
     return false;

@@ -15,6 +15,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import urllib.parse
 
 import psycopg2
 import requests
@@ -39,6 +40,40 @@ def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def listens_on(pid, port):
+    """Whether process `pid` owns the socket listening on 127.0.0.1:`port` (Linux /proc).
+
+    free_port() only says nobody listened a moment ago: when two suites run at once, another
+    suite's feedbackd can take the port, ours then fails to bind, and a readiness probe alone
+    would be answered by the wrong daemon."""
+    want = f"0100007F:{port:04X}"
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                next(f)
+                for line in f:
+                    cols = line.split()
+                    local = cols[1]
+                    if cols[3] == "0A" and (local == want or local.endswith(f":{port:04X}") and
+                                            local.split(":")[0].strip("0") == ""):
+                        inodes.add(cols[9])
+        except OSError:
+            pass
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return False
+    for fd in fds:
+        try:
+            link = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if link.startswith("socket:[") and link[8:-1] in inodes:
+            return True
+    return False
 
 
 def clean_env(**extra):
@@ -292,7 +327,7 @@ class Feedbackd:
             try:
                 r = self.http.get(self.base_url + path, timeout=2)
                 last = r.status_code
-                if r.status_code == 200:
+                if r.status_code == 200 and listens_on(self.proc.pid, urllib.parse.urlsplit(self.base_url).port):
                     return
             except requests.RequestException as e:
                 last = type(e).__name__

@@ -24,8 +24,10 @@ static bool hashes_to(const char *json, const char *canon) {
 }
 
 static void test_small(void) {
-  CHECK(hashes_to("{\"value\": 1, \"kind\": \"rating\", \"id\": \"e1\"}", "{\"id\":\"e1\",\"kind\":\"rating\",\"value\":1}"));
-  CHECK(!hashes_to("{\"value\": 1, \"kind\": \"rating\", \"id\": \"e1\"}", "{\"value\":1,\"kind\":\"rating\",\"id\":\"e1\"}"));
+  CHECK(hashes_to("{\"value\": 1, \"kind\": \"rating\", \"id\": \"e1\"}",
+                  "{\"id\":\"e1\",\"kind\":\"rating\",\"value\":1}"));
+  CHECK(!hashes_to("{\"value\": 1, \"kind\": \"rating\", \"id\": \"e1\"}",
+                   "{\"value\":1,\"kind\":\"rating\",\"id\":\"e1\"}"));
   CHECK(hashes_to("{\"b\": {\"z\": [3, {\"y\": 1, \"x\": 2}], \"a\": \"\\u00e9\\n\"}}",
                   "{\"b\":{\"a\":\"\xc3\xa9\\n\",\"z\":[3,{\"x\":2,\"y\":1}]}}"));
 }
@@ -69,9 +71,32 @@ static unsigned rnd(unsigned n) {
   return (unsigned)(rng % n);
 }
 
-static const char *const pieces[] = {"a", "b", "Z", "0", "\"", "\\", "/", "\n", "\t", "\x01", "\x1f", "\x7f",
-                                     " ", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "message",
-                                     "other_message", "ab", "a\xc3\xa9", "\b", "\f", "\r", "{", ":", ","};
+static const char *const pieces[] = {"a",
+                                     "b",
+                                     "Z",
+                                     "0",
+                                     "\"",
+                                     "\\",
+                                     "/",
+                                     "\n",
+                                     "\t",
+                                     "\x01",
+                                     "\x1f",
+                                     "\x7f",
+                                     " ",
+                                     "\xc3\xa9",
+                                     "\xe2\x82\xac",
+                                     "\xf0\x9f\x98\x80",
+                                     "message",
+                                     "other_message",
+                                     "ab",
+                                     "a\xc3\xa9",
+                                     "\b",
+                                     "\f",
+                                     "\r",
+                                     "{",
+                                     ":",
+                                     ","};
 #define N_PIECES (sizeof pieces / sizeof pieces[0])
 
 static void random_text(char *buf, size_t cap) {
@@ -102,8 +127,10 @@ static json_t *random_value(int depth) {
     default: {
       json_t *o = json_object();
       for (unsigned i = 0, n = rnd(8); i < n; i++) {
-        if (rnd(3) == 0) snprintf(text, sizeof text, "%s", keys[rnd(sizeof keys / sizeof keys[0])]);
-        else random_text(text, sizeof text);
+        if (rnd(3) == 0)
+          snprintf(text, sizeof text, "%s", keys[rnd(sizeof keys / sizeof keys[0])]);
+        else
+          random_text(text, sizeof text);
         json_object_set_new(o, text, random_value(depth + 1));
       }
       return o;

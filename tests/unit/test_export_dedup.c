@@ -193,12 +193,14 @@ static void test_filters(void) {
   c->messages[3].model = strdup("chat-v8");
   fx_rate(c, "r1", "m4", "u1", 1, 2, 100);
   fx_rate(c, "r2", "m3", "u1", -1, 2, 100);
-  fx_edit(c, "e1", "m3", "u2", "Paris!", 300); /* M = m3, chat-v7 */
+  fx_edit(c, "e1", "m3", "u2", "Paris!", 300);  /* M = m3, chat-v7 */
   fx_edit(c, "e2", "m4", "u3", "Paris. ", 300); /* trivial, M = m4, chat-v8 */
-#define EDIT_LINE "{\"prompt\":[{\"role\":\"system\",\"content\":\"Be terse.\"},{\"role\":\"user\",\"content\":" \
-                  "\"Capital of France?\"}],\"chosen\":" A_("Paris!") ",\"rejected\":" A_("Lyon.") "}\n"
-#define PAIR_LINE "{\"prompt\":[{\"role\":\"system\",\"content\":\"Be terse.\"},{\"role\":\"user\",\"content\":" \
-                  "\"Capital of France?\"}],\"chosen\":" A_("Paris.") ",\"rejected\":" A_("Lyon.") "}\n"
+#define EDIT_LINE                                                                                \
+  "{\"prompt\":[{\"role\":\"system\",\"content\":\"Be terse.\"},{\"role\":\"user\",\"content\":" \
+  "\"Capital of France?\"}],\"chosen\":" A_("Paris!") ",\"rejected\":" A_("Lyon.") "}\n"
+#define PAIR_LINE                                                                                \
+  "{\"prompt\":[{\"role\":\"system\",\"content\":\"Be terse.\"},{\"role\":\"user\",\"content\":" \
+  "\"Capital of France?\"}],\"chosen\":" A_("Paris.") ",\"rejected\":" A_("Lyon.") "}\n"
   struct fd_export_params p = fx_params(FD_FORMAT_TRL, false);
   struct fx_out o;
 
@@ -371,8 +373,9 @@ static void test_touched_groups(void) {
   fx_rate(c, "r3", "a2", "u1", 1, 2, 10);
   fx_rate(c, "r4", "b2", "u1", -1, 2, 10);
 #define G1 "{\"prompt\":" HI_PROMPT ",\"chosen\":" A_("Hello!") ",\"rejected\":" A_("Go away.") "}\n"
-#define G2_PROMPT "[{\"role\":\"user\",\"content\":\"Hi\"},{\"role\":\"assistant\",\"content\":\"Hello!\"}," \
-                  "{\"role\":\"user\",\"content\":\"More?\"}]"
+#define G2_PROMPT                                                                            \
+  "[{\"role\":\"user\",\"content\":\"Hi\"},{\"role\":\"assistant\",\"content\":\"Hello!\"}," \
+  "{\"role\":\"user\",\"content\":\"More?\"}]"
 #define G2 "{\"prompt\":" G2_PROMPT ",\"chosen\":" A_("Sure.") ",\"rejected\":" A_("No.") "}\n"
   struct fx_out o;
   struct fd_touch event_g1 = {"a1", false}, event_g2 = {"b2", false}, turn_u2 = {"u2", true}, turn_u1 = {"u1", true};

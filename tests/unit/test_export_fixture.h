@@ -24,10 +24,15 @@ static struct fd_conversation *fx_conv(const char *id) {
   return c;
 }
 
-static void fx_msg(struct fd_conversation *c, const char *id, const char *parent, enum fd_role role, const char *content,
-                   const char *model, int64_t t) {
-  struct fd_message m = {.id = id, .parent_id = parent, .role = role, .content = content, .model = model,
-                         .created_at = t, .seq = ++fx_seq};
+static void fx_msg(struct fd_conversation *c, const char *id, const char *parent, enum fd_role role,
+                   const char *content, const char *model, int64_t t) {
+  struct fd_message m = {.id = id,
+                         .parent_id = parent,
+                         .role = role,
+                         .content = content,
+                         .model = model,
+                         .created_at = t,
+                         .seq = ++fx_seq};
   if (!fd_conversation_add_message(c, &m)) abort();
 }
 
@@ -39,27 +44,36 @@ static void fx_add(struct fd_conversation *c, struct fd_feedback f) {
 /* A rating; scale 2 means thumbs. */
 static void fx_rate(struct fd_conversation *c, const char *id, const char *msg, const char *user, int value, int scale,
                     int64_t t) {
-  fx_add(c, (struct fd_feedback){.id = id, .kind = FD_KIND_RATING, .message_id = msg, .user = user, .value = value,
-                                 .scale = scale, .created_at = t});
+  fx_add(c, (struct fd_feedback){.id = id,
+                                 .kind = FD_KIND_RATING,
+                                 .message_id = msg,
+                                 .user = user,
+                                 .value = value,
+                                 .scale = scale,
+                                 .created_at = t});
 }
 
 static void fx_edit(struct fd_conversation *c, const char *id, const char *msg, const char *user, const char *text,
                     int64_t t) {
-  fx_add(c, (struct fd_feedback){.id = id, .kind = FD_KIND_EDIT, .message_id = msg, .user = user,
-                                 .edited_content = text, .created_at = t});
+  fx_add(c,
+         (struct fd_feedback){
+             .id = id, .kind = FD_KIND_EDIT, .message_id = msg, .user = user, .edited_content = text, .created_at = t});
 }
 
 /* A comparison: `msg` is the preferred one for outcome preferred. */
 static void fx_cmp(struct fd_conversation *c, const char *id, const char *msg, const char *other, const char *user,
                    enum fd_outcome outcome, int64_t t) {
-  fx_add(c, (struct fd_feedback){.id = id, .kind = FD_KIND_COMPARISON, .message_id = msg, .other_message_id = other,
-                                 .user = user, .outcome = outcome, .created_at = t});
+  fx_add(c, (struct fd_feedback){.id = id,
+                                 .kind = FD_KIND_COMPARISON,
+                                 .message_id = msg,
+                                 .other_message_id = other,
+                                 .user = user,
+                                 .outcome = outcome,
+                                 .created_at = t});
 }
 
 /* Mark the last event added as retracted. */
-static void fx_retract_last(struct fd_conversation *c) {
-  c->feedback[c->n_feedback - 1].retracted = true;
-}
+static void fx_retract_last(struct fd_conversation *c) { c->feedback[c->n_feedback - 1].retracted = true; }
 
 /* The running example of export.md: system + user prompt, two assistant answers. */
 static struct fd_conversation *fx_france(const char *id) {

@@ -4,7 +4,8 @@
 #include "export/format.h"
 #include "test_export_fixture.h"
 
-#define FR_PROMPT "[{\"role\":\"system\",\"content\":\"Be terse.\"},{\"role\":\"user\",\"content\":\"Capital of France?\"}]"
+#define FR_PROMPT \
+  "[{\"role\":\"system\",\"content\":\"Be terse.\"},{\"role\":\"user\",\"content\":\"Capital of France?\"}]"
 #define FR_PROMPT_ID "066a7464f5561f79db1fe1d5f85a64b27a9937f8174fcec0154f48c567d993ac"
 #define A_(text) "[{\"role\":\"assistant\",\"content\":\"" text "\"}]"
 
@@ -76,8 +77,8 @@ static void test_trl_and_openai(void) {
 
   run_fmt(c, FD_FORMAT_OPENAI, false, &o);
   CHECK(o.n == 1);
-  CHECK_STR(o.lines[0], "{\"input\":{\"messages\":" FR_PROMPT "},\"preferred_output\":" A_("Paris.")
-                        ",\"non_preferred_output\":" A_("Lyon.") "}\n");
+  CHECK_STR(o.lines[0], "{\"input\":{\"messages\":" FR_PROMPT
+                        "},\"preferred_output\":" A_("Paris.") ",\"non_preferred_output\":" A_("Lyon.") "}\n");
   fx_out_clear(&o);
 
   /* openai with meta; pair_id is the hash of this format's record:
@@ -123,8 +124,9 @@ static void test_hh(void) {
   struct fd_conversation *c = france_rated();
   run_fmt(c, FD_FORMAT_HH, false, &o);
   CHECK(o.n == 1);
-  CHECK_STR(o.lines[0], "{\"chosen\":\"\\n\\nHuman: Be terse.\\n\\nCapital of France?\\n\\nAssistant: Paris.\","
-                        "\"rejected\":\"\\n\\nHuman: Be terse.\\n\\nCapital of France?\\n\\nAssistant: Lyon.\"}\n");
+  CHECK_STR(o.lines[0],
+            "{\"chosen\":\"\\n\\nHuman: Be terse.\\n\\nCapital of France?\\n\\nAssistant: Paris.\","
+            "\"rejected\":\"\\n\\nHuman: Be terse.\\n\\nCapital of France?\\n\\nAssistant: Lyon.\"}\n");
   fx_out_clear(&o);
   fx_free_convs(&c, 1);
 
@@ -137,8 +139,9 @@ static void test_hh(void) {
   fx_rate(c, "r2", "m3", "u2", -1, 2, 11);
   run_fmt(c, FD_FORMAT_HH, false, &o);
   CHECK(o.n == 1);
-  CHECK_STR(o.lines[0], "{\"chosen\":\"\\n\\nHuman: Capital of France?\\n\\nAssistant: Paris.\","
-                        "\"rejected\":\"\\n\\nHuman: Capital of France?\\n\\nAssistant: Lyon.\"}\n");
+  CHECK_STR(o.lines[0],
+            "{\"chosen\":\"\\n\\nHuman: Capital of France?\\n\\nAssistant: Paris.\","
+            "\"rejected\":\"\\n\\nHuman: Capital of France?\\n\\nAssistant: Lyon.\"}\n");
   fx_out_clear(&o);
   fx_free_convs(&c, 1);
 
@@ -154,9 +157,10 @@ static void test_hh(void) {
   fx_rate(c, "r2", "a3", "u1", -1, 2, 11);
   run_fmt(c, FD_FORMAT_HH, false, &o);
   CHECK(o.n == 1);
-  CHECK_STR(o.lines[0], "{\"chosen\":\"\\n\\nHuman: Be brief.\\n\\nHi\\n\\nAssistant: Hello.\\n\\nHuman: Weather?"
-                        "\\n\\nAssistant: Sunny.\",\"rejected\":\"\\n\\nHuman: Be brief.\\n\\nHi\\n\\nAssistant: "
-                        "Hello.\\n\\nHuman: Weather?\\n\\nAssistant: Rain.\"}\n");
+  CHECK_STR(o.lines[0],
+            "{\"chosen\":\"\\n\\nHuman: Be brief.\\n\\nHi\\n\\nAssistant: Hello.\\n\\nHuman: Weather?"
+            "\\n\\nAssistant: Sunny.\",\"rejected\":\"\\n\\nHuman: Be brief.\\n\\nHi\\n\\nAssistant: "
+            "Hello.\\n\\nHuman: Weather?\\n\\nAssistant: Rain.\"}\n");
   fx_out_clear(&o);
   fx_free_convs(&c, 1);
 
@@ -211,10 +215,12 @@ static void test_sft_lines(void) {
   struct fx_out o;
   run_fmt(c, FD_FORMAT_SFT, true, &o);
   CHECK(o.n == 1);
-  CHECK_STR(o.lines[0], "{\"messages\":[{\"role\":\"system\",\"content\":\"Be terse.\"},{\"role\":\"user\",\"content\":"
-                        "\"Capital of France?\"},{\"role\":\"assistant\",\"content\":\"Paris.\"}],\"meta\":{"
-                        "\"prompt_id\":\"" FR_PROMPT_ID "\",\"conversation_id\":\"c1\",\"parent_id\":\"m2\","
-                        "\"origin\":\"ratings\",\"feedback_ids\":[\"r1\"],\"split\":\"train\"}}\n");
+  CHECK_STR(o.lines[0],
+            "{\"messages\":[{\"role\":\"system\",\"content\":\"Be terse.\"},{\"role\":\"user\",\"content\":"
+            "\"Capital of France?\"},{\"role\":\"assistant\",\"content\":\"Paris.\"}],\"meta\":{"
+            "\"prompt_id\":\"" FR_PROMPT_ID
+            "\",\"conversation_id\":\"c1\",\"parent_id\":\"m2\","
+            "\"origin\":\"ratings\",\"feedback_ids\":[\"r1\"],\"split\":\"train\"}}\n");
   CHECK(json_object_get(o.counts, "by_origin") == NULL);
   CHECK(json_object_get(o.counts, "by_label") == NULL);
   fx_out_clear(&o);
@@ -226,8 +232,8 @@ static void test_counts_shape(void) {
   struct fd_conversation *c = france_rated();
   struct fx_out o;
   run_fmt(c, FD_FORMAT_TRL, false, &o);
-  const char *keys[] = {"unknown_turn", "trivial_edit", "tie", "low_agreement", "invalid_prompt",
-                        "duplicate", "conflict", "cap", "not_single_turn", "unsupported_role"};
+  const char *keys[] = {"unknown_turn", "trivial_edit", "tie", "low_agreement",   "invalid_prompt",
+                        "duplicate",    "conflict",     "cap", "not_single_turn", "unsupported_role"};
   for (int i = 0; i < 10; i++) CHECK(fx_count(&o, "skipped", keys[i]) == 0);
   CHECK(json_object_size(json_object_get(o.counts, "skipped")) == 10);
   /* sha256 of the body = of the one line written */

@@ -7,14 +7,16 @@
 #include "test_export_fixture.h"
 
 /* export.md's running example, as trl lines. */
-#define FR_PROMPT "[{\"role\":\"system\",\"content\":\"Be terse.\"},{\"role\":\"user\",\"content\":\"Capital of France?\"}]"
+#define FR_PROMPT \
+  "[{\"role\":\"system\",\"content\":\"Be terse.\"},{\"role\":\"user\",\"content\":\"Capital of France?\"}]"
 #define A_(text) "[{\"role\":\"assistant\",\"content\":\"" text "\"}]"
 #define TRL(prompt, chosen, rejected) "{\"prompt\":" prompt ",\"chosen\":" A_(chosen) ",\"rejected\":" A_(rejected) "}"
 #define PARIS_OVER_LYON TRL(FR_PROMPT, "Paris.", "Lyon.")
 /* printf '%s' '[{"content":"Be terse.","role":"system"},{"content":"Capital of France?","role":"user"}]' | sha256sum */
 #define FR_PROMPT_ID "066a7464f5561f79db1fe1d5f85a64b27a9937f8174fcec0154f48c567d993ac"
 /* printf '%s' '{"chosen":[{"content":"Paris.","role":"assistant"}],"prompt":[{"content":"Be terse.","role":"system"},
- *   {"content":"Capital of France?","role":"user"}],"rejected":[{"content":"Lyon.","role":"assistant"}]}' | sha256sum */
+ *   {"content":"Capital of France?","role":"user"}],"rejected":[{"content":"Lyon.","role":"assistant"}]}' | sha256sum
+ */
 #define PARIS_OVER_LYON_ID "74dcee4b8bc241e4c538d3b54120f719d56ed075a060d3bed93b5bf2100ce801"
 /* the same for the edit record chosen "Paris, not Lyon.", rejected "Lyon." */
 #define PARIS_NOT_LYON_ID "ced6c96e2d6386b95c51f1623838f1fead489bcea46cb4f5972e3467a28cbbdf"
@@ -415,7 +417,7 @@ static void test_unknown_and_invalid_prompts(void) {
   fx_rate(c, "r1", "m4", "u1", 1, 2, 10);
   fx_rate(c, "r2", "m3", "u1", -1, 2, 11);
   fx_cmp(c, "k1", "m4", "m3", "u2", FD_OUTCOME_PREFERRED, 12); /* names m3 and m4 again */
-  fx_rate(c, "r3", "ghost", "u1", 1, 2, 13);                    /* a message never logged */
+  fx_rate(c, "r3", "ghost", "u1", 1, 2, 13);                   /* a message never logged */
   fx_rate(c, "r4", "m3", "u3", 1, 2, 14);
   fx_retract_last(c);
   run1(c, false, 1.0, &o);

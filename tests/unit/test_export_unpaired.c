@@ -2,7 +2,8 @@
  * hand-built conversations, including their dedup and skip counters. */
 #include "test_export_fixture.h"
 
-#define FR_PROMPT "[{\"role\":\"system\",\"content\":\"Be terse.\"},{\"role\":\"user\",\"content\":\"Capital of France?\"}]"
+#define FR_PROMPT \
+  "[{\"role\":\"system\",\"content\":\"Be terse.\"},{\"role\":\"user\",\"content\":\"Capital of France?\"}]"
 #define A_(text) "[{\"role\":\"assistant\",\"content\":\"" text "\"}]"
 #define KTO(prompt, text, label) "{\"prompt\":" prompt ",\"completion\":" A_(text) ",\"label\":" label "}"
 #define Q_USER "{\"role\":\"user\",\"content\":\"Q?\"}"

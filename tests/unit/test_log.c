@@ -84,8 +84,8 @@ static void test_threads_whole_lines(void) {
     if (!strstr(line, "req=m")) continue;
     seen++;
     size_t len = strlen(line);
-    intact += strncmp(line, "ts=", 3) == 0 && len > 100 && strspn(line + len - 100, "0") == 100 &&
-              line[len - 101] == '=';
+    intact +=
+        strncmp(line, "ts=", 3) == 0 && len > 100 && strspn(line + len - 100, "0") == 100 && line[len - 101] == '=';
   }
   CHECK(seen == 2000 && intact == 2000);
   free(text);
@@ -99,7 +99,10 @@ int main(void) {
   RUN(test_flushed_by_time);
   RUN(test_order_with_fd_log);
   RUN(test_threads_whole_lines);
-  if (!unit_failures) unlink(path); else printf("log kept: %s\n", path);
+  if (!unit_failures)
+    unlink(path);
+  else
+    printf("log kept: %s\n", path);
   /* results on stdout: stderr is the file under test */
   printf("%d checks, %d failed\n", unit_checks, unit_failures);
   return unit_failures ? 1 : 0;

@@ -12,7 +12,7 @@ static void test_burst_then_refill(void) {
   CHECK(!fd_ratelimit_take("k1", 10, 3, 1, &after));
   CHECK(after >= 1);
   CHECK(fd_ratelimit_take("k2", 10, 3, 3, &after)); /* another key has its own bucket */
-  usleep(250000);                                     /* 0.25 s at 10/s: 2.5 tokens back */
+  usleep(250000);                                   /* 0.25 s at 10/s: 2.5 tokens back */
   CHECK(fd_ratelimit_take("k1", 10, 3, 2, &after));
   CHECK(!fd_ratelimit_take("k1", 10, 3, 1, &after));
 }

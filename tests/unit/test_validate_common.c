@@ -40,20 +40,20 @@ static void test_utf8(void) {
   CHECK(fd_utf8_valid("caf\xc3\xa9", 5));
   CHECK(fd_utf8_valid("\xe2\x82\xac", 3));
   CHECK(fd_utf8_valid("\xf0\x9f\x98\x80", 4));
-  CHECK(fd_utf8_valid("\xf4\x8f\xbf\xbf", 4));   /* U+10FFFF */
-  CHECK(fd_utf8_valid("\xed\x9f\xbf", 3));       /* U+D7FF */
+  CHECK(fd_utf8_valid("\xf4\x8f\xbf\xbf", 4)); /* U+10FFFF */
+  CHECK(fd_utf8_valid("\xed\x9f\xbf", 3));     /* U+D7FF */
   CHECK(!fd_utf8_valid("\xff", 1));
-  CHECK(!fd_utf8_valid("\x80", 1));              /* lone continuation */
-  CHECK(!fd_utf8_valid("\xc3", 1));              /* truncated */
+  CHECK(!fd_utf8_valid("\x80", 1)); /* lone continuation */
+  CHECK(!fd_utf8_valid("\xc3", 1)); /* truncated */
   CHECK(!fd_utf8_valid("\xe2\x82", 2));
-  CHECK(!fd_utf8_valid("\xc0\xaf", 2));          /* overlong '/' */
+  CHECK(!fd_utf8_valid("\xc0\xaf", 2)); /* overlong '/' */
   CHECK(!fd_utf8_valid("\xc1\xbf", 2));
-  CHECK(!fd_utf8_valid("\xe0\x80\xaf", 3));      /* overlong 3-byte */
-  CHECK(!fd_utf8_valid("\xf0\x80\x80\xaf", 4));  /* overlong 4-byte */
-  CHECK(!fd_utf8_valid("\xed\xa0\x80", 3));      /* surrogate U+D800 */
-  CHECK(!fd_utf8_valid("\xf4\x90\x80\x80", 4));  /* U+110000 */
+  CHECK(!fd_utf8_valid("\xe0\x80\xaf", 3));     /* overlong 3-byte */
+  CHECK(!fd_utf8_valid("\xf0\x80\x80\xaf", 4)); /* overlong 4-byte */
+  CHECK(!fd_utf8_valid("\xed\xa0\x80", 3));     /* surrogate U+D800 */
+  CHECK(!fd_utf8_valid("\xf4\x90\x80\x80", 4)); /* U+110000 */
   CHECK(!fd_utf8_valid("\xf5\x80\x80\x80", 4));
-  CHECK(!fd_utf8_valid("a\xc3(", 3));            /* bad continuation */
+  CHECK(!fd_utf8_valid("a\xc3(", 3)); /* bad continuation */
 }
 
 static void test_paths(void) {

@@ -49,30 +49,30 @@ static json_t *with(json_t *obj, const char *key, json_t *val) {
 }
 
 /* Validates ev (consumed) at path; checks it fails with code and field. */
-#define EXPECT_ERR_AT(ev, path, code_, field_)                                                      \
-  do {                                                                                              \
-    json_t *ev_ = (ev);                                                                             \
-    struct fd_error e_ = {0};                                                                       \
-    struct fd_feedback_row *r_ = fd_feedback_row_new(ev_, &L, (path), &e_);                         \
-    CHECK(r_ == NULL);                                                                              \
-    CHECK(e_.code == (code_));                                                                      \
-    CHECK_STR(e_.field, (field_));                                                                  \
+#define EXPECT_ERR_AT(ev, path, code_, field_)                                                                        \
+  do {                                                                                                                \
+    json_t *ev_ = (ev);                                                                                               \
+    struct fd_error e_ = {0};                                                                                         \
+    struct fd_feedback_row *r_ = fd_feedback_row_new(ev_, &L, (path), &e_);                                           \
+    CHECK(r_ == NULL);                                                                                                \
+    CHECK(e_.code == (code_));                                                                                        \
+    CHECK_STR(e_.field, (field_));                                                                                    \
     if (r_ || e_.code != (code_)) fprintf(stderr, "   (got code %s: %s)\n", fd_error_code_name(e_.code), e_.message); \
-    fd_feedback_row_free(r_);                                                                       \
-    json_decref(ev_);                                                                               \
+    fd_feedback_row_free(r_);                                                                                         \
+    json_decref(ev_);                                                                                                 \
   } while (0)
 #define EXPECT_ERR(ev, code_, field_) EXPECT_ERR_AT(ev, NULL, code_, field_)
 
 /* Validates ev (consumed); checks it passes. */
-#define EXPECT_OK(ev)                                                                                 \
-  do {                                                                                                \
-    json_t *ev_ = (ev);                                                                               \
-    struct fd_error e_ = {0};                                                                         \
-    struct fd_feedback_row *r_ = fd_feedback_row_new(ev_, &L, NULL, &e_);                             \
-    CHECK(r_ != NULL);                                                                                \
+#define EXPECT_OK(ev)                                                                                         \
+  do {                                                                                                        \
+    json_t *ev_ = (ev);                                                                                       \
+    struct fd_error e_ = {0};                                                                                 \
+    struct fd_feedback_row *r_ = fd_feedback_row_new(ev_, &L, NULL, &e_);                                     \
+    CHECK(r_ != NULL);                                                                                        \
     if (!r_) fprintf(stderr, "   (got %s at '%s': %s)\n", fd_error_code_name(e_.code), e_.field, e_.message); \
-    fd_feedback_row_free(r_);                                                                         \
-    json_decref(ev_);                                                                                 \
+    fd_feedback_row_free(r_);                                                                                 \
+    json_decref(ev_);                                                                                         \
   } while (0)
 
 /* A valid thumbs-down to mutate. */
@@ -127,20 +127,20 @@ static void test_parse(void) {
 
   expect_parse_error("", 0, FD_ERR_INVALID_JSON);
   expect_parse_error("{", 1, FD_ERR_INVALID_JSON);
-  expect_parse_error("{\"a\":1} x", 9, FD_ERR_INVALID_JSON);      /* trailing garbage */
-  expect_parse_error("[1,2]", 5, FD_ERR_INVALID_JSON);            /* not an object */
+  expect_parse_error("{\"a\":1} x", 9, FD_ERR_INVALID_JSON); /* trailing garbage */
+  expect_parse_error("[1,2]", 5, FD_ERR_INVALID_JSON);       /* not an object */
   expect_parse_error("\"s\"", 3, FD_ERR_INVALID_JSON);
   expect_parse_error("42", 2, FD_ERR_INVALID_JSON);
   expect_parse_error("null", 4, FD_ERR_INVALID_JSON);
-  expect_parse_error("{\"a\":\"\xff\"}", 9, FD_ERR_INVALID_JSON);             /* invalid UTF-8 */
-  expect_parse_error("{\"a\":\"\xc0\xaf\"}", 10, FD_ERR_INVALID_JSON);        /* overlong */
-  expect_parse_error("{\"a\":\"\xed\xa0\x80\"}", 11, FD_ERR_INVALID_JSON);    /* UTF-16 surrogate */
-  expect_parse_error("{\"a\":\"x\\u0000y\"}", 16, FD_ERR_INVALID_JSON);       /* \u0000 in a string */
-  expect_parse_error("{\"a\\u0000\":1}", 13, FD_ERR_INVALID_JSON);            /* \u0000 in a key */
-  expect_parse_error("{\"a\":\"x\0y\"}", 10, FD_ERR_INVALID_JSON);            /* raw NUL byte */
-  expect_parse_error("{\"a\":\"\\ud800\"}", 14, FD_ERR_INVALID_JSON);         /* lone surrogate escape */
-  expect_parse_error("{\"a\":1,\"a\":1}", 13, FD_ERR_INVALID_JSON);           /* duplicate key */
-  expect_parse_error("{\"m\":{\"a\":1,\"a\":2}}", 19, FD_ERR_INVALID_JSON);   /* nested duplicate */
+  expect_parse_error("{\"a\":\"\xff\"}", 9, FD_ERR_INVALID_JSON);              /* invalid UTF-8 */
+  expect_parse_error("{\"a\":\"\xc0\xaf\"}", 10, FD_ERR_INVALID_JSON);         /* overlong */
+  expect_parse_error("{\"a\":\"\xed\xa0\x80\"}", 11, FD_ERR_INVALID_JSON);     /* UTF-16 surrogate */
+  expect_parse_error("{\"a\":\"x\\u0000y\"}", 16, FD_ERR_INVALID_JSON);        /* \u0000 in a string */
+  expect_parse_error("{\"a\\u0000\":1}", 13, FD_ERR_INVALID_JSON);             /* \u0000 in a key */
+  expect_parse_error("{\"a\":\"x\0y\"}", 10, FD_ERR_INVALID_JSON);             /* raw NUL byte */
+  expect_parse_error("{\"a\":\"\\ud800\"}", 14, FD_ERR_INVALID_JSON);          /* lone surrogate escape */
+  expect_parse_error("{\"a\":1,\"a\":1}", 13, FD_ERR_INVALID_JSON);            /* duplicate key */
+  expect_parse_error("{\"m\":{\"a\":1,\"a\":2}}", 19, FD_ERR_INVALID_JSON);    /* nested duplicate */
   expect_parse_error("{\"a\":99999999999999999999}", 26, FD_ERR_INVALID_JSON); /* beyond int64 */
 
   /* body limit: exactly 1 MiB parses, one byte more is 413 */
@@ -198,8 +198,9 @@ static void test_api_examples(void) {
   struct fd_feedback_row *r;
   json_t *ev;
 
-  ev = J("{\"id\": \"e1\", \"kind\": \"rating\", \"message_id\": \"m3\", \"user\": \"u42\", \"value\": -1, "
-         "\"tags\": [\"inaccurate\"], \"comment\": \"Lyon is not the capital.\"}");
+  ev =
+      J("{\"id\": \"e1\", \"kind\": \"rating\", \"message_id\": \"m3\", \"user\": \"u42\", \"value\": -1, "
+        "\"tags\": [\"inaccurate\"], \"comment\": \"Lyon is not the capital.\"}");
   r = ok_row(ev);
   CHECK(r != NULL);
   if (r) {
@@ -219,23 +220,28 @@ static void test_api_examples(void) {
   fd_feedback_row_free(r);
   json_decref(ev);
 
-  ev = J("{\"id\": \"e2\", \"kind\": \"edit\", \"message_id\": \"m3\", \"user\": \"u42\", \"edited_content\": \"Paris.\"}");
+  ev =
+      J("{\"id\": \"e2\", \"kind\": \"edit\", \"message_id\": \"m3\", \"user\": \"u42\", \"edited_content\": "
+        "\"Paris.\"}");
   r = ok_row(ev);
   CHECK(r && r->kind == FD_KIND_EDIT && strcmp(r->edited_content, "Paris.") == 0 && !r->has_value);
   CHECK(r && !r->has_edit_ratio); /* no inline original: the writer computes it */
   fd_feedback_row_free(r);
   json_decref(ev);
 
-  ev = J("{\"id\": \"e3\", \"kind\": \"comparison\", \"message_id\": \"m4\", \"other_message_id\": \"m3\", \"user\": \"u42\"}");
+  ev =
+      J("{\"id\": \"e3\", \"kind\": \"comparison\", \"message_id\": \"m4\", \"other_message_id\": \"m3\", \"user\": "
+        "\"u42\"}");
   r = ok_row(ev);
   CHECK(r && r->kind == FD_KIND_COMPARISON);
   CHECK(r && strcmp(r->other_message_id, "m3") == 0 && strcmp(r->outcome, "preferred") == 0 && r->strength == 0);
   fd_feedback_row_free(r);
   json_decref(ev);
 
-  ev = J("{\"id\": \"e4\", \"kind\": \"rating\", \"message_id\": \"m4\", \"value\": 5, \"scale\": 5,"
-         " \"message\": {\"conversation_id\": \"c9\", \"content\": \"Paris.\", \"model\": \"chat-v7\"},"
-         " \"context\": [{\"role\": \"user\", \"content\": \"Capital of France?\"}]}");
+  ev =
+      J("{\"id\": \"e4\", \"kind\": \"rating\", \"message_id\": \"m4\", \"value\": 5, \"scale\": 5,"
+        " \"message\": {\"conversation_id\": \"c9\", \"content\": \"Paris.\", \"model\": \"chat-v7\"},"
+        " \"context\": [{\"role\": \"user\", \"content\": \"Capital of France?\"}]}");
   r = ok_row(ev);
   CHECK(r != NULL);
   if (r) {
@@ -262,8 +268,9 @@ static void test_api_examples(void) {
   fd_feedback_row_free(r);
   json_decref(ev);
 
-  ev = J("{\"kind\":\"comment\",\"message_id\":\"m3\",\"comment\":\"too long\",\"created_at\":\"2026-11-25T10:00:00.5Z\","
-         "\"metadata\":{\"b\":[1,{\"y\":null}],\"a\":\"\\u00e9\"}}");
+  ev = J(
+      "{\"kind\":\"comment\",\"message_id\":\"m3\",\"comment\":\"too long\",\"created_at\":\"2026-11-25T10:00:00.5Z\","
+      "\"metadata\":{\"b\":[1,{\"y\":null}],\"a\":\"\\u00e9\"}}");
   r = ok_row(ev);
   CHECK(r != NULL);
   if (r) {
@@ -342,7 +349,8 @@ static void test_ids(void) {
   EXPECT_ERR(with(rating(), "id", json_string("")), FD_ERR_INVALID_FIELD, "id");
   EXPECT_ERR(with(rating(), "id", json_integer(1)), FD_ERR_INVALID_FIELD, "id");
   static const char *bad[] = {"a b", "a/b", "a+b", "a@b", "a,b", "a#b", "a\tb", "\xc3\xa9", "a~b", "a\"b"};
-  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) EXPECT_ERR(with(rating(), "id", json_string(bad[i])), FD_ERR_INVALID_FIELD, "id");
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    EXPECT_ERR(with(rating(), "id", json_string(bad[i])), FD_ERR_INVALID_FIELD, "id");
   json_t *ev2 = with(rating(), "id", json_null());
   struct fd_feedback_row *r = ok_row(ev2);
   CHECK(r && r->id_generated && is_uuid_v4(r->id));
@@ -410,9 +418,9 @@ static void test_comment(void) {
   size_t max = 256 * 1024;
   EXPECT_OK(with_str(rating(), "comment", rep("c", max, "")));
   EXPECT_ERR(with_str(rating(), "comment", rep("c", max + 1, "")), FD_ERR_INVALID_FIELD, "comment");
-  EXPECT_OK(with_str(rating(), "comment", rep("\xe2\x82\xac", max / 3, "c")));      /* 262143 + 1 */
+  EXPECT_OK(with_str(rating(), "comment", rep("\xe2\x82\xac", max / 3, "c"))); /* 262143 + 1 */
   EXPECT_ERR(with_str(rating(), "comment", rep("\xe2\x82\xac", max / 3 + 1, "")), FD_ERR_INVALID_FIELD, "comment");
-  EXPECT_OK(with(rating(), "comment", json_string("")));   /* empty comment allowed on a rating */
+  EXPECT_OK(with(rating(), "comment", json_string(""))); /* empty comment allowed on a rating */
   EXPECT_ERR(with(rating(), "comment", json_integer(1)), FD_ERR_INVALID_FIELD, "comment");
 
   json_t *c = J("{\"kind\":\"comment\",\"message_id\":\"m1\"}");
@@ -562,8 +570,9 @@ static void test_edit(void) {
 
   /* with the original inline, the edit ratio is computed: "Lyon." -> "Paris." keeps only
    * the final "." in place: distance 5 of max length 6 */
-  json_t *ev = J("{\"kind\":\"edit\",\"message_id\":\"m3\",\"edited_content\":\"Paris.\","
-                 "\"message\":{\"conversation_id\":\"c1\",\"content\":\"Lyon.\"}}");
+  json_t *ev =
+      J("{\"kind\":\"edit\",\"message_id\":\"m3\",\"edited_content\":\"Paris.\","
+        "\"message\":{\"conversation_id\":\"c1\",\"content\":\"Lyon.\"}}");
   struct fd_feedback_row *r = ok_row(ev);
   CHECK(r && r->has_edit_ratio && r->edit_ratio > 5.0 / 6 - 1e-12 && r->edit_ratio < 5.0 / 6 + 1e-12);
   CHECK(r && r->n_turns == 1 && strcmp(r->turns[0].content, "Lyon.") == 0);
@@ -579,8 +588,7 @@ static void test_comparison(void) {
              "other_message_id");
   EXPECT_ERR(with(json_deep_copy(base), "other_message_id", json_string("m 3")), FD_ERR_INVALID_FIELD,
              "other_message_id");
-  EXPECT_ERR(with(json_deep_copy(base), "other_message_id", json_string("")), FD_ERR_INVALID_FIELD,
-             "other_message_id");
+  EXPECT_ERR(with(json_deep_copy(base), "other_message_id", json_string("")), FD_ERR_INVALID_FIELD, "other_message_id");
   EXPECT_OK(with_str(json_deep_copy(base), "other_message_id", rep("o", 128, "")));
   EXPECT_ERR(with_str(json_deep_copy(base), "other_message_id", rep("o", 129, "")), FD_ERR_INVALID_FIELD,
              "other_message_id");
@@ -746,8 +754,8 @@ static void test_inline_errors(void) {
   EXPECT_ERR(inline_ev("{\"conversation_id\":\"c\",\"content\":\"x\"}",
                        "[{\"role\":\"user\",\"content\":\"a\"},{\"content\":\"b\"}]"),
              FD_ERR_MISSING_FIELD, "context[1].role");
-  EXPECT_ERR(inline_ev("{\"conversation_id\":\"c\",\"content\":\"x\"}", "[{\"role\":\"user\"}]"),
-             FD_ERR_MISSING_FIELD, "context[0].content");
+  EXPECT_ERR(inline_ev("{\"conversation_id\":\"c\",\"content\":\"x\"}", "[{\"role\":\"user\"}]"), FD_ERR_MISSING_FIELD,
+             "context[0].content");
   EXPECT_ERR(inline_ev("{\"conversation_id\":\"c\",\"content\":\"x\"}", "[{\"role\":\"user\",\"content\":[]}]"),
              FD_ERR_INVALID_FIELD, "context[0].content");
   EXPECT_ERR(inline_ev("{\"conversation_id\":\"c\",\"content\":\"x\"}",
@@ -824,11 +832,11 @@ static void test_inline_other_message(void) {
   fd_feedback_row_free(r);
   json_decref(ev);
   EXPECT_ERR(cmp_ev(NULL, "{\"content\":\"Lyon.\"}", NULL), FD_ERR_MISSING_FIELD, "other_message.conversation_id");
-  EXPECT_ERR(cmp_ev("{\"conversation_id\":\"c9\",\"content\":\"a\"}",
-                    "{\"content\":\"b\",\"conversation_id\":\"c8\"}", NULL),
-             FD_ERR_INVALID_FIELD, "other_message.conversation_id");
-  EXPECT_OK(cmp_ev("{\"conversation_id\":\"c9\",\"content\":\"a\"}", "{\"content\":\"b\",\"conversation_id\":\"c9\"}",
-                   NULL));
+  EXPECT_ERR(
+      cmp_ev("{\"conversation_id\":\"c9\",\"content\":\"a\"}", "{\"content\":\"b\",\"conversation_id\":\"c8\"}", NULL),
+      FD_ERR_INVALID_FIELD, "other_message.conversation_id");
+  EXPECT_OK(
+      cmp_ev("{\"conversation_id\":\"c9\",\"content\":\"a\"}", "{\"content\":\"b\",\"conversation_id\":\"c9\"}", NULL));
   EXPECT_ERR(cmp_ev("{\"conversation_id\":\"c9\",\"content\":\"a\"}", "{\"conversation_id\":\"c9\"}", NULL),
              FD_ERR_MISSING_FIELD, "other_message.content");
   EXPECT_ERR(cmp_ev("{\"conversation_id\":\"c9\",\"content\":\"a\"}", "{\"content\":\"b\",\"parent_id\":\"x\"}",
@@ -865,38 +873,48 @@ static bool different_hash(const char *a, const char *b) {
 }
 
 static void test_content_hash(void) {
-  const char *base = "{\"id\":\"e1\",\"kind\":\"rating\",\"message_id\":\"m3\",\"value\":-1,\"tags\":[\"a\",\"b\"],"
-                     "\"metadata\":{\"x\":1,\"y\":[1,2]}}";
+  const char *base =
+      "{\"id\":\"e1\",\"kind\":\"rating\",\"message_id\":\"m3\",\"value\":-1,\"tags\":[\"a\",\"b\"],"
+      "\"metadata\":{\"x\":1,\"y\":[1,2]}}";
   /* reordered keys (also nested) and spacing: duplicate */
-  CHECK(same_hash(base, "{ \"metadata\" : {\"y\":[1, 2], \"x\":1},\n\"value\":-1, \"tags\":[\"a\",\"b\"],"
-                        "\"message_id\":\"m3\", \"kind\":\"rating\", \"id\":\"e1\" }"));
+  CHECK(same_hash(base,
+                  "{ \"metadata\" : {\"y\":[1, 2], \"x\":1},\n\"value\":-1, \"tags\":[\"a\",\"b\"],"
+                  "\"message_id\":\"m3\", \"kind\":\"rating\", \"id\":\"e1\" }"));
   /* escapes that decode to the same text */
   CHECK(same_hash("{\"kind\":\"comment\",\"message_id\":\"m\",\"comment\":\"caf\\u00e9\"}",
                   "{\"kind\":\"comment\",\"message_id\":\"m\",\"comment\":\"caf\xc3\xa9\"}"));
   /* null members are the same as absent ones */
-  CHECK(same_hash(base, "{\"id\":\"e1\",\"kind\":\"rating\",\"message_id\":\"m3\",\"value\":-1,\"tags\":[\"a\",\"b\"],"
-                        "\"metadata\":{\"x\":1,\"y\":[1,2]},\"user\":null,\"created_at\":null}"));
-  CHECK(same_hash("{\"kind\":\"rating\",\"message_id\":\"m\",\"value\":1,\"message\":{\"conversation_id\":\"c\","
-                  "\"content\":\"x\"}}",
-                  "{\"kind\":\"rating\",\"message_id\":\"m\",\"value\":1,\"message\":{\"conversation_id\":\"c\","
-                  "\"content\":\"x\",\"parent_id\":null}}"));
+  CHECK(same_hash(base,
+                  "{\"id\":\"e1\",\"kind\":\"rating\",\"message_id\":\"m3\",\"value\":-1,\"tags\":[\"a\",\"b\"],"
+                  "\"metadata\":{\"x\":1,\"y\":[1,2]},\"user\":null,\"created_at\":null}"));
+  CHECK(
+      same_hash("{\"kind\":\"rating\",\"message_id\":\"m\",\"value\":1,\"message\":{\"conversation_id\":\"c\","
+                "\"content\":\"x\"}}",
+                "{\"kind\":\"rating\",\"message_id\":\"m\",\"value\":1,\"message\":{\"conversation_id\":\"c\","
+                "\"content\":\"x\",\"parent_id\":null}}"));
   /* a null inside metadata is data */
   CHECK(different_hash("{\"kind\":\"rating\",\"message_id\":\"m\",\"value\":1,\"metadata\":{}}",
                        "{\"kind\":\"rating\",\"message_id\":\"m\",\"value\":1,\"metadata\":{\"a\":null}}"));
   /* changed values: conflict */
-  CHECK(different_hash(base, "{\"id\":\"e1\",\"kind\":\"rating\",\"message_id\":\"m3\",\"value\":1,\"tags\":[\"a\",\"b\"],"
-                             "\"metadata\":{\"x\":1,\"y\":[1,2]}}"));
-  CHECK(different_hash(base, "{\"id\":\"e1\",\"kind\":\"rating\",\"message_id\":\"m3\",\"value\":-1,\"tags\":[\"b\",\"a\"],"
-                             "\"metadata\":{\"x\":1,\"y\":[1,2]}}"));
-  CHECK(different_hash(base, "{\"id\":\"e1\",\"kind\":\"rating\",\"message_id\":\"m3\",\"value\":-1,\"tags\":[\"a\",\"b\"],"
-                             "\"metadata\":{\"x\":1,\"y\":[2,1]}}"));
-  CHECK(different_hash(base, "{\"id\":\"e1\",\"kind\":\"rating\",\"message_id\":\"m4\",\"value\":-1,\"tags\":[\"a\",\"b\"],"
-                             "\"metadata\":{\"x\":1,\"y\":[1,2]}}"));
-  CHECK(different_hash(base, "{\"id\":\"e1\",\"kind\":\"rating\",\"message_id\":\"m3\",\"value\":-1,\"tags\":[\"a\",\"b\"],"
-                             "\"metadata\":{\"x\":1,\"y\":[1,2]},\"user\":\"u\"}"));
+  CHECK(different_hash(base,
+                       "{\"id\":\"e1\",\"kind\":\"rating\",\"message_id\":\"m3\",\"value\":1,\"tags\":[\"a\",\"b\"],"
+                       "\"metadata\":{\"x\":1,\"y\":[1,2]}}"));
+  CHECK(different_hash(base,
+                       "{\"id\":\"e1\",\"kind\":\"rating\",\"message_id\":\"m3\",\"value\":-1,\"tags\":[\"b\",\"a\"],"
+                       "\"metadata\":{\"x\":1,\"y\":[1,2]}}"));
+  CHECK(different_hash(base,
+                       "{\"id\":\"e1\",\"kind\":\"rating\",\"message_id\":\"m3\",\"value\":-1,\"tags\":[\"a\",\"b\"],"
+                       "\"metadata\":{\"x\":1,\"y\":[2,1]}}"));
+  CHECK(different_hash(base,
+                       "{\"id\":\"e1\",\"kind\":\"rating\",\"message_id\":\"m4\",\"value\":-1,\"tags\":[\"a\",\"b\"],"
+                       "\"metadata\":{\"x\":1,\"y\":[1,2]}}"));
+  CHECK(different_hash(base,
+                       "{\"id\":\"e1\",\"kind\":\"rating\",\"message_id\":\"m3\",\"value\":-1,\"tags\":[\"a\",\"b\"],"
+                       "\"metadata\":{\"x\":1,\"y\":[1,2]},\"user\":\"u\"}"));
   /* a created_at the client sent is compared... */
-  CHECK(different_hash(base, "{\"id\":\"e1\",\"kind\":\"rating\",\"message_id\":\"m3\",\"value\":-1,\"tags\":[\"a\",\"b\"],"
-                             "\"metadata\":{\"x\":1,\"y\":[1,2]},\"created_at\":\"2026-11-25T10:00:00Z\"}"));
+  CHECK(different_hash(base,
+                       "{\"id\":\"e1\",\"kind\":\"rating\",\"message_id\":\"m3\",\"value\":-1,\"tags\":[\"a\",\"b\"],"
+                       "\"metadata\":{\"x\":1,\"y\":[1,2]},\"created_at\":\"2026-11-25T10:00:00Z\"}"));
   /* ...a defaulted one (and a generated id) are not: two id-less sends hash alike, get
    * different generated ids */
   const char *anon = "{\"kind\":\"rating\",\"message_id\":\"m3\",\"value\":-1}";
@@ -915,11 +933,13 @@ static void test_content_hash(void) {
   json_decref(b);
 
   /* inline turns hash like the equivalent /v1/messages item */
-  json_t *ev = J("{\"kind\":\"rating\",\"message_id\":\"m4\",\"value\":1,"
-                 "\"message\":{\"conversation_id\":\"c9\",\"content\":\"Paris.\",\"model\":\"v7\",\"parent_id\":\"m2\"}}");
+  json_t *ev =
+      J("{\"kind\":\"rating\",\"message_id\":\"m4\",\"value\":1,"
+        "\"message\":{\"conversation_id\":\"c9\",\"content\":\"Paris.\",\"model\":\"v7\",\"parent_id\":\"m2\"}}");
   struct fd_feedback_row *r = ok_row(ev);
-  const char *item = "{\"content\":\"Paris.\",\"conversation_id\":\"c9\",\"id\":\"m4\",\"model\":\"v7\","
-                     "\"parent_id\":\"m2\",\"role\":\"assistant\"}";
+  const char *item =
+      "{\"content\":\"Paris.\",\"conversation_id\":\"c9\",\"id\":\"m4\",\"model\":\"v7\","
+      "\"parent_id\":\"m2\",\"role\":\"assistant\"}";
   SHA256((const unsigned char *)item, strlen(item), want);
   CHECK(r && r->n_turns == 1 && memcmp(r->turns[0].content_sha256, want, sizeof want) == 0);
   fd_feedback_row_free(r);

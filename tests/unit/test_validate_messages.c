@@ -48,34 +48,35 @@ static json_t *without(json_t *obj, const char *key) {
   return obj;
 }
 
-#define EXPECT_ERR_AT(item, path, code_, field_)                                                    \
-  do {                                                                                              \
-    json_t *it_ = (item);                                                                           \
-    struct fd_error e_ = {0};                                                                       \
-    struct fd_message_row *r_ = fd_message_row_new(it_, &L, (path), &e_);                           \
-    CHECK(r_ == NULL);                                                                              \
-    CHECK(e_.code == (code_));                                                                      \
-    CHECK_STR(e_.field, (field_));                                                                  \
+#define EXPECT_ERR_AT(item, path, code_, field_)                                                                      \
+  do {                                                                                                                \
+    json_t *it_ = (item);                                                                                             \
+    struct fd_error e_ = {0};                                                                                         \
+    struct fd_message_row *r_ = fd_message_row_new(it_, &L, (path), &e_);                                             \
+    CHECK(r_ == NULL);                                                                                                \
+    CHECK(e_.code == (code_));                                                                                        \
+    CHECK_STR(e_.field, (field_));                                                                                    \
     if (r_ || e_.code != (code_)) fprintf(stderr, "   (got code %s: %s)\n", fd_error_code_name(e_.code), e_.message); \
-    fd_message_row_free(r_);                                                                        \
-    json_decref(it_);                                                                               \
+    fd_message_row_free(r_);                                                                                          \
+    json_decref(it_);                                                                                                 \
   } while (0)
 #define EXPECT_ERR(item, code_, field_) EXPECT_ERR_AT(item, "messages[2]", code_, field_)
 
-#define EXPECT_OK(item)                                                                               \
-  do {                                                                                                \
-    json_t *it_ = (item);                                                                             \
-    struct fd_error e_ = {0};                                                                         \
-    struct fd_message_row *r_ = fd_message_row_new(it_, &L, "messages[2]", &e_);                      \
-    CHECK(r_ != NULL);                                                                                \
+#define EXPECT_OK(item)                                                                                       \
+  do {                                                                                                        \
+    json_t *it_ = (item);                                                                                     \
+    struct fd_error e_ = {0};                                                                                 \
+    struct fd_message_row *r_ = fd_message_row_new(it_, &L, "messages[2]", &e_);                              \
+    CHECK(r_ != NULL);                                                                                        \
     if (!r_) fprintf(stderr, "   (got %s at '%s': %s)\n", fd_error_code_name(e_.code), e_.field, e_.message); \
-    fd_message_row_free(r_);                                                                          \
-    json_decref(it_);                                                                                 \
+    fd_message_row_free(r_);                                                                                  \
+    json_decref(it_);                                                                                         \
   } while (0)
 
 static json_t *msg(void) {
-  return J("{\"id\":\"m3\",\"conversation_id\":\"c1\",\"parent_id\":\"m2\",\"role\":\"assistant\",\"content\":\"Lyon.\","
-           "\"model\":\"chat-v7\"}");
+  return J(
+      "{\"id\":\"m3\",\"conversation_id\":\"c1\",\"parent_id\":\"m2\",\"role\":\"assistant\",\"content\":\"Lyon.\","
+      "\"model\":\"chat-v7\"}");
 }
 
 static struct fd_message_row *ok_row(json_t *item) {
@@ -88,10 +89,14 @@ static struct fd_message_row *ok_row(json_t *item) {
 static void test_api_example(void) {
   const char *text =
       "{\"messages\": [\n"
-      "  {\"id\": \"m1\", \"conversation_id\": \"c1\", \"parent_id\": null, \"role\": \"system\", \"content\": \"Be terse.\"},\n"
-      "  {\"id\": \"m2\", \"conversation_id\": \"c1\", \"parent_id\": \"m1\", \"role\": \"user\", \"content\": \"Capital of France?\"},\n"
-      "  {\"id\": \"m3\", \"conversation_id\": \"c1\", \"parent_id\": \"m2\", \"role\": \"assistant\", \"content\": \"Lyon.\", \"model\": \"chat-v7\"},\n"
-      "  {\"id\": \"m4\", \"conversation_id\": \"c1\", \"parent_id\": \"m2\", \"role\": \"assistant\", \"content\": \"Paris.\", \"model\": \"chat-v7\"}\n"
+      "  {\"id\": \"m1\", \"conversation_id\": \"c1\", \"parent_id\": null, \"role\": \"system\", \"content\": \"Be "
+      "terse.\"},\n"
+      "  {\"id\": \"m2\", \"conversation_id\": \"c1\", \"parent_id\": \"m1\", \"role\": \"user\", \"content\": "
+      "\"Capital of France?\"},\n"
+      "  {\"id\": \"m3\", \"conversation_id\": \"c1\", \"parent_id\": \"m2\", \"role\": \"assistant\", \"content\": "
+      "\"Lyon.\", \"model\": \"chat-v7\"},\n"
+      "  {\"id\": \"m4\", \"conversation_id\": \"c1\", \"parent_id\": \"m2\", \"role\": \"assistant\", \"content\": "
+      "\"Paris.\", \"model\": \"chat-v7\"}\n"
       "]}";
   struct fd_error e = {0};
   json_t *body = fd_json_parse_object_new(text, strlen(text), &L, &e);
@@ -261,20 +266,27 @@ static int cmp_hash(const char *a, const char *b) {
 }
 
 static void test_hash(void) {
-  const char *a = "{\"id\":\"m3\",\"conversation_id\":\"c1\",\"parent_id\":\"m2\",\"role\":\"assistant\",\"content\":\"Lyon.\"}";
-  CHECK(cmp_hash(a, "{ \"content\" : \"Lyon.\", \"role\":\"assistant\",\n \"parent_id\":\"m2\",\"conversation_id\":\"c1\","
-                    "\"id\":\"m3\" }") == 1);
-  CHECK(cmp_hash(a, "{\"id\":\"m3\",\"conversation_id\":\"c1\",\"parent_id\":\"m2\",\"role\":\"assistant\","
-                    "\"content\":\"Paris.\"}") == 0);
-  CHECK(cmp_hash(a, "{\"id\":\"m3\",\"conversation_id\":\"c1\",\"parent_id\":\"m1\",\"role\":\"assistant\","
-                    "\"content\":\"Lyon.\"}") == 0);
-  CHECK(cmp_hash(a, "{\"id\":\"m3\",\"conversation_id\":\"c1\",\"parent_id\":\"m2\",\"role\":\"assistant\","
-                    "\"content\":\"Lyon.\",\"model\":\"x\"}") == 0);
+  const char *a =
+      "{\"id\":\"m3\",\"conversation_id\":\"c1\",\"parent_id\":\"m2\",\"role\":\"assistant\",\"content\":\"Lyon.\"}";
+  CHECK(cmp_hash(a,
+                 "{ \"content\" : \"Lyon.\", \"role\":\"assistant\",\n \"parent_id\":\"m2\",\"conversation_id\":\"c1\","
+                 "\"id\":\"m3\" }") == 1);
+  CHECK(cmp_hash(a,
+                 "{\"id\":\"m3\",\"conversation_id\":\"c1\",\"parent_id\":\"m2\",\"role\":\"assistant\","
+                 "\"content\":\"Paris.\"}") == 0);
+  CHECK(cmp_hash(a,
+                 "{\"id\":\"m3\",\"conversation_id\":\"c1\",\"parent_id\":\"m1\",\"role\":\"assistant\","
+                 "\"content\":\"Lyon.\"}") == 0);
+  CHECK(cmp_hash(a,
+                 "{\"id\":\"m3\",\"conversation_id\":\"c1\",\"parent_id\":\"m2\",\"role\":\"assistant\","
+                 "\"content\":\"Lyon.\",\"model\":\"x\"}") == 0);
   CHECK(cmp_hash("{\"id\":\"m1\",\"conversation_id\":\"c1\",\"role\":\"user\",\"content\":\"q\"}",
-                 "{\"id\":\"m1\",\"conversation_id\":\"c1\",\"role\":\"user\",\"content\":\"q\",\"parent_id\":null}") == 1);
+                 "{\"id\":\"m1\",\"conversation_id\":\"c1\",\"role\":\"user\",\"content\":\"q\",\"parent_id\":null}") ==
+        1);
   /* the hash is SHA-256 of the sorted compact JSON, computed independently */
   unsigned char want[SHA256_DIGEST_LENGTH], got[FD_SHA256_LEN];
-  const char *canon = "{\"content\":\"Lyon.\",\"conversation_id\":\"c1\",\"id\":\"m3\",\"parent_id\":\"m2\",\"role\":\"assistant\"}";
+  const char *canon =
+      "{\"content\":\"Lyon.\",\"conversation_id\":\"c1\",\"id\":\"m3\",\"parent_id\":\"m2\",\"role\":\"assistant\"}";
   SHA256((const unsigned char *)canon, strlen(canon), want);
   CHECK(hash_of(a, got) && memcmp(got, want, sizeof want) == 0);
 }
