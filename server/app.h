@@ -6,7 +6,7 @@
 
 #include <stdbool.h>
 
-#include "ingest/limits.h"
+#include "core/limits.h"
 #include "util/config.h"
 
 struct fd_pool;

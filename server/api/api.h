@@ -5,6 +5,9 @@
 
 #include "http/request.h"
 
+/* routes.c: the routing table every request is matched against, NULL-terminated */
+extern const struct fd_route fd_api_routes[];
+
 /* health.c */
 void fd_api_healthz(struct fd_request *req);
 void fd_api_readyz(struct fd_request *req);

@@ -8,7 +8,7 @@
 #include <stdbool.h>
 
 #include "export/export.h"
-#include "http/errors.h"
+#include "core/errors.h"
 
 /* The parameters of one export. Strings in p and `after` are borrowed from the getter. */
 struct fd_export_request {

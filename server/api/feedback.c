@@ -7,7 +7,7 @@
 #include "api/ingest_request.h"
 #include "app.h"
 #include "db/feedback_db.h"
-#include "http/body.h"
+#include "api/body.h"
 #include "http/reply.h"
 #include "ingest/validate_common.h"
 

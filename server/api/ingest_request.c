@@ -4,7 +4,7 @@
 #include <stdlib.h>
 
 #include "app.h"
-#include "http/body.h"
+#include "api/body.h"
 #include "http/ratelimit.h"
 #include "http/reply.h"
 #include "ingest/validate_common.h"

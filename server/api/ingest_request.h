@@ -11,7 +11,7 @@
 #include <pthread.h>
 
 #include "http/request.h"
-#include "ingest/ingest.h"
+#include "pipeline/pipeline.h"
 
 struct fd_ingest_request {
   struct fd_ingest_job job;

@@ -3,9 +3,10 @@
 
 #include "api/api.h"
 #include "app.h"
+#include "core/scope.h"
 #include "db/keys_db.h"
 #include "http/auth.h"
-#include "http/body.h"
+#include "api/body.h"
 #include "http/reply.h"
 
 void fd_api_keys_create(struct fd_request *req) {

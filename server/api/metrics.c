@@ -7,7 +7,7 @@
 #include "app.h"
 #include "db/pool.h"
 #include "http/reply.h"
-#include "ingest/ingest.h"
+#include "pipeline/pipeline.h"
 #include "util/crypto.h"
 #include "util/metrics.h"
 

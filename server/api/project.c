@@ -5,7 +5,7 @@
 #include "app.h"
 #include "db/projects_db.h"
 #include "http/auth.h"
-#include "http/body.h"
+#include "api/body.h"
 #include "http/reply.h"
 
 /* "*" or an array of origins like "https://chat.example.com" (scheme://host[:port]). */

@@ -6,6 +6,7 @@
 
 #include "cli/args.h"
 #include "cli/cli.h"
+#include "core/scope.h"
 #include "db/keys_db.h"
 #include "db/projects_db.h"
 

@@ -14,8 +14,9 @@
 #include "db/projects_db.h"
 #include "db/stats_catch_up.h"
 #include "http/daemon.h"
+#include "api/api.h"
 #include "http/request.h"
-#include "ingest/ingest.h"
+#include "pipeline/pipeline.h"
 #include "util/log.h"
 
 struct fd_app fd_app;
@@ -95,7 +96,7 @@ int fd_cli_serve(const struct fd_config *cfg, int argc, char **argv) {
     goto out;
   }
   stats = fd_stats_catch_up_start(conninfo, cfg->stats_catch_up_ms);
-  daemon = fd_daemon_start(cfg, err, sizeof err);
+  daemon = fd_daemon_start(cfg, fd_api_routes, err, sizeof err);
   if (!daemon) {
     fprintf(stderr, "feedbackd: %s\n", err);
     goto out;

@@ -31,7 +31,7 @@
 #include "db/pool.h"
 #include "export/export.h"
 #include "export/model.h"
-#include "http/errors.h"
+#include "core/errors.h"
 
 /* ---- the exports table (any connection outside a read-only transaction) ---------------- */
 

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http/request.h"
+#include "core/scope.h"
 #include "util/crypto.h"
 
 #define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
@@ -36,57 +36,6 @@ static struct fd_stmt stmt_revoke = {
     "SELECT " KEY_ITEM " FROM r k JOIN projects p ON p.id = k.project_id",
     0};
 
-static const char *const scope_names[] = {"ingest", "read", "export", "admin"};
-
-static bool scope_bit(const char *name, size_t len, unsigned *bits) {
-  for (unsigned i = 0; i < 4; i++) {
-    if (strlen(scope_names[i]) == len && strncmp(scope_names[i], name, len) == 0) {
-      *bits |= 1u << i;
-      return true;
-    }
-  }
-  return false;
-}
-
-bool fd_scopes_parse_list(const char *csv, unsigned *out) {
-  *out = 0;
-  const char *p = csv;
-  while (*p) {
-    const char *comma = strchr(p, ',');
-    size_t len = comma ? (size_t)(comma - p) : strlen(p);
-    if (!scope_bit(p, len, out)) return false;
-    p += len + (comma ? 1 : 0);
-  }
-  return *out != 0;
-}
-
-bool fd_scopes_parse_json(const json_t *arr, unsigned *out) {
-  *out = 0;
-  if (!json_is_array(arr) || json_array_size(arr) == 0) return false;
-  size_t i;
-  json_t *v;
-  json_array_foreach(arr, i, v) {
-    if (!json_is_string(v) || !scope_bit(json_string_value(v), json_string_length(v), out)) return false;
-  }
-  return true;
-}
-
-json_t *fd_scopes_json(unsigned scopes) {
-  json_t *a = json_array();
-  for (unsigned i = 0; i < 4; i++)
-    if (scopes & (1u << i)) json_array_append_new(a, json_string(scope_names[i]));
-  return a;
-}
-
-static void scopes_csv(unsigned scopes, char *buf, size_t len) {
-  buf[0] = '\0';
-  for (unsigned i = 0; i < 4; i++) {
-    if (!(scopes & (1u << i))) continue;
-    if (buf[0]) strncat(buf, ",", len - strlen(buf) - 1);
-    strncat(buf, scope_names[i], len - strlen(buf) - 1);
-  }
-}
-
 json_t *fd_keys_create(struct fd_db *db, int64_t project_id, unsigned scopes, const char *label) {
   unsigned char raw[24];
   if (!fd_random_bytes(raw, sizeof raw)) return NULL;
@@ -98,7 +47,7 @@ json_t *fd_keys_create(struct fd_db *db, int64_t project_id, unsigned scopes, co
   fd_sha256_hex(key, strlen(key), hash);
   char pid[24], csv[64];
   snprintf(pid, sizeof pid, "%lld", (long long)project_id);
-  scopes_csv(scopes, csv, sizeof csv);
+  fd_scopes_csv(scopes, csv, sizeof csv);
   const char *p[5] = {pid, label ? label : "", prefix, hash, csv};
   PGresult *r = fd_db_exec(db, &stmt_insert, 5, p);
   json_t *out = NULL;

@@ -18,11 +18,6 @@ struct fd_key_info {
   json_t *allowed_origins; /* owned */
 };
 
-/* Scope names <-> bits. fd_scopes_parse takes a JSON array of strings or a
- * comma-separated list; false on an unknown or empty scope. */
-bool fd_scopes_parse_list(const char *csv, unsigned *out);
-bool fd_scopes_parse_json(const json_t *arr, unsigned *out);
-json_t *fd_scopes_json(unsigned scopes);
 
 /* Create a key: generates it, stores its hash, returns the api.md object
  * {"id","key","prefix","scopes","label","created_at"} (the only place the key appears),

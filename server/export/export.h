@@ -73,7 +73,7 @@
 #include "export/format.h"
 #include "export/model.h"
 #include "export/split.h"
-#include "http/errors.h"
+#include "core/errors.h"
 
 enum fd_split_select { FD_SPLIT_SELECT_ALL, FD_SPLIT_SELECT_TRAIN, FD_SPLIT_SELECT_TEST };
 

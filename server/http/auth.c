@@ -80,8 +80,7 @@ void fd_auth_forget_project(int64_t project_id) {
 }
 
 bool fd_auth_has_scope(const struct fd_auth *auth, unsigned scope) {
-  if (auth->scopes & FD_SCOPE_ADMIN) return true; /* admin implies the other three */
-  return (auth->scopes & scope) == scope;
+  return fd_scopes_allow(auth->scopes, scope);
 }
 
 void fd_auth_clear(struct fd_auth *auth) {

@@ -31,6 +31,7 @@
 struct fd_daemon {
   struct MHD_Daemon *mhd;
   MHD_socket listen_fd;
+  const struct fd_route *routes; /* the application's routing table (borrowed) */
 };
 
 static long in_flight; /* requests between on_uri and on_completed */
@@ -108,7 +109,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                   req->method ? req->method : "-", path, status, req->reply_bytes, (unsigned long long)dur,
                   toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
   }
-  fd_metrics_request(fd_router_route_index(req->route), status, dur);
+  const struct fd_daemon *d = cls;
+  fd_metrics_request(req->route ? (int)(req->route - d->routes) : -1, status, dur);
   request_free(req);
   *con_cls = NULL;
   __atomic_sub_fetch(&in_flight, 1, __ATOMIC_RELAXED);
@@ -127,10 +129,10 @@ static bool is_json_content_type(const char *ct) {
 
 /* First call: everything that can be decided from the request line and headers. Returns
  * true when the request may go on to its body and handler. */
-static bool check_headers(struct fd_request *req, const char *method) {
+static bool check_headers(const struct fd_daemon *d, struct fd_request *req, const char *method) {
   char allow[128];
   req->origin = fd_request_header(req, "Origin");
-  enum fd_route_match m = fd_router_match(req, method, req->path, allow, sizeof allow);
+  enum fd_route_match m = fd_router_match(d->routes, req, method, req->path, allow, sizeof allow);
   if (m == FD_ROUTE_WRONG_METHOD && strcmp(method, "OPTIONS") == 0) {
     strncat(allow, ", OPTIONS", sizeof allow - strlen(allow) - 1);
     fd_cors_preflight(req, allow);
@@ -224,7 +226,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
   if (!req->headers_checked) {
     req->headers_checked = true;
     req->method = method;
-    if (!check_headers(req, method)) return MHD_YES;
+    if (!check_headers(cls, req, method)) return MHD_YES;
     return MHD_YES;
   }
   if (*upload_data_size) {
@@ -293,7 +295,8 @@ static void raise_fd_limit(void) {
   }
 }
 
-struct fd_daemon *fd_daemon_start(const struct fd_config *cfg, char *err, size_t errlen) {
+struct fd_daemon *fd_daemon_start(const struct fd_config *cfg, const struct fd_route *routes, char *err,
+                                  size_t errlen) {
   struct sockaddr_storage ss;
   socklen_t sslen;
   if (!parse_listen(cfg->listen, &ss, &sslen, err, errlen)) return NULL;
@@ -307,13 +310,21 @@ struct fd_daemon *fd_daemon_start(const struct fd_config *cfg, char *err, size_t
     snprintf(err, errlen, "out of memory");
     return NULL;
   }
+  d->routes = routes;
+  const char *names[64];
+  int n_routes = 0;
+  while (routes[n_routes].pattern && n_routes < (int)(sizeof names / sizeof names[0])) {
+    names[n_routes] = routes[n_routes].name;
+    n_routes++;
+  }
+  fd_metrics_set_route_names(names, n_routes);
   d->mhd = MHD_start_daemon(
-      flags, 0, NULL, NULL, &on_request, NULL, MHD_OPTION_EXTERNAL_LOGGER, &mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
+      flags, 0, NULL, NULL, &on_request, d, MHD_OPTION_EXTERNAL_LOGGER, &mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
       (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
       (unsigned)cfg->connection_limit, MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->per_ip_connection_limit,
       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
       CONNECTION_POOL_BYTES, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_URI_LOG_CALLBACK, &on_uri, NULL,
-      MHD_OPTION_NOTIFY_COMPLETED, &on_completed, NULL, MHD_OPTION_END);
+      MHD_OPTION_NOTIFY_COMPLETED, &on_completed, d, MHD_OPTION_END);
   if (!d->mhd) {
     snprintf(err, errlen, "cannot listen on %s (address in use or not permitted?)", cfg->listen);
     free(d);

@@ -6,13 +6,15 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "http/request.h"
 #include "util/config.h"
 
 struct fd_daemon;
 
-/* Start listening on cfg->listen. NULL with a message in err on failure. */
-struct fd_daemon *fd_daemon_start(const struct fd_config *cfg, char *err, size_t errlen)
-    __attribute__((warn_unused_result));
+/* Start listening on cfg->listen, answering with `routes` (NULL-terminated; borrowed, must
+ * outlive the daemon). NULL with a message in err on failure. */
+struct fd_daemon *fd_daemon_start(const struct fd_config *cfg, const struct fd_route *routes, char *err,
+                                  size_t errlen) __attribute__((warn_unused_result));
 
 /* Stop accepting new connections (the listening socket closes); requests in flight go on. */
 void fd_daemon_quiesce(struct fd_daemon *d);

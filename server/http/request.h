@@ -13,16 +13,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "http/errors.h"
+#include "core/errors.h"
+#include "core/scope.h"
 #include "util/clock.h" /* fd_now_us: request timings */
-
-enum fd_scope {
-  FD_SCOPE_NONE = 0, /* public: health, metrics, pages */
-  FD_SCOPE_INGEST = 1 << 0,
-  FD_SCOPE_READ = 1 << 1,
-  FD_SCOPE_EXPORT = 1 << 2,
-  FD_SCOPE_ADMIN = 1 << 3,
-};
 
 /* The caller's identity after authentication. */
 struct fd_auth {

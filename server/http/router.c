@@ -1,4 +1,4 @@
-/* router.c — pattern matching over fd_routes[], top to bottom, first match wins.
+/* router.c — pattern matching over a routing table, top to bottom, first match wins.
  * "{name}" matches one non-empty path segment; a trailing "*" matches any rest. */
 #include "http/router.h"
 
@@ -31,11 +31,11 @@ static bool match(const char *pattern, const char *path, char **params) {
   return *path == '\0';
 }
 
-enum fd_route_match fd_router_match(struct fd_request *req, const char *method, const char *path, char *allow,
-                                    size_t allow_len) {
+enum fd_route_match fd_router_match(const struct fd_route *routes, struct fd_request *req, const char *method,
+                                    const char *path, char *allow, size_t allow_len) {
   allow[0] = '\0';
   bool path_known = false;
-  for (const struct fd_route *r = fd_routes; r->pattern; r++) {
+  for (const struct fd_route *r = routes; r->pattern; r++) {
     if (!match(r->pattern, path, NULL)) continue;
     path_known = true;
     if (strcmp(r->method, method) == 0 || (strcmp(method, "HEAD") == 0 && strcmp(r->method, "GET") == 0)) {
@@ -49,12 +49,4 @@ enum fd_route_match fd_router_match(struct fd_request *req, const char *method, 
     }
   }
   return path_known ? FD_ROUTE_WRONG_METHOD : FD_ROUTE_NOT_FOUND;
-}
-
-int fd_router_route_index(const struct fd_route *route) { return route ? (int)(route - fd_routes) : -1; }
-
-const char *fd_router_route_name(int index) {
-  for (int i = 0; fd_routes[i].pattern; i++)
-    if (i == index) return fd_routes[i].name;
-  return NULL;
 }

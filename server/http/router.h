@@ -8,16 +8,10 @@
 
 enum fd_route_match { FD_ROUTE_FOUND, FD_ROUTE_NOT_FOUND, FD_ROUTE_WRONG_METHOD };
 
-/* Find the route for method+path. On FOUND sets req->route and req->params (decoded,
+/* Find the route for method+path in `routes` (NULL-terminated, read top to bottom; the
+ * application's table is api/routes.c). On FOUND sets req->route and req->params (decoded,
  * owned by req). On WRONG_METHOD writes the allowed methods ("GET, POST") into allow. */
-enum fd_route_match fd_router_match(struct fd_request *req, const char *method, const char *path, char *allow,
-                                    size_t allow_len);
-
-/* Route index for metrics (-1 when unrouted) and the name of index i (NULL past the end). */
-int fd_router_route_index(const struct fd_route *route);
-const char *fd_router_route_name(int index);
-
-/* The table itself, NULL-terminated (defined in routes.c). */
-extern const struct fd_route fd_routes[];
+enum fd_route_match fd_router_match(const struct fd_route *routes, struct fd_request *req, const char *method,
+                                    const char *path, char *allow, size_t allow_len);
 
 #endif

@@ -28,8 +28,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "http/errors.h"
-#include "ingest/limits.h"
+#include "core/errors.h"
+#include "core/limits.h"
 #include "util/crypto.h"
 
 #define FD_ID_BUF (FD_ID_MAX_BYTES + 1)

@@ -9,25 +9,6 @@
 
 #include "util/rfc3339.h"
 
-struct fd_limits fd_limits_default(void) {
-  return (struct fd_limits){
-      .body_max_bytes = 1024 * 1024,
-      .batch_max_items = 1000,
-      .content_max_bytes = 256 * 1024,
-      .edited_content_max_bytes = 256 * 1024,
-      .comment_max_bytes = 256 * 1024,
-      .id_min_bytes = 1,
-      .id_max_bytes = FD_ID_MAX_BYTES,
-      .tags_max_items = 32,
-      .tag_min_bytes = 1,
-      .tag_max_bytes = 64,
-      .user_max_bytes = 128,
-      .model_max_bytes = 128,
-      .metadata_max_bytes = 16 * 1024,
-      .metadata_max_depth = 16,
-  };
-}
-
 json_t *fd_json_parse_object_new(const void *body, size_t len, const struct fd_limits *lim, struct fd_error *err) {
   if (len > lim->body_max_bytes) {
     fd_error_set(err, FD_ERR_PAYLOAD_TOO_LARGE, NULL, "The request body is larger than %zu bytes.",

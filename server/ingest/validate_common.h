@@ -20,8 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "http/errors.h"
-#include "ingest/limits.h"
+#include "core/errors.h"
+#include "core/limits.h"
 
 /* Size of a JSON path buffer: the same as struct fd_error.field, so a path always fits. */
 #define FD_PATH_MAX 192

@@ -62,7 +62,7 @@ bool fd_config_set(struct fd_config *cfg, const char *key, const char *value, ch
 void fd_config_defaults(struct fd_config *cfg);
 
 /* The ingest limits these settings describe (validators read struct fd_limits). */
-#include "ingest/limits.h"
+#include "core/limits.h"
 struct fd_limits fd_config_limits(const struct fd_config *cfg);
 void fd_config_free(struct fd_config *cfg);
 

@@ -3,8 +3,6 @@
 
 #include <string.h>
 
-#include "http/router.h"
-
 const double fd_latency_bounds[FD_HIST_BUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
                                                    0.1,    0.25,  0.5,    1,     2.5,  5,     10};
 const double fd_size_bounds[FD_HIST_BUCKETS] = {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 50000};
@@ -49,13 +47,22 @@ static const unsigned int statuses[] = {200, 201, 204, 206, 304, 400, 401, 403, 
 
 static uint64_t request_counts[MAX_ROUTES + 1][N_STATUS + 1];
 static struct fd_histogram request_seconds[MAX_ROUTES + 1];
+static const char *route_names[MAX_ROUTES]; /* set once before the HTTP threads start */
+static int n_route_names;
+
+void fd_metrics_set_route_names(const char *const *names, int n) {
+  n_route_names = n < MAX_ROUTES ? n : MAX_ROUTES;
+  for (int i = 0; i < n_route_names; i++) route_names[i] = names[i];
+}
+
+static const char *route_name(int index) { return index < n_route_names ? route_names[index] : NULL; }
 
 /* Routes that share a name (GET and POST /v1/feedback, the static pages) share one series:
  * the first route of that name counts for all, so no series is written twice. */
 static int route_series(int route_index) {
-  const char *name = fd_router_route_name(route_index);
+  const char *name = route_name(route_index);
   for (int i = 0; name && i < route_index; i++)
-    if (strcmp(fd_router_route_name(i), name) == 0) return i;
+    if (strcmp(route_names[i], name) == 0) return i;
   return route_index;
 }
 
@@ -78,7 +85,7 @@ void fd_metrics_write_requests(FILE *out) {
       "# TYPE feedbackd_http_requests_total counter\n",
       out);
   for (int r = 0; r <= MAX_ROUTES; r++) {
-    const char *name = r < MAX_ROUTES ? fd_router_route_name(r) : "unmatched";
+    const char *name = r < MAX_ROUTES ? route_name(r) : "unmatched";
     if (!name) continue;
     for (size_t s = 0; s <= N_STATUS; s++) {
       uint64_t n = __atomic_load_n(&request_counts[r][s], __ATOMIC_RELAXED);
@@ -96,7 +103,7 @@ void fd_metrics_write_requests(FILE *out) {
       "# TYPE feedbackd_http_request_duration_seconds histogram\n",
       out);
   for (int r = 0; r <= MAX_ROUTES; r++) {
-    const char *name = r < MAX_ROUTES ? fd_router_route_name(r) : "unmatched";
+    const char *name = r < MAX_ROUTES ? route_name(r) : "unmatched";
     if (!name || !__atomic_load_n(&request_seconds[r].count, __ATOMIC_RELAXED)) continue;
     char labels[128];
     snprintf(labels, sizeof labels, "route=\"%s\"", name);

@@ -47,7 +47,10 @@ struct fd_metrics {
 
 extern struct fd_metrics fd_metrics;
 
-/* Requests by route and status; route names come from the routing table. */
+/* Requests by route and status. The HTTP daemon names its routes once, before its threads
+ * start (index i of the routing table is names[i]); an index past them counts as
+ * "unmatched". */
+void fd_metrics_set_route_names(const char *const *names, int n);
 void fd_metrics_request(int route_index, unsigned int status, uint64_t duration_us);
 void fd_metrics_write_requests(FILE *out);
 

@@ -4,7 +4,7 @@
 #include <pthread.h>
 #include <time.h>
 
-#include "ingest/queue.h"
+#include "pipeline/queue.h"
 #include "unit.h"
 
 static struct fd_ingest_job job_of(size_t events) {

@@ -2,12 +2,13 @@
  * 404 vs 405 with the Allow list, HEAD as GET. */
 #include <stdlib.h>
 
+#include "api/api.h"
 #include "http/router.h"
 #include "unit.h"
 
 static enum fd_route_match match(const char *method, const char *path, struct fd_request *req, char *allow) {
   memset(req, 0, sizeof *req);
-  return fd_router_match(req, method, path, allow, 128);
+  return fd_router_match(fd_api_routes, req, method, path, allow, 128);
 }
 
 static void free_params(struct fd_request *req) {

@@ -9,7 +9,7 @@
 #include <time.h>
 
 #include "ingest/edit_ratio.h"
-#include "ingest/limits.h"
+#include "core/limits.h"
 #include "ingest/validate_common.h"
 #include "unit.h"
 

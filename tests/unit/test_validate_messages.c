@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ingest/limits.h"
+#include "core/limits.h"
 #include "ingest/rows.h"
 #include "ingest/validate_common.h"
 #include "unit.h"

@@ -1,6 +1,6 @@
 /* body.c — parsing the request body with the ingest rules (validate_common.c), so every
  * endpoint treats bad JSON, NUL, invalid UTF-8 and duplicate keys alike. */
-#include "http/body.h"
+#include "api/body.h"
 
 #include "app.h"
 #include "http/reply.h"

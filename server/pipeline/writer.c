@@ -11,8 +11,8 @@
 
 #include "db/ingest_db.h"
 #include "ingest/edit_ratio.h"
-#include "ingest/ingest.h"
-#include "ingest/queue.h"
+#include "pipeline/pipeline.h"
+#include "pipeline/queue.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/metrics.h"

@@ -1,11 +1,11 @@
-/* queue.h — the bounded FIFO between HTTP threads and writer threads (private to ingest/). */
-#ifndef FD_INGEST_QUEUE_H
-#define FD_INGEST_QUEUE_H
+/* queue.h — the bounded FIFO between HTTP threads and writer threads (private to pipeline/). */
+#ifndef FD_PIPELINE_QUEUE_H
+#define FD_PIPELINE_QUEUE_H
 
 #include <pthread.h>
 #include <stdbool.h>
 
-#include "ingest/ingest.h"
+#include "pipeline/pipeline.h"
 
 struct fd_queue {
   pthread_mutex_t lock;

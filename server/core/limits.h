@@ -1,11 +1,11 @@
-/* limits.h — the configurable size limits of ingestion (api.md "Limits").
+/* limits.h — the configurable size limits of ingestion (docs/api.md "Limits").
  *
  * Every bound is inclusive and every length is in bytes of UTF-8 (never code points),
  * so a 128-byte id of ASCII passes while 43 three-byte characters (129 bytes) do not.
  * The defaults are exactly those of api.md; configuration may change them at start-up,
  * and the validators read them through a const pointer, so one struct serves all threads. */
-#ifndef FD_INGEST_LIMITS_H
-#define FD_INGEST_LIMITS_H
+#ifndef FD_CORE_LIMITS_H
+#define FD_CORE_LIMITS_H
 
 #include <stddef.h>
 

@@ -1,6 +1,6 @@
 /* body.h — the request body as JSON. */
-#ifndef FD_HTTP_BODY_H
-#define FD_HTTP_BODY_H
+#ifndef FD_API_BODY_H
+#define FD_API_BODY_H
 
 #include <jansson.h>
 

@@ -1,9 +1,8 @@
-/* routes.c — THE routing table: every endpoint of api.md, read top to bottom.
+/* routes.c — THE routing table: every endpoint of docs/api.md, read top to bottom.
  * Scope FD_SCOPE_NONE = no key; otherwise the key must have that scope (admin has all). */
 #include "api/api.h"
-#include "http/router.h"
 
-const struct fd_route fd_routes[] = {
+const struct fd_route fd_api_routes[] = {
     /* health and metrics */
     {"GET", "/healthz", fd_api_healthz, FD_SCOPE_NONE, "healthz"},
     {"GET", "/readyz", fd_api_readyz, FD_SCOPE_NONE, "readyz"},

@@ -1,5 +1,5 @@
 /* queue.c — bounded job queue with batch-sized takes (see queue.h). */
-#include "ingest/queue.h"
+#include "pipeline/queue.h"
 
 #include <errno.h>
 

@@ -1,5 +1,5 @@
 /* errors.c — names and statuses of the error codes of api.md. */
-#include "http/errors.h"
+#include "core/errors.h"
 
 #include <stdio.h>
 #include <string.h>

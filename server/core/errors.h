@@ -4,8 +4,8 @@
  * one of these codes; the code fixes the HTTP status. Validation code fills a struct
  * fd_error and never builds a reply itself, so pure modules (ingest/validate, export
  * parameters) stay free of libmicrohttpd. */
-#ifndef FD_HTTP_ERRORS_H
-#define FD_HTTP_ERRORS_H
+#ifndef FD_CORE_ERRORS_H
+#define FD_CORE_ERRORS_H
 
 #include <stdarg.h>
 #include <stdbool.h>

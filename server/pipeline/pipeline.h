@@ -1,19 +1,19 @@
-/* ingest.h — the write path: a bounded queue of validated rows and writer threads that
+/* pipeline.h — the write path (the ingest pipeline, fd_ingest_*): a bounded queue of validated rows and writer threads that
  * commit them in batches (group commit at the application level), so a request is answered
  * 201/200 only after the transaction holding its rows committed, yet many requests share one
- * COMMIT. See shared/design/README.md "Architecture".
+ * COMMIT. See docs/architecture.md "The write path".
  *
  * A job is one request's rows. The HTTP thread validates, suspends the connection, then
  * submits; a writer thread commits the job with others and calls job->done, which resumes
  * the connection; the handler's resume step replies from the job's results. */
-#ifndef FD_INGEST_INGEST_H
-#define FD_INGEST_INGEST_H
+#ifndef FD_PIPELINE_PIPELINE_H
+#define FD_PIPELINE_PIPELINE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "http/errors.h"
+#include "core/errors.h"
 #include "ingest/rows.h"
 #include "util/config.h"
 
