@@ -1,4 +1,4 @@
--- 0001_initial.sql — the data model of shared/design/README.md.
+-- 0001_initial.sql — the data model of docs/architecture.md "Data model".
 -- Every table that holds a project's data is keyed by project_id first, so it can later be
 -- distributed (Citus) or partitioned without changing a key.
 --
@@ -41,7 +41,7 @@ CREATE TABLE conversations (
 CREATE INDEX conversations_user_idx ON conversations (project_id, user_ref) WHERE user_ref IS NOT NULL;
 
 -- Conversation turns. A tree per conversation: regenerations are siblings sharing parent_id.
--- parent_id is not a foreign key: a child may arrive before its parent (api.md).
+-- parent_id is not a foreign key: a child may arrive before its parent (docs/api.md).
 CREATE TABLE messages (
   project_id      bigint NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
   id              text NOT NULL,

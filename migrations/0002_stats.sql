@@ -18,7 +18,7 @@
 --                 sums whole hours from these and reads stats_events only for the partial hours
 --                 at the edges of [since, until).
 --
--- Rules (api.md "Vote semantics" and "Stats"): a later event (created_at, then seq) of a slot
+-- Rules (docs/api.md "Vote semantics" and "Stats"): a later event (created_at, then seq) of a slot
 -- replaces the counting one; an event that arrives late but is older than the slot's latest
 -- never counts; retracting the latest empties the slot (earlier events do not come back);
 -- erasure deletes a rater's events and their slots (feedback DELETE trigger). A message

@@ -1,6 +1,6 @@
 /* export_job.h — what GET /v1/export and `feedbackd export` share: reading the export
- * parameters of api.md "Export" (query string or command-line flags) and building the
- * manifest of export.md. */
+ * parameters of docs/api.md "Export" (query string or command-line flags) and building the
+ * manifest of docs/export.md. */
 #ifndef FD_API_EXPORT_JOB_H
 #define FD_API_EXPORT_JOB_H
 
@@ -17,7 +17,7 @@ struct fd_export_request {
   json_t *params_json; /* the parameters as recorded in the manifest (owned) */
 };
 
-/* A parameter's value by its api.md name ("format", "since", ...), NULL when absent. */
+/* A parameter's value by its docs/api.md name ("format", "since", ...), NULL when absent. */
 typedef const char *(*fd_param_get_fn)(void *cls, const char *name);
 
 /* Read and validate every parameter. False with *err = FD_ERR_INVALID_PARAMETER and
@@ -27,7 +27,7 @@ bool fd_export_request_parse(fd_param_get_fn get, void *cls, const char *project
                              struct fd_error *err) __attribute__((warn_unused_result));
 void fd_export_request_clear(struct fd_export_request *rq);
 
-/* The manifest of export.md: id, format, params, started_at, finished_at, watermark, then
+/* The manifest of docs/export.md: id, format, params, started_at, finished_at, watermark, then
  * the counters of fd_export_counts_new (records, by_split, by_origin / by_label, skipped,
  * sha256), exporter_version. counts borrowed; extra (borrowed, may be NULL) is merged last.
  * New reference; NULL when out of memory. */

@@ -1,4 +1,4 @@
-/* cli.h — the subcommands of the feedbackd binary (api.md "Operating contract").
+/* cli.h — the subcommands of the feedbackd binary (docs/api.md "Operating contract").
  * Each returns the process exit status. */
 #ifndef FD_CLI_CLI_H
 #define FD_CLI_CLI_H

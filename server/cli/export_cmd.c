@@ -33,7 +33,7 @@ static const char usage_text[] =
     "  -o FILE    one NDJSON file (\"-\" = stdout, the default)\n"
     "  --out DIR  DIR/train.jsonl, DIR/test.jsonl, DIR/manifest.json, DIR/README.md\n";
 
-/* The flags, by the api.md parameter they carry. */
+/* The flags, by the docs/api.md parameter they carry. */
 static const struct {
   const char *flag, *param;
 } flags[] = {

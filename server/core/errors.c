@@ -1,4 +1,4 @@
-/* errors.c — names and statuses of the error codes of api.md. */
+/* errors.c — names and statuses of the error codes of docs/api.md. */
 #include "core/errors.h"
 
 #include <stdio.h>

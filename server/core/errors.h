@@ -1,4 +1,4 @@
-/* errors.h — the one enum of client-visible error codes (api.md "Errors").
+/* errors.h — the one enum of client-visible error codes (docs/api.md "Errors").
  *
  * Every 4xx/5xx body the daemon sends is {"error":{"code","message","field"}} built from
  * one of these codes; the code fixes the HTTP status. Validation code fills a struct
@@ -37,7 +37,7 @@ struct fd_error {
   char field[192];
 };
 
-/* "invalid_json", "missing_field", ... as in api.md. */
+/* "invalid_json", "missing_field", ... as in docs/api.md. */
 const char *fd_error_code_name(enum fd_error_code code);
 
 /* The HTTP status that goes with a code (400, 401, ...). */

@@ -2,7 +2,7 @@
  *
  * Every bound is inclusive and every length is in bytes of UTF-8 (never code points),
  * so a 128-byte id of ASCII passes while 43 three-byte characters (129 bytes) do not.
- * The defaults are exactly those of api.md; configuration may change them at start-up,
+ * The defaults are exactly those of docs/api.md; configuration may change them at start-up,
  * and the validators read them through a const pointer, so one struct serves all threads. */
 #ifndef FD_CORE_LIMITS_H
 #define FD_CORE_LIMITS_H
@@ -30,7 +30,7 @@ struct fd_limits {
   size_t metadata_max_depth;       /* 16: the metadata object itself is level 1 */
 };
 
-/* The defaults of api.md. */
+/* The defaults of docs/api.md. */
 struct fd_limits fd_limits_default(void);
 
 #endif

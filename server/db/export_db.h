@@ -16,7 +16,7 @@
  * INCREMENTAL (after=<watermark>). Rows carry the xid8 of the transaction that wrote them
  * (migrations/0001_initial.sql). Changes after the watermark are the rows whose txid (or a
  * feedback row's retracted_txid, or an erasure's txid) is not visible in the watermark
- * snapshot. A third cursor lists their touches per conversation (export.md "Incremental
+ * snapshot. A third cursor lists their touches per conversation (docs/export.md "Incremental
  * exports": events and retractions the messages they name, erasures erasures.message_ids, a
  * new turn its own group and every group below it); only conversations with a touch are
  * streamed. */

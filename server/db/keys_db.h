@@ -19,7 +19,7 @@ struct fd_key_info {
 };
 
 
-/* Create a key: generates it, stores its hash, returns the api.md object
+/* Create a key: generates it, stores its hash, returns the docs/api.md object
  * {"id","key","prefix","scopes","label","created_at"} (the only place the key appears),
  * NULL on error. */
 json_t *fd_keys_create(struct fd_db *db, int64_t project_id, unsigned scopes, const char *label);

@@ -16,7 +16,7 @@ int64_t fd_projects_create(struct fd_db *db, const char *slug, const char *name,
 /* All projects: [{"id","slug","name","allowed_origins","created_at"}], NULL on error. */
 json_t *fd_projects_list(struct fd_db *db);
 
-/* One project as api.md's GET /v1/project object; NULL if missing or on error. */
+/* One project as docs/api.md's GET /v1/project object; NULL if missing or on error. */
 json_t *fd_projects_get(struct fd_db *db, int64_t project_id);
 
 /* Patch name and/or allowed_origins (either may be NULL). Returns the updated project. */

@@ -1,5 +1,5 @@
 /* export.h — the driver of the preference export: feed it conversations one at a time, it
- * derives the records of export.md, renders them in the requested format and hands out
+ * derives the records of docs/export.md, renders them in the requested format and hands out
  * finished NDJSON lines through a write callback. No I/O, no SQL, no HTTP here: the export
  * endpoint and `feedbackd export` wrap this.
  *
@@ -43,13 +43,13 @@
  * even when a duplicate of it lives in a test conversation). Skip counters count candidates
  * that pass the filters and belong to a selected split.
  *
- * DECISIONS where export.md leaves room (rules.h lists those of the derivation itself):
+ * DECISIONS where docs/export.md leaves room (rules.h lists those of the derivation itself):
  * - Dedup compares the rendered record of the requested format without meta (the JSON whose
  *   SHA-256 is pair_id), so e.g. two hh records with equal transcripts merge.
  * - A merged record's meta comes from its kept occurrence (conversation_id, parent_id,
  *   split, origin, margin, agreement, models); feedback_ids is the union over all occurrences,
  *   sorted bytewise, and n_votes its size. by_origin uses the first origin over all
- *   occurrences (edit < comparison < ratings), as export.md says.
+ *   occurrences (edit < comparison < ratings), as docs/export.md says.
  * - Format-level skips (not_single_turn, unsupported_role) happen before dedup, per
  *   candidate; a trivial edit is one trivial_edit in every format.
  * - unknown_turn / invalid_prompt count, per group, each logged assistant message named by a
@@ -61,7 +61,7 @@
  *
  * COUNTERS (fd_export_counts_new): {"records", "by_split": {"train","test"}, "by_origin":
  * {"edit","comparison","ratings"} (pair formats), "by_label": {"true","false"} (kto),
- * "skipped": {the ten reasons of export.md}, "sha256": hex of every byte written}. */
+ * "skipped": {the ten reasons of docs/export.md}, "sha256": hex of every byte written}. */
 #ifndef FD_EXPORT_EXPORT_H
 #define FD_EXPORT_EXPORT_H
 
@@ -94,7 +94,7 @@ struct fd_export_params {
   int64_t until; /* microseconds since the epoch, exclusive */
 };
 
-/* The defaults of api.md (format trl, split all, test_fraction 0.1, min_margin 1.0). */
+/* The defaults of docs/api.md (format trl, split all, test_fraction 0.1, min_margin 1.0). */
 void fd_export_params_default(struct fd_export_params *p);
 
 /* Receives each finished line (one JSON object plus '\n', len bytes, not NUL-terminated for
@@ -118,7 +118,7 @@ struct fd_export *fd_export_new(const struct fd_export_params *p, fd_export_writ
 bool fd_export_add_conversation(struct fd_export *x, const struct fd_conversation *conv)
     __attribute__((warn_unused_result));
 
-/* What an incremental export (after=<watermark>, export.md "Incremental exports") learned
+/* What an incremental export (after=<watermark>, docs/export.md "Incremental exports") learned
  * changed in a conversation. An event, retraction or erasure touches the sibling group of
  * each message it names: {message_id, false} per named message. A new turn touches its own
  * group and every group below it: {message_id, true}. message_id is borrowed. */
@@ -130,7 +130,7 @@ struct fd_touch {
 /* As fd_export_add_conversation, but only the sibling groups touched by touches[0..n) yield
  * records and skip counts; the rules still see the whole conversation (all its votes, the
  * whole group). Dedup (rule 4) then applies among the touched groups of this export only, as
- * export.md says. The consumer replaces its records of each touched (conversation_id,
+ * docs/export.md says. The consumer replaces its records of each touched (conversation_id,
  * parent_id); the DB layer must also list touched groups that now yield nothing, if it wants
  * to tell the consumer (they produce no line here). */
 bool fd_export_add_conversation_touched(struct fd_export *x, const struct fd_conversation *conv,

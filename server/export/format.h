@@ -1,14 +1,14 @@
-/* format.h — the export record formats of export.md ("Formats"), the `meta` object, and the
+/* format.h — the export record formats of docs/export.md ("Formats"), the `meta` object, and the
  * canonical JSON that prompt_id / pair_id / dedup hash.
  *
  * Canonical JSON is jansson's json_dumps with JSON_COMPACT | JSON_SORT_KEYS and neither
  * JSON_ENSURE_ASCII nor JSON_ESCAPE_SLASH: no whitespace, keys sorted bytewise (strcmp), UTF-8
  * kept as is, '/' not escaped, escapes exactly \" \\ \b \f \n \r \t and \u00XX (uppercase hex)
- * for the other control characters — export.md's definition (tests/unit/test_export_format.c
+ * for the other control characters — docs/export.md's definition (tests/unit/test_export_format.c
  * checks jansson's output byte for byte).
  *
  * Records are rendered from a format-independent candidate (rules.h) and the prompt turns.
- * Output lines keep the key order of export.md's examples (prompt, chosen, rejected, meta). */
+ * Output lines keep the key order of docs/export.md's examples (prompt, chosen, rejected, meta). */
 #ifndef FD_EXPORT_FORMAT_H
 #define FD_EXPORT_FORMAT_H
 
@@ -42,7 +42,7 @@ char *fd_canonical_json_alloc(const json_t *j) __attribute__((warn_unused_result
 /* SHA-256 of the canonical JSON of j. False when out of memory. */
 bool fd_canonical_sha256(const json_t *j, unsigned char out[FD_SHA256_LEN]) __attribute__((warn_unused_result));
 
-/* The prompt as export.md's list of {"role", "content"} (turns = message indices, root first).
+/* The prompt as docs/export.md's list of {"role", "content"} (turns = message indices, root first).
  * New reference; NULL when out of memory or a text is not valid UTF-8. */
 json_t *fd_prompt_json_new(const struct fd_conversation *conv, const size_t *turns, size_t n_turns)
     __attribute__((warn_unused_result));

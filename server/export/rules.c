@@ -1,5 +1,5 @@
 /* rules.c — pair rules 1-3, the unpaired (KTO/BCO) rules and the SFT rules for one sibling
- * group (see rules.h for the contract and the decisions taken where export.md leaves room). */
+ * group (see rules.h for the contract and the decisions taken where docs/export.md leaves room). */
 #include "export/rules.h"
 
 #include <math.h>

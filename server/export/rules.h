@@ -1,4 +1,4 @@
-/* rules.h — the derivation rules of export.md applied to ONE sibling group (the assistant
+/* rules.h — the derivation rules of docs/export.md applied to ONE sibling group (the assistant
  * messages sharing one parent): pair rules 1-3, the unpaired (KTO/BCO) rules and the SFT rules.
  *
  * The output is a list of format-independent *candidates*: each either a record (skip ==
@@ -8,7 +8,7 @@
  * apply the model/since/until filters before counting them, exactly as for records. Format
  * rendering, dedup (rule 4) and filters happen later, in export.c.
  *
- * Decisions where export.md leaves room (documented in the report too):
+ * Decisions where docs/export.md leaves room (documented in the report too):
  * - Evidence of every candidate lists feedback indices; the edit/trivial candidates have the
  *   edit event, comparison/tie/low_agreement candidates every counting vote on the pair, rated
  *   pairs every counting rating of both messages, KTO/SFT rating records the message's
@@ -17,7 +17,7 @@
  *   `conflict` when an edit or comparison record of the group has (chosen, rejected) equal to
  *   (A, B) or (B, A) by content — the records would otherwise be identical or opposite.
  * - A comparison record's margin is s_chosen - s_rejected when both messages are rated, else
- *   null; an edit record's margin is null (export.md), its models are both M's model.
+ *   null; an edit record's margin is null (docs/export.md), its models are both M's model.
  * - A trivial edit is one skipped candidate in every format (not two in KTO). */
 #ifndef FD_EXPORT_RULES_H
 #define FD_EXPORT_RULES_H

@@ -1,4 +1,4 @@
-/* split.h — the train/test split of export.md: a pure function of (project slug,
+/* split.h — the train/test split of docs/export.md: a pure function of (project slug,
  * conversation id), so it is stable across re-exports and replicas and no conversation
  * straddles the split.
  *

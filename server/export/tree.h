@@ -1,5 +1,5 @@
 /* tree.h — a conversation as a tree: find a turn by id, rebuild the prompt of a response
- * (export.md "The prompt of a response").
+ * (docs/export.md "The prompt of a response").
  *
  * The prompt of an assistant message M is the chain of turns from the conversation's root
  * down to M's parent. It is `unknown_turn` when a turn of the chain is not logged (a parent_id

@@ -1,4 +1,4 @@
-/* votes.h — which feedback events count (export.md "Which feedback counts") and how a rating
+/* votes.h — which feedback events count (docs/export.md "Which feedback counts") and how a rating
  * becomes a score in [-1, 1].
  *
  * For the same (user, message, kind) — for comparisons (user, unordered pair of messages) —
@@ -7,7 +7,7 @@
  * Events without a user each count on their own unless retracted.
  *
  * Comments never count here: no export rule reads them. Ratings whose value/scale are outside
- * the api.md ranges, comparisons without a second message or naming the same message twice
+ * the docs/api.md ranges, comparisons without a second message or naming the same message twice
  * never count (ingest rejects them; this only guards against hand-edited rows). */
 #ifndef FD_EXPORT_VOTES_H
 #define FD_EXPORT_VOTES_H
@@ -16,7 +16,7 @@
 
 #include "export/model.h"
 
-/* Scores and margins are compared with this tolerance (export.md). */
+/* Scores and margins are compared with this tolerance (docs/export.md). */
 #define FD_SCORE_TOL 1e-9
 
 /* Fill counting[0..conv->n_feedback) with whether each event counts. The latest-vote rule is

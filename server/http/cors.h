@@ -1,4 +1,4 @@
-/* cors.h — browser access per project (api.md "Browser clients").
+/* cors.h — browser access per project (docs/api.md "Browser clients").
  *
  * Preflights carry no key, so they are answered for any Origin that some project allows.
  * Real requests are checked against the key's own project in the router; replies to an

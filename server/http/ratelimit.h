@@ -1,4 +1,4 @@
-/* ratelimit.h — per-key token buckets (api.md: "Rate limits per key (events/s and burst) are
+/* ratelimit.h — per-key token buckets (docs/api.md: "Rate limits per key (events/s and burst) are
  * off unless configured"). Local to one daemon: with N replicas the effective limit is
  * N times the setting, which is the usual trade-off for not sharing state. */
 #ifndef FD_HTTP_RATELIMIT_H

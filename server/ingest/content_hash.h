@@ -1,6 +1,6 @@
 /* content_hash.h — the idempotency fingerprint of an event or message item.
  *
- * api.md: a retry with "the same content" is a duplicate, "equal JSON values of the
+ * docs/api.md: a retry with "the same content" is a duplicate, "equal JSON values of the
  * fields the client sent (key order and spacing do not matter; a created_at the server
  * defaulted is not compared)". We hash a canonical form of exactly what the client sent:
  * SHA-256 of json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS) (keys sorted at every level,

@@ -133,7 +133,7 @@ void fd_message_row_free(struct fd_message_row *row);
 const char *fd_feedback_kind_name(enum fd_feedback_kind kind);
 bool fd_feedback_kind_parse(const char *name, enum fd_feedback_kind *out) __attribute__((warn_unused_result));
 
-/* The id of context turn `index` of conversation `conversation_id` (api.md):
+/* The id of context turn `index` of conversation `conversation_id` (docs/api.md):
  * "ctx-" + the first 32 hex digits of SHA-256(C "\n" index "\n" role "\n" content).
  * out holds FD_ID_BUF bytes. False only if the input is too large to hash (never with
  * validated input). */

@@ -104,7 +104,7 @@ bool fd_check_timestamp(const json_t *v, const char *path, int64_t *out_us, stru
     __attribute__((warn_unused_result));
 
 /* A JSON integer in lo..hi into *out (reals such as 1.0, booleans and strings are
- * rejected: api.md asks for integers). */
+ * rejected: docs/api.md asks for integers). */
 bool fd_check_int_range(const json_t *v, long long lo, long long hi, const char *path, long long *out,
                         struct fd_error *err) __attribute__((warn_unused_result));
 

@@ -1,7 +1,7 @@
 /* validate_feedback.c — one feedback event (POST /v1/feedback, or an item of
  * /v1/feedback/batch) -> struct fd_feedback_row, or a precise client error.
  *
- * Rules beyond the letter of api.md (decided here, documented for clients in docs):
+ * Rules beyond the letter of docs/api.md (decided here, documented for clients in docs):
  * - JSON null is the same as an absent member: optional fields may be null, and a
  *   required one that is null is "missing_field" (also for the hash, see content_hash.h).
  * - Fields that belong to another kind (value/scale: rating; edited_content: edit;
@@ -25,7 +25,7 @@
  *   (the same for other_message.parent_id). A parent_id equal to the message's own id ->
  *   invalid_field. Members of the inline objects other than content, model, parent_id,
  *   conversation_id, and of context items other than role, content -> invalid_field with
- *   the nested path ("message.role"): unknown_field is reserved by api.md for top-level
+ *   the nested path ("message.role"): unknown_field is reserved by docs/api.md for top-level
  *   fields.
  * - other_message (comparison only) inherits message.conversation_id; if it names its
  *   own, it must be the same (the two answers are siblings of one context), and without
@@ -33,7 +33,7 @@
  *   anyway).
  * - The first error found is reported, in this order: not an object, unknown top-level
  *   field (first in document order), kind, fields of another kind, then the fields in the
- *   order of api.md: id, message_id, user, tags, comment, created_at, metadata, kind
+ *   order of docs/api.md: id, message_id, user, tags, comment, created_at, metadata, kind
  *   fields, message, context, other_message. */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,9 +1,9 @@
 /* validate_messages.c — one item of POST /v1/messages -> struct fd_message_row.
  * (The envelope {"messages": [...]} is checked by fd_batch_items in validate_common.c.)
  *
- * Item fields (api.md "Conversation turns"): id, conversation_id, role, content required;
+ * Item fields (docs/api.md "Conversation turns"): id, conversation_id, role, content required;
  * parent_id (null or an id), model, created_at, metadata, user optional. Decisions where
- * api.md is silent:
+ * docs/api.md is silent:
  * - content may be the empty string: an assistant turn that only called a tool, or an
  *   empty system prompt, is still a turn of the tree; it must be a string (<= 256 KiB).
  * - parent_id equal to the item's own id is invalid_field (a turn cannot be its own

@@ -1,6 +1,6 @@
 /* config.h — every setting of feedbackd, and how it is loaded.
  *
- * Precedence (api.md "Operating contract"): command-line flags > environment (FEEDBACKD_*)
+ * Precedence (docs/api.md "Operating contract"): command-line flags > environment (FEEDBACKD_*)
  * > config file (--config PATH, `key = value` lines) > defaults. One table in config.c names
  * each setting once; the file key, the environment name (FEEDBACKD_ + upper case) and the
  * flag (--key-with-dashes) all derive from it, so they cannot drift apart. */

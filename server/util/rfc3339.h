@@ -16,7 +16,7 @@
  *
  * Formatting always emits UTC with "Z": "2026-11-25T10:00:00Z" when the microseconds are
  * zero, otherwise exactly six fraction digits "2026-11-25T10:00:00.123450Z". (Whole seconds
- * stay short, like the stats buckets of api.md; sub-second values keep a fixed width.) */
+ * stay short, like the stats buckets of docs/api.md; sub-second values keep a fixed width.) */
 #ifndef FD_UTIL_RFC3339_H
 #define FD_UTIL_RFC3339_H
 

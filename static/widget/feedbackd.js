@@ -329,7 +329,7 @@
     for (var k in fields) if (fields[k] !== undefined) ev[k] = fields[k];
     if (o.user != null && o.user !== '') ev.user = String(o.user);
     if (o.metadata) ev.metadata = o.metadata;
-    if (o.message) ev.message = o.message;           // inline turn (api.md), when not logged
+    if (o.message) ev.message = o.message;           // inline turn (docs/api.md), when not logged
     if (o.context) ev.context = o.context;
     ev.created_at = new Date().toISOString();          // the vote's time, kept across retries
     return ev;
@@ -552,7 +552,7 @@
       bar.setAttribute('data-fbd-vote', String(shown));
     }
     function postRating(value, extra) {
-      // with a user id the newest vote counts (api.md); without one every event counts on its
+      // with a user id the newest vote counts (docs/api.md); without one every event counts on its
       // own, so the earlier vote is retracted to keep one vote per answer
       var hasUser = o.user != null && o.user !== '';
       if (st.vote !== 0 && st.voteId && !hasUser) retract(st.voteId, { endpoint: o.endpoint, key: o.key });
@@ -733,7 +733,7 @@
       } else {
         if (st.eventId && !hasUser) enqueue('delete', st.eventId, null, o, track);
         st.prev = hasUser ? { choice: st.choice, eventId: st.eventId } : null;
-        // message_id is the preferred answer; for tie / both_bad it is A (api.md)
+        // message_id is the preferred answer; for tie / both_bad it is A (docs/api.md)
         var ev = makeEvent('comparison', { messageId: c === 'b' ? b : a, user: o.user, metadata: o.metadata },
           { other_message_id: c === 'b' ? a : b, outcome: c === 'a' || c === 'b' ? 'preferred' : c });
         enqueue('post', ev.id, ev, o, track);

@@ -4,7 +4,7 @@
 // The test seeds messages and feedback of every kind over several days through the API, then
 // checks that what the page shows equals (a) GET /v1/stats with the very same query the page
 // sent and (b) numbers this file computes itself from the events it posted, applying the
-// contract's counting rules (api.md "Vote semantics" and "Stats") on its own. It also checks
+// contract's counting rules (docs/api.md "Vote semantics" and "Stats") on its own. It also checks
 // the charts (Chart.js instances and their data), the latest comment and the edit diff, the
 // messages for a bad key and a key without the read scope, the export download, and that the
 // vendored Chart.js is byte-identical to the npm package pinned in package.json.
@@ -570,7 +570,7 @@ describe('dashboard in a real browser against the real stack', () => {
       assert.equal(await page.isVisible('#dash'), true);
       const revoked = await stack.api('DELETE', `/v1/keys/${created.json.id}`, { key: stack.keys.admin });
       assert.equal(revoked.status, 200);
-      await new Promise((r) => setTimeout(r, 1500)); // api.md: effective within a second
+      await new Promise((r) => setTimeout(r, 1500)); // docs/api.md: effective within a second
       const resp = page.waitForResponse((r) => r.url().includes('/v1/stats'));
       await page.click('#refresh');
       assert.equal((await resp).status(), 401);

@@ -1,7 +1,7 @@
 // widget.test.mjs — the feedback widget on the demo chat page (/demo), in headless Chromium,
 // against the real feedbackd binary and a private PostgreSQL (lib/stack.mjs).
 // After every click the stored events are read back with GET /v1/feedback (read key) and
-// compared with what that click must produce according to api.md; then feedbackd is stopped,
+// compared with what that click must produce according to docs/api.md; then feedbackd is stopped,
 // clicks are made (and the page reloaded) while it is down, and after the restart every queued
 // event must arrive exactly once. Screenshots go to tests/artifacts/ (git-ignored).
 //
@@ -504,7 +504,7 @@ describe('feedback widget on the demo chat', { timeout: 240000 }, () => {
         expected.get(up.id).retracted = true;
         await checkStored([]);
 
-        // without a user id every event counts on its own (api.md), so switching the vote
+        // without a user id every event counts on its own (docs/api.md), so switching the vote
         // must retract the earlier one; `reasons: false` sends thumbs-down at once
         const anon = p2.locator('.fbd-bar').nth(1);
         await anon.locator('.fbd-up').click();

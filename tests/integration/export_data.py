@@ -1,5 +1,5 @@
 """export_data.py — hand-built conversations for the export tests (test_export_*.py) and the
-records export.md says they must give, written out by hand (never taken from the server).
+records docs/export.md says they must give, written out by hand (never taken from the server).
 
 Conversations (ids sort bytewise in this order):
   c-basic    system + user; Lyon (thumbs down), Paris (thumbs up); Marseille rated up by a
@@ -194,7 +194,7 @@ SKIP_KEYS = set(TRL_SKIPPED)
 # ---- helpers ---------------------------------------------------------------------------------
 
 def canonical(obj):
-    """export.md's canonical JSON (compact, keys sorted, UTF-8 kept)."""
+    """docs/export.md's canonical JSON (compact, keys sorted, UTF-8 kept)."""
     return json.dumps(obj, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
 
 
@@ -203,7 +203,7 @@ def sha_hex(obj):
 
 
 def split_of(conversation_id, test_fraction=0.1, slug=SLUG):
-    """export.md "Split", written out independently."""
+    """docs/export.md "Split", written out independently."""
     h = hashlib.sha256(f"{slug}:{conversation_id}".encode("utf-8")).digest()
     bucket = int.from_bytes(h[:8], "big") / 2 ** 64
     return "test" if bucket < test_fraction else "train"

@@ -437,7 +437,7 @@ def metric_value(text, name, **labels):
 
 
 def error_body(resp):
-    """Assert the api.md error shape (exactly code, message, field) and return the inner dict."""
+    """Assert the docs/api.md error shape (exactly code, message, field) and return the inner dict."""
     assert resp.headers.get("Content-Type", "").startswith("application/json"), resp.headers
     body = resp.json()
     assert set(body) == {"error"}, body

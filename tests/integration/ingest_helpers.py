@@ -1,6 +1,6 @@
 """ingest_helpers.py — small helpers shared by the test_ingest_*.py modules (the ingestion
-API of api.md). Expected values are computed here from api.md, never taken from the server:
-ctx_id() is api.md's formula for context turn ids, written out independently.
+API of docs/api.md). Expected values are computed here from docs/api.md, never taken from the server:
+ctx_id() is docs/api.md's formula for context turn ids, written out independently.
 """
 
 import hashlib
@@ -18,7 +18,7 @@ def new_id(prefix="e"):
 
 
 def ctx_id(conversation_id, index, role, content):
-    """api.md: "ctx-" + the first 32 hex digits of SHA-256(C + "\\n" + i + "\\n" + role + "\\n" + content)."""
+    """docs/api.md: "ctx-" + the first 32 hex digits of SHA-256(C + "\\n" + i + "\\n" + role + "\\n" + content)."""
     text = f"{conversation_id}\n{index}\n{role}\n{content}"
     return "ctx-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
@@ -44,7 +44,7 @@ def post_raw(fd, path, body, key="ingest", headers=None, method="POST"):
 
 
 def expect_error(resp, status, code, field=None, any_field=False):
-    """Assert status, the exact api.md error shape, the code and (unless any_field) the field."""
+    """Assert status, the exact docs/api.md error shape, the code and (unless any_field) the field."""
     assert resp.status_code == status, f"expected {status} {code}, got {resp.status_code}: {resp.text[:500]}"
     err = error_body(resp)
     assert err["code"] == code, err

@@ -1,4 +1,4 @@
-"""`feedbackd export` (api.md "Operating contract"): the same export as GET /v1/export, straight
+"""`feedbackd export` (docs/api.md "Operating contract"): the same export as GET /v1/export, straight
 from the database, to stdout, a file (-o) or a dataset directory (--out DIR), recorded in the
 exports table, with a progress bar on a terminal."""
 
@@ -66,7 +66,7 @@ def test_out_dir(fd, tmp_path):
     assert m["records"] == len(tr) + len(te) == len(D.KTO)
     assert m["by_split"] == {"train": len(tr), "test": len(te)}
     assert tr and te
-    # the files hold whole conversations of their split (export.md "Split")
+    # the files hold whole conversations of their split (docs/export.md "Split")
     _, _, meta = D.export(fd, format="kto", include_meta="true", test_fraction="0.5")
     want_test = sorted(D.canonical(D.without_meta(x)) for x in meta if D.split_of(x["meta"]["conversation_id"], 0.5) == "test")
     assert D.multiset(te) == want_test

@@ -1,4 +1,4 @@
-"""GET /v1/export and GET /v1/exports/{id} (api.md "Export", export.md) on the hand-built
+"""GET /v1/export and GET /v1/exports/{id} (docs/api.md "Export", docs/export.md) on the hand-built
 conversations of export_data.py: every format's records and shapes, the manifest, filters,
 split, include_meta, parameter errors and scopes."""
 
@@ -19,7 +19,7 @@ def fd(feedbackd):
 
 
 def check_manifest(fd, r, body, recs, fmt):
-    """The manifest of an export against its body, by export.md's field list."""
+    """The manifest of an export against its body, by docs/export.md's field list."""
     assert r.status_code == 200, r.text
     assert r.headers["Content-Type"].startswith("application/x-ndjson")
     assert r.headers.get("Transfer-Encoding") == "chunked"

@@ -1,4 +1,4 @@
-"""Incremental exports (export.md "Incremental exports"): after=<watermark> re-emits every
+"""Incremental exports (docs/export.md "Incremental exports"): after=<watermark> re-emits every
 sibling group touched by a change after the watermark (new events, new turns, retractions,
 erasures); replacing a full export's records of those (conversation_id, parent_id) groups
 with the incremental ones gives a new full export, except for groups left with no records."""

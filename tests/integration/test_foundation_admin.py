@@ -1,4 +1,4 @@
-"""Administration endpoints (api.md "Administration"): GET/PATCH /v1/project and
+"""Administration endpoints (docs/api.md "Administration"): GET/PATCH /v1/project and
 POST/GET/DELETE /v1/keys — exact record shapes."""
 
 import hashlib
@@ -12,7 +12,7 @@ KEY_ITEM_FIELDS = {"id", "prefix", "label", "scopes", "created_at", "revoked_at"
 
 
 def parse_time(s):
-    """RFC 3339 with a zone (api.md "Times"); returns an aware datetime."""
+    """RFC 3339 with a zone (docs/api.md "Times"); returns an aware datetime."""
     assert isinstance(s, str) and ("Z" in s or "+" in s[10:] or "-" in s[10:]), s
     t = datetime.fromisoformat(s.replace("Z", "+00:00"))
     assert t.tzinfo is not None, s

@@ -1,4 +1,4 @@
-"""API keys and authentication (api.md "Conventions", "Administration", "Operating contract"):
+"""API keys and authentication (docs/api.md "Conventions", "Administration", "Operating contract"):
 `keys create` output and storage, 401 for missing/unknown/revoked keys, 403 for a missing
 scope, revocation effective within a second."""
 

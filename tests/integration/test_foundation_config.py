@@ -1,4 +1,4 @@
-"""Configuration precedence (api.md "Operating contract"): flags > environment > config file
+"""Configuration precedence (docs/api.md "Operating contract"): flags > environment > config file
 > defaults — read back with `feedbackd config` and seen in behaviour (the listen port)."""
 
 import os
@@ -35,12 +35,12 @@ def conf_file(tmp_path):
 
 def test_defaults_from_the_contract():
     cfg = effective()
-    # api.md: listen default 127.0.0.1:8080, data dir ./var, embedded PostgreSQL when unset
+    # docs/api.md: listen default 127.0.0.1:8080, data dir ./var, embedded PostgreSQL when unset
     assert cfg["listen"] == "127.0.0.1:8080"
     assert cfg["data_dir"] == "./var"
     assert cfg["database_url"] == ""
     assert cfg["log_level"] == "info"
-    assert cfg["max_body_bytes"] == str(1024 * 1024)  # api.md limits: body 1 MiB
+    assert cfg["max_body_bytes"] == str(1024 * 1024)  # docs/api.md limits: body 1 MiB
     assert cfg["max_batch_items"] == "1000"
 
 

@@ -1,4 +1,4 @@
-"""Embedded mode (api.md "Operating contract"): `feedbackd serve` without a database URL runs
+"""Embedded mode (docs/api.md "Operating contract"): `feedbackd serve` without a database URL runs
 its own private PostgreSQL in the data dir; the first start creates the default project
 and prints an admin and an ingest key once; SIGINT stops everything; data survives."""
 

@@ -1,4 +1,4 @@
-"""Health and metrics (api.md "Health and metrics"): /healthz, /readyz across a database
+"""Health and metrics (docs/api.md "Health and metrics"): /healthz, /readyz across a database
 outage, and the Prometheus text of /metrics."""
 
 from helpers import Feedbackd, metric_value, wait_until
@@ -28,7 +28,7 @@ def test_readyz_follows_a_database_outage_without_restart(pg_factory):
         assert fd.get("/readyz").status_code == 200
 
         own.stop(mode="fast")
-        # api.md: 503 when the database does not answer; /healthz stays 200 (process alive)
+        # docs/api.md: 503 when the database does not answer; /healthz stays 200 (process alive)
         wait_until(lambda: fd.get("/readyz", timeout=5).status_code == 503, timeout=15, interval=0.2,
                    what="/readyz 503 after PostgreSQL stopped")
         assert fd.get("/healthz").status_code == 200

@@ -1,4 +1,4 @@
-"""The HTTP layer (api.md "Conventions"): error shape for unknown routes and methods, 415
+"""The HTTP layer (docs/api.md "Conventions"): error shape for unknown routes and methods, 415
 and 413 for bodies, many idle connections, and graceful exit on SIGTERM/SIGINT."""
 
 import json
@@ -87,7 +87,7 @@ def feedbackd_factory_module(pg):
 def test_413_body_over_the_limit(small_body_server):
     fd = small_body_server
     hdr = {"Content-Type": "application/json"}
-    # exactly at the limit: accepted (api.md: every bound inclusive)
+    # exactly at the limit: accepted (docs/api.md: every bound inclusive)
     body = padded_body(LIMIT)
     assert len(body.encode()) == LIMIT
     r = fd.post("/v1/keys", key="admin", data=body, headers=hdr)

@@ -1,4 +1,4 @@
-"""Ingestion API administration and access (api.md "Conventions", "Administration"): scopes,
+"""Ingestion API administration and access (docs/api.md "Conventions", "Administration"): scopes,
 cross-project isolation, erasure, GET/PATCH /v1/project, POST/GET/DELETE /v1/keys with
 revocation effective within a second, and CORS (preflight and real requests)."""
 
@@ -201,7 +201,7 @@ def test_create_list_revoke_key_effective_within_a_second(fd):
     t0 = time.monotonic()
     assert r.status_code == 200, r.text
     assert r.json()["id"] == k["id"] and r.json()["revoked_at"] is not None
-    # api.md: effective within a second; poll for at most 2 s
+    # docs/api.md: effective within a second; poll for at most 2 s
     while True:
         resp = fd.post("/v1/feedback", key=k["key"], json=rating())
         if resp.status_code == 401:
@@ -259,7 +259,7 @@ def test_preflight_from_an_allowed_origin(fd, origin, path, method):
 
 def test_preflight_from_an_origin_no_project_allows(fd):
     # (whether the 403 itself is readable by the page, i.e. carries Access-Control-Allow-Origin,
-    # api.md leaves open)
+    # docs/api.md leaves open)
     expect_error(preflight(fd, "https://evil.example"), 403, "forbidden")
 
 

@@ -1,4 +1,4 @@
-"""Ingestion API (api.md "Conversation turns", "Feedback events"): every kind, idempotency,
+"""Ingestion API (docs/api.md "Conversation turns", "Feedback events"): every kind, idempotency,
 inline message/context, batches, messages, retraction, latest-vote history — against the real
 binary and PostgreSQL, checking both the HTTP answers and the stored rows."""
 

@@ -1,4 +1,4 @@
-"""Ingestion API errors and limits (api.md "Conventions"): every error code of the table with
+"""Ingestion API errors and limits (docs/api.md "Conventions"): every error code of the table with
 the exact body shape and `field` path, and every limit at its bound and bound + 1 (lengths
 in bytes of UTF-8, every bound inclusive)."""
 

@@ -1,4 +1,4 @@
-"""GET /v1/feedback (api.md "Reading feedback"): newest first by received_at (then arrival),
+"""GET /v1/feedback (docs/api.md "Reading feedback"): newest first by received_at (then arrival),
 every filter, limit bounds and keyset pagination. The module's database holds exactly the
 events seeded here, so every expected list is computed from the seed."""
 

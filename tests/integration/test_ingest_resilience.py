@@ -1,4 +1,4 @@
-"""Ingestion API under failure (api.md "Conventions", "Operating contract"; README principle 1
+"""Ingestion API under failure (docs/api.md "Conventions", "Operating contract"; docs/architecture.md "Design principles" 1
 "durable before acknowledged"): a PostgreSQL outage answers 503 + Retry-After promptly and
 loses no acknowledged event; SIGTERM with requests in flight commits every acknowledged
 event and exits 0."""

@@ -1,4 +1,4 @@
-"""GET /metrics (api.md "Health and metrics"): a well-formed Prometheus text exposition
+"""GET /metrics (docs/api.md "Health and metrics"): a well-formed Prometheus text exposition
 (format 0.0.4) that follows the naming conventions, and numbers that move with traffic.
 
 The parser here is deliberately small and strict: every sample must belong to a family

@@ -1,4 +1,4 @@
-"""GET /v1/stats (api.md "Stats" and the vote semantics of "Feedback events").
+"""GET /v1/stats (docs/api.md "Stats" and the vote semantics of "Feedback events").
 
 Events go in through the API only (messages, single events, batches, retractions, an
 erasure); every number /v1/stats answers is compared with what this file computes itself

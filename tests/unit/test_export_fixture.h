@@ -1,6 +1,6 @@
 /* test_export_fixture.h — hand-built conversations and a capturing export run, shared by the
  * test_export_*.c unit tests. Everything here is test scaffolding: the expectations live in
- * the test files, written out by hand from export.md. */
+ * the test files, written out by hand from docs/export.md. */
 #ifndef FD_TESTS_EXPORT_FIXTURE_H
 #define FD_TESTS_EXPORT_FIXTURE_H
 
@@ -75,7 +75,7 @@ static void fx_cmp(struct fd_conversation *c, const char *id, const char *msg, c
 /* Mark the last event added as retracted. */
 static void fx_retract_last(struct fd_conversation *c) { c->feedback[c->n_feedback - 1].retracted = true; }
 
-/* The running example of export.md: system + user prompt, two assistant answers. */
+/* The running example of docs/export.md: system + user prompt, two assistant answers. */
 static struct fd_conversation *fx_france(const char *id) {
   struct fd_conversation *c = fx_conv(id);
   fx_msg(c, "m1", NULL, FD_ROLE_SYSTEM, "Be terse.", NULL, 1);

@@ -1,5 +1,5 @@
-/* test_export_formats.c — every export format's exact line (export.md "Formats"), the meta
- * fields per family, and canonical JSON / prompt_id as export.md defines them. Expected
+/* test_export_formats.c — every export format's exact line (docs/export.md "Formats"), the meta
+ * fields per family, and canonical JSON / prompt_id as docs/export.md defines them. Expected
  * hashes were computed outside this code with `printf '%s' '<canonical json>' | sha256sum`. */
 #include "export/format.h"
 #include "test_export_fixture.h"
@@ -9,7 +9,7 @@
 #define FR_PROMPT_ID "066a7464f5561f79db1fe1d5f85a64b27a9937f8174fcec0154f48c567d993ac"
 #define A_(text) "[{\"role\":\"assistant\",\"content\":\"" text "\"}]"
 
-/* export.md's example: m4 "Paris." rated up, m3 "Lyon." rated down. */
+/* docs/export.md's example: m4 "Paris." rated up, m3 "Lyon." rated down. */
 static struct fd_conversation *france_rated(void) {
   struct fd_conversation *c = fx_france("c1");
   fx_rate(c, "r1", "m4", "u1", 1, 2, 10);
@@ -22,7 +22,7 @@ static void run_fmt(struct fd_conversation *c, enum fd_export_format f, bool met
   fx_run(&p, &c, 1, o);
 }
 
-/* jansson's compact, key-sorted output is export.md's canonical JSON byte for byte. */
+/* jansson's compact, key-sorted output is docs/export.md's canonical JSON byte for byte. */
 static void test_canonical_json(void) {
   json_t *s = json_string("a\"b\\c/d\x01\x1f\b\f\n\r\t\xc3\xa9\x7f\xe2\x80\xa8");
   char *out = fd_canonical_json_alloc(s);
@@ -95,7 +95,7 @@ static void test_trl_and_openai(void) {
 
 static void test_trl_text(void) {
   struct fx_out o;
-  /* export.md's example has a system turn: not a single user turn, skipped. */
+  /* docs/export.md's example has a system turn: not a single user turn, skipped. */
   struct fd_conversation *c = france_rated();
   run_fmt(c, FD_FORMAT_TRL_TEXT, false, &o);
   CHECK(o.ok && o.n == 0);
@@ -130,7 +130,7 @@ static void test_hh(void) {
   fx_out_clear(&o);
   fx_free_convs(&c, 1);
 
-  /* Without a system turn: export.md's example (compact). */
+  /* Without a system turn: docs/export.md's example (compact). */
   c = fx_conv("c1");
   fx_msg(c, "m2", NULL, FD_ROLE_USER, "Capital of France?", NULL, 2);
   fx_msg(c, "m3", "m2", FD_ROLE_ASSISTANT, "Lyon.", "chat-v7", 3);

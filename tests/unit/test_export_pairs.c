@@ -1,4 +1,4 @@
-/* test_export_pairs.c — pair rules 1-3 of export.md on hand-built conversations: votes that
+/* test_export_pairs.c — pair rules 1-3 of docs/export.md on hand-built conversations: votes that
  * count, score margins, trivial edits, comparison agreement, ties, conflicts and the cap of 4,
  * missing turns and invalid prompts. Every expected line is written out by hand. */
 #include <math.h>
@@ -6,7 +6,7 @@
 #include "export/rules.h"
 #include "test_export_fixture.h"
 
-/* export.md's running example, as trl lines. */
+/* docs/export.md's running example, as trl lines. */
 #define FR_PROMPT \
   "[{\"role\":\"system\",\"content\":\"Be terse.\"},{\"role\":\"user\",\"content\":\"Capital of France?\"}]"
 #define A_(text) "[{\"role\":\"assistant\",\"content\":\"" text "\"}]"
@@ -170,7 +170,7 @@ static void test_edits(void) {
   fx_free_convs(&c, 1);
 }
 
-/* One comparison scenario on export.md's example: votes as "3>4" (m3 preferred), "4>3",
+/* One comparison scenario on docs/export.md's example: votes as "3>4" (m3 preferred), "4>3",
  * "tie", "bad" (both_bad), each by its own user. */
 static void run_votes(const char *const *votes, int n, bool meta, struct fx_out *o) {
   struct fd_conversation *c = fx_france("c1");

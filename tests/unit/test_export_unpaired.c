@@ -1,4 +1,4 @@
-/* test_export_unpaired.c — the unpaired (KTO/BCO) rules and the SFT rules of export.md on
+/* test_export_unpaired.c — the unpaired (KTO/BCO) rules and the SFT rules of docs/export.md on
  * hand-built conversations, including their dedup and skip counters. */
 #include "test_export_fixture.h"
 

@@ -1,4 +1,4 @@
-/* test_validate_common.c — the shared pieces of ingestion validation: the api.md default
+/* test_validate_common.c — the shared pieces of ingestion validation: the docs/api.md default
  * limits, UTF-8 checking, JSON paths, and the bounded edit ratio (exact values worked out
  * by hand; large inputs checked for bounded time and sane results). */
 #include <jansson.h>

@@ -1,4 +1,4 @@
-/* test_validate_feedback.c — feedback event validation (ingest/rows.h) against api.md:
+/* test_validate_feedback.c — feedback event validation (ingest/rows.h) against docs/api.md:
  * every error code with its exact field path, every limit at the bound and one past it
  * (in bytes of UTF-8, with multi-byte characters), inline turns with ctx ids computed here
  * independently with OpenSSL's SHA256(), and the idempotency hash. */

@@ -1,5 +1,5 @@
 /* test_validate_messages.c — POST /v1/messages: the {"messages": [...]} envelope and item
- * validation (ingest/rows.h fd_message_row_new) against api.md, with exact field paths,
+ * validation (ingest/rows.h fd_message_row_new) against docs/api.md, with exact field paths,
  * every bound at the limit and one past it, and the idempotency hash. */
 #include <jansson.h>
 #include <openssl/sha.h>
