@@ -10,7 +10,7 @@
  *   group. Groups list every key with at least one counting event in the window (a model
  *   with only comments has ratings 0 and a null rate); the key is null for events whose
  *   judged message is not known (yet), or which came without a model.
- * - model=M (an extension; docs/api.md names no such parameter) keeps the events on messages of
+ * - model=M (an extension of the original contract; docs/api.md "Stats" lists it) keeps the events on messages of
  *   model M, as GET /v1/feedback's model filter does; the dashboard's model filter uses it.
  * - Unknown parameters are ignored, as on GET /v1/feedback. */
 #include <math.h>
