@@ -22,7 +22,7 @@ static void usage(FILE *out) {
           "  keys revoke <id>\n"
           "  export [--project <slug>] [--format F] [-o FILE | --out DIR] [--since T] [--until T]\n"
           "         [--model M] [--split all|train|test] [--test-fraction F] [--min-margin M]\n"
-          "         [--after WATERMARK] [--include-meta]     offline preference export (see api.md)\n"
+          "         [--after WATERMARK] [--include-meta]     offline preference export (docs/export.md)\n"
           "  config                                  print the effective settings\n\n"
           "  --help, --version\n\n",
           FEEDBACKD_VERSION);
