@@ -6,6 +6,8 @@
 #   scripts/test.sh unit integration     only these (or FEEDBACKD_TEST_SUITES="unit e2e")
 #
 # Suites (default: all, in this order):
+#   lint              scripts/check-layers.sh: each room of server/ includes only itself and the
+#                     rooms below it (one check; any #include going up fails it)
 #   unit              C unit tests: meson test --suite unit (counted from meson's JSON test log)
 #   integration       pytest tests/integration, the real binary against a throwaway PostgreSQL
 #                     (counted from the JUnit XML report)
@@ -22,13 +24,13 @@ set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 . scripts/lib/common.sh
 
-all_suites="unit integration e2e asan-unit asan-integration fuzz"
+all_suites="lint unit integration e2e asan-unit asan-integration fuzz"
 requested="${*:-${FEEDBACKD_TEST_SUITES:-$all_suites}}"
 suites=""
 for s in $requested; do
   case "$s" in
     asan) suites="$suites asan-unit asan-integration" ;;
-    unit|integration|e2e|asan-unit|asan-integration|fuzz) suites="$suites $s" ;;
+    lint|unit|integration|e2e|asan-unit|asan-integration|fuzz) suites="$suites $s" ;;
     -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "test.sh: unknown suite '$s' (known: $all_suites asan)" >&2; exit 2 ;;
   esac
@@ -65,7 +67,7 @@ section() { section_start=$SECONDS; echo; echo "=== $*"; }
 # --- set-up: packages (only those the chosen suites need) and the main build --------------
 setup_for=""
 for s in $suites; do
-  case "$s" in asan-*) s=asan ;; esac
+  case "$s" in asan-*) s=asan ;; lint) continue ;; esac
   case ",$setup_for," in *",$s,"*) ;; *) setup_for="$setup_for,$s" ;; esac
 done
 section "setup (scripts/setup.sh --test=${setup_for#,})"
@@ -97,6 +99,15 @@ for line in open(sys.argv[1]):
         bad += 1   # FAIL, TIMEOUT, ERROR, UNEXPECTEDPASS
 print(ok, bad)
 PY
+}
+
+run_lint() {
+  section "lint: scripts/check-layers.sh"
+  if bash scripts/check-layers.sh; then
+    record lint 1 0
+  else
+    record lint 0 1 "an #include goes up a room, see above"
+  fi
 }
 
 run_unit() {  # name builddir
@@ -216,6 +227,7 @@ run_fuzz() {
   record fuzz "$p" "$n"
 }
 
+has lint && run_lint
 has unit && run_unit unit "$build_dir"
 has integration && run_integration integration "$build_dir/feedbackd"
 has e2e && run_e2e

@@ -19,9 +19,10 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/app.h"
 #include "api/export_job.h"
-#include "app.h"
 #include "db/export_db.h"
+#include "db/pool.h"
 #include "http/reply.h"
 #include "util/log.h"
 #include "util/metrics.h"
@@ -172,6 +173,7 @@ static void fix_mmap_threshold(void) {
 static const char *query_get(void *cls, const char *name) { return fd_request_arg(cls, name); }
 
 void fd_api_export_get(struct fd_request *req) {
+  const struct fd_api_app *app = fd_api_app_of(req);
   struct fd_error err = {0};
 #ifdef __GLIBC__
   static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -182,7 +184,7 @@ void fd_api_export_get(struct fd_request *req) {
   s->project_id = req->auth.project_id;
   if (!fd_export_request_parse(query_get, req, req->auth.project_slug, &s->rq, &err)) goto fail_reply;
   char cerr[256];
-  s->db = fd_db_connect(fd_app.conninfo, fd_app.cfg->prepared_statements, cerr, sizeof cerr);
+  s->db = fd_db_connect(app->conninfo, app->cfg->prepared_statements, cerr, sizeof cerr);
   if (!s->db) {
     fd_error_set(&err, FD_ERR_UNAVAILABLE, NULL, "the database is unavailable");
     goto fail_reply;
@@ -197,10 +199,10 @@ void fd_api_export_get(struct fd_request *req) {
   }
   /* The audit row goes in before the first byte, on a pool connection: the export's own
    * connection is inside its read-only snapshot. */
-  struct fd_db *pdb = fd_pool_get(fd_app.pool, 2000);
+  struct fd_db *pdb = fd_pool_get(app->pool, FD_POOL_REQUEST_WAIT_MS);
   bool inserted = pdb && fd_export_db_insert(pdb, s->project_id, fd_export_format_name(s->rq.p.format),
                                              s->rq.params_json, s->id, s->started_at, sizeof s->started_at);
-  fd_pool_put(fd_app.pool, pdb);
+  fd_pool_put(app->pool, pdb);
   if (!inserted) {
     fd_error_set(&err, FD_ERR_UNAVAILABLE, NULL, "the database is unavailable");
     goto fail_reply;
@@ -225,11 +227,11 @@ fail_reply:
 }
 
 void fd_api_export_manifest_get(struct fd_request *req) {
-  struct fd_db *db = fd_pool_get(fd_app.pool, 2000);
-  if (!db) return fd_reply_unavailable(req, "the database is unavailable");
+  struct fd_db *db = fd_api_db_get(req);
+  if (!db) return;
   bool db_error = false;
   json_t *m = fd_export_db_get(db, req->auth.project_id, req->params[0], &db_error);
-  fd_pool_put(fd_app.pool, db);
+  fd_api_db_put(req, db);
   if (db_error) return fd_reply_unavailable(req, "the database is unavailable");
   if (!m) return fd_reply_error(req, FD_ERR_NOT_FOUND, NULL, "no export with this id in this project");
   fd_reply_json(req, 200, m);

@@ -4,10 +4,10 @@
 #include <string.h>
 
 #include "api/api.h"
-#include "api/ingest_request.h"
-#include "app.h"
-#include "db/feedback_db.h"
+#include "api/app.h"
 #include "api/body.h"
+#include "api/ingest_request.h"
+#include "db/feedback_db.h"
 #include "http/reply.h"
 #include "ingest/validate_common.h"
 
@@ -46,7 +46,7 @@ void fd_api_feedback_post(struct fd_request *req) {
   json_t *body = fd_body_object(req);
   if (!body) return;
   struct fd_error err;
-  struct fd_feedback_row *row = fd_feedback_row_new(body, &fd_app.limits, NULL, &err);
+  struct fd_feedback_row *row = fd_feedback_row_new(body, &fd_api_app_of(req)->limits, NULL, &err);
   if (!row) {
     json_decref(body);
     fd_reply_fd_error(req, &err);
@@ -65,11 +65,11 @@ void fd_api_feedback_post(struct fd_request *req) {
 void fd_api_feedback_batch_post(struct fd_request *req) { fd_ingest_batch(req, "events"); }
 
 void fd_api_feedback_delete(struct fd_request *req) {
-  struct fd_db *db = fd_pool_get(fd_app.pool, 2000);
-  if (!db) return fd_reply_unavailable(req, "the database is unavailable");
+  struct fd_db *db = fd_api_db_get(req);
+  if (!db) return;
   bool db_error = false;
   json_t *out = fd_feedback_retract(db, req->auth.project_id, req->params[0], &db_error);
-  fd_pool_put(fd_app.pool, db);
+  fd_api_db_put(req, db);
   if (db_error) return fd_reply_unavailable(req, "the database is unavailable");
   if (!out) return fd_reply_error(req, FD_ERR_NOT_FOUND, NULL, "no feedback event with this id in this project");
   fd_reply_json(req, 200, out);

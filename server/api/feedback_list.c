@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "api/api.h"
-#include "app.h"
+#include "api/app.h"
 #include "db/feedback_db.h"
 #include "http/reply.h"
 #include "util/rfc3339.h"
@@ -62,10 +62,10 @@ void fd_api_feedback_list(struct fd_request *req) {
   if (cursor && !parse_cursor(cursor, &f))
     return fd_reply_error(req, FD_ERR_INVALID_PARAMETER, "cursor",
                           "cursor must be a next_cursor value from a previous page");
-  struct fd_db *db = fd_pool_get(fd_app.pool, 2000);
-  if (!db) return fd_reply_unavailable(req, "the database is unavailable");
+  struct fd_db *db = fd_api_db_get(req);
+  if (!db) return;
   json_t *page = fd_feedback_list(db, req->auth.project_id, &f);
-  fd_pool_put(fd_app.pool, db);
+  fd_api_db_put(req, db);
   if (!page) return fd_reply_unavailable(req, "the database is unavailable");
   fd_reply_json(req, 200, page);
 }

@@ -3,21 +3,23 @@
 #include <stdio.h>
 
 #include "api/api.h"
-#include "app.h"
+#include "api/app.h"
 #include "db/migrate.h"
+#include "db/pool.h"
 #include "http/reply.h"
 
 void fd_api_healthz(struct fd_request *req) { fd_reply_json(req, 200, json_pack("{s:s}", "status", "ok")); }
 
 void fd_api_readyz(struct fd_request *req) {
-  struct fd_db *db = fd_pool_get(fd_app.pool, 1000);
+  const struct fd_api_app *app = fd_api_app_of(req);
+  struct fd_db *db = fd_pool_get(app->pool, 1000);
   if (!db) {
     fd_reply_json(req, 503, json_pack("{s:s, s:s}", "status", "unavailable", "database", "unreachable"));
     return;
   }
   int have = 0, want = 0;
   bool ok = fd_migrate_versions(db, &have, &want);
-  fd_pool_put(fd_app.pool, db);
+  fd_pool_put(app->pool, db);
   if (!ok) {
     fd_reply_json(req, 503, json_pack("{s:s, s:s}", "status", "unavailable", "database", "unreachable"));
   } else if (have < want) {

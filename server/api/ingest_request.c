@@ -3,7 +3,7 @@
 
 #include <stdlib.h>
 
-#include "app.h"
+#include "api/app.h"
 #include "api/body.h"
 #include "http/ratelimit.h"
 #include "http/reply.h"
@@ -88,13 +88,14 @@ void fd_ingest_request_submit(struct fd_ingest_request *ir, fd_handler reply) {
     reply(ir->req); /* nothing valid to write (a batch of invalid items) */
     return;
   }
+  const struct fd_api_app *app = fd_api_app_of(ir->req);
   int retry_after = 1;
-  if (!fd_ratelimit_take(ir->req->auth.key_id, fd_app.cfg->rate_limit_rps, fd_app.cfg->rate_limit_burst,
+  if (!fd_ratelimit_take(ir->req->auth.key_id, app->cfg->rate_limit_rps, app->cfg->rate_limit_burst,
                          (double)(ir->job.n_events + ir->job.n_messages), &retry_after)) {
     fd_reply_rate_limited(ir->req, retry_after);
     return;
   }
-  if (!fd_ingest_submit(fd_app.ingest, &ir->job)) {
+  if (!fd_ingest_submit(app->ingest, &ir->job)) {
     fd_reply_unavailable(ir->req, "the ingest queue is full or the database is unavailable; retry with the same id");
     return;
   }
@@ -149,11 +150,12 @@ static void reply_batch(struct fd_request *req) {
 
 void fd_ingest_batch(struct fd_request *req, const char *key) {
   bool events = key[0] == 'e';
+  const struct fd_limits *limits = &fd_api_app_of(req)->limits;
   json_t *body = fd_body_object(req);
   if (!body) return;
   struct fd_error err;
   json_t *items;
-  if (!fd_batch_items(body, key, &fd_app.limits, &items, &err)) {
+  if (!fd_batch_items(body, key, limits, &items, &err)) {
     json_decref(body);
     fd_reply_fd_error(req, &err);
     return;
@@ -168,8 +170,8 @@ void fd_ingest_batch(struct fd_request *req, const char *key) {
     json_t *item = json_array_get(items, i);
     char path[FD_PATH_MAX];
     fd_path_index(path, key, i);
-    void *row = events ? (void *)fd_feedback_row_new(item, &fd_app.limits, path, &err)
-                       : (void *)fd_message_row_new(item, &fd_app.limits, path, &err);
+    void *row = events ? (void *)fd_feedback_row_new(item, limits, path, &err)
+                       : (void *)fd_message_row_new(item, limits, path, &err);
     if (!row) {
       json_array_append_new(ir->results, fd_item_error(i, json_string_value(json_object_get(item, "id")), &err));
       continue;

@@ -2,11 +2,11 @@
 #include <string.h>
 
 #include "api/api.h"
-#include "app.h"
+#include "api/app.h"
+#include "api/body.h"
 #include "core/scope.h"
 #include "db/keys_db.h"
 #include "http/auth.h"
-#include "api/body.h"
 #include "http/reply.h"
 
 void fd_api_keys_create(struct fd_request *req) {
@@ -35,13 +35,10 @@ void fd_api_keys_create(struct fd_request *req) {
     fd_reply_error(req, FD_ERR_INVALID_FIELD, "label", "label must be a string of at most 200 bytes");
     goto out;
   }
-  struct fd_db *db = fd_pool_get(fd_app.pool, 2000);
-  if (!db) {
-    fd_reply_unavailable(req, "the database is unavailable");
-    goto out;
-  }
+  struct fd_db *db = fd_api_db_get(req);
+  if (!db) goto out;
   json_t *created = fd_keys_create(db, req->auth.project_id, scopes, label ? json_string_value(label) : "");
-  fd_pool_put(fd_app.pool, db);
+  fd_api_db_put(req, db);
   if (created) fd_auth_forget_project(req->auth.project_id);
   if (!created)
     fd_reply_unavailable(req, "the database is unavailable");
@@ -52,20 +49,20 @@ out:
 }
 
 void fd_api_keys_list(struct fd_request *req) {
-  struct fd_db *db = fd_pool_get(fd_app.pool, 2000);
-  if (!db) return fd_reply_unavailable(req, "the database is unavailable");
+  struct fd_db *db = fd_api_db_get(req);
+  if (!db) return;
   json_t *list = fd_keys_list(db, req->auth.project_id);
-  fd_pool_put(fd_app.pool, db);
+  fd_api_db_put(req, db);
   if (!list) return fd_reply_unavailable(req, "the database is unavailable");
   fd_reply_json(req, 200, list);
 }
 
 void fd_api_keys_revoke(struct fd_request *req) {
-  struct fd_db *db = fd_pool_get(fd_app.pool, 2000);
-  if (!db) return fd_reply_unavailable(req, "the database is unavailable");
+  struct fd_db *db = fd_api_db_get(req);
+  if (!db) return;
   bool db_error = false;
   json_t *item = fd_keys_revoke(db, req->auth.project_id, req->params[0], &db_error);
-  fd_pool_put(fd_app.pool, db);
+  fd_api_db_put(req, db);
   if (item) fd_auth_forget_project(req->auth.project_id);
   if (db_error) return fd_reply_unavailable(req, "the database is unavailable");
   if (!item) return fd_reply_error(req, FD_ERR_NOT_FOUND, NULL, "no such key in this project");

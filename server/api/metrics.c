@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "api/api.h"
-#include "app.h"
+#include "api/app.h"
 #include "db/pool.h"
 #include "http/reply.h"
 #include "pipeline/pipeline.h"
@@ -12,7 +12,7 @@
 #include "util/metrics.h"
 
 static bool token_ok(struct fd_request *req) {
-  const char *token = fd_app.cfg->metrics_token;
+  const char *token = fd_api_app_of(req)->cfg->metrics_token;
   if (!token || !*token) return true;
   const char *h = fd_request_header(req, "Authorization");
   if (!h || strncmp(h, "Bearer ", 7) != 0) return false;
@@ -23,6 +23,7 @@ static bool token_ok(struct fd_request *req) {
 }
 
 void fd_api_metrics(struct fd_request *req) {
+  const struct fd_api_app *app = fd_api_app_of(req);
   if (!token_ok(req)) {
     fd_reply_error(req, FD_ERR_UNAUTHORIZED, NULL, "/metrics needs the metrics token");
     return;
@@ -58,7 +59,7 @@ void fd_api_metrics(struct fd_request *req) {
           "# TYPE feedbackd_ingest_queue_depth gauge\nfeedbackd_ingest_queue_depth %ld\n"
           "# HELP feedbackd_ingest_queue_capacity Bound of the ingest queue.\n"
           "# TYPE feedbackd_ingest_queue_capacity gauge\nfeedbackd_ingest_queue_capacity %d\n",
-          fd_app.ingest ? fd_ingest_depth(fd_app.ingest) : 0L, fd_app.cfg->queue_capacity);
+          app->ingest ? fd_ingest_depth(app->ingest) : 0L, app->cfg->queue_capacity);
   fputs(
       "# HELP feedbackd_ingest_batch_size Rows per writer transaction.\n"
       "# TYPE feedbackd_ingest_batch_size histogram\n",
@@ -82,7 +83,7 @@ void fd_api_metrics(struct fd_request *req) {
 
   int size = 0, in_use = 0;
   long waits = 0, errors = 0;
-  fd_pool_stats(fd_app.pool, &size, &in_use, &waits, &errors);
+  fd_pool_stats(app->pool, &size, &in_use, &waits, &errors);
   fprintf(out,
           "# HELP feedbackd_db_pool_connections Size of the request handlers' connection pool.\n"
           "# TYPE feedbackd_db_pool_connections gauge\nfeedbackd_db_pool_connections %d\n"

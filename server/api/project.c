@@ -2,10 +2,10 @@
 #include <string.h>
 
 #include "api/api.h"
-#include "app.h"
+#include "api/app.h"
+#include "api/body.h"
 #include "db/projects_db.h"
 #include "http/auth.h"
-#include "api/body.h"
 #include "http/reply.h"
 
 /* "*" or an array of origins like "https://chat.example.com" (scheme://host[:port]). */
@@ -30,10 +30,10 @@ static void reply_project(struct fd_request *req, json_t *project) {
 }
 
 void fd_api_project_get(struct fd_request *req) {
-  struct fd_db *db = fd_pool_get(fd_app.pool, 2000);
-  if (!db) return fd_reply_unavailable(req, "the database is unavailable");
+  struct fd_db *db = fd_api_db_get(req);
+  if (!db) return;
   json_t *p = fd_projects_get(db, req->auth.project_id);
-  fd_pool_put(fd_app.pool, db);
+  fd_api_db_put(req, db);
   reply_project(req, p);
 }
 
@@ -59,13 +59,10 @@ void fd_api_project_patch(struct fd_request *req) {
                    "allowed_origins must be \"*\" or a list of origins such as \"https://chat.example.com\"");
     goto out;
   }
-  struct fd_db *db = fd_pool_get(fd_app.pool, 2000);
-  if (!db) {
-    fd_reply_unavailable(req, "the database is unavailable");
-    goto out;
-  }
+  struct fd_db *db = fd_api_db_get(req);
+  if (!db) goto out;
   json_t *p = fd_projects_update(db, req->auth.project_id, name ? json_string_value(name) : NULL, origins);
-  fd_pool_put(fd_app.pool, db);
+  fd_api_db_put(req, db);
   if (p) fd_auth_forget_project(req->auth.project_id);
   reply_project(req, p);
 out:

@@ -18,7 +18,7 @@
 #include <time.h>
 
 #include "api/api.h"
-#include "app.h"
+#include "api/app.h"
 #include "db/stats_db.h"
 #include "http/reply.h"
 #include "util/clock.h"
@@ -106,14 +106,14 @@ void fd_api_stats_get(struct fd_request *req) {
     return fd_reply_error(req, FD_ERR_INVALID_PARAMETER, since_s ? "since" : "until",
                           "since and until must lie within the years 0001 to 9999");
 
-  if (model && (!*model || strlen(model) > fd_app.limits.model_max_bytes))
+  if (model && (!*model || strlen(model) > fd_api_app_of(req)->limits.model_max_bytes))
     return fd_reply_error(req, FD_ERR_INVALID_PARAMETER, "model", "model must be 1 to %zu bytes",
-                          fd_app.limits.model_max_bytes);
+                          fd_api_app_of(req)->limits.model_max_bytes);
   struct fd_stats_query q = {since_out, until_out, bucket, group_by, model};
-  struct fd_db *db = fd_pool_get(fd_app.pool, 2000);
-  if (!db) return fd_reply_unavailable(req, "the database is unavailable");
+  struct fd_db *db = fd_api_db_get(req);
+  if (!db) return;
   json_t *counts = fd_stats_query(db, req->auth.project_id, &q);
-  fd_pool_put(fd_app.pool, db);
+  fd_api_db_put(req, db);
   if (!counts) return fd_reply_unavailable(req, "the database is unavailable");
 
   json_t *totals = json_object_get(counts, "totals"), *groups = json_object_get(counts, "groups");

@@ -7,19 +7,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app.h"
+#include "api/api.h"
+#include "api/app.h"
 #include "cli/cli.h"
 #include "db/keys_db.h"
 #include "db/migrate.h"
 #include "db/projects_db.h"
 #include "db/stats_catch_up.h"
 #include "http/daemon.h"
-#include "api/api.h"
 #include "http/request.h"
 #include "pipeline/pipeline.h"
 #include "util/log.h"
-
-struct fd_app fd_app;
 
 /* On the very first start there is no project and no key: make the default project
  * (open to this server's own origin, so /demo works) and print one admin and one ingest
@@ -70,6 +68,7 @@ int fd_cli_serve(const struct fd_config *cfg, int argc, char **argv) {
   struct fd_embedded *emb = NULL;
   struct fd_daemon *daemon = NULL;
   struct fd_stats_catch_up *stats = NULL;
+  struct fd_api_app app = {0}; /* what the handlers share; outlives the daemon */
   char conninfo[2048], err[1024];
   struct fd_db *db = fd_cli_connect(cfg, &emb, conninfo, sizeof conninfo, NULL);
   if (!db) return 1;
@@ -85,18 +84,19 @@ int fd_cli_serve(const struct fd_config *cfg, int argc, char **argv) {
             "feedbackd: could not create the default project (are migrations applied? run feedbackd migrate)\n");
     goto out;
   }
-  fd_app.cfg = cfg;
-  fd_app.limits = fd_config_limits(cfg);
-  fd_app.conninfo = conninfo;
-  fd_app.pool = fd_pool_new(conninfo, cfg->pool_size, cfg->prepared_statements);
-  if (!fd_app.pool) goto out;
-  fd_app.ingest = fd_ingest_start(cfg, conninfo);
-  if (!fd_app.ingest) {
+  app.cfg = cfg;
+  app.limits = fd_config_limits(cfg);
+  app.conninfo = conninfo;
+  app.pool = fd_pool_new(conninfo, cfg->pool_size, cfg->prepared_statements);
+  if (!app.pool) goto out;
+  app.ingest = fd_ingest_start(cfg, conninfo);
+  if (!app.ingest) {
     fprintf(stderr, "feedbackd: cannot start the ingest writers\n");
     goto out;
   }
   stats = fd_stats_catch_up_start(conninfo, cfg->stats_catch_up_ms);
-  daemon = fd_daemon_start(cfg, fd_api_routes, err, sizeof err);
+  struct fd_http_deps deps = {.pool = app.pool, .app = &app};
+  daemon = fd_daemon_start(cfg, fd_api_routes, &deps, err, sizeof err);
   if (!daemon) {
     fprintf(stderr, "feedbackd: %s\n", err);
     goto out;
@@ -104,24 +104,21 @@ int fd_cli_serve(const struct fd_config *cfg, int argc, char **argv) {
   int sig = 0;
   sigwait(&stop_signals, &sig);
   fd_log(FD_LOG_INFO, "msg=\"shutting down\" signal=%s", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-  fd_app.shutting_down = true;
   fd_daemon_quiesce(daemon);
   if (!fd_daemon_drain(daemon, cfg->shutdown_timeout * 1000))
     fd_log(FD_LOG_WARN, "msg=\"requests still in flight at shutdown timeout\"");
   rc = 0;
 out:
   /* writers first: they commit what is queued and resume the waiting connections */
-  fd_ingest_stop(fd_app.ingest);
+  fd_ingest_stop(app.ingest);
   /* requests the writers just resumed (a timed-out drain) get their answer before the
    * connections close */
   if (daemon && !fd_daemon_drain(daemon, 2000))
     fd_log(FD_LOG_WARN, "msg=\"closing connections with requests in flight\"");
   fd_daemon_stop(daemon);
   fd_stats_catch_up_stop(stats);
-  fd_ingest_free(fd_app.ingest);
-  fd_app.ingest = NULL;
-  fd_pool_free(fd_app.pool);
-  fd_app.pool = NULL;
+  fd_ingest_free(app.ingest);
+  fd_pool_free(app.pool);
   fd_db_close(db);
   fd_embedded_stop(emb);
   if (rc == 0) fd_log(FD_LOG_INFO, "msg=\"stopped\"");

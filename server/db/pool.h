@@ -26,6 +26,13 @@ struct fd_stmt {
 struct fd_pool *fd_pool_new(const char *conninfo, int size, bool prepared_statements);
 void fd_pool_free(struct fd_pool *pool);
 
+/* How long an HTTP request waits for a free pool connection before it answers 503 with
+ * Retry-After. The wait only happens when all pool_size connections are checked out; the
+ * queries behind them take milliseconds, so 2 s passes a burst of concurrent requests, and
+ * a wait that long means the pool is stuck (a hung or unreachable database): the client's
+ * retry then serves it better than a request hanging on an HTTP thread. */
+#define FD_POOL_REQUEST_WAIT_MS 2000
+
 /* Check out a connection, waiting at most timeout_ms for a free one. NULL when none is free
  * in time or the database cannot be reached (the caller answers 503). */
 struct fd_db *fd_pool_get(struct fd_pool *pool, int timeout_ms) __attribute__((warn_unused_result));

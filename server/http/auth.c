@@ -6,8 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "app.h"
 #include "db/keys_db.h"
+#include "db/pool.h"
 #include "util/crypto.h"
 
 #define CACHE_SLOTS 1024
@@ -79,16 +79,14 @@ void fd_auth_forget_project(int64_t project_id) {
   pthread_mutex_unlock(&cache_lock);
 }
 
-bool fd_auth_has_scope(const struct fd_auth *auth, unsigned scope) {
-  return fd_scopes_allow(auth->scopes, scope);
-}
+bool fd_auth_has_scope(const struct fd_auth *auth, unsigned scope) { return fd_scopes_allow(auth->scopes, scope); }
 
 void fd_auth_clear(struct fd_auth *auth) {
   json_decref(auth->allowed_origins);
   auth->allowed_origins = NULL;
 }
 
-enum fd_auth_result fd_auth_request(struct fd_request *req) {
+enum fd_auth_result fd_auth_request(struct fd_request *req, struct fd_pool *pool) {
   const char *h = fd_request_header(req, "Authorization");
   if (!h || strncasecmp(h, "Bearer ", 7) != 0) return FD_AUTH_UNAUTHORIZED;
   const char *key = h + 7;
@@ -101,10 +99,10 @@ enum fd_auth_result fd_auth_request(struct fd_request *req) {
   struct fd_key_info info;
   bool found = false;
   if (!cache_get(sha, &info, &found)) {
-    struct fd_db *db = fd_pool_get(fd_app.pool, 2000);
+    struct fd_db *db = fd_pool_get(pool, FD_POOL_REQUEST_WAIT_MS);
     if (!db) return FD_AUTH_UNAVAILABLE;
     int r = fd_keys_lookup(db, sha, &info);
-    fd_pool_put(fd_app.pool, db);
+    fd_pool_put(pool, db);
     if (r < 0) return FD_AUTH_UNAVAILABLE;
     found = r == 1;
     cache_put(sha, &info, found);

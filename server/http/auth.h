@@ -13,8 +13,11 @@
 
 enum fd_auth_result { FD_AUTH_OK, FD_AUTH_UNAUTHORIZED, FD_AUTH_UNAVAILABLE };
 
-/* Authenticate `Authorization: Bearer <key>`; on OK fills req->auth and sets req->authed. */
-enum fd_auth_result fd_auth_request(struct fd_request *req) __attribute__((warn_unused_result));
+struct fd_pool;
+
+/* Authenticate `Authorization: Bearer <key>`; on OK fills req->auth and sets req->authed.
+ * A key not in the cache is looked up on a connection from `pool`. */
+enum fd_auth_result fd_auth_request(struct fd_request *req, struct fd_pool *pool) __attribute__((warn_unused_result));
 
 /* Release what req->auth holds. */
 void fd_auth_clear(struct fd_auth *auth);

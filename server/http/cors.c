@@ -3,7 +3,6 @@
 
 #include <string.h>
 
-#include "app.h"
 #include "db/pool.h"
 #include "db/projects_db.h"
 #include "http/reply.h"
@@ -22,7 +21,7 @@ bool fd_cors_origin_allowed(const json_t *allowed, const char *origin) {
   return false;
 }
 
-void fd_cors_preflight(struct fd_request *req, const char *allow_methods) {
+void fd_cors_preflight(struct fd_request *req, struct fd_pool *pool, const char *allow_methods) {
   if (!req->origin) {
     /* not a browser preflight: just say what the route allows */
     struct MHD_Response *r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
@@ -30,13 +29,13 @@ void fd_cors_preflight(struct fd_request *req, const char *allow_methods) {
     fd_reply_response(req, 204, r);
     return;
   }
-  struct fd_db *db = fd_pool_get(fd_app.pool, 2000);
+  struct fd_db *db = fd_pool_get(pool, FD_POOL_REQUEST_WAIT_MS);
   if (!db) {
     fd_reply_unavailable(req, "the database is unavailable");
     return;
   }
   int allowed = fd_projects_any_allows_origin(db, req->origin);
-  fd_pool_put(fd_app.pool, db);
+  fd_pool_put(pool, db);
   if (allowed < 0) {
     fd_reply_unavailable(req, "the database is unavailable");
     return;

@@ -14,8 +14,11 @@
 /* allowed is a project's allowed_origins: the string "*" or an array of origins. */
 bool fd_cors_origin_allowed(const json_t *allowed, const char *origin);
 
-/* Answer an OPTIONS request (replies in every case). */
-void fd_cors_preflight(struct fd_request *req, const char *allow_methods);
+struct fd_pool;
+
+/* Answer an OPTIONS request (replies in every case); a browser preflight asks the projects
+ * on a connection from `pool` whether any allows its Origin. */
+void fd_cors_preflight(struct fd_request *req, struct fd_pool *pool, const char *allow_methods);
 
 /* Add CORS headers to a reply, when the request came from an origin entitled to read it. */
 void fd_cors_add_headers(struct fd_request *req, struct MHD_Response *resp, unsigned int status);

@@ -11,6 +11,7 @@
 
 #include <arpa/inet.h>
 #include <netdb.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "app.h"
 #include "http/auth.h"
 #include "http/cors.h"
 #include "http/reply.h"
@@ -32,6 +32,10 @@ struct fd_daemon {
   struct MHD_Daemon *mhd;
   MHD_socket listen_fd;
   const struct fd_route *routes; /* the application's routing table (borrowed) */
+  struct fd_http_deps deps;
+  int max_body_bytes;
+  /* set by fd_daemon_quiesce on the signal-handling thread, read by every request thread */
+  atomic_bool shutting_down;
 };
 
 static long in_flight; /* requests between on_uri and on_completed */
@@ -62,9 +66,12 @@ void fd_request_suspend(struct fd_request *req, fd_handler on_resume) {
 void fd_request_resume(struct fd_request *req) { MHD_resume_connection(req->conn); }
 
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn) {
+  const struct fd_daemon *d = cls;
   struct fd_request *req = calloc(1, sizeof *req);
   if (!req) return NULL;
   req->conn = conn;
+  req->daemon = d;
+  req->app = d->deps.app;
   req->start_us = fd_now_us();
   /* a log-correlation id, not a secret: the cheap per-thread generator (a DRBG call here
    * was ~5% of the CPU of a POST /v1/feedback) */
@@ -135,7 +142,7 @@ static bool check_headers(const struct fd_daemon *d, struct fd_request *req, con
   enum fd_route_match m = fd_router_match(d->routes, req, method, req->path, allow, sizeof allow);
   if (m == FD_ROUTE_WRONG_METHOD && strcmp(method, "OPTIONS") == 0) {
     strncat(allow, ", OPTIONS", sizeof allow - strlen(allow) - 1);
-    fd_cors_preflight(req, allow);
+    fd_cors_preflight(req, d->deps.pool, allow);
     return false;
   }
   if (m == FD_ROUTE_NOT_FOUND) {
@@ -153,7 +160,7 @@ static bool check_headers(const struct fd_daemon *d, struct fd_request *req, con
     return false;
   }
   if (req->route->scope != FD_SCOPE_NONE) {
-    switch (fd_auth_request(req)) {
+    switch (fd_auth_request(req, d->deps.pool)) {
       case FD_AUTH_UNAVAILABLE: fd_reply_unavailable(req, "the database is unavailable"); return false;
       case FD_AUTH_UNAUTHORIZED:
         fd_reply_error(req, FD_ERR_UNAUTHORIZED, NULL, "a valid API key is required (Authorization: Bearer <key>)");
@@ -172,9 +179,8 @@ static bool check_headers(const struct fd_daemon *d, struct fd_request *req, con
   if (has_body_method(method)) {
     const char *cl = fd_request_header(req, "Content-Length");
     unsigned long long declared = cl ? strtoull(cl, NULL, 10) : 0;
-    if (declared > (unsigned long long)fd_app.cfg->max_body_bytes) {
-      fd_reply_error(req, FD_ERR_PAYLOAD_TOO_LARGE, NULL, "the body is larger than %d bytes",
-                     fd_app.cfg->max_body_bytes);
+    if (declared > (unsigned long long)d->max_body_bytes) {
+      fd_reply_error(req, FD_ERR_PAYLOAD_TOO_LARGE, NULL, "the body is larger than %d bytes", d->max_body_bytes);
       return false;
     }
     req->body_declared = (size_t)declared;
@@ -187,9 +193,9 @@ static bool check_headers(const struct fd_daemon *d, struct fd_request *req, con
   return true;
 }
 
-static bool append_body(struct fd_request *req, const char *data, size_t len) {
+static bool append_body(const struct fd_daemon *d, struct fd_request *req, const char *data, size_t len) {
   if (req->body_too_large) return true;
-  if (req->body_len + len > (size_t)fd_app.cfg->max_body_bytes) {
+  if (req->body_len + len > (size_t)d->max_body_bytes) {
     req->body_too_large = true; /* keep reading (and dropping) so the 413 reaches the client */
     free(req->body);
     req->body = NULL;
@@ -217,6 +223,7 @@ static bool append_body(struct fd_request *req, const char *data, size_t len) {
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                                   const char *version, const char *upload_data, size_t *upload_data_size,
                                   void **con_cls) {
+  const struct fd_daemon *d = cls;
   struct fd_request *req = *con_cls;
   if (!req) return MHD_NO; /* on_uri could not allocate: drop the connection */
   if (req->replied) {
@@ -226,11 +233,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
   if (!req->headers_checked) {
     req->headers_checked = true;
     req->method = method;
-    if (!check_headers(cls, req, method)) return MHD_YES;
+    if (!check_headers(d, req, method)) return MHD_YES;
     return MHD_YES;
   }
   if (*upload_data_size) {
-    if (!append_body(req, upload_data, *upload_data_size)) return MHD_NO;
+    if (!append_body(d, req, upload_data, *upload_data_size)) return MHD_NO;
     *upload_data_size = 0;
     return MHD_YES;
   }
@@ -240,7 +247,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     req->suspended = false;
     next(req);
   } else if (req->body_too_large) {
-    fd_reply_error(req, FD_ERR_PAYLOAD_TOO_LARGE, NULL, "the body is larger than %d bytes", fd_app.cfg->max_body_bytes);
+    fd_reply_error(req, FD_ERR_PAYLOAD_TOO_LARGE, NULL, "the body is larger than %d bytes", d->max_body_bytes);
   } else {
     req->route->handler(req);
   }
@@ -295,8 +302,8 @@ static void raise_fd_limit(void) {
   }
 }
 
-struct fd_daemon *fd_daemon_start(const struct fd_config *cfg, const struct fd_route *routes, char *err,
-                                  size_t errlen) {
+struct fd_daemon *fd_daemon_start(const struct fd_config *cfg, const struct fd_route *routes,
+                                  const struct fd_http_deps *deps, char *err, size_t errlen) {
   struct sockaddr_storage ss;
   socklen_t sslen;
   if (!parse_listen(cfg->listen, &ss, &sslen, err, errlen)) return NULL;
@@ -311,6 +318,9 @@ struct fd_daemon *fd_daemon_start(const struct fd_config *cfg, const struct fd_r
     return NULL;
   }
   d->routes = routes;
+  d->deps = *deps;
+  d->max_body_bytes = cfg->max_body_bytes;
+  atomic_init(&d->shutting_down, false);
   const char *names[64];
   int n_routes = 0;
   while (routes[n_routes].pattern && n_routes < (int)(sizeof names / sizeof names[0])) {
@@ -323,7 +333,7 @@ struct fd_daemon *fd_daemon_start(const struct fd_config *cfg, const struct fd_r
       (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
       (unsigned)cfg->connection_limit, MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->per_ip_connection_limit,
       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-      CONNECTION_POOL_BYTES, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_URI_LOG_CALLBACK, &on_uri, NULL,
+      CONNECTION_POOL_BYTES, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_URI_LOG_CALLBACK, &on_uri, d,
       MHD_OPTION_NOTIFY_COMPLETED, &on_completed, d, MHD_OPTION_END);
   if (!d->mhd) {
     snprintf(err, errlen, "cannot listen on %s (address in use or not permitted?)", cfg->listen);
@@ -336,9 +346,12 @@ struct fd_daemon *fd_daemon_start(const struct fd_config *cfg, const struct fd_r
 
 void fd_daemon_quiesce(struct fd_daemon *d) {
   if (!d || !d->mhd) return;
+  atomic_store(&d->shutting_down, true);
   d->listen_fd = MHD_quiesce_daemon(d->mhd);
   if (d->listen_fd != MHD_INVALID_SOCKET) close(d->listen_fd);
 }
+
+bool fd_daemon_shutting_down(const struct fd_daemon *d) { return d && atomic_load(&d->shutting_down); }
 
 bool fd_daemon_drain(struct fd_daemon *d, int timeout_ms) {
   uint64_t deadline = fd_now_us() + (uint64_t)timeout_ms * 1000u;

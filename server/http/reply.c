@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app.h"
 #include "http/cors.h"
 #include "http/daemon.h"
 #include "util/log.h"
@@ -28,7 +27,7 @@ void fd_reply_response(struct fd_request *req, unsigned int status, struct MHD_R
   fd_cors_add_headers(req, resp, status);
   /* while shutting down, every answer closes its connection: keep-alive clients reconnect
    * (to another replica) instead of sending more requests to a daemon that is leaving */
-  if (fd_app.shutting_down) MHD_add_response_header(resp, "Connection", "close");
+  if (fd_daemon_shutting_down(req->daemon)) MHD_add_response_header(resp, "Connection", "close");
   req->replied = true;
   req->status = status;
   if (MHD_queue_response(req->conn, status, resp) != MHD_YES)

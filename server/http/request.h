@@ -39,8 +39,12 @@ struct fd_route {
 
 #define FD_MAX_PATH_PARAMS 2
 
+struct fd_daemon;
+
 struct fd_request {
   struct MHD_Connection *conn;
+  const struct fd_daemon *daemon; /* the daemon serving it */
+  const void *app;                /* the application's context for handlers (fd_http_deps.app) */
   char request_id[33];
   uint64_t start_us;
   const char *method;

@@ -90,3 +90,32 @@ void fd_queue_close(struct fd_queue *q) {
   pthread_cond_broadcast(&q->nonempty);
   pthread_mutex_unlock(&q->lock);
 }
+
+void fd_queue_set_db_down(struct fd_queue *q, bool down) {
+  pthread_mutex_lock(&q->lock);
+  q->db_down = down;
+  pthread_mutex_unlock(&q->lock);
+}
+
+bool fd_queue_waits_for_db(struct fd_queue *q) {
+  pthread_mutex_lock(&q->lock);
+  bool waits = q->db_down && !q->closed;
+  pthread_mutex_unlock(&q->lock);
+  return waits;
+}
+
+struct fd_ingest_job *fd_queue_take_all(struct fd_queue *q) {
+  pthread_mutex_lock(&q->lock);
+  struct fd_ingest_job *list = q->head;
+  q->head = q->tail = NULL;
+  q->rows = 0;
+  pthread_mutex_unlock(&q->lock);
+  return list;
+}
+
+long fd_queue_rows(struct fd_queue *q) {
+  pthread_mutex_lock(&q->lock);
+  long rows = q->rows;
+  pthread_mutex_unlock(&q->lock);
+  return rows;
+}

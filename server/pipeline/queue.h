@@ -1,4 +1,6 @@
-/* queue.h — the bounded FIFO between HTTP threads and writer threads (private to pipeline/). */
+/* queue.h — the bounded FIFO between HTTP threads and writer threads (private to pipeline/).
+ * The struct is visible so the pipeline can embed it; its fields are the queue's own, read
+ * and written under `lock` by queue.c only: the writers use the functions below. */
 #ifndef FD_PIPELINE_QUEUE_H
 #define FD_PIPELINE_QUEUE_H
 
@@ -32,5 +34,16 @@ bool fd_queue_push(struct fd_queue *q, struct fd_ingest_job *job);
 struct fd_ingest_job *fd_queue_take(struct fd_queue *q, long max_rows, int wait_ms);
 void fd_queue_close(struct fd_queue *q);
 long fd_job_rows(const struct fd_ingest_job *job);
+
+/* Writers mark the database unreachable (pushes are refused: the HTTP thread answers 503)
+ * and reachable again. */
+void fd_queue_set_db_down(struct fd_queue *q, bool down);
+/* true while the database is marked down and the queue is not closed: the writers probe
+ * the database instead of taking jobs. */
+bool fd_queue_waits_for_db(struct fd_queue *q);
+/* Detach and return every queued job (a linked list, NULL if none); wakes nobody. */
+struct fd_ingest_job *fd_queue_take_all(struct fd_queue *q);
+/* Rows queued now. */
+long fd_queue_rows(struct fd_queue *q);
 
 #endif

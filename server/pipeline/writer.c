@@ -271,12 +271,6 @@ static void reset_statuses(struct fd_ingest_job *job) {
   for (size_t i = 0; i < job->n_messages; i++) job->message_status[i] = FD_ITEM_PENDING;
 }
 
-static void set_db_down(struct fd_ingest *ing, bool down) {
-  pthread_mutex_lock(&ing->q.lock);
-  ing->q.db_down = down;
-  pthread_mutex_unlock(&ing->q.lock);
-}
-
 /* One batch: all together; on failure each job alone; a job that still fails on a live
  * connection gets FD_ITEM_ERROR for its rows (logged as a bug: validation let it through). */
 static void write_batch(struct fd_ingest *ing, struct fd_db *db, struct fd_ingest_job **jobs, size_t n) {
@@ -308,18 +302,14 @@ static void write_batch(struct fd_ingest *ing, struct fd_db *db, struct fd_inges
   for (size_t i = 0; i < n; i++) any_down = any_down || jobs[i]->unavailable;
   if (any_down) {
     fd_log(FD_LOG_WARN, "msg=\"database unreachable: answering 503 until it is back\"");
-    set_db_down(ing, true);
+    fd_queue_set_db_down(&ing->q, true);
   }
 }
 
 /* Jobs queued before the database was marked down would otherwise wait (their requests
  * hanging) until it comes back: answer them 503 now, the clients retry with the same ids. */
 static void fail_queued(struct fd_ingest *ing) {
-  pthread_mutex_lock(&ing->q.lock);
-  struct fd_ingest_job *list = ing->q.head;
-  ing->q.head = ing->q.tail = NULL;
-  ing->q.rows = 0;
-  pthread_mutex_unlock(&ing->q.lock);
+  struct fd_ingest_job *list = fd_queue_take_all(&ing->q);
   for (struct fd_ingest_job *j = list, *next; j; j = next) {
     next = j->next_; /* done() may free the job */
     j->unavailable = true;
@@ -335,11 +325,11 @@ static void *writer_main(void *arg) {
   struct fd_ingest_job **jobs = malloc(cap * sizeof *jobs);
   for (;;) {
     /* while the database is down nothing new is queued; probe it twice a second */
-    while (ing->q.db_down && !ing->q.closed) {
+    while (fd_queue_waits_for_db(&ing->q)) {
       if (!db) db = fd_db_connect(ing->conninfo, ing->prepared, err, sizeof err);
       if (db && fd_db_ensure(db) && fd_db_run(db, "SELECT 1", NULL, 0)) {
         fd_log(FD_LOG_INFO, "msg=\"database reachable again\"");
-        set_db_down(ing, false);
+        fd_queue_set_db_down(&ing->q, false);
         break;
       }
       fail_queued(ing);
@@ -363,7 +353,7 @@ static void *writer_main(void *arg) {
       write_batch(ing, db, jobs, n);
     } else {
       for (size_t i = 0; i < n; i++) jobs[i]->unavailable = true;
-      set_db_down(ing, true);
+      fd_queue_set_db_down(&ing->q, true);
     }
     /* done() may free the job: read next_ first */
     for (struct fd_ingest_job *j = list, *next; j; j = next) {
@@ -422,9 +412,4 @@ void fd_ingest_free(struct fd_ingest *ing) {
   free(ing);
 }
 
-long fd_ingest_depth(struct fd_ingest *ing) {
-  pthread_mutex_lock(&ing->q.lock);
-  long rows = ing->q.rows;
-  pthread_mutex_unlock(&ing->q.lock);
-  return rows;
-}
+long fd_ingest_depth(struct fd_ingest *ing) { return fd_queue_rows(&ing->q); }

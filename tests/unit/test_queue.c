@@ -1,6 +1,6 @@
 /* test_queue.c — the ingest queue: bound in rows, FIFO, batch-sized takes, db_down and
- * close refusing submissions, close releasing a waiting writer, and the wake-ups: a filling
- * writer is woken only by a full batch, and no job is ever left without a writer. */
+ * close refusing submissions, taking every queued job at once, close releasing a waiting writer, and the wake-ups: a
+ * filling writer is woken only by a full batch, and no job is ever left without a writer. */
 #include <pthread.h>
 #include <time.h>
 
@@ -21,13 +21,13 @@ static void test_bound_and_order(void) {
   CHECK(fd_queue_push(&q, &a));
   CHECK(fd_queue_push(&q, &b));
   CHECK(!fd_queue_push(&q, &c)); /* 12 rows > 10 */
-  CHECK(q.rows == 8);
+  CHECK(fd_queue_rows(&q) == 8);
   /* a take of at most 5 rows returns a alone (b does not fit), in FIFO order */
   struct fd_ingest_job *t = fd_queue_take(&q, 5, 0);
   CHECK(t == &a && t->next_ == NULL);
   t = fd_queue_take(&q, 100, 0);
   CHECK(t == &b && t->next_ == NULL);
-  CHECK(q.rows == 0);
+  CHECK(fd_queue_rows(&q) == 0);
   /* an oversized job still enters an empty queue, so it is never refused forever */
   CHECK(fd_queue_push(&q, &big));
   t = fd_queue_take(&q, 5, 0);
@@ -53,11 +53,20 @@ static void test_batches(void) {
 static void test_refusals(void) {
   struct fd_queue q;
   fd_queue_init(&q, 100);
-  struct fd_ingest_job a = job_of(1);
-  q.db_down = true;
+  struct fd_ingest_job a = job_of(1), b = job_of(2), c = job_of(3);
+  CHECK(fd_queue_push(&q, &b));
+  CHECK(fd_queue_push(&q, &c));
+  CHECK(!fd_queue_waits_for_db(&q));
+  fd_queue_set_db_down(&q, true);
+  CHECK(fd_queue_waits_for_db(&q));
   CHECK(!fd_queue_push(&q, &a));
-  q.db_down = false;
+  /* what was queued before goes to the writer that answers it 503, in order */
+  struct fd_ingest_job *all = fd_queue_take_all(&q);
+  CHECK(all == &b && b.next_ == &c && c.next_ == NULL);
+  CHECK(fd_queue_rows(&q) == 0 && fd_queue_take_all(&q) == NULL);
   fd_queue_close(&q);
+  CHECK(!fd_queue_waits_for_db(&q)); /* closing: writers stop probing and exit */
+  fd_queue_set_db_down(&q, false);
   CHECK(!fd_queue_push(&q, &a));
   CHECK(fd_queue_take(&q, 10, 0) == NULL); /* closed and empty: writers exit */
   fd_queue_destroy(&q);
