@@ -100,7 +100,7 @@ static bool stream_finish(struct export_stream *s) {
   /* End the snapshot first: the audit row is written on the same, now idle, connection. */
   fd_export_reader_free(s->rd);
   s->rd = NULL;
-  if (!fd_export_db_finish(s->db, s->project_id, s->id, manifest)) {
+  if (fd_export_db_finish(s->db, s->project_id, s->id, manifest) != FD_DB_ONE) {
     fd_log(FD_LOG_ERROR, "msg=\"could not record the export manifest\" export_id=%s", s->id);
     goto out;
   }
@@ -120,19 +120,19 @@ static bool stream_step(struct export_stream *s) {
   const struct fd_conversation *conv;
   const struct fd_touch *touches;
   size_t n_touches;
-  int k = fd_export_reader_next(s->rd, &conv, &touches, &n_touches);
-  if (k < 0) {
+  enum fd_db_status k = fd_export_reader_next(s->rd, &conv, &touches, &n_touches);
+  if (fd_db_failed(k)) {
     fd_log(FD_LOG_ERROR, "msg=\"export failed reading\" export_id=%s error=\"%s\"", s->id,
            fd_export_reader_error(s->rd));
     return false;
   }
-  if (k > 0) {
+  if (k == FD_DB_ONE) {
     bool ok = s->rq.after ? fd_export_add_conversation_touched(s->x, conv, touches, n_touches)
                           : fd_export_add_conversation(s->x, conv);
     if (!ok) fd_log(FD_LOG_ERROR, "msg=\"export failed\" export_id=%s error=\"%s\"", s->id, fd_export_error(s->x));
     return ok;
   }
-  if (fd_export_next_pass(s->x)) return fd_export_reader_rewind(s->rd);
+  if (fd_export_next_pass(s->x)) return !fd_db_failed(fd_export_reader_rewind(s->rd));
   if (!fd_export_finish(s->x)) {
     fd_log(FD_LOG_ERROR, "msg=\"export failed\" export_id=%s error=\"%s\"", s->id, fd_export_error(s->x));
     return false;
@@ -189,19 +189,23 @@ void fd_api_export_get(struct fd_request *req) {
     fd_error_set(&err, FD_ERR_UNAVAILABLE, NULL, "the database is unavailable");
     goto fail_reply;
   }
-  s->rd = fd_export_reader_new(s->db, s->project_id, s->rq.after, &err);
-  if (!s->rd) goto fail_reply;
+  enum fd_db_status st = fd_export_reader_new(s->db, s->project_id, s->rq.after, &s->rd);
+  if (st != FD_DB_ONE) {
+    fd_export_reader_status_error(st, &err);
+    goto fail_reply;
+  }
   s->watermark = strdup(fd_export_reader_watermark(s->rd));
   s->x = fd_export_new(&s->rq.p, stream_write, s, &err);
-  if (!s->watermark || !s->x || !fd_export_reader_rewind(s->rd)) {
+  if (!s->watermark || !s->x || fd_db_failed(fd_export_reader_rewind(s->rd))) {
     if (err.code == FD_ERR_NONE) fd_error_set(&err, FD_ERR_UNAVAILABLE, NULL, "the database is unavailable");
     goto fail_reply;
   }
   /* The audit row goes in before the first byte, on a pool connection: the export's own
    * connection is inside its read-only snapshot. */
   struct fd_db *pdb = fd_pool_get(app->pool, FD_POOL_REQUEST_WAIT_MS);
-  bool inserted = pdb && fd_export_db_insert(pdb, s->project_id, fd_export_format_name(s->rq.p.format),
-                                             s->rq.params_json, s->id, s->started_at, sizeof s->started_at);
+  bool inserted =
+      pdb && fd_export_db_insert(pdb, s->project_id, fd_export_format_name(s->rq.p.format), s->rq.params_json, s->id,
+                                 s->started_at, sizeof s->started_at) == FD_DB_ONE;
   fd_pool_put(app->pool, pdb);
   if (!inserted) {
     fd_error_set(&err, FD_ERR_UNAVAILABLE, NULL, "the database is unavailable");
@@ -229,10 +233,10 @@ fail_reply:
 void fd_api_export_manifest_get(struct fd_request *req) {
   struct fd_db *db = fd_api_db_get(req);
   if (!db) return;
-  bool db_error = false;
-  json_t *m = fd_export_db_get(db, req->auth.project_id, req->params[0], &db_error);
+  json_t *m = NULL;
+  enum fd_db_status st = fd_export_db_get(db, req->auth.project_id, req->params[0], &m);
   fd_api_db_put(req, db);
-  if (db_error) return fd_reply_unavailable(req, "the database is unavailable");
-  if (!m) return fd_reply_error(req, FD_ERR_NOT_FOUND, NULL, "no export with this id in this project");
+  if (fd_db_failed(st)) return fd_reply_db_failure(req, st);
+  if (st == FD_DB_NONE) return fd_reply_error(req, FD_ERR_NOT_FOUND, NULL, "no export with this id in this project");
   fd_reply_json(req, 200, m);
 }

@@ -11,6 +11,8 @@
 #include "util/clock.h"
 #include "util/rfc3339.h"
 
+#define AFTER_INVALID "after must be an X-Export-Watermark value of an earlier export"
+
 static bool parse_real(const char *s, double lo, double hi, double *out) {
   char *end;
   double v = strtod(s, &end);
@@ -57,9 +59,7 @@ bool fd_export_request_parse(fd_param_get_fn get, void *cls, const char *project
   p->model = get(cls, "model");
   if (p->model && !*p->model) return fd_error_set(err, FD_ERR_INVALID_PARAMETER, "model", "model must not be empty");
   out->after = get(cls, "after");
-  if (out->after && !*out->after)
-    return fd_error_set(err, FD_ERR_INVALID_PARAMETER, "after",
-                        "after must be an X-Export-Watermark value of an earlier export");
+  if (out->after && !*out->after) return fd_error_set(err, FD_ERR_INVALID_PARAMETER, "after", AFTER_INVALID);
   static const char *const split_names[] = {"all", "train", "test"};
   out->params_json =
       json_pack("{s:s, s:s, s:f, s:f, s:b, s:s?, s:s?, s:s?, s:s?}", "format", fd_export_format_name(p->format),
@@ -78,6 +78,13 @@ void fd_export_now_rfc3339(char out[32]) {
 void fd_export_request_clear(struct fd_export_request *rq) {
   json_decref(rq->params_json);
   rq->params_json = NULL;
+}
+
+void fd_export_reader_status_error(enum fd_db_status st, struct fd_error *err) {
+  if (st == FD_DB_NONE)
+    fd_error_set(err, FD_ERR_INVALID_PARAMETER, "after", AFTER_INVALID);
+  else
+    fd_error_set(err, FD_ERR_UNAVAILABLE, NULL, "the database is unavailable");
 }
 
 json_t *fd_export_manifest_new(const char *id, const struct fd_export_request *rq, const char *started_at,

@@ -7,8 +7,9 @@
 #include <jansson.h>
 #include <stdbool.h>
 
-#include "export/export.h"
 #include "core/errors.h"
+#include "db/status.h"
+#include "export/export.h"
 
 /* The parameters of one export. Strings in p and `after` are borrowed from the getter. */
 struct fd_export_request {
@@ -26,6 +27,11 @@ typedef const char *(*fd_param_get_fn)(void *cls, const char *name);
 bool fd_export_request_parse(fd_param_get_fn get, void *cls, const char *project_slug, struct fd_export_request *out,
                              struct fd_error *err) __attribute__((warn_unused_result));
 void fd_export_request_clear(struct fd_export_request *rq);
+
+/* What to tell the client when fd_export_reader_new did not return FD_DB_ONE: FD_DB_NONE
+ * means `after` is not a snapshot (FD_ERR_INVALID_PARAMETER, field "after"); a failure is
+ * FD_ERR_UNAVAILABLE. */
+void fd_export_reader_status_error(enum fd_db_status st, struct fd_error *err);
 
 /* The manifest of docs/export.md: id, format, params, started_at, finished_at, watermark, then
  * the counters of fd_export_counts_new (records, by_split, by_origin / by_label, skipped,

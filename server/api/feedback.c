@@ -67,10 +67,11 @@ void fd_api_feedback_batch_post(struct fd_request *req) { fd_ingest_batch(req, "
 void fd_api_feedback_delete(struct fd_request *req) {
   struct fd_db *db = fd_api_db_get(req);
   if (!db) return;
-  bool db_error = false;
-  json_t *out = fd_feedback_retract(db, req->auth.project_id, req->params[0], &db_error);
+  json_t *out = NULL;
+  enum fd_db_status st = fd_feedback_retract(db, req->auth.project_id, req->params[0], &out);
   fd_api_db_put(req, db);
-  if (db_error) return fd_reply_unavailable(req, "the database is unavailable");
-  if (!out) return fd_reply_error(req, FD_ERR_NOT_FOUND, NULL, "no feedback event with this id in this project");
+  if (fd_db_failed(st)) return fd_reply_db_failure(req, st);
+  if (st == FD_DB_NONE)
+    return fd_reply_error(req, FD_ERR_NOT_FOUND, NULL, "no feedback event with this id in this project");
   fd_reply_json(req, 200, out);
 }

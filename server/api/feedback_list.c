@@ -64,8 +64,9 @@ void fd_api_feedback_list(struct fd_request *req) {
                           "cursor must be a next_cursor value from a previous page");
   struct fd_db *db = fd_api_db_get(req);
   if (!db) return;
-  json_t *page = fd_feedback_list(db, req->auth.project_id, &f);
+  json_t *page = NULL;
+  enum fd_db_status st = fd_feedback_list(db, req->auth.project_id, &f, &page);
   fd_api_db_put(req, db);
-  if (!page) return fd_reply_unavailable(req, "the database is unavailable");
+  if (fd_db_failed(st)) return fd_reply_db_failure(req, st);
   fd_reply_json(req, 200, page);
 }

@@ -37,13 +37,16 @@ void fd_api_keys_create(struct fd_request *req) {
   }
   struct fd_db *db = fd_api_db_get(req);
   if (!db) goto out;
-  json_t *created = fd_keys_create(db, req->auth.project_id, scopes, label ? json_string_value(label) : "");
+  json_t *created = NULL;
+  enum fd_db_status st =
+      fd_keys_create(db, req->auth.project_id, scopes, label ? json_string_value(label) : "", &created);
   fd_api_db_put(req, db);
-  if (created) fd_auth_forget_project(req->auth.project_id);
-  if (!created)
-    fd_reply_unavailable(req, "the database is unavailable");
-  else
+  if (fd_db_failed(st)) {
+    fd_reply_db_failure(req, st);
+  } else {
+    fd_auth_forget_project(req->auth.project_id);
     fd_reply_json(req, 201, created);
+  }
 out:
   json_decref(body);
 }
@@ -51,20 +54,21 @@ out:
 void fd_api_keys_list(struct fd_request *req) {
   struct fd_db *db = fd_api_db_get(req);
   if (!db) return;
-  json_t *list = fd_keys_list(db, req->auth.project_id);
+  json_t *list = NULL;
+  enum fd_db_status st = fd_keys_list(db, req->auth.project_id, &list);
   fd_api_db_put(req, db);
-  if (!list) return fd_reply_unavailable(req, "the database is unavailable");
+  if (fd_db_failed(st)) return fd_reply_db_failure(req, st);
   fd_reply_json(req, 200, list);
 }
 
 void fd_api_keys_revoke(struct fd_request *req) {
   struct fd_db *db = fd_api_db_get(req);
   if (!db) return;
-  bool db_error = false;
-  json_t *item = fd_keys_revoke(db, req->auth.project_id, req->params[0], &db_error);
+  json_t *item = NULL;
+  enum fd_db_status st = fd_keys_revoke(db, req->auth.project_id, req->params[0], &item);
   fd_api_db_put(req, db);
-  if (item) fd_auth_forget_project(req->auth.project_id);
-  if (db_error) return fd_reply_unavailable(req, "the database is unavailable");
-  if (!item) return fd_reply_error(req, FD_ERR_NOT_FOUND, NULL, "no such key in this project");
+  if (st == FD_DB_ONE) fd_auth_forget_project(req->auth.project_id);
+  if (fd_db_failed(st)) return fd_reply_db_failure(req, st);
+  if (st == FD_DB_NONE) return fd_reply_error(req, FD_ERR_NOT_FOUND, NULL, "no such key in this project");
   fd_reply_json(req, 200, item);
 }

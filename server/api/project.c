@@ -22,9 +22,11 @@ static bool valid_origins(const json_t *v) {
   return true;
 }
 
-static void reply_project(struct fd_request *req, json_t *project) {
-  if (!project)
-    fd_reply_unavailable(req, "the database is unavailable");
+/* The project a key authenticated for exists (keys reference it), so a missing one is
+ * answered like a failure. */
+static void reply_project(struct fd_request *req, enum fd_db_status st, json_t *project) {
+  if (st != FD_DB_ONE)
+    fd_reply_db_failure(req, fd_db_failed(st) ? st : FD_DB_HARD_ERROR);
   else
     fd_reply_json(req, 200, project);
 }
@@ -32,9 +34,10 @@ static void reply_project(struct fd_request *req, json_t *project) {
 void fd_api_project_get(struct fd_request *req) {
   struct fd_db *db = fd_api_db_get(req);
   if (!db) return;
-  json_t *p = fd_projects_get(db, req->auth.project_id);
+  json_t *p = NULL;
+  enum fd_db_status st = fd_projects_get(db, req->auth.project_id, &p);
   fd_api_db_put(req, db);
-  reply_project(req, p);
+  reply_project(req, st, p);
 }
 
 void fd_api_project_patch(struct fd_request *req) {
@@ -61,10 +64,12 @@ void fd_api_project_patch(struct fd_request *req) {
   }
   struct fd_db *db = fd_api_db_get(req);
   if (!db) goto out;
-  json_t *p = fd_projects_update(db, req->auth.project_id, name ? json_string_value(name) : NULL, origins);
+  json_t *p = NULL;
+  enum fd_db_status st =
+      fd_projects_update(db, req->auth.project_id, name ? json_string_value(name) : NULL, origins, &p);
   fd_api_db_put(req, db);
-  if (p) fd_auth_forget_project(req->auth.project_id);
-  reply_project(req, p);
+  if (st == FD_DB_ONE) fd_auth_forget_project(req->auth.project_id);
+  reply_project(req, st, p);
 out:
   json_decref(body);
 }

@@ -112,9 +112,10 @@ void fd_api_stats_get(struct fd_request *req) {
   struct fd_stats_query q = {since_out, until_out, bucket, group_by, model};
   struct fd_db *db = fd_api_db_get(req);
   if (!db) return;
-  json_t *counts = fd_stats_query(db, req->auth.project_id, &q);
+  json_t *counts = NULL;
+  enum fd_db_status st = fd_stats_query(db, req->auth.project_id, &q, &counts);
   fd_api_db_put(req, db);
-  if (!counts) return fd_reply_unavailable(req, "the database is unavailable");
+  if (fd_db_failed(st)) return fd_reply_db_failure(req, st);
 
   json_t *totals = json_object_get(counts, "totals"), *groups = json_object_get(counts, "groups");
   add_rates(totals, "positive_rate_ci95");

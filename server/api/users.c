@@ -7,8 +7,9 @@
 void fd_api_users_delete(struct fd_request *req) {
   struct fd_db *db = fd_api_db_get(req);
   if (!db) return;
-  long n = fd_feedback_erase_user(db, req->auth.project_id, req->params[0]);
+  long n = 0;
+  enum fd_db_status st = fd_feedback_erase_user(db, req->auth.project_id, req->params[0], &n);
   fd_api_db_put(req, db);
-  if (n < 0) return fd_reply_unavailable(req, "the database is unavailable");
+  if (fd_db_failed(st)) return fd_reply_db_failure(req, st);
   fd_reply_json(req, 200, json_pack("{s:s, s:I}", "user", req->params[0], "feedback_deleted", (json_int_t)n));
 }

@@ -384,15 +384,16 @@ static char *path_join(const char *dir, const char *name) {
 /* The project: --project, or the only one there is. Its id (>0), else 0 after a message. */
 static int64_t resolve_project(struct fd_db *db, const char *slug, char *slug_out, size_t len) {
   if (slug) {
-    int64_t id = fd_projects_id_by_slug(db, slug);
-    if (id == 0) fprintf(stderr, "feedbackd export: no project '%s'\n", slug);
-    if (id < 0) fprintf(stderr, "feedbackd export: database error\n");
+    int64_t id = 0;
+    enum fd_db_status st = fd_projects_id_by_slug(db, slug, &id);
+    if (st == FD_DB_NONE) fprintf(stderr, "feedbackd export: no project '%s'\n", slug);
+    if (fd_db_failed(st)) fprintf(stderr, "feedbackd export: database error\n");
     snprintf(slug_out, len, "%s", slug);
-    return id > 0 ? id : 0;
+    return st == FD_DB_ONE ? id : 0;
   }
-  json_t *all = fd_projects_list(db);
+  json_t *all = NULL;
   int64_t id = 0;
-  if (!all)
+  if (fd_db_failed(fd_projects_list(db, &all)))
     fprintf(stderr, "feedbackd export: database error\n");
   else if (json_array_size(all) != 1)
     fprintf(stderr, "feedbackd export: --project <slug> is required (%zu projects exist)\n", json_array_size(all));
@@ -440,8 +441,9 @@ int fd_cli_export(const struct fd_config *cfg, int argc, char **argv) {
     fprintf(stderr, "feedbackd export: cannot connect to the database: %s\n", cerr);
     goto out;
   }
-  rd = fd_export_reader_new(sdb, pid, rq.after, &err);
-  if (!rd) {
+  enum fd_db_status st = fd_export_reader_new(sdb, pid, rq.after, &rd);
+  if (st != FD_DB_ONE) {
+    fd_export_reader_status_error(st, &err);
     fprintf(stderr, "feedbackd export: %s%s%s%s\n", err.field[0] ? "--" : "",
             err.field[0] ? flag_of_param(err.field) : "", err.field[0] ? ": " : "", err.message);
     rc = err.code == FD_ERR_INVALID_PARAMETER ? 2 : 1;
@@ -468,25 +470,26 @@ int fd_cli_export(const struct fd_config *cfg, int argc, char **argv) {
     fprintf(stderr, "feedbackd export: %s\n", err.message);
     goto out;
   }
-  if (!fd_export_db_insert(db, pid, fd_export_format_name(rq.p.format), rq.params_json, id, started, sizeof started)) {
+  if (fd_export_db_insert(db, pid, fd_export_format_name(rq.p.format), rq.params_json, id, started, sizeof started) !=
+      FD_DB_ONE) {
     fprintf(stderr, "feedbackd export: cannot record the export (database error)\n");
     goto out;
   }
   c.progress = isatty(STDERR_FILENO);
   c.n_passes = rq.p.include_meta ? 2 : 1;
   c.t0 = now_s();
-  if (c.progress && (c.total = fd_export_reader_count(rd)) < 0) goto db_fail;
+  if (c.progress && fd_db_failed(fd_export_reader_count(rd, &c.total))) goto db_fail;
   c.pass = 1;
   do {
-    if (!fd_export_reader_rewind(rd)) goto db_fail;
+    if (fd_db_failed(fd_export_reader_rewind(rd))) goto db_fail;
     c.done = 0;
     for (;;) {
       const struct fd_conversation *conv;
       const struct fd_touch *touches;
       size_t n_touches;
-      int k = fd_export_reader_next(rd, &conv, &touches, &n_touches);
-      if (k < 0) goto db_fail;
-      if (k == 0) break;
+      enum fd_db_status k = fd_export_reader_next(rd, &conv, &touches, &n_touches);
+      if (fd_db_failed(k)) goto db_fail;
+      if (k == FD_DB_NONE) break;
       bool ok = rq.after ? fd_export_add_conversation_touched(x, conv, touches, n_touches)
                          : fd_export_add_conversation(x, conv);
       if (!ok) {
@@ -529,7 +532,7 @@ int fd_cli_export(const struct fd_config *cfg, int argc, char **argv) {
   }
   fd_export_reader_free(rd);
   rd = NULL;
-  if (!fd_export_db_finish(db, pid, id, manifest)) {
+  if (fd_export_db_finish(db, pid, id, manifest) != FD_DB_ONE) {
     fprintf(stderr, "feedbackd export: cannot record the manifest (database error)\n");
     goto out;
   }

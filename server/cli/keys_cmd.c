@@ -11,11 +11,12 @@
 #include "db/projects_db.h"
 
 static int64_t project_of(struct fd_db *db, const char *slug) {
-  int64_t id = fd_projects_id_by_slug(db, slug);
-  if (id == 0)
+  int64_t id = 0;
+  enum fd_db_status st = fd_projects_id_by_slug(db, slug, &id);
+  if (st == FD_DB_NONE)
     fprintf(stderr, "feedbackd: no project '%s' (create it with: feedbackd projects create %s)\n", slug, slug);
-  if (id < 0) fprintf(stderr, "feedbackd: database error\n");
-  return id;
+  if (fd_db_failed(st)) fprintf(stderr, "feedbackd: database error\n");
+  return st == FD_DB_ONE ? id : 0;
 }
 
 static int create(struct fd_db *db, int argc, char **argv) {
@@ -34,8 +35,8 @@ static int create(struct fd_db *db, int argc, char **argv) {
   }
   int64_t pid = project_of(db, slug);
   if (pid <= 0) return 1;
-  json_t *k = fd_keys_create(db, pid, scopes, label ? label : "");
-  if (!k) {
+  json_t *k = NULL;
+  if (fd_db_failed(fd_keys_create(db, pid, scopes, label ? label : "", &k))) {
     fprintf(stderr, "feedbackd: could not create the key\n");
     return 1;
   }
@@ -51,8 +52,8 @@ static int list(struct fd_db *db, int argc, char **argv) {
   const char *slug = fd_arg_value(argc, argv, 3, "project", &bad);
   int64_t pid = 0;
   if (slug && (pid = project_of(db, slug)) <= 0) return 1;
-  json_t *res = fd_keys_list(db, pid);
-  if (!res) return 1;
+  json_t *res = NULL;
+  if (fd_db_failed(fd_keys_list(db, pid, &res))) return 1;
   printf("%-36s %-14s %-12s %-26s %-27s %s\n", "ID", "PROJECT", "PREFIX", "SCOPES", "CREATED", "REVOKED");
   size_t i;
   json_t *k;
@@ -75,10 +76,10 @@ static int revoke(struct fd_db *db, int argc, char **argv) {
     fprintf(stderr, "usage: feedbackd keys revoke <id>\n");
     return 2;
   }
-  bool db_error = false;
-  json_t *k = fd_keys_revoke(db, 0, id, &db_error);
-  if (!k) {
-    fprintf(stderr, "feedbackd: %s\n", db_error ? "database error" : "no such key");
+  json_t *k = NULL;
+  enum fd_db_status st = fd_keys_revoke(db, 0, id, &k);
+  if (st != FD_DB_ONE) {
+    fprintf(stderr, "feedbackd: %s\n", fd_db_failed(st) ? "database error" : "no such key");
     return 1;
   }
   printf("revoked %s\n", id);

@@ -34,13 +34,14 @@ static int create(struct fd_db *db, int argc, char **argv) {
   }
   json_t *o = fd_origins_from_csv(origins);
   char err[512];
-  int64_t id = fd_projects_create(db, slug, name ? name : slug, o, err, sizeof err);
+  int64_t id = 0;
+  enum fd_db_status st = fd_projects_create(db, slug, name ? name : slug, o, &id, err, sizeof err);
   json_decref(o);
-  if (id < 0) {
+  if (fd_db_failed(st)) {
     fprintf(stderr, "feedbackd: cannot create project '%s': %s", slug, err);
     return 1;
   }
-  if (id == 0) {
+  if (st == FD_DB_NONE) {
     fprintf(stderr, "feedbackd: project '%s' exists already\n", slug);
     return 1;
   }
@@ -49,8 +50,8 @@ static int create(struct fd_db *db, int argc, char **argv) {
 }
 
 static int list(struct fd_db *db) {
-  json_t *projects = fd_projects_list(db);
-  if (!projects) return 1;
+  json_t *projects = NULL;
+  if (fd_db_failed(fd_projects_list(db, &projects))) return 1;
   size_t i;
   json_t *p;
   printf("%-20s %-30s %-27s %s\n", "SLUG", "NAME", "CREATED", "ALLOWED ORIGINS");

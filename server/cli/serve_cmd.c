@@ -23,20 +23,22 @@
  * (open to this server's own origin, so /demo works) and print one admin and one ingest
  * key, once. */
 static bool bootstrap(struct fd_db *db, const struct fd_config *cfg) {
-  long n = fd_projects_count(db);
-  if (n != 0) return n > 0;
+  long n = 0;
+  if (fd_db_failed(fd_projects_count(db, &n))) return false;
+  if (n != 0) return true;
   const char *port = strrchr(cfg->listen, ':');
   char origins[512];
   snprintf(origins, sizeof origins, "http://%s,http://localhost%s,http://127.0.0.1%s", cfg->listen, port ? port : "",
            port ? port : "");
   json_t *o = fd_origins_from_csv(origins);
   char err[512];
-  int64_t pid = fd_projects_create(db, "default", "Default project", o, err, sizeof err);
+  int64_t pid = 0;
+  enum fd_db_status st = fd_projects_create(db, "default", "Default project", o, &pid, err, sizeof err);
   json_decref(o);
-  if (pid <= 0) return pid == 0; /* 0: a replica created it at the same moment */
-  json_t *admin = fd_keys_create(db, pid, FD_SCOPE_ADMIN, "bootstrap admin");
-  json_t *ingest = fd_keys_create(db, pid, FD_SCOPE_INGEST, "bootstrap ingest");
-  if (!admin || !ingest) {
+  if (st != FD_DB_ONE) return st == FD_DB_NONE; /* NONE: a replica created it at the same moment */
+  json_t *admin = NULL, *ingest = NULL;
+  if (fd_db_failed(fd_keys_create(db, pid, FD_SCOPE_ADMIN, "bootstrap admin", &admin)) ||
+      fd_db_failed(fd_keys_create(db, pid, FD_SCOPE_INGEST, "bootstrap ingest", &ingest))) {
     json_decref(admin);
     json_decref(ingest);
     return false;

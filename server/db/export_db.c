@@ -103,32 +103,34 @@ static struct fd_stmt stmt_get = {
 
 /* ---- the exports table ----------------------------------------------------------------- */
 
-bool fd_export_db_insert(struct fd_db *db, int64_t project_id, const char *format, const json_t *params,
-                         char id_out[37], char *started_at, size_t started_len) {
+enum fd_db_status fd_export_db_insert(struct fd_db *db, int64_t project_id, const char *format, const json_t *params,
+                                      char id_out[37], char *started_at, size_t started_len) {
   char pid[24];
   snprintf(pid, sizeof pid, "%lld", (long long)project_id);
   char *params_text = json_dumps(params, JSON_COMPACT | JSON_REAL_PRECISION(15));
-  if (!params_text) return false;
+  if (!params_text) return fd_db_bug("export insert: out of memory");
   const char *p[3] = {pid, format, params_text};
   PGresult *r = fd_db_exec(db, &stmt_insert, 3, p);
   free(params_text);
-  bool ok = fd_db_ok(r) && PQntuples(r) == 1;
-  if (ok) {
+  enum fd_db_status st = fd_db_result(db, r);
+  if (st == FD_DB_ONE) {
     snprintf(id_out, 37, "%s", PQgetvalue(r, 0, 0));
     char ts[FD_RFC3339_BUF];
-    ok = fd_rfc3339_format(strtoll(PQgetvalue(r, 0, 1), NULL, 10), ts);
+    if (!fd_rfc3339_format(strtoll(PQgetvalue(r, 0, 1), NULL, 10), ts)) st = fd_db_bug("export insert: bad time");
     snprintf(started_at, started_len, "%s", ts);
+  } else if (!fd_db_failed(st)) {
+    st = fd_db_bug("export insert: not one row");
   }
   PQclear(r);
-  return ok;
+  return st;
 }
 
-bool fd_export_db_finish(struct fd_db *db, int64_t project_id, const char *id, const json_t *manifest) {
+enum fd_db_status fd_export_db_finish(struct fd_db *db, int64_t project_id, const char *id, const json_t *manifest) {
   char pid[24], rows[24];
   snprintf(pid, sizeof pid, "%lld", (long long)project_id);
   snprintf(rows, sizeof rows, "%lld", (long long)json_integer_value(json_object_get(manifest, "records")));
   char *text = json_dumps(manifest, JSON_COMPACT | JSON_REAL_PRECISION(15));
-  if (!text) return false;
+  if (!text) return fd_db_bug("export finish: out of memory");
   const char *p[7] = {pid,
                       id,
                       json_string_value(json_object_get(manifest, "finished_at")),
@@ -138,9 +140,9 @@ bool fd_export_db_finish(struct fd_db *db, int64_t project_id, const char *id, c
                       text};
   PGresult *r = fd_db_exec(db, &stmt_finish, 7, p);
   free(text);
-  bool ok = fd_db_ok(r) && strcmp(PQcmdTuples(r), "1") == 0;
+  enum fd_db_status st = fd_db_result(db, r);
   PQclear(r);
-  return ok;
+  return st;
 }
 
 /* A uuid in its canonical text form; anything else names no export (404, not a SQL error). */
@@ -154,22 +156,18 @@ static bool is_uuid(const char *s) {
   return true;
 }
 
-json_t *fd_export_db_get(struct fd_db *db, int64_t project_id, const char *id, bool *db_error) {
-  *db_error = false;
-  if (!is_uuid(id)) return NULL;
+enum fd_db_status fd_export_db_get(struct fd_db *db, int64_t project_id, const char *id, json_t **manifest) {
+  *manifest = NULL;
+  if (!is_uuid(id)) return FD_DB_NONE;
   char pid[24];
   snprintf(pid, sizeof pid, "%lld", (long long)project_id);
   const char *p[2] = {pid, id};
   PGresult *r = fd_db_exec(db, &stmt_get, 2, p);
+  enum fd_db_status st = fd_db_result(db, r);
   json_t *out = NULL;
-  if (!fd_db_ok(r)) {
-    *db_error = true;
-    goto out;
-  }
-  if (PQntuples(r) != 1) goto out;
+  if (st != FD_DB_ONE) goto out; /* a failure, none, or (impossible: id is the key) several */
   if (!PQgetisnull(r, 0, 0)) {
     out = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
-    *db_error = out == NULL;
     goto out;
   }
   /* Unfinished (running, aborted or failed): what is known so far. */
@@ -180,10 +178,11 @@ json_t *fd_export_db_get(struct fd_db *db, int64_t project_id, const char *id, b
                   PQgetvalue(r, 0, 2), "params", params ? params : json_object(), "started_at", started, "finished_at",
                   "watermark", PQgetisnull(r, 0, 5) ? json_null() : json_string(PQgetvalue(r, 0, 5)), "records",
                   "sha256", "exporter_version");
-  *db_error = out == NULL;
 out:
   PQclear(r);
-  return out;
+  if (st > FD_DB_ONE) st = fd_db_bug("export get: several rows");
+  if (st == FD_DB_ONE && !(*manifest = out)) st = fd_db_bug("export get: bad manifest or out of memory");
+  return st;
 }
 
 /* ---- the snapshot reader ---------------------------------------------------------------- */
@@ -219,13 +218,14 @@ static void set_error(struct fd_export_reader *r, const char *what) {
   while (len && (r->error[len - 1] == '\n' || r->error[len - 1] == ' ')) r->error[--len] = '\0';
 }
 
-/* Run a statement that returns no rows we need; false (error set) on failure. */
-static bool run(struct fd_export_reader *r, struct fd_stmt *st, int n, const char *const *p, const char *what) {
-  PGresult *res = fd_db_exec(r->db, st, n, p);
-  bool ok = fd_db_ok(res);
-  if (!ok) set_error(r, what);
+/* Run a statement that returns no rows we need; a failure sets the error. */
+static enum fd_db_status run(struct fd_export_reader *r, struct fd_stmt *stmt, int n, const char *const *p,
+                             const char *what) {
+  PGresult *res = fd_db_exec(r->db, stmt, n, p);
+  enum fd_db_status st = fd_db_result(r->db, res);
+  if (fd_db_failed(st)) set_error(r, what);
   PQclear(res);
-  return ok;
+  return st;
 }
 
 static void clear_touches(struct fd_export_reader *r) {
@@ -269,102 +269,105 @@ void fd_export_reader_free(struct fd_export_reader *r) {
   free(r);
 }
 
-struct fd_export_reader *fd_export_reader_new(struct fd_db *db, int64_t project_id, const char *after,
-                                              struct fd_error *err) {
+/* Is `after` a snapshot? FD_DB_ONE yes, FD_DB_NONE no (the server rejects its text: SQLSTATE
+ * class 22, data exception), else a failure. Outside the transaction: the rejection would
+ * abort it. */
+static enum fd_db_status check_after(struct fd_db *db, const char *after) {
+  const char *p[1] = {after};
+  PGresult *res = fd_db_exec(db, &stmt_check_after, 1, p);
+  enum fd_db_status st =
+      !fd_db_ok(res) && res && strncmp(fd_db_sqlstate(res), "22", 2) == 0 ? FD_DB_NONE : fd_db_result(db, res);
+  PQclear(res);
+  return st;
+}
+
+enum fd_db_status fd_export_reader_new(struct fd_db *db, int64_t project_id, const char *after,
+                                       struct fd_export_reader **reader) {
+  enum fd_db_status st = after ? check_after(db, after) : FD_DB_ONE;
+  if (st != FD_DB_ONE) return st;
   struct fd_export_reader *r = calloc(1, sizeof *r);
-  if (!r) {
-    fd_error_set(err, FD_ERR_INTERNAL, NULL, "out of memory");
-    return NULL;
-  }
+  if (!r) return fd_db_bug("export reader: out of memory");
   r->db = db;
   snprintf(r->pid, sizeof r->pid, "%lld", (long long)project_id);
   r->m.fetch = &stmt_fetch_m;
   r->f.fetch = &stmt_fetch_f;
   r->t.fetch = &stmt_fetch_t;
-  if (after) {
-    /* Outside the transaction: a malformed snapshot is an error that would abort it. */
-    const char *p[1] = {after};
-    PGresult *res = fd_db_exec(db, &stmt_check_after, 1, p);
-    bool ok = fd_db_ok(res);
-    char state[6] = "";
-    if (res) snprintf(state, sizeof state, "%s", fd_db_sqlstate(res));
-    PQclear(res);
-    if (!ok) {
-      if (strncmp(state, "22", 2) == 0)
-        fd_error_set(err, FD_ERR_INVALID_PARAMETER, "after",
-                     "after must be an X-Export-Watermark value of an earlier export");
-      else
-        fd_error_set(err, FD_ERR_UNAVAILABLE, NULL, "the database is unavailable");
-      goto fail;
-    }
-    if (!(r->after = strdup(after))) goto oom;
-  }
-  char e[256];
-  if (!fd_db_run(db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", e, sizeof e)) {
-    fd_error_set(err, FD_ERR_UNAVAILABLE, NULL, "the database is unavailable");
+  if (after && !(r->after = strdup(after))) goto oom;
+  if (!fd_db_run(db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", NULL, 0)) {
+    st = fd_db_failure(db, "export BEGIN");
     goto fail;
   }
   r->in_tx = true;
   PGresult *res = fd_db_exec(db, &stmt_watermark, 0, NULL);
-  if (!fd_db_ok(res) || PQntuples(res) != 1) {
-    PQclear(res);
-    fd_error_set(err, FD_ERR_UNAVAILABLE, NULL, "the database is unavailable");
+  st = fd_db_result(db, res);
+  if (st == FD_DB_ONE) r->watermark = strdup(PQgetvalue(res, 0, 0));
+  PQclear(res);
+  if (st != FD_DB_ONE) {
+    if (!fd_db_failed(st)) st = fd_db_bug("export watermark: not one row");
     goto fail;
   }
-  r->watermark = strdup(PQgetvalue(res, 0, 0));
-  PQclear(res);
   if (!r->watermark) goto oom;
-  return r;
+  *reader = r;
+  return FD_DB_ONE;
 oom:
-  fd_error_set(err, FD_ERR_INTERNAL, NULL, "out of memory");
+  st = fd_db_bug("export reader: out of memory");
 fail:
   fd_export_reader_free(r);
-  return NULL;
+  return st;
 }
 
-long fd_export_reader_count(struct fd_export_reader *r) {
+enum fd_db_status fd_export_reader_count(struct fd_export_reader *r, long *count) {
   const char *p[2] = {r->pid, r->after};
   PGresult *res = fd_db_exec(r->db, r->after ? &stmt_count_incr : &stmt_count_full, r->after ? 2 : 1, p);
-  long n = fd_db_ok(res) && PQntuples(res) == 1 ? strtol(PQgetvalue(res, 0, 0), NULL, 10) : -1;
-  if (n < 0) set_error(r, "counting conversations");
+  enum fd_db_status st = fd_db_result(r->db, res);
+  if (st == FD_DB_ONE)
+    *count = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+  else if (!fd_db_failed(st))
+    st = fd_db_bug("export count: not one row");
+  if (fd_db_failed(st)) set_error(r, "counting conversations");
   PQclear(res);
-  return n;
+  return st;
 }
 
-bool fd_export_reader_rewind(struct fd_export_reader *r) {
+enum fd_db_status fd_export_reader_rewind(struct fd_export_reader *r) {
   close_all(r);
   if (!r->in_tx) {
     snprintf(r->error, sizeof r->error, "the export transaction is gone");
-    return false;
+    return fd_db_failure(r->db, "export rewind without a transaction");
   }
   const char *p[2] = {r->pid, r->after};
   int n = r->after ? 2 : 1;
-  if (!run(r, r->after ? &stmt_decl_m_incr : &stmt_decl_m_full, n, p, "declaring the messages cursor")) return false;
+  enum fd_db_status st =
+      run(r, r->after ? &stmt_decl_m_incr : &stmt_decl_m_full, n, p, "declaring the messages cursor");
+  if (fd_db_failed(st)) return st;
   r->m.open = true;
-  if (!run(r, r->after ? &stmt_decl_f_incr : &stmt_decl_f_full, n, p, "declaring the feedback cursor")) return false;
+  st = run(r, r->after ? &stmt_decl_f_incr : &stmt_decl_f_full, n, p, "declaring the feedback cursor");
+  if (fd_db_failed(st)) return st;
   r->f.open = true;
   if (r->after) {
-    if (!run(r, &stmt_decl_t, 2, p, "declaring the changes cursor")) return false;
+    st = run(r, &stmt_decl_t, 2, p, "declaring the changes cursor");
+    if (fd_db_failed(st)) return st;
     r->t.open = true;
   }
-  return true;
+  return FD_DB_ONE;
 }
 
-/* Make c's current row available: 1 yes, 0 cursor exhausted, -1 error. */
-static int cursor_peek(struct fd_export_reader *r, struct cursor *c) {
-  if (c->row < c->n) return 1;
-  if (c->eof || !c->open) return 0;
+/* Make c's current row available: FD_DB_ONE yes, FD_DB_NONE cursor exhausted, or a failure. */
+static enum fd_db_status cursor_peek(struct fd_export_reader *r, struct cursor *c) {
+  if (c->row < c->n) return FD_DB_ONE;
+  if (c->eof || !c->open) return FD_DB_NONE;
   PQclear(c->res);
   c->res = fd_db_exec(r->db, c->fetch, 0, NULL);
   c->row = 0;
   c->n = 0;
-  if (!fd_db_ok(c->res)) {
+  enum fd_db_status st = fd_db_result(r->db, c->res);
+  if (fd_db_failed(st)) {
     set_error(r, "fetching from a cursor");
-    return -1;
+    return st;
   }
   c->n = PQntuples(c->res);
   if (c->n == 0) c->eof = true;
-  return c->n > 0;
+  return c->n > 0 ? FD_DB_ONE : FD_DB_NONE;
 }
 
 static const char *val(const struct cursor *c, int col) {
@@ -440,38 +443,39 @@ oom:
 }
 
 /* Consume the rows of cursor c (conversation id in column 0) up to conversation `id`: rows
- * before it are skipped (they name no streamed conversation), rows of it are added. */
-static int consume(struct fd_export_reader *r, struct cursor *c, const char *id,
-                   bool (*add)(struct fd_export_reader *, const struct cursor *)) {
+ * before it are skipped (they name no streamed conversation), rows of it are added.
+ * A failure (add() failing is HARD: out of memory or a row the export core rejects) or not. */
+static enum fd_db_status consume(struct fd_export_reader *r, struct cursor *c, const char *id,
+                                 bool (*add)(struct fd_export_reader *, const struct cursor *)) {
   for (;;) {
-    int k = cursor_peek(r, c);
-    if (k <= 0) return k;
+    enum fd_db_status st = cursor_peek(r, c);
+    if (st != FD_DB_ONE) return st;
     int cmp = strcmp(PQgetvalue(c->res, c->row, 0), id);
-    if (cmp > 0) return 1;
-    if (cmp == 0 && !add(r, c)) return -1;
+    if (cmp > 0) return FD_DB_ONE;
+    if (cmp == 0 && !add(r, c)) return fd_db_bug(r->error);
     c->row++;
   }
 }
 
-int fd_export_reader_next(struct fd_export_reader *r, const struct fd_conversation **conv,
-                          const struct fd_touch **touches, size_t *n_touches) {
+enum fd_db_status fd_export_reader_next(struct fd_export_reader *r, const struct fd_conversation **conv,
+                                        const struct fd_touch **touches, size_t *n_touches) {
   fd_conversation_free(r->conv);
   r->conv = NULL;
   clear_touches(r);
-  int k = cursor_peek(r, &r->m);
-  if (k <= 0) return k;
+  enum fd_db_status st = cursor_peek(r, &r->m);
+  if (st != FD_DB_ONE) return st;
   r->conv = fd_conversation_new(PQgetvalue(r->m.res, r->m.row, 0));
   if (!r->conv) {
     snprintf(r->error, sizeof r->error, "out of memory");
-    return -1;
+    return fd_db_bug(r->error);
   }
   /* The id is owned by the conversation, so it outlives the chunk it came from. */
   const char *id = r->conv->id;
-  if (consume(r, &r->m, id, add_message) < 0) return -1;
-  if (consume(r, &r->f, id, add_feedback) < 0) return -1;
-  if (r->after && consume(r, &r->t, id, add_touch) < 0) return -1;
+  if (fd_db_failed(st = consume(r, &r->m, id, add_message))) return st;
+  if (fd_db_failed(st = consume(r, &r->f, id, add_feedback))) return st;
+  if (r->after && fd_db_failed(st = consume(r, &r->t, id, add_touch))) return st;
   *conv = r->conv;
   *touches = r->after ? r->touches : NULL;
   *n_touches = r->n_touches;
-  return 1;
+  return FD_DB_ONE;
 }

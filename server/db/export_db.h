@@ -29,26 +29,30 @@
 #include <stdint.h>
 
 #include "db/pool.h"
+#include "db/status.h"
 #include "export/export.h"
 #include "export/model.h"
-#include "core/errors.h"
+
+/* Statuses: db/status.h (the reader's two accessors and fd_export_reader_free cannot fail). */
 
 /* ---- the exports table (any connection outside a read-only transaction) ---------------- */
 
-/* Insert the audit row of a starting export. id_out receives its uuid, started_at its start
- * time (RFC 3339, UTC). False on a database error. params is borrowed. */
-bool fd_export_db_insert(struct fd_db *db, int64_t project_id, const char *format, const json_t *params,
-                         char id_out[37], char *started_at, size_t started_len) __attribute__((warn_unused_result));
-
-/* Record a finished export: finished_at, rows, sha256, watermark and the manifest (borrowed;
- * its "finished_at" must hold the RFC 3339 finish time). False on a database error. */
-bool fd_export_db_finish(struct fd_db *db, int64_t project_id, const char *id, const json_t *manifest)
+/* Insert the audit row of a starting export. FD_DB_ONE: id_out holds its uuid, started_at its
+ * start time (RFC 3339, UTC). params is borrowed. */
+enum fd_db_status fd_export_db_insert(struct fd_db *db, int64_t project_id, const char *format, const json_t *params,
+                                      char id_out[37], char *started_at, size_t started_len)
     __attribute__((warn_unused_result));
 
-/* The manifest of export `id` of the project: the stored manifest of a finished export, or
- * what is known of an unfinished one (finished_at null). NULL when there is no such export
- * (*db_error false) or on a database error (*db_error true). */
-json_t *fd_export_db_get(struct fd_db *db, int64_t project_id, const char *id, bool *db_error)
+/* Record a finished export: finished_at, rows, sha256, watermark and the manifest (borrowed;
+ * its "finished_at" must hold the RFC 3339 finish time). FD_DB_ONE: recorded; FD_DB_NONE: no
+ * such export. */
+enum fd_db_status fd_export_db_finish(struct fd_db *db, int64_t project_id, const char *id, const json_t *manifest)
+    __attribute__((warn_unused_result));
+
+/* The manifest of export `id` of the project into *manifest (the caller's): the stored
+ * manifest of a finished export, or what is known of an unfinished one (finished_at null).
+ * FD_DB_NONE: no such export (an id that is not a uuid included). */
+enum fd_db_status fd_export_db_get(struct fd_db *db, int64_t project_id, const char *id, json_t **manifest)
     __attribute__((warn_unused_result));
 
 /* ---- the snapshot reader ---------------------------------------------------------------- */
@@ -57,27 +61,28 @@ struct fd_export_reader;
 
 /* Open a reader on db (borrowed; it must not be used for anything else until the reader is
  * freed): validates `after` (NULL: a full export), then BEGIN ISOLATION LEVEL REPEATABLE READ
- * READ ONLY and takes the watermark. NULL with *err set: FD_ERR_INVALID_PARAMETER field
- * "after" for a watermark that is not a snapshot, FD_ERR_UNAVAILABLE on a database error,
- * FD_ERR_INTERNAL when out of memory. */
-struct fd_export_reader *fd_export_reader_new(struct fd_db *db, int64_t project_id, const char *after,
-                                              struct fd_error *err) __attribute__((warn_unused_result));
+ * READ ONLY and takes the watermark. FD_DB_ONE: *reader is the caller's (free it with
+ * fd_export_reader_free); FD_DB_NONE: `after` is not a snapshot (what that means for a client
+ * is the caller's business); a failure otherwise (out of memory is HARD). */
+enum fd_db_status fd_export_reader_new(struct fd_db *db, int64_t project_id, const char *after,
+                                       struct fd_export_reader **reader) __attribute__((warn_unused_result));
 
 /* The watermark of this export (pg_snapshot text). Owned by the reader. */
 const char *fd_export_reader_watermark(const struct fd_export_reader *r);
 
-/* How many conversations a pass will stream (for a progress bar); -1 on a database error. */
-long fd_export_reader_count(struct fd_export_reader *r);
+/* FD_DB_ONE with *count the number of conversations a pass will stream (for a progress bar). */
+enum fd_db_status fd_export_reader_count(struct fd_export_reader *r, long *count) __attribute__((warn_unused_result));
 
-/* Start a pass: (re)declare the cursors in the same transaction. False on a database error. */
-bool fd_export_reader_rewind(struct fd_export_reader *r) __attribute__((warn_unused_result));
+/* Start a pass: (re)declare the cursors in the same transaction. FD_DB_ONE or a failure. */
+enum fd_db_status fd_export_reader_rewind(struct fd_export_reader *r) __attribute__((warn_unused_result));
 
-/* Load the next conversation of the pass. 1: *conv (and, for an incremental export,
- * *touches[0..*n_touches)) are set and owned by the reader until the next call; 0: the pass
- * is over; -1: database error or out of memory (fd_export_reader_error says which).
- * touches is NULL for a full export. */
-int fd_export_reader_next(struct fd_export_reader *r, const struct fd_conversation **conv,
-                          const struct fd_touch **touches, size_t *n_touches) __attribute__((warn_unused_result));
+/* Load the next conversation of the pass. FD_DB_ONE: *conv (and, for an incremental export,
+ * *touches[0..*n_touches)) are set and owned by the reader until the next call; FD_DB_NONE:
+ * the pass is over; a failure (out of memory or bad rows are HARD) otherwise, described by
+ * fd_export_reader_error. touches is NULL for a full export. */
+enum fd_db_status fd_export_reader_next(struct fd_export_reader *r, const struct fd_conversation **conv,
+                                        const struct fd_touch **touches, size_t *n_touches)
+    __attribute__((warn_unused_result));
 
 /* A human sentence about the last failure, "" when none. Owned by the reader. */
 const char *fd_export_reader_error(const struct fd_export_reader *r);

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+#include "db/sql_time.h"
 
 static struct fd_stmt stmt_retract = {
     "feedback_retract",
@@ -54,28 +54,34 @@ static struct fd_stmt stmt_list = {
     " ORDER BY f.received_at DESC, f.seq DESC LIMIT $10::int",
     0};
 
-json_t *fd_feedback_retract(struct fd_db *db, int64_t project_id, const char *id, bool *db_error) {
+enum fd_db_status fd_feedback_retract(struct fd_db *db, int64_t project_id, const char *id, json_t **out) {
   char pid[24];
   snprintf(pid, sizeof pid, "%lld", (long long)project_id);
   const char *p[2] = {pid, id};
   PGresult *r = fd_db_exec(db, &stmt_retract, 2, p);
-  *db_error = !fd_db_ok(r);
-  json_t *out = !*db_error && PQntuples(r) == 1 ? json_loads(PQgetvalue(r, 0, 0), 0, NULL) : NULL;
+  enum fd_db_status st = fd_db_result(db, r);
+  if (st == FD_DB_ONE && !(*out = json_loads(PQgetvalue(r, 0, 0), 0, NULL))) st = fd_db_bug("retract: bad JSON");
+  if (st == FD_DB_NONE) *out = NULL;
   PQclear(r);
-  return out;
+  return st;
 }
 
-long fd_feedback_erase_user(struct fd_db *db, int64_t project_id, const char *user) {
+enum fd_db_status fd_feedback_erase_user(struct fd_db *db, int64_t project_id, const char *user, long *deleted) {
   char pid[24];
   snprintf(pid, sizeof pid, "%lld", (long long)project_id);
   const char *p[2] = {pid, user};
   PGresult *r = fd_db_exec(db, &stmt_erase, 2, p);
-  long n = fd_db_ok(r) && PQntuples(r) == 1 ? strtol(PQgetvalue(r, 0, 0), NULL, 10) : -1;
+  enum fd_db_status st = fd_db_result(db, r);
+  if (st == FD_DB_ONE)
+    *deleted = strtol(PQgetvalue(r, 0, 0), NULL, 10);
+  else if (!fd_db_failed(st))
+    st = fd_db_bug("erase: not one row");
   PQclear(r);
-  return n;
+  return st;
 }
 
-json_t *fd_feedback_list(struct fd_db *db, int64_t project_id, const struct fd_feedback_filter *f) {
+enum fd_db_status fd_feedback_list(struct fd_db *db, int64_t project_id, const struct fd_feedback_filter *f,
+                                   json_t **page) {
   char pid[24], cur_us[24], cur_seq[24], limit[16];
   snprintf(pid, sizeof pid, "%lld", (long long)project_id);
   snprintf(cur_us, sizeof cur_us, "%lld", (long long)f->cursor_received_us);
@@ -93,9 +99,10 @@ json_t *fd_feedback_list(struct fd_db *db, int64_t project_id, const struct fd_f
                        f->has_cursor ? cur_seq : NULL,
                        limit};
   PGresult *r = fd_db_exec(db, &stmt_list, 10, p);
-  if (!fd_db_ok(r)) {
+  enum fd_db_status st = fd_db_result(db, r);
+  if (fd_db_failed(st)) {
     PQclear(r);
-    return NULL;
+    return st;
   }
   json_t *items = json_array();
   int n = PQntuples(r);
@@ -111,5 +118,8 @@ json_t *fd_feedback_list(struct fd_db *db, int64_t project_id, const struct fd_f
     next = json_string(cursor);
   }
   PQclear(r);
-  return json_pack("{s:o, s:o}", "items", items, "next_cursor", next);
+  size_t count = json_array_size(items);
+  *page = json_pack("{s:o, s:o}", "items", items, "next_cursor", next);
+  if (!*page) return fd_db_bug("feedback list: out of memory");
+  return (enum fd_db_status)count;
 }

@@ -8,15 +8,18 @@
 #include <stdint.h>
 
 #include "db/pool.h"
+#include "db/status.h"
 
-/* Retract an event of the project. Returns {"id","status":"retracted","retracted_at"}, or
- * NULL: *db_error says whether the database failed (else: no such event). */
-json_t *fd_feedback_retract(struct fd_db *db, int64_t project_id, const char *id, bool *db_error);
+/* Retract an event of the project (statuses: db/status.h). FD_DB_ONE: *out is
+ * {"id","status":"retracted","retracted_at"} (the caller's); FD_DB_NONE: no such event. */
+enum fd_db_status fd_feedback_retract(struct fd_db *db, int64_t project_id, const char *id, json_t **out)
+    __attribute__((warn_unused_result));
 
 /* Erase a rater: delete their events, forget the pseudonymous id on conversations, record
- * the touched messages for incremental exports. Returns the number of events deleted, -1
- * on a database error. */
-long fd_feedback_erase_user(struct fd_db *db, int64_t project_id, const char *user);
+ * the touched messages for incremental exports. FD_DB_ONE with *deleted the number of events
+ * deleted (0 included). */
+enum fd_db_status fd_feedback_erase_user(struct fd_db *db, int64_t project_id, const char *user, long *deleted)
+    __attribute__((warn_unused_result));
 
 /* Filters of GET /v1/feedback; NULL = no filter. Times are RFC 3339 strings validated by
  * the caller; the cursor is (received_at in µs, seq) of the last item of the page before. */
@@ -27,7 +30,9 @@ struct fd_feedback_filter {
   int limit;
 };
 
-/* One page, newest first: {"items": [...], "next_cursor": "..."|null}. NULL on error. */
-json_t *fd_feedback_list(struct fd_db *db, int64_t project_id, const struct fd_feedback_filter *f);
+/* One page, newest first: *page = {"items": [...], "next_cursor": "..."|null} (the caller's).
+ * Returns the number of items (FD_DB_NONE for an empty page). */
+enum fd_db_status fd_feedback_list(struct fd_db *db, int64_t project_id, const struct fd_feedback_filter *f,
+                                   json_t **page) __attribute__((warn_unused_result));
 
 #endif

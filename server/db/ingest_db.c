@@ -135,7 +135,24 @@ static int64_t msg_project(const void *refs, size_t i) { return ((const struct f
 static const char *fb_id(const void *refs, size_t i) { return ((const struct fd_fb_ref *)refs)[i].row->id; }
 static int64_t fb_project(const void *refs, size_t i) { return ((const struct fd_fb_ref *)refs)[i].project_id; }
 
-static bool insert_conversations(struct fd_db *db, const struct fd_msg_ref *refs, size_t n) {
+/* Run an INSERT ... RETURNING id, project_id over the columns c (freed here) and mark the
+ * rows it inserted. Returns their number. */
+static enum fd_db_status insert_rows(struct fd_db *db, struct fd_stmt *stmt, struct cols *c, const char **params,
+                                     size_t n, bool *inserted, const char *(*id_of)(const void *, size_t),
+                                     int64_t (*project_of)(const void *, size_t), const void *refs) {
+  enum fd_db_status st = cols_end(c, params) ? FD_DB_NONE : fd_db_bug("insert: out of memory");
+  if (st == FD_DB_NONE) {
+    PGresult *r = fd_db_exec(db, stmt, c->n, params);
+    st = fd_db_result(db, r);
+    if (!fd_db_failed(st)) mark_returned(r, n, inserted, id_of, project_of, refs);
+    PQclear(r);
+  }
+  cols_free(c);
+  return st;
+}
+
+/* FD_DB_NONE or a failure: the caller counts messages, not conversations. */
+static enum fd_db_status insert_conversations(struct fd_db *db, const struct fd_msg_ref *refs, size_t n) {
   struct cols c;
   cols_begin(&c, 4);
   size_t users = 0;
@@ -148,18 +165,19 @@ static bool insert_conversations(struct fd_db *db, const struct fd_msg_ref *refs
     ts(&c.b[3], refs[i].created_at_us);
   }
   const char *params[4];
-  bool ok = cols_end(&c, params);
-  if (ok && users) {
+  enum fd_db_status st = cols_end(&c, params) ? FD_DB_NONE : fd_db_bug("conversations: out of memory");
+  if (st == FD_DB_NONE && users) {
     PGresult *r = fd_db_exec(db, &stmt_conversations, 4, params);
-    ok = fd_db_ok(r);
+    st = fd_db_result(db, r);
+    if (!fd_db_failed(st)) st = FD_DB_NONE;
     PQclear(r);
   }
   cols_free(&c);
-  return ok;
+  return st;
 }
 
-bool fd_db_insert_messages(struct fd_db *db, const struct fd_msg_ref *refs, size_t n, bool *inserted) {
-  if (n == 0) return true;
+enum fd_db_status fd_db_insert_messages(struct fd_db *db, const struct fd_msg_ref *refs, size_t n, bool *inserted) {
+  if (n == 0) return FD_DB_NONE;
   struct cols c;
   cols_begin(&c, 10);
   for (size_t i = 0; i < n; i++) {
@@ -176,19 +194,14 @@ bool fd_db_insert_messages(struct fd_db *db, const struct fd_msg_ref *refs, size
     fd_pgarray_text(&c.b[9], m->metadata_json);
   }
   const char *params[10];
-  bool ok = cols_end(&c, params);
-  if (ok) {
-    PGresult *r = fd_db_exec(db, &stmt_messages, 10, params);
-    ok = fd_db_ok(r);
-    if (ok) mark_returned(r, n, inserted, msg_id, msg_project, refs);
-    PQclear(r);
-  }
-  cols_free(&c);
-  return ok && insert_conversations(db, refs, n);
+  enum fd_db_status st = insert_rows(db, &stmt_messages, &c, params, n, inserted, msg_id, msg_project, refs);
+  if (fd_db_failed(st)) return st;
+  enum fd_db_status conv = insert_conversations(db, refs, n);
+  return fd_db_failed(conv) ? conv : st;
 }
 
-bool fd_db_insert_feedback(struct fd_db *db, const struct fd_fb_ref *refs, size_t n, bool *inserted) {
-  if (n == 0) return true;
+enum fd_db_status fd_db_insert_feedback(struct fd_db *db, const struct fd_fb_ref *refs, size_t n, bool *inserted) {
+  if (n == 0) return FD_DB_NONE;
   struct cols c;
   cols_begin(&c, 18);
   struct fd_buf tags = {0};
@@ -236,20 +249,15 @@ bool fd_db_insert_feedback(struct fd_db *db, const struct fd_fb_ref *refs, size_
   }
   fd_buf_release(&tags);
   const char *params[18];
-  bool ok = cols_end(&c, params);
-  if (ok) {
-    PGresult *r = fd_db_exec(db, &stmt_feedback, 18, params);
-    ok = fd_db_ok(r);
-    if (ok) mark_returned(r, n, inserted, fb_id, fb_project, refs);
-    PQclear(r);
-  }
-  cols_free(&c);
-  return ok;
+  return insert_rows(db, &stmt_feedback, &c, params, n, inserted, fb_id, fb_project, refs);
 }
 
-static bool lookup(struct fd_db *db, struct fd_stmt *stmt, size_t n, int64_t (*project_of)(const void *, size_t),
-                   const char *(*key_of)(const void *, size_t), const void *refs,
-                   void (*take)(void *out, size_t i, const char *value), void *out) {
+/* Look up rows by (project, key): take() receives each found value. Returns their number. */
+static enum fd_db_status lookup(struct fd_db *db, struct fd_stmt *stmt, size_t n,
+                                int64_t (*project_of)(const void *, size_t),
+                                const char *(*key_of)(const void *, size_t), const void *refs,
+                                void (*take)(void *out, size_t i, const char *value), void *out) {
+  if (n == 0) return FD_DB_NONE;
   struct cols c;
   cols_begin(&c, 2);
   for (size_t i = 0; i < n; i++) {
@@ -257,18 +265,18 @@ static bool lookup(struct fd_db *db, struct fd_stmt *stmt, size_t n, int64_t (*p
     fd_pgarray_text(&c.b[1], key_of(refs, i));
   }
   const char *params[2];
-  bool ok = cols_end(&c, params);
-  if (ok) {
+  enum fd_db_status st = cols_end(&c, params) ? FD_DB_NONE : fd_db_bug("lookup: out of memory");
+  if (st == FD_DB_NONE) {
     PGresult *r = fd_db_exec(db, stmt, 2, params);
-    ok = fd_db_ok(r);
-    for (int k = 0; ok && k < PQntuples(r); k++) {
+    st = fd_db_result(db, r);
+    for (int k = 0; !fd_db_failed(st) && k < PQntuples(r); k++) {
       size_t ord = (size_t)strtoull(PQgetvalue(r, k, 0), NULL, 10);
       if (ord >= 1 && ord <= n) take(out, ord - 1, PQgetvalue(r, k, 1));
     }
     PQclear(r);
   }
   cols_free(&c);
-  return ok;
+  return st;
 }
 
 struct hash_out {
@@ -285,18 +293,18 @@ static void take_hash(void *out, size_t i, const char *value) {
   h->found[i] = true;
 }
 
-bool fd_db_message_hashes(struct fd_db *db, const struct fd_msg_ref *refs, size_t n,
-                          unsigned char (*hashes)[FD_SHA256_LEN], bool *found) {
+enum fd_db_status fd_db_message_hashes(struct fd_db *db, const struct fd_msg_ref *refs, size_t n,
+                                       unsigned char (*hashes)[FD_SHA256_LEN], bool *found) {
   memset(found, 0, n * sizeof *found);
   struct hash_out out = {hashes, found};
-  return n == 0 || lookup(db, &stmt_message_hashes, n, msg_project, msg_id, refs, take_hash, &out);
+  return lookup(db, &stmt_message_hashes, n, msg_project, msg_id, refs, take_hash, &out);
 }
 
-bool fd_db_feedback_hashes(struct fd_db *db, const struct fd_fb_ref *refs, size_t n,
-                           unsigned char (*hashes)[FD_SHA256_LEN], bool *found) {
+enum fd_db_status fd_db_feedback_hashes(struct fd_db *db, const struct fd_fb_ref *refs, size_t n,
+                                        unsigned char (*hashes)[FD_SHA256_LEN], bool *found) {
   memset(found, 0, n * sizeof *found);
   struct hash_out out = {hashes, found};
-  return n == 0 || lookup(db, &stmt_feedback_hashes, n, fb_project, fb_id, refs, take_hash, &out);
+  return lookup(db, &stmt_feedback_hashes, n, fb_project, fb_id, refs, take_hash, &out);
 }
 
 static const char *fb_message(const void *refs, size_t i) {
@@ -309,7 +317,7 @@ static void take_content(void *out, size_t i, const char *value) {
   contents[i] = strdup(value);
 }
 
-bool fd_db_edit_originals(struct fd_db *db, const struct fd_fb_ref *refs, size_t n, char **contents) {
+enum fd_db_status fd_db_edit_originals(struct fd_db *db, const struct fd_fb_ref *refs, size_t n, char **contents) {
   memset(contents, 0, n * sizeof *contents);
-  return n == 0 || lookup(db, &stmt_originals, n, fb_project, fb_message, refs, take_content, contents);
+  return lookup(db, &stmt_originals, n, fb_project, fb_message, refs, take_content, contents);
 }

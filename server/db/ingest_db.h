@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "db/pool.h"
+#include "db/status.h"
 #include "ingest/rows.h"
 
 struct fd_msg_ref {
@@ -25,22 +26,27 @@ struct fd_fb_ref {
   double edit_ratio;
 };
 
+/* Statuses: db/status.h. Each function returns the number of rows it inserted or found
+ * (FD_DB_NONE: none) or a failure; the out-arrays have n elements and are the caller's. */
+
 /* Insert rows whose (project_id, id) are distinct. inserted[i] tells whether row i was new.
- * Rows of users are also recorded on their conversations. false on a database error. */
-bool fd_db_insert_messages(struct fd_db *db, const struct fd_msg_ref *refs, size_t n, bool *inserted)
+ * Rows of users are also recorded on their conversations. */
+enum fd_db_status fd_db_insert_messages(struct fd_db *db, const struct fd_msg_ref *refs, size_t n, bool *inserted)
     __attribute__((warn_unused_result));
-bool fd_db_insert_feedback(struct fd_db *db, const struct fd_fb_ref *refs, size_t n, bool *inserted)
+enum fd_db_status fd_db_insert_feedback(struct fd_db *db, const struct fd_fb_ref *refs, size_t n, bool *inserted)
     __attribute__((warn_unused_result));
 
 /* The stored content_sha256 of existing rows (found[i] false if there is none). */
-bool fd_db_message_hashes(struct fd_db *db, const struct fd_msg_ref *refs, size_t n,
-                          unsigned char (*hashes)[FD_SHA256_LEN], bool *found) __attribute__((warn_unused_result));
-bool fd_db_feedback_hashes(struct fd_db *db, const struct fd_fb_ref *refs, size_t n,
-                           unsigned char (*hashes)[FD_SHA256_LEN], bool *found) __attribute__((warn_unused_result));
+enum fd_db_status fd_db_message_hashes(struct fd_db *db, const struct fd_msg_ref *refs, size_t n,
+                                       unsigned char (*hashes)[FD_SHA256_LEN], bool *found)
+    __attribute__((warn_unused_result));
+enum fd_db_status fd_db_feedback_hashes(struct fd_db *db, const struct fd_fb_ref *refs, size_t n,
+                                        unsigned char (*hashes)[FD_SHA256_LEN], bool *found)
+    __attribute__((warn_unused_result));
 
 /* Contents of the messages that edits judge (for the edit ratio): contents[i] is a new
- * string or NULL when the message is not stored. */
-bool fd_db_edit_originals(struct fd_db *db, const struct fd_fb_ref *refs, size_t n, char **contents)
+ * string (the caller frees it) or NULL when the message is not stored. */
+enum fd_db_status fd_db_edit_originals(struct fd_db *db, const struct fd_fb_ref *refs, size_t n, char **contents)
     __attribute__((warn_unused_result));
 
 #endif

@@ -6,9 +6,9 @@
 #include <string.h>
 
 #include "core/scope.h"
+#include "db/sql_time.h"
 #include "util/crypto.h"
 
-#define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
 #define KEY_ITEM                                                                                      \
   "json_build_object('id', k.id, 'prefix', k.prefix, 'label', k.label, 'scopes', to_json(k.scopes), " \
   "'created_at', " TS("k.created_at") ", 'revoked_at', " TS("k.revoked_at") ", 'project', p.slug)"
@@ -36,9 +36,10 @@ static struct fd_stmt stmt_revoke = {
     "SELECT " KEY_ITEM " FROM r k JOIN projects p ON p.id = k.project_id",
     0};
 
-json_t *fd_keys_create(struct fd_db *db, int64_t project_id, unsigned scopes, const char *label) {
+enum fd_db_status fd_keys_create(struct fd_db *db, int64_t project_id, unsigned scopes, const char *label,
+                                 json_t **key_out) {
   unsigned char raw[24];
-  if (!fd_random_bytes(raw, sizeof raw)) return NULL;
+  if (!fd_random_bytes(raw, sizeof raw)) return fd_db_bug("no random bytes for a key");
   char key[4 + 2 * sizeof raw + 1] = "fbd_";
   fd_hex_encode(raw, sizeof raw, key + 4);
   char prefix[13];
@@ -50,59 +51,69 @@ json_t *fd_keys_create(struct fd_db *db, int64_t project_id, unsigned scopes, co
   fd_scopes_csv(scopes, csv, sizeof csv);
   const char *p[5] = {pid, label ? label : "", prefix, hash, csv};
   PGresult *r = fd_db_exec(db, &stmt_insert, 5, p);
-  json_t *out = NULL;
-  if (fd_db_ok(r) && PQntuples(r) == 1)
-    out = json_pack("{s:s, s:s, s:s, s:o, s:s, s:s}", "id", PQgetvalue(r, 0, 0), "key", key, "prefix", prefix, "scopes",
-                    fd_scopes_json(scopes), "label", label ? label : "", "created_at", PQgetvalue(r, 0, 1));
+  enum fd_db_status st = fd_db_result(db, r);
+  if (st == FD_DB_ONE) {
+    *key_out =
+        json_pack("{s:s, s:s, s:s, s:o, s:s, s:s}", "id", PQgetvalue(r, 0, 0), "key", key, "prefix", prefix, "scopes",
+                  fd_scopes_json(scopes), "label", label ? label : "", "created_at", PQgetvalue(r, 0, 1));
+    if (!*key_out) st = fd_db_bug("key create: out of memory");
+  } else if (!fd_db_failed(st)) {
+    st = fd_db_bug("key create: not one row");
+  }
   PQclear(r);
-  return out;
+  return st;
 }
 
-int fd_keys_lookup(struct fd_db *db, const unsigned char sha256[32], struct fd_key_info *info) {
+enum fd_db_status fd_keys_lookup(struct fd_db *db, const unsigned char sha256[32], struct fd_key_info *info) {
   char hex[FD_SHA256_HEX_LEN + 1];
   fd_hex_encode(sha256, 32, hex);
   const char *p[1] = {hex};
   PGresult *r = fd_db_exec(db, &stmt_lookup, 1, p);
-  int out = -1;
-  if (fd_db_ok(r)) {
-    out = PQntuples(r) == 1;
-    if (out) {
-      memset(info, 0, sizeof *info);
-      snprintf(info->key_id, sizeof info->key_id, "%s", PQgetvalue(r, 0, 0));
-      info->project_id = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
-      snprintf(info->project_slug, sizeof info->project_slug, "%s", PQgetvalue(r, 0, 2));
-      if (!fd_scopes_parse_list(PQgetvalue(r, 0, 3), &info->scopes)) info->scopes = 0;
-      info->revoked = PQgetvalue(r, 0, 4)[0] == 't';
-      info->allowed_origins = json_loads(PQgetvalue(r, 0, 5), JSON_DECODE_ANY, NULL);
-    }
+  enum fd_db_status st = fd_db_result(db, r);
+  if (st > FD_DB_ONE) st = fd_db_bug("key lookup: two keys with one hash");
+  if (st == FD_DB_ONE) {
+    memset(info, 0, sizeof *info);
+    snprintf(info->key_id, sizeof info->key_id, "%s", PQgetvalue(r, 0, 0));
+    info->project_id = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+    snprintf(info->project_slug, sizeof info->project_slug, "%s", PQgetvalue(r, 0, 2));
+    if (!fd_scopes_parse_list(PQgetvalue(r, 0, 3), &info->scopes)) info->scopes = 0;
+    info->revoked = PQgetvalue(r, 0, 4)[0] == 't';
+    info->allowed_origins = json_loads(PQgetvalue(r, 0, 5), JSON_DECODE_ANY, NULL);
   }
   PQclear(r);
-  return out;
+  return st;
 }
 
-json_t *fd_keys_list(struct fd_db *db, int64_t project_id) {
+enum fd_db_status fd_keys_list(struct fd_db *db, int64_t project_id, json_t **list) {
   char pid[24];
   snprintf(pid, sizeof pid, "%lld", (long long)project_id);
   const char *p[1] = {pid};
   PGresult *r = fd_db_exec(db, &stmt_list, 1, p);
-  json_t *items = fd_db_ok(r) ? json_array() : NULL;
+  enum fd_db_status st = fd_db_result(db, r);
+  json_t *items = fd_db_failed(st) ? NULL : json_array();
   for (int i = 0; items && i < PQntuples(r); i++) {
     json_t *it = json_loads(PQgetvalue(r, i, 0), 0, NULL);
     if (it && project_id) json_object_del(it, "project");
     if (it) json_array_append_new(items, it);
   }
   PQclear(r);
-  return items ? json_pack("{s:o}", "items", items) : NULL;
+  if (fd_db_failed(st)) return st;
+  if (!items || !(*list = json_pack("{s:o}", "items", items))) return fd_db_bug("key list: out of memory");
+  return st;
 }
 
-json_t *fd_keys_revoke(struct fd_db *db, int64_t project_id, const char *key_id, bool *db_error) {
+enum fd_db_status fd_keys_revoke(struct fd_db *db, int64_t project_id, const char *key_id, json_t **item) {
   char pid[24];
   snprintf(pid, sizeof pid, "%lld", (long long)project_id);
   const char *p[2] = {pid, key_id};
   PGresult *r = fd_db_exec(db, &stmt_revoke, 2, p);
-  *db_error = !fd_db_ok(r);
-  json_t *it = !*db_error && PQntuples(r) == 1 ? json_loads(PQgetvalue(r, 0, 0), 0, NULL) : NULL;
-  if (it && project_id) json_object_del(it, "project");
+  enum fd_db_status st = fd_db_result(db, r);
+  *item = NULL;
+  if (st == FD_DB_ONE && !(*item = json_loads(PQgetvalue(r, 0, 0), 0, NULL)))
+    st = fd_db_bug("key revoke: bad JSON");
+  else if (st > FD_DB_ONE)
+    st = fd_db_bug("key revoke: two keys with one id");
+  if (*item && project_id) json_object_del(*item, "project");
   PQclear(r);
-  return it;
+  return st;
 }

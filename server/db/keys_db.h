@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "db/pool.h"
+#include "db/status.h"
 
 /* What authentication needs to know about a key. */
 struct fd_key_info {
@@ -18,21 +19,26 @@ struct fd_key_info {
   json_t *allowed_origins; /* owned */
 };
 
+/* Statuses: db/status.h; JSON out-values are the caller's. */
 
-/* Create a key: generates it, stores its hash, returns the docs/api.md object
- * {"id","key","prefix","scopes","label","created_at"} (the only place the key appears),
- * NULL on error. */
-json_t *fd_keys_create(struct fd_db *db, int64_t project_id, unsigned scopes, const char *label);
+/* Create a key: generates it, stores its hash. FD_DB_ONE: *key is the object of
+ * docs/api.md {"id","key","prefix","scopes","label","created_at"} (the only place the key
+ * appears). */
+enum fd_db_status fd_keys_create(struct fd_db *db, int64_t project_id, unsigned scopes, const char *label, json_t **key)
+    __attribute__((warn_unused_result));
 
-/* Look up a key by its SHA-256. 1 found (info filled; free allowed_origins), 0 unknown,
- * -1 database error. */
-int fd_keys_lookup(struct fd_db *db, const unsigned char sha256[32], struct fd_key_info *info);
+/* Look up a key by its SHA-256. FD_DB_ONE: info filled (the caller frees
+ * info->allowed_origins); FD_DB_NONE: unknown key. */
+enum fd_db_status fd_keys_lookup(struct fd_db *db, const unsigned char sha256[32], struct fd_key_info *info)
+    __attribute__((warn_unused_result));
 
-/* {"items": [...]} of a project's keys (project_id 0 = all projects, with "project"). */
-json_t *fd_keys_list(struct fd_db *db, int64_t project_id);
+/* *list = {"items": [...]} of a project's keys (project_id 0 = all projects, with "project").
+ * Returns the number of keys. */
+enum fd_db_status fd_keys_list(struct fd_db *db, int64_t project_id, json_t **list) __attribute__((warn_unused_result));
 
-/* Revoke a key of a project (project_id 0 = any). Returns its item, NULL if not found
- * (*db_error tells a database failure apart). */
-json_t *fd_keys_revoke(struct fd_db *db, int64_t project_id, const char *key_id, bool *db_error);
+/* Revoke a key of a project (project_id 0 = any). FD_DB_ONE: *item is its item;
+ * FD_DB_NONE: no such key. */
+enum fd_db_status fd_keys_revoke(struct fd_db *db, int64_t project_id, const char *key_id, json_t **item)
+    __attribute__((warn_unused_result));
 
 #endif

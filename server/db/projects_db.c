@@ -5,10 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PROJECT_JSON                                                   \
-  "json_build_object('slug', slug, 'name', name, 'allowed_origins', "  \
-  "coalesce(settings->'allowed_origins', '[]'::jsonb), 'created_at', " \
-  "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'))"
+#include "db/sql_time.h"
+
+#define PROJECT_JSON                                                  \
+  "json_build_object('slug', slug, 'name', name, 'allowed_origins', " \
+  "coalesce(settings->'allowed_origins', '[]'::jsonb), 'created_at', " TS("created_at") ")"
 
 static struct fd_stmt stmt_create = {
     "projects_create",
@@ -30,83 +31,97 @@ static struct fd_stmt stmt_origin = {"projects_origin",
                                      0};
 static struct fd_stmt stmt_count = {"projects_count", "SELECT count(*) FROM projects", 0};
 
-/* The single JSON column of row 0, parsed; NULL when there is none. */
-static json_t *json_cell(PGresult *r, int row, int col) {
-  if (!fd_db_ok(r) || PQntuples(r) <= row) return NULL;
-  return json_loads(PQgetvalue(r, row, col), 0, NULL);
+/* The status of a statement that returns at most one row whose column 0 is JSON: FD_DB_ONE
+ * with *out parsed, FD_DB_NONE (*out NULL), or a failure. Clears r. */
+static enum fd_db_status one_json(struct fd_db *db, PGresult *r, json_t **out) {
+  enum fd_db_status st = fd_db_result(db, r);
+  *out = NULL;
+  if (st == FD_DB_ONE && !(*out = json_loads(PQgetvalue(r, 0, 0), 0, NULL)))
+    st = fd_db_bug("project: bad JSON");
+  else if (st > FD_DB_ONE)
+    st = fd_db_bug("project: more than one row");
+  PQclear(r);
+  return st;
 }
 
-int64_t fd_projects_create(struct fd_db *db, const char *slug, const char *name, const json_t *origins, char *err,
-                           size_t errlen) {
+enum fd_db_status fd_projects_create(struct fd_db *db, const char *slug, const char *name, const json_t *origins,
+                                     int64_t *id, char *err, size_t errlen) {
   char *o = json_dumps(origins ? origins : json_array(), JSON_COMPACT | JSON_ENCODE_ANY);
   const char *p[3] = {slug, name, o};
   PGresult *r = fd_db_exec(db, &stmt_create, 3, p);
   free(o);
-  int64_t id = -1;
-  if (!fd_db_ok(r)) {
+  enum fd_db_status st = fd_db_result(db, r);
+  if (fd_db_failed(st))
     snprintf(err, errlen, "%s", r ? PQresultErrorMessage(r) : "connection lost");
-  } else {
-    id = PQntuples(r) ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : 0;
-  }
+  else if (st == FD_DB_ONE)
+    *id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
   PQclear(r);
-  return id;
+  return st;
 }
 
-json_t *fd_projects_list(struct fd_db *db) {
+enum fd_db_status fd_projects_list(struct fd_db *db, json_t **list) {
   PGresult *r = fd_db_exec(db, &stmt_list, 0, NULL);
-  json_t *out = fd_db_ok(r) ? json_array() : NULL;
+  enum fd_db_status st = fd_db_result(db, r);
+  json_t *out = fd_db_failed(st) ? NULL : json_array();
   for (int i = 0; out && i < PQntuples(r); i++) {
-    json_t *p = json_cell(r, i, 1);
+    json_t *p = json_loads(PQgetvalue(r, i, 1), 0, NULL);
     if (p) {
       json_object_set_new(p, "id", json_integer(strtoll(PQgetvalue(r, i, 0), NULL, 10)));
       json_array_append_new(out, p);
     }
   }
   PQclear(r);
-  return out;
+  if (fd_db_failed(st)) return st;
+  if (!(*list = out)) return fd_db_bug("project list: out of memory");
+  return st;
 }
 
-json_t *fd_projects_get(struct fd_db *db, int64_t project_id) {
+enum fd_db_status fd_projects_get(struct fd_db *db, int64_t project_id, json_t **project) {
   char id[24];
   snprintf(id, sizeof id, "%lld", (long long)project_id);
   const char *p[1] = {id};
-  PGresult *r = fd_db_exec(db, &stmt_get, 1, p);
-  json_t *out = json_cell(r, 0, 0);
-  PQclear(r);
-  return out;
+  return one_json(db, fd_db_exec(db, &stmt_get, 1, p), project);
 }
 
-json_t *fd_projects_update(struct fd_db *db, int64_t project_id, const char *name, const json_t *origins) {
+enum fd_db_status fd_projects_update(struct fd_db *db, int64_t project_id, const char *name, const json_t *origins,
+                                     json_t **project) {
   char id[24];
   snprintf(id, sizeof id, "%lld", (long long)project_id);
   char *o = origins ? json_dumps(origins, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
   const char *p[3] = {id, name, o};
   PGresult *r = fd_db_exec(db, &stmt_update, 3, p);
   free(o);
-  json_t *out = json_cell(r, 0, 0);
-  PQclear(r);
-  return out;
+  return one_json(db, r, project);
 }
 
-int64_t fd_projects_id_by_slug(struct fd_db *db, const char *slug) {
+enum fd_db_status fd_projects_id_by_slug(struct fd_db *db, const char *slug, int64_t *id) {
   const char *p[1] = {slug};
   PGresult *r = fd_db_exec(db, &stmt_by_slug, 1, p);
-  int64_t id = !fd_db_ok(r) ? -1 : PQntuples(r) ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : 0;
+  enum fd_db_status st = fd_db_result(db, r);
+  if (st == FD_DB_ONE) *id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
   PQclear(r);
-  return id;
+  return st;
 }
 
-int fd_projects_any_allows_origin(struct fd_db *db, const char *origin) {
+enum fd_db_status fd_projects_any_allows_origin(struct fd_db *db, const char *origin) {
   const char *p[1] = {origin};
   PGresult *r = fd_db_exec(db, &stmt_origin, 1, p);
-  int out = fd_db_ok(r) && PQntuples(r) == 1 ? (PQgetvalue(r, 0, 0)[0] == 't') : -1;
+  enum fd_db_status st = fd_db_result(db, r);
+  if (st == FD_DB_ONE)
+    st = PQgetvalue(r, 0, 0)[0] == 't' ? FD_DB_ONE : FD_DB_NONE;
+  else if (!fd_db_failed(st))
+    st = fd_db_bug("origin check: not one row");
   PQclear(r);
-  return out;
+  return st;
 }
 
-long fd_projects_count(struct fd_db *db) {
+enum fd_db_status fd_projects_count(struct fd_db *db, long *count) {
   PGresult *r = fd_db_exec(db, &stmt_count, 0, NULL);
-  long n = fd_db_ok(r) && PQntuples(r) == 1 ? strtol(PQgetvalue(r, 0, 0), NULL, 10) : -1;
+  enum fd_db_status st = fd_db_result(db, r);
+  if (st == FD_DB_ONE)
+    *count = strtol(PQgetvalue(r, 0, 0), NULL, 10);
+  else if (!fd_db_failed(st))
+    st = fd_db_bug("project count: not one row");
   PQclear(r);
-  return n;
+  return st;
 }

@@ -4,31 +4,42 @@
 #define FD_DB_PROJECTS_DB_H
 
 #include <jansson.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "db/pool.h"
+#include "db/status.h"
 
-/* Create a project. origins: "*" string or array (borrowed). Returns its id, 0 if the slug
- * exists already, -1 on a database error (message in err). */
-int64_t fd_projects_create(struct fd_db *db, const char *slug, const char *name, const json_t *origins, char *err,
-                           size_t errlen);
+/* Statuses: db/status.h; JSON out-values are the caller's. */
 
-/* All projects: [{"id","slug","name","allowed_origins","created_at"}], NULL on error. */
-json_t *fd_projects_list(struct fd_db *db);
+/* Create a project. origins: "*" string or array (borrowed). FD_DB_ONE: *id is its id;
+ * FD_DB_NONE: the slug exists already. On a failure the database's message is in err. */
+enum fd_db_status fd_projects_create(struct fd_db *db, const char *slug, const char *name, const json_t *origins,
+                                     int64_t *id, char *err, size_t errlen) __attribute__((warn_unused_result));
 
-/* One project as docs/api.md's GET /v1/project object; NULL if missing or on error. */
-json_t *fd_projects_get(struct fd_db *db, int64_t project_id);
+/* *list = all projects, [{"id","slug","name","allowed_origins","created_at"}]. Returns their
+ * number. */
+enum fd_db_status fd_projects_list(struct fd_db *db, json_t **list) __attribute__((warn_unused_result));
 
-/* Patch name and/or allowed_origins (either may be NULL). Returns the updated project. */
-json_t *fd_projects_update(struct fd_db *db, int64_t project_id, const char *name, const json_t *origins);
+/* FD_DB_ONE: *project is the GET /v1/project object of docs/api.md; FD_DB_NONE: no such
+ * project. */
+enum fd_db_status fd_projects_get(struct fd_db *db, int64_t project_id, json_t **project)
+    __attribute__((warn_unused_result));
 
-/* Project id of a slug; 0 if none, -1 on error. */
-int64_t fd_projects_id_by_slug(struct fd_db *db, const char *slug);
+/* Patch name and/or allowed_origins (either may be NULL). FD_DB_ONE: *project is the updated
+ * project; FD_DB_NONE: no such project. */
+enum fd_db_status fd_projects_update(struct fd_db *db, int64_t project_id, const char *name, const json_t *origins,
+                                     json_t **project) __attribute__((warn_unused_result));
 
-/* 1 if some project allows origin, 0 if none, -1 on error. */
-int fd_projects_any_allows_origin(struct fd_db *db, const char *origin);
+/* FD_DB_ONE: *id is the project of the slug; FD_DB_NONE: none has it. */
+enum fd_db_status fd_projects_id_by_slug(struct fd_db *db, const char *slug, int64_t *id)
+    __attribute__((warn_unused_result));
 
-/* Number of projects, -1 on error. */
-long fd_projects_count(struct fd_db *db);
+/* FD_DB_ONE if some project allows origin, FD_DB_NONE if none does. */
+enum fd_db_status fd_projects_any_allows_origin(struct fd_db *db, const char *origin)
+    __attribute__((warn_unused_result));
+
+/* FD_DB_ONE with *count the number of projects. */
+enum fd_db_status fd_projects_count(struct fd_db *db, long *count) __attribute__((warn_unused_result));
 
 #endif

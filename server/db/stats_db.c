@@ -15,18 +15,22 @@ static struct fd_stmt stmt_stats = {
 
 static struct fd_stmt stmt_catch_up = {"stats_catch_up", "SELECT fd_stats_catch_up($1::bigint)", 0};
 
-json_t *fd_stats_query(struct fd_db *db, int64_t project_id, const struct fd_stats_query *q) {
+enum fd_db_status fd_stats_query(struct fd_db *db, int64_t project_id, const struct fd_stats_query *q,
+                                 json_t **counts) {
   char pid[24];
   snprintf(pid, sizeof pid, "%lld", (long long)project_id);
   /* its own statement (and transaction): the query's snapshot must see what it wrote */
   PGresult *r = fd_db_exec(db, &stmt_catch_up, 1, (const char *[]){pid});
-  bool caught_up = fd_db_ok(r);
+  enum fd_db_status st = fd_db_result(db, r);
   PQclear(r);
-  if (!caught_up) return NULL;
+  if (fd_db_failed(st)) return st;
   const char *p[6] = {pid, q->since, q->until, q->bucket, q->group_by, q->model};
   r = fd_db_exec(db, &stmt_stats, 6, p);
-  json_t *out = NULL;
-  if (fd_db_ok(r) && PQntuples(r) == 1) out = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
+  st = fd_db_result(db, r);
+  if (st == FD_DB_ONE && !(*counts = json_loads(PQgetvalue(r, 0, 0), 0, NULL)))
+    st = fd_db_bug("stats: bad JSON");
+  else if (!fd_db_failed(st) && st != FD_DB_ONE)
+    st = fd_db_bug("stats: not one row");
   PQclear(r);
-  return out;
+  return st;
 }

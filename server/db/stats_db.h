@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "db/pool.h"
+#include "db/status.h"
 
 /* What to count. since/until are RFC 3339 strings the caller validated (since < until);
  * bucket is "hour", "day" or "week"; group_by is NULL, "model", "tag" or "kind". */
@@ -21,8 +22,9 @@ struct fd_stats_query {
  *    "series": [{t, events, up, down, edits, comments}, ...]   (every bucket, zeros included),
  *    "groups": [{key, ratings, up, down}, ...]                 ([] without group_by),
  *    "top_tags": [{tag, count}, ...]}
- * Rates are left to the caller. NULL on a database error. */
-json_t *fd_stats_query(struct fd_db *db, int64_t project_id, const struct fd_stats_query *q)
+ * into *counts (the caller's); rates are left to the caller. FD_DB_ONE or a failure
+ * (db/status.h). */
+enum fd_db_status fd_stats_query(struct fd_db *db, int64_t project_id, const struct fd_stats_query *q, json_t **counts)
     __attribute__((warn_unused_result));
 
 #endif

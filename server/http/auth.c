@@ -101,10 +101,10 @@ enum fd_auth_result fd_auth_request(struct fd_request *req, struct fd_pool *pool
   if (!cache_get(sha, &info, &found)) {
     struct fd_db *db = fd_pool_get(pool, FD_POOL_REQUEST_WAIT_MS);
     if (!db) return FD_AUTH_UNAVAILABLE;
-    int r = fd_keys_lookup(db, sha, &info);
+    enum fd_db_status st = fd_keys_lookup(db, sha, &info);
     fd_pool_put(pool, db);
-    if (r < 0) return FD_AUTH_UNAVAILABLE;
-    found = r == 1;
+    if (fd_db_failed(st)) return FD_AUTH_UNAVAILABLE;
+    found = st == FD_DB_ONE;
     cache_put(sha, &info, found);
   }
   if (!found || info.revoked) {

@@ -34,13 +34,13 @@ void fd_cors_preflight(struct fd_request *req, struct fd_pool *pool, const char 
     fd_reply_unavailable(req, "the database is unavailable");
     return;
   }
-  int allowed = fd_projects_any_allows_origin(db, req->origin);
+  enum fd_db_status allowed = fd_projects_any_allows_origin(db, req->origin);
   fd_pool_put(pool, db);
-  if (allowed < 0) {
-    fd_reply_unavailable(req, "the database is unavailable");
+  if (fd_db_failed(allowed)) {
+    fd_reply_db_failure(req, allowed);
     return;
   }
-  if (!allowed) {
+  if (allowed == FD_DB_NONE) {
     fd_reply_error(req, FD_ERR_FORBIDDEN, NULL, "origin %s is not allowed by any project", req->origin);
     return;
   }

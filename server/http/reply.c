@@ -89,6 +89,11 @@ void fd_reply_unavailable(struct fd_request *req, const char *why) {
   reply_retry_after(req, FD_ERR_UNAVAILABLE, why, 1);
 }
 
+void fd_reply_db_failure(struct fd_request *req, enum fd_db_status st) {
+  (void)st; /* the class was logged where it was found (db/status.c) */
+  fd_reply_unavailable(req, "the database is unavailable");
+}
+
 void fd_reply_rate_limited(struct fd_request *req, int retry_after_s) {
   reply_retry_after(req, FD_ERR_RATE_LIMITED, "this key is over its rate limit; retry later with the same id",
                     retry_after_s);

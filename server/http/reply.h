@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 
+#include "db/status.h"
 #include "http/request.h"
 
 /* Reply with a JSON body. Steals the reference to body (even on failure). */
@@ -20,6 +21,13 @@ void fd_reply_fd_error(struct fd_request *req, const struct fd_error *err);
 
 /* 503 unavailable with Retry-After. */
 void fd_reply_unavailable(struct fd_request *req, const char *why);
+
+/* The answer to a failed database call (st < FD_DB_NONE, db/status.h): 503 unavailable with
+ * Retry-After "the database is unavailable", for every failure class. HARD errors get the same
+ * answer for now, because client input still reaches them (invalid UTF-8 in a parameter is
+ * SQLSTATE 22021); once every parameter is validated before any query, this is the one place
+ * where HARD becomes a 500. */
+void fd_reply_db_failure(struct fd_request *req, enum fd_db_status st);
 
 /* 429 rate_limited with Retry-After. */
 void fd_reply_rate_limited(struct fd_request *req, int retry_after_s);

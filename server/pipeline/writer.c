@@ -180,17 +180,17 @@ static bool write_rows(struct fd_db *db, void *refs, size_t n, size_t elem, enum
     memcpy(uniq + nu * elem, (char *)refs + i * elem, elem);
     uniq_of[nu++] = i;
   }
-  bool wrote = is_messages ? fd_db_insert_messages(db, (struct fd_msg_ref *)(void *)uniq, nu, ins_uniq)
-                           : fd_db_insert_feedback(db, (struct fd_fb_ref *)(void *)uniq, nu, ins_uniq);
-  if (!wrote) goto out;
+  enum fd_db_status wrote = is_messages ? fd_db_insert_messages(db, (struct fd_msg_ref *)(void *)uniq, nu, ins_uniq)
+                                        : fd_db_insert_feedback(db, (struct fd_fb_ref *)(void *)uniq, nu, ins_uniq);
+  if (fd_db_failed(wrote)) goto out;
   for (size_t u = 0; u < nu; u++) inserted[uniq_of[u]] = ins_uniq[u];
   /* hashes are needed for every row with a status that is not a fresh insert */
   bool need = false;
   for (size_t i = 0; i < n && !need; i++) need = status[i] && !(first[i] == i && inserted[i]);
   if (need) {
-    bool looked = is_messages ? fd_db_message_hashes(db, refs, n, hashes, found)
-                              : fd_db_feedback_hashes(db, refs, n, hashes, found);
-    if (!looked) goto out;
+    enum fd_db_status looked = is_messages ? fd_db_message_hashes(db, refs, n, hashes, found)
+                                           : fd_db_feedback_hashes(db, refs, n, hashes, found);
+    if (fd_db_failed(looked)) goto out;
   }
   settle(n, inserted, first, status, (const unsigned char(*)[FD_SHA256_LEN])hashes, found, own_hash, refs);
   if (!is_messages) {
@@ -222,7 +222,7 @@ static bool fill_edit_ratios(struct fd_db *db, struct batch *b) {
   if (!need) return true;
   char **contents = calloc(b->n_fbs, sizeof *contents);
   if (!contents) return false;
-  bool ok = fd_db_edit_originals(db, b->fbs, b->n_fbs, contents);
+  bool ok = !fd_db_failed(fd_db_edit_originals(db, b->fbs, b->n_fbs, contents));
   for (size_t i = 0; ok && i < b->n_fbs; i++) {
     const struct fd_feedback_row *f = b->fbs[i].row;
     if (f->kind != FD_KIND_EDIT || b->fbs[i].has_edit_ratio || !contents[i]) continue;
