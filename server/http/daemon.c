@@ -1,11 +1,16 @@
 /* daemon.c — libmicrohttpd glue: the request life cycle.
  *
  *  on_uri (first callback)      creates the fd_request, starts the clock
- *  on_request, first call       routes (404/405), preflight, auth (401/403/origin),
- *                               Content-Type (415) and Content-Length (413) checks
+ *  on_request, first call       routes (404/405), a body sent to a route that takes none
+ *                               (413, connection closed unread), preflight, auth
+ *                               (401/403/origin), Content-Type (415) and Content-Length
+ *                               (413) checks
  *  on_request, upload calls     appends the body, stops buffering past the limit
  *  on_request, last call        runs the handler (or the resume step of a suspended one)
  *  on_completed                 access log line, metrics, frees the fd_request
+ *
+ * Each step also tells the connection guard (http/conn_guard.h) which phase the connection
+ * is in, for the head and body deadlines.
  */
 #include "http/daemon.h"
 
@@ -21,6 +26,7 @@
 #include <unistd.h>
 
 #include "http/auth.h"
+#include "http/conn_guard.h"
 #include "http/cors.h"
 #include "http/reply.h"
 #include "http/router.h"
@@ -36,6 +42,7 @@ struct fd_daemon {
   int max_body_bytes;
   /* set by fd_daemon_quiesce on the signal-handling thread, read by every request thread */
   atomic_bool shutting_down;
+  struct fd_conn_guard *guard; /* request deadlines, per-address limit, client address */
 };
 
 static long in_flight; /* requests between on_uri and on_completed */
@@ -81,6 +88,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn) {
   fd_hex_encode(rnd, sizeof rnd, req->request_id);
   const char *q = strchr(uri, '?');
   req->path = q ? strndup(uri, (size_t)(q - uri)) : strdup(uri);
+  fd_conn_guard_request_line(conn);
   __atomic_add_fetch(&in_flight, 1, __ATOMIC_RELAXED);
   return req;
 }
@@ -107,16 +115,18 @@ static void log_safe(const char *in, char *out, size_t len) {
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe) {
   struct fd_request *req = *con_cls;
   if (!req) return;
+  const struct fd_daemon *d = cls;
+  fd_conn_guard_request_done(conn);
   uint64_t dur = fd_now_us() - req->start_us;
   unsigned int status = req->status ? req->status : 499; /* client went away before a reply */
   if (fd_log_enabled(FD_LOG_INFO)) {
-    char path[256];
+    char path[256], client[64];
     log_safe(req->path, path, sizeof path);
-    fd_log_access("msg=request req=%s method=%s path=\"%s\" status=%u bytes=%zu dur_us=%llu%s", req->request_id,
-                  req->method ? req->method : "-", path, status, req->reply_bytes, (unsigned long long)dur,
-                  toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
+    fd_conn_guard_client(d->guard, conn, client, sizeof client);
+    fd_log_access("msg=request req=%s method=%s path=\"%s\" status=%u bytes=%zu dur_us=%llu client=%s%s",
+                  req->request_id, req->method ? req->method : "-", path, status, req->reply_bytes,
+                  (unsigned long long)dur, client, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
   }
-  const struct fd_daemon *d = cls;
   fd_metrics_request(req->route ? (int)(req->route - d->routes) : -1, status, dur);
   request_free(req);
   *con_cls = NULL;
@@ -125,6 +135,14 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 
 static bool has_body_method(const char *method) {
   return strcmp(method, "POST") == 0 || strcmp(method, "PATCH") == 0 || strcmp(method, "PUT") == 0;
+}
+
+/* Whether the request announces a body: a non-zero Content-Length (MHD answered 400 to an
+ * unparseable one already) or any Transfer-Encoding (chunked). */
+static bool announces_body(struct fd_request *req) {
+  if (fd_request_header(req, "Transfer-Encoding")) return true;
+  const char *cl = fd_request_header(req, "Content-Length");
+  return cl && strtoull(cl, NULL, 10) > 0;
 }
 
 static bool is_json_content_type(const char *ct) {
@@ -157,6 +175,12 @@ static bool check_headers(const struct fd_daemon *d, struct fd_request *req, con
     MHD_add_response_header(r, "Content-Type", "application/json");
     MHD_add_response_header(r, "Allow", allow);
     fd_reply_response(req, 405, r);
+    return false;
+  }
+  /* A route that takes no body has a body limit of 0: answered before the body is read, so
+   * MHD closes the connection without buffering it (an early reply discards the request). */
+  if (!has_body_method(method) && announces_body(req)) {
+    fd_reply_error(req, FD_ERR_PAYLOAD_TOO_LARGE, NULL, "%s %s takes no request body", method, req->route->pattern);
     return false;
   }
   if (req->route->scope != FD_SCOPE_NONE) {
@@ -233,14 +257,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
   if (!req->headers_checked) {
     req->headers_checked = true;
     req->method = method;
-    if (!check_headers(d, req, method)) return MHD_YES;
+    fd_conn_guard_head_done(conn);
+    if (!check_headers(d, req, method)) fd_conn_guard_busy(conn); /* answered: MHD sends the reply */
     return MHD_YES;
   }
   if (*upload_data_size) {
+    fd_conn_guard_body_bytes(conn, *upload_data_size);
     if (!append_body(d, req, upload_data, *upload_data_size)) return MHD_NO;
     *upload_data_size = 0;
     return MHD_YES;
   }
+  fd_conn_guard_busy(conn);
   if (req->resume) {
     fd_handler next = req->resume;
     req->resume = NULL;
@@ -321,6 +348,11 @@ struct fd_daemon *fd_daemon_start(const struct fd_config *cfg, const struct fd_r
   d->deps = *deps;
   d->max_body_bytes = cfg->max_body_bytes;
   atomic_init(&d->shutting_down, false);
+  d->guard = fd_conn_guard_start(cfg, err, errlen);
+  if (!d->guard) {
+    free(d);
+    return NULL;
+  }
   const char *names[64];
   int n_routes = 0;
   while (routes[n_routes].pattern && n_routes < (int)(sizeof names / sizeof names[0])) {
@@ -328,15 +360,16 @@ struct fd_daemon *fd_daemon_start(const struct fd_config *cfg, const struct fd_r
     n_routes++;
   }
   fd_metrics_set_route_names(names, n_routes);
-  d->mhd = MHD_start_daemon(
-      flags, 0, NULL, NULL, &on_request, d, MHD_OPTION_EXTERNAL_LOGGER, &mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
-      (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
-      (unsigned)cfg->connection_limit, MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->per_ip_connection_limit,
-      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-      CONNECTION_POOL_BYTES, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_URI_LOG_CALLBACK, &on_uri, d,
-      MHD_OPTION_NOTIFY_COMPLETED, &on_completed, d, MHD_OPTION_END);
+  d->mhd = MHD_start_daemon(flags, 0, NULL, NULL, &on_request, d, MHD_OPTION_EXTERNAL_LOGGER, &mhd_log, NULL,
+                            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, threads,
+                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->connection_limit, MHD_OPTION_NOTIFY_CONNECTION,
+                            &fd_conn_guard_notify, d->guard, MHD_OPTION_CONNECTION_TIMEOUT,
+                            (unsigned)cfg->connection_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+                            CONNECTION_POOL_BYTES, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_URI_LOG_CALLBACK,
+                            &on_uri, d, MHD_OPTION_NOTIFY_COMPLETED, &on_completed, d, MHD_OPTION_END);
   if (!d->mhd) {
     snprintf(err, errlen, "cannot listen on %s (address in use or not permitted?)", cfg->listen);
+    fd_conn_guard_stop(d->guard);
     free(d);
     return NULL;
   }
@@ -373,5 +406,6 @@ bool fd_daemon_drain(struct fd_daemon *d, int timeout_ms) {
 void fd_daemon_stop(struct fd_daemon *d) {
   if (!d) return;
   if (d->mhd) MHD_stop_daemon(d->mhd);
+  fd_conn_guard_stop(d->guard); /* after MHD: its connections' notifications use the guard */
   free(d);
 }

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/netaddr.h"
+
 enum setting_type { T_STRING, T_INT, T_BOOL, T_DOUBLE };
 
 struct setting {
@@ -17,10 +19,21 @@ struct setting {
   long min, max; /* for T_INT */
   bool secret;
   const char *help;
+  /* extra validation of a T_STRING value, or NULL */
+  bool (*check)(const char *value, char *err, size_t errlen);
 };
 
 #define S(key, type, def, min, max, secret, help) \
-  { #key, type, offsetof(struct fd_config, key), def, min, max, secret, help }
+  { #key, type, offsetof(struct fd_config, key), def, min, max, secret, help, NULL }
+#define S_CHECKED(key, def, check, help) \
+  { #key, T_STRING, offsetof(struct fd_config, key), def, 0, 0, false, help, check }
+
+static bool check_address_ranges(const char *value, char *err, size_t errlen) {
+  struct fd_netranges r;
+  if (!fd_netranges_parse(value, &r, err, errlen)) return false;
+  fd_netranges_free(&r);
+  return true;
+}
 
 static const struct setting settings[] = {
     S(database_url, T_STRING, "", 0, 0, true, "libpq connection string or URI; empty = embedded private PostgreSQL"),
@@ -37,9 +50,15 @@ static const struct setting settings[] = {
     S(db_retry_seconds, T_INT, "30", 0, 3600, false, "how long serve waits for the database at start-up"),
     S(pool_size, T_INT, "8", 1, 1000, false, "PostgreSQL connections shared by request handlers"),
     S(connection_limit, T_INT, "4096", 16, 1000000, false, "concurrent HTTP connections"),
-    S(per_ip_connection_limit, T_INT, "2048", 0, 1000000, false,
-      "concurrent HTTP connections per client IP (0 = no limit)"),
+    S(per_ip_connection_limit, T_INT, "64", 0, 1000000, false,
+      "concurrent HTTP connections per client IP (0 = no limit; trusted_proxies are exempt)"),
+    S_CHECKED(trusted_proxies, "", check_address_ranges,
+              "addresses/CIDR ranges of load balancers: no per-IP limit, client from X-Forwarded-For"),
     S(connection_timeout, T_INT, "60", 1, 86400, false, "seconds an idle HTTP connection is kept open"),
+    S(request_head_timeout, T_INT, "10", 1, 3600, false,
+      "seconds a client has to send a whole request head (request line and headers)"),
+    S(request_body_min_rate, T_INT, "1024", 0, 1073741824, false,
+      "bytes/s a request body must keep up: it gets request_head_timeout + bytes/rate seconds (0 = off)"),
     S(shutdown_timeout, T_INT, "20", 0, 3600, false, "seconds to finish in-flight requests on SIGTERM"),
     S(batch_size, T_INT, "500", 1, 5000, false, "rows per writer transaction, at most"),
     S(batch_wait_ms, T_INT, "1", 0, 1000, false, "how long the writer waits to fill a batch (ms)"),
@@ -85,6 +104,7 @@ bool fd_config_set(struct fd_config *cfg, const char *key, const char *value, ch
   void *field = (char *)cfg + s->offset;
   switch (s->type) {
     case T_STRING: {
+      if (s->check && !s->check(value, err, errlen)) return false;
       char *copy = strdup(value);
       if (!copy) {
         snprintf(err, errlen, "out of memory");

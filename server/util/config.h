@@ -17,23 +17,26 @@ struct fd_config {
   int threads;        /* HTTP worker threads; 0 = number of cores */
   char *data_dir;     /* embedded cluster and state */
   char *log_level;
-  char *metrics_token;      /* when set, /metrics needs `Authorization: Bearer <token>` */
-  char *embedded_user;      /* OS user that runs the embedded cluster when feedbackd runs as root */
-  char *pg_bindir;          /* PostgreSQL server binaries; empty = pg_config --bindir or /usr/lib/postgresql/N/bin */
-  bool migrate;             /* serve applies pending migrations at start-up */
-  bool prepared_statements; /* off for PgBouncer in transaction pooling mode */
-  int db_retry_seconds;     /* how long serve waits for the database at start-up */
-  int pool_size;            /* PostgreSQL connections for request handlers */
-  int connection_limit;     /* concurrent HTTP connections */
-  int per_ip_connection_limit;
-  int connection_timeout; /* seconds an idle HTTP connection is kept */
-  int shutdown_timeout;   /* seconds to finish in-flight requests on SIGTERM */
-  int batch_size;         /* rows per writer transaction, at most */
-  int batch_wait_ms;      /* how long the writer waits to fill a batch */
-  int queue_capacity;     /* ingest queue bound, in events; full -> 503 */
-  int writers;            /* writer threads */
-  int stats_catch_up_ms;  /* background stats catch-up interval (0 = only on reads) */
-  double rate_limit_rps;  /* events per second per key; 0 = off */
+  char *metrics_token;         /* when set, /metrics needs `Authorization: Bearer <token>` */
+  char *embedded_user;         /* OS user that runs the embedded cluster when feedbackd runs as root */
+  char *pg_bindir;             /* PostgreSQL server binaries; empty = pg_config --bindir or /usr/lib/postgresql/N/bin */
+  bool migrate;                /* serve applies pending migrations at start-up */
+  bool prepared_statements;    /* off for PgBouncer in transaction pooling mode */
+  int db_retry_seconds;        /* how long serve waits for the database at start-up */
+  int pool_size;               /* PostgreSQL connections for request handlers */
+  int connection_limit;        /* concurrent HTTP connections */
+  int per_ip_connection_limit; /* per TCP peer address; 0 = none; trusted proxies exempt */
+  char *trusted_proxies;       /* comma-separated addresses/CIDR ranges of load balancers */
+  int connection_timeout;      /* seconds an idle HTTP connection is kept */
+  int request_head_timeout;    /* seconds to send a whole request head */
+  int request_body_min_rate;   /* bytes/s; a body gets request_head_timeout + bytes/rate seconds; 0 = off */
+  int shutdown_timeout;        /* seconds to finish in-flight requests on SIGTERM */
+  int batch_size;              /* rows per writer transaction, at most */
+  int batch_wait_ms;           /* how long the writer waits to fill a batch */
+  int queue_capacity;          /* ingest queue bound, in events; full -> 503 */
+  int writers;                 /* writer threads */
+  int stats_catch_up_ms;       /* background stats catch-up interval (0 = only on reads) */
+  double rate_limit_rps;       /* events per second per key; 0 = off */
   int rate_limit_burst;
   int max_body_bytes;
   int max_batch_items;

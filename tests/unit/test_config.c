@@ -27,6 +27,9 @@ static void test_defaults(void) {
   CHECK(c.max_text_bytes == 262144);
   CHECK(c.max_metadata_bytes == 16384 && c.max_metadata_depth == 16);
   CHECK(c.max_tags == 32 && c.max_tag_bytes == 64 && c.max_user_bytes == 128 && c.max_model_bytes == 128);
+  CHECK(c.per_ip_connection_limit == 64);
+  CHECK_STR(c.trusted_proxies, "");
+  CHECK(c.request_head_timeout == 10 && c.request_body_min_rate == 1024);
   fd_config_free(&c);
 }
 
@@ -93,6 +96,47 @@ static void test_no_flag_and_help(void) {
   fd_config_free(&c);
 }
 
+static void test_connection_settings(void) {
+  struct fd_config c;
+  char err[256];
+  fd_config_defaults(&c);
+  CHECK(fd_config_set(&c, "trusted_proxies", " 127.0.0.1, 10.0.0.0/8,::1 , fd00::/8", err, sizeof err));
+  CHECK_STR(c.trusted_proxies, " 127.0.0.1, 10.0.0.0/8,::1 , fd00::/8");
+  CHECK(!fd_config_set(&c, "trusted_proxies", "10.0.0.1/8", err, sizeof err)); /* host bits set */
+  CHECK(strstr(err, "10.0.0.1/8") != NULL);
+  CHECK_STR(c.trusted_proxies, " 127.0.0.1, 10.0.0.0/8,::1 , fd00::/8"); /* unchanged on error */
+  CHECK(!fd_config_set(&c, "trusted_proxies", "10.0.0.0/33", err, sizeof err));
+  CHECK(!fd_config_set(&c, "trusted_proxies", "lb.example.com", err, sizeof err));
+  CHECK(!fd_config_set(&c, "trusted_proxies", "127.0.0.1,,10.0.0.0/8", err, sizeof err));
+  CHECK(!fd_config_set(&c, "trusted_proxies", "10.0.0.0/", err, sizeof err));
+  CHECK(fd_config_set(&c, "trusted_proxies", "", err, sizeof err));
+  CHECK(!fd_config_set(&c, "request_head_timeout", "0", err, sizeof err));
+  CHECK(!fd_config_set(&c, "request_head_timeout", "3601", err, sizeof err));
+  CHECK(fd_config_set(&c, "request_head_timeout", "1", err, sizeof err) && c.request_head_timeout == 1);
+  CHECK(!fd_config_set(&c, "request_body_min_rate", "-1", err, sizeof err));
+  CHECK(fd_config_set(&c, "request_body_min_rate", "0", err, sizeof err) && c.request_body_min_rate == 0);
+  CHECK(!fd_config_set(&c, "per_ip_connection_limit", "-1", err, sizeof err));
+  CHECK(fd_config_set(&c, "per_ip_connection_limit", "0", err, sizeof err) && c.per_ip_connection_limit == 0);
+  fd_config_free(&c);
+  /* environment and flag spellings, like every other setting */
+  setenv("FEEDBACKD_TRUSTED_PROXIES", "192.0.2.0/24", 1);
+  setenv("FEEDBACKD_REQUEST_BODY_MIN_RATE", "512", 1);
+  char a0[] = "feedbackd", a1[] = "--request-head-timeout=7", a2[] = "serve";
+  char *argv[] = {a0, a1, a2, NULL};
+  int argc = 3;
+  CHECK(fd_config_load(&c, &argc, argv) == FD_CONFIG_OK);
+  CHECK_STR(c.trusted_proxies, "192.0.2.0/24");
+  CHECK(c.request_body_min_rate == 512 && c.request_head_timeout == 7);
+  fd_config_free(&c);
+  setenv("FEEDBACKD_TRUSTED_PROXIES", "192.0.2.1/24", 1);
+  char *argv2[] = {a0, a2, NULL};
+  argc = 2;
+  CHECK(fd_config_load(&c, &argc, argv2) == FD_CONFIG_ERROR);
+  fd_config_free(&c);
+  unsetenv("FEEDBACKD_TRUSTED_PROXIES");
+  unsetenv("FEEDBACKD_REQUEST_BODY_MIN_RATE");
+}
+
 static void test_limits_follow_settings(void) {
   struct fd_config c;
   char err[256];
@@ -111,6 +155,7 @@ int main(void) {
   RUN(test_precedence);
   RUN(test_bad_values);
   RUN(test_no_flag_and_help);
+  RUN(test_connection_settings);
   RUN(test_limits_follow_settings);
   return unit_report();
 }
