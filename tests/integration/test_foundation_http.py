@@ -131,8 +131,10 @@ def test_1000_idle_connections_do_not_block_healthz(feedbackd):
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, n + 1000), hard))
     socks = []
     try:
-        for _ in range(n):
-            s = socket.create_connection(("127.0.0.1", feedbackd.port), timeout=5)
+        for i in range(n):
+            # 50 per source address: under the default per_ip_connection_limit (64)
+            s = socket.create_connection(("127.0.0.1", feedbackd.port), timeout=5,
+                                         source_address=(f"127.0.2.{i // 50 + 1}", 0))
             socks.append(s)
         time.sleep(0.5)  # let the server accept them all
         t0 = time.monotonic()
