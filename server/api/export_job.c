@@ -1,5 +1,5 @@
-/* export_job.c — export parameters and the manifest, shared by GET /v1/export and the
- * `feedbackd export` command (see export_job.h). */
+/* export_job.c — export parameters, the pass loop and the manifest, shared by GET
+ * /v1/export and the `feedbackd export` command (see export_job.h). */
 #include "api/export_job.h"
 
 #include <math.h>
@@ -69,6 +69,22 @@ bool fd_export_request_parse(fd_param_get_fn get, void *cls, const char *project
   if (!out->params_json) return fd_error_set(err, FD_ERR_INTERNAL, NULL, "out of memory");
   /* s? writes null for an absent filter, so every manifest has the same keys. */
   return true;
+}
+
+enum fd_export_step fd_export_job_step(struct fd_export_reader *rd, struct fd_export *x, const char *after) {
+  const struct fd_conversation *conv;
+  const struct fd_touch *touches;
+  size_t n_touches;
+  enum fd_db_status st = fd_export_reader_next(rd, &conv, &touches, &n_touches);
+  if (fd_db_failed(st)) return FD_EXPORT_STEP_READ_FAILED;
+  if (st != FD_DB_NONE) {
+    bool ok =
+        after ? fd_export_add_conversation_touched(x, conv, touches, n_touches) : fd_export_add_conversation(x, conv);
+    return ok ? FD_EXPORT_STEP_CONVERSATION : FD_EXPORT_STEP_EXPORT_FAILED;
+  }
+  if (fd_export_next_pass(x))
+    return fd_db_failed(fd_export_reader_rewind(rd)) ? FD_EXPORT_STEP_READ_FAILED : FD_EXPORT_STEP_NEXT_PASS;
+  return fd_export_finish(x) ? FD_EXPORT_STEP_DONE : FD_EXPORT_STEP_EXPORT_FAILED;
 }
 
 void fd_export_now_rfc3339(char out[32]) {

@@ -1,6 +1,6 @@
 /* export_job.h — what GET /v1/export and `feedbackd export` share: reading the export
- * parameters of docs/api.md "Export" (query string or command-line flags) and building the
- * manifest of docs/export.md. */
+ * parameters of docs/api.md "Export" (query string or command-line flags), the pass loop that
+ * feeds the snapshot reader into the export core, and building the manifest of docs/export.md. */
 #ifndef FD_API_EXPORT_JOB_H
 #define FD_API_EXPORT_JOB_H
 
@@ -8,6 +8,7 @@
 #include <stdbool.h>
 
 #include "core/errors.h"
+#include "db/export_db.h"
 #include "db/status.h"
 #include "export/export.h"
 
@@ -32,6 +33,23 @@ void fd_export_request_clear(struct fd_export_request *rq);
  * means `after` is not a snapshot (FD_ERR_INVALID_PARAMETER, field "after"); a failure is
  * FD_ERR_UNAVAILABLE. */
 void fd_export_reader_status_error(enum fd_db_status st, struct fd_error *err);
+
+/* What one step of the pass loop did. */
+enum fd_export_step {
+  FD_EXPORT_STEP_CONVERSATION,  /* one conversation went into the export */
+  FD_EXPORT_STEP_NEXT_PASS,     /* a pass ended; the reader is rewound for the next one */
+  FD_EXPORT_STEP_DONE,          /* the last pass ended and fd_export_finish succeeded */
+  FD_EXPORT_STEP_READ_FAILED,   /* the reader failed: fd_export_reader_error(rd) says why */
+  FD_EXPORT_STEP_EXPORT_FAILED, /* the export failed: fd_export_error(x) (or the write callback) */
+};
+
+/* The pass loop of export/export.h, one step per call, so that the HTTP export can produce
+ * its body a chunk at a time and the command can draw its progress: feeds the reader's next
+ * conversation into x (only its touched groups when `after` is set), or at the end of a pass
+ * starts the next one or finishes the export. The reader must have been rewound once before
+ * the first step; call again until the result is DONE or a failure. */
+enum fd_export_step fd_export_job_step(struct fd_export_reader *rd, struct fd_export *x, const char *after)
+    __attribute__((warn_unused_result));
 
 /* The manifest of docs/export.md: id, format, params, started_at, finished_at, watermark, then
  * the counters of fd_export_counts_new (records, by_split, by_origin / by_label, skipped,

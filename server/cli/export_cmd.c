@@ -14,14 +14,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "api/export_job.h"
 #include "cli/cli.h"
+#include "cli/dataset_card.h"
+#include "cli/progress.h"
 #include "db/export_db.h"
 #include "db/projects_db.h"
-#include "util/clock.h"
 #include "util/crypto.h"
 #include "util/rfc3339.h"
 
@@ -123,21 +123,14 @@ struct out_file {
   uint64_t records;
 };
 
-struct cli_export {
+/* Where the lines go: one file (-o), or train.jsonl and test.jsonl (--out). */
+struct outputs {
   struct out_file one;      /* -o */
   struct out_file split[2]; /* --out: [FD_SPLIT_TRAIN], [FD_SPLIT_TEST] */
   bool dir;
   bool io_error;
   uint64_t records;
-  /* progress */
-  bool progress;
-  long total;
-  long done;
-  int pass, n_passes;
-  double t0, last_draw;
 };
-
-static double now_s(void) { return (double)fd_now_us() / 1e6; }
 
 static bool out_open(struct out_file *o, const char *path, bool is_stdout) {
   o->path = strdup(path);
@@ -170,199 +163,70 @@ static void out_hex(struct out_file *o, char hex[FD_SHA256_HEX_LEN + 1]) {
   fd_hex_encode(md, len, hex);
 }
 
-static void draw_progress(struct cli_export *c, bool final) {
-  double t = now_s();
-  if (!c->progress || (!final && t - c->last_draw < 0.1)) return;
-  c->last_draw = t;
-  double frac = c->total > 0 ? (double)c->done / (double)c->total : 1.0;
-  if (frac > 1) frac = 1;
-  char bar[31];
-  int filled = (int)(frac * 30);
-  for (int i = 0; i < 30; i++) bar[i] = i < filled ? '#' : '.';
-  bar[30] = '\0';
-  double el = t - c->t0;
-  fprintf(stderr, "\r%s[%s] %3.0f%% %ld/%ld conversations, %llu records, %.0f records/s  ",
-          c->n_passes > 1 ? (c->pass == 1 ? "pass 1/2 " : "pass 2/2 ") : "", bar, frac * 100, c->done, c->total,
-          (unsigned long long)c->records, el > 0 ? (double)c->records / el : 0.0);
-  if (final) fputc('\n', stderr);
-  fflush(stderr);
+static char *path_join(const char *dir, const char *name) {
+  size_t n = strlen(dir) + strlen(name) + 2;
+  char *p = malloc(n);
+  if (p) snprintf(p, n, "%s/%s", dir, name);
+  return p;
 }
 
-static bool cli_write(void *cls, enum fd_split split, const char *line, size_t len) {
-  struct cli_export *c = cls;
-  struct out_file *o = c->dir ? &c->split[split] : &c->one;
-  if (fwrite(line, 1, len, o->f) != len || EVP_DigestUpdate(o->hash, line, len) != 1) {
-    c->io_error = true;
+/* --out DIR (created if need be): DIR/train.jsonl and DIR/test.jsonl; else -o FILE or stdout. */
+static bool outputs_open(struct outputs *o, const char *out_dir, const char *out_file) {
+  if (!out_dir) {
+    bool is_stdout = !out_file || strcmp(out_file, "-") == 0;
+    return out_open(&o->one, is_stdout ? "<stdout>" : out_file, is_stdout);
+  }
+  if (mkdir(out_dir, 0777) != 0 && errno != EEXIST) {
+    fprintf(stderr, "feedbackd export: cannot create %s: %s\n", out_dir, strerror(errno));
     return false;
   }
+  o->dir = true;
+  char *tr = path_join(out_dir, "train.jsonl"), *te = path_join(out_dir, "test.jsonl");
+  bool ok = tr && te && out_open(&o->split[FD_SPLIT_TRAIN], tr, false) && out_open(&o->split[FD_SPLIT_TEST], te, false);
+  free(tr);
+  free(te);
+  return ok;
+}
+
+/* The export core's write callback. */
+static bool outputs_write(void *cls, enum fd_split split, const char *line, size_t len) {
+  struct outputs *o = cls;
+  struct out_file *f = o->dir ? &o->split[split] : &o->one;
+  if (fwrite(line, 1, len, f->f) != len || EVP_DigestUpdate(f->hash, line, len) != 1) {
+    o->io_error = true;
+    return false;
+  }
+  f->records++;
   o->records++;
-  c->records++;
   return true;
 }
 
-/* ---- the dataset card ------------------------------------------------------------------- */
-
-static void yaml_messages(FILE *f, const char *indent) {
-  fprintf(f, "%s  list:\n%s  - name: role\n%s    dtype: string\n%s  - name: content\n%s    dtype: string\n", indent,
-          indent, indent, indent, indent);
+/* Close every file, true when all of them were written completely. */
+static bool outputs_close(struct outputs *o) {
+  if (!o->dir) return out_close(&o->one);
+  bool train = out_close(&o->split[FD_SPLIT_TRAIN]);
+  return out_close(&o->split[FD_SPLIT_TEST]) && train;
 }
 
-static void card_features(FILE *f, enum fd_export_format fmt, bool meta) {
-  fprintf(f, "  features:\n");
-  switch (fmt) {
-    case FD_FORMAT_TRL:
-      fprintf(f, "  - name: prompt\n");
-      yaml_messages(f, "  ");
-      fprintf(f, "  - name: chosen\n");
-      yaml_messages(f, "  ");
-      fprintf(f, "  - name: rejected\n");
-      yaml_messages(f, "  ");
-      break;
-    case FD_FORMAT_TRL_TEXT:
-      fprintf(f,
-              "  - name: prompt\n    dtype: string\n  - name: chosen\n    dtype: string\n"
-              "  - name: rejected\n    dtype: string\n");
-      break;
-    case FD_FORMAT_KTO:
-      fprintf(f, "  - name: prompt\n");
-      yaml_messages(f, "  ");
-      fprintf(f, "  - name: completion\n");
-      yaml_messages(f, "  ");
-      fprintf(f, "  - name: label\n    dtype: bool\n");
-      break;
-    case FD_FORMAT_OPENAI:
-      fprintf(f, "  - name: input\n    struct:\n    - name: messages\n");
-      yaml_messages(f, "    ");
-      fprintf(f, "  - name: preferred_output\n");
-      yaml_messages(f, "  ");
-      fprintf(f, "  - name: non_preferred_output\n");
-      yaml_messages(f, "  ");
-      break;
-    case FD_FORMAT_HH:
-      fprintf(f, "  - name: chosen\n    dtype: string\n  - name: rejected\n    dtype: string\n");
-      break;
-    case FD_FORMAT_SFT:
-      fprintf(f, "  - name: messages\n");
-      yaml_messages(f, "  ");
-      break;
-  }
-  if (!meta) return;
-  enum fd_family fam = fd_export_format_family(fmt);
-  fprintf(f, "  - name: meta\n    struct:\n");
-  static const char *const strs[] = {"prompt_id", "conversation_id", "parent_id", "origin", "split"};
-  for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
-    fprintf(f, "    - name: %s\n      dtype: string\n", strs[i]);
-  fprintf(f, "    - name: feedback_ids\n      sequence: string\n");
-  if (fam == FD_FAMILY_PAIRS)
-    fprintf(f,
-            "    - name: pair_id\n      dtype: string\n    - name: margin\n      dtype: float64\n"
-            "    - name: n_votes\n      dtype: int64\n    - name: agreement\n      dtype: float64\n"
-            "    - name: models\n      struct:\n      - name: chosen\n        dtype: string\n"
-            "      - name: rejected\n        dtype: string\n");
-  if (fam == FD_FAMILY_UNPAIRED) fprintf(f, "    - name: model\n      dtype: string\n");
+/* What --out adds to the manifest: each file's record count and sha256. NULL for -o (or
+ * when out of memory). New reference. */
+static json_t *outputs_manifest_files(struct outputs *o) {
+  if (!o->dir) return NULL;
+  char h_train[FD_SHA256_HEX_LEN + 1], h_test[FD_SHA256_HEX_LEN + 1];
+  out_hex(&o->split[FD_SPLIT_TRAIN], h_train);
+  out_hex(&o->split[FD_SPLIT_TEST], h_test);
+  return json_pack("{s:{s:{s:I, s:s}, s:{s:I, s:s}}, s:s}", "files", "train.jsonl", "records",
+                   (json_int_t)o->split[FD_SPLIT_TRAIN].records, "sha256", h_train, "test.jsonl", "records",
+                   (json_int_t)o->split[FD_SPLIT_TEST].records, "sha256", h_test, "sha256_covers",
+                   "every line in emission order (train and test interleaved), as an HTTP export sends them; "
+                   "files.*.sha256 cover each file");
 }
 
-static const char *trainer_of(enum fd_export_format f) {
-  switch (f) {
-    case FD_FORMAT_TRL:
-      return "TRL conversational preference data with an explicit prompt (DPOTrainer, RewardTrainer, ORPO/CPO)";
-    case FD_FORMAT_TRL_TEXT: return "TRL standard (plain text) preference data; only single-user-turn prompts";
-    case FD_FORMAT_KTO: return "TRL unpaired preference data (KTOTrainer, BCO)";
-    case FD_FORMAT_OPENAI: return "OpenAI preference fine-tuning (DPO) data";
-    case FD_FORMAT_HH: return "Anthropic HH-RLHF style transcripts (chosen / rejected)";
-    case FD_FORMAT_SFT: return "chat SFT data (messages ending with the assistant response)";
-  }
-  return "";
+static void outputs_free(struct outputs *o) {
+  out_free(&o->one);
+  out_free(&o->split[FD_SPLIT_TRAIN]);
+  out_free(&o->split[FD_SPLIT_TEST]);
 }
-
-static bool write_card(const char *path, const char *slug, const json_t *manifest, enum fd_export_format fmt,
-                       bool meta) {
-  FILE *f = fopen(path, "w");
-  if (!f) return false;
-  json_t *files = json_object_get(manifest, "files");
-  json_int_t n_train = json_integer_value(json_object_get(json_object_get(files, "train.jsonl"), "records"));
-  json_int_t n_test = json_integer_value(json_object_get(json_object_get(files, "test.jsonl"), "records"));
-  const json_t *params = json_object_get(manifest, "params");
-  char *params_text = json_dumps(params, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(15));
-  char *skipped = json_dumps(json_object_get(manifest, "skipped"), JSON_INDENT(2) | JSON_REAL_PRECISION(15));
-  char *by = json_dumps(json_object_get(manifest, fmt == FD_FORMAT_KTO ? "by_label" : "by_origin"), JSON_COMPACT);
-  fprintf(f,
-          "---\n"
-          "configs:\n"
-          "- config_name: default\n"
-          "  data_files:\n"
-          "  - split: train\n"
-          "    path: train.jsonl\n"
-          "  - split: test\n"
-          "    path: test.jsonl\n"
-          "dataset_info:\n");
-  card_features(f, fmt, meta);
-  fprintf(f,
-          "  splits:\n"
-          "  - name: train\n"
-          "    num_examples: %lld\n"
-          "  - name: test\n"
-          "    num_examples: %lld\n"
-          "tags:\n"
-          "- %s\n"
-          "- human-feedback\n"
-          "- feedbackd\n"
-          "---\n\n",
-          (long long)n_train, (long long)n_test,
-          fmt == FD_FORMAT_SFT ? "sft" : (fmt == FD_FORMAT_KTO ? "kto" : "preference"));
-  fprintf(f,
-          "# %s — %s export\n\n"
-          "%s, exported by feedbackd %s from the human feedback of project `%s`.\n\n"
-          "- export id: `%s`\n- started: %s, finished: %s\n- watermark (for `--after`): `%s`\n"
-          "- records: %lld (train %lld, test %lld)%s%s\n\n",
-          slug, json_string_value(json_object_get(manifest, "format")), trainer_of(fmt),
-          json_string_value(json_object_get(manifest, "exporter_version")), slug,
-          json_string_value(json_object_get(manifest, "id")),
-          json_string_value(json_object_get(manifest, "started_at")),
-          json_string_value(json_object_get(manifest, "finished_at")),
-          json_string_value(json_object_get(manifest, "watermark")),
-          (long long)json_integer_value(json_object_get(manifest, "records")), (long long)n_train, (long long)n_test,
-          by && fmt != FD_FORMAT_SFT ? (fmt == FD_FORMAT_KTO ? ", by label " : ", by origin ") : "",
-          by && fmt != FD_FORMAT_SFT ? by : "");
-  fprintf(f,
-          "## How the data was derived\n\n"
-          "Records are derived deterministically from logged conversation turns and feedback events\n"
-          "(thumbs and scale ratings, in-place edits, A/B comparisons), following the rules of\n"
-          "feedbackd's export specification:\n\n"
-          "- **Counting feedback**: per rater, message and kind (for comparisons: rater and pair) only\n"
-          "  the latest event counts; a retracted latest event removes that rater's vote; erased users'\n"
-          "  events are gone. Ratings are normalised to a score in [-1, 1] (thumbs ±1; v of n:\n"
-          "  2(v-1)/(n-1) - 1), a message's score is the mean of its counting ratings.\n"
-          "- **Prompt**: the chain of turns from the conversation's root to the response's parent; it must\n"
-          "  end with a user or tool turn. Only siblings (responses to the same prompt) are ever paired.\n"
-          "- **Pairs** (preference formats): (1) an in-place edit is preferred to the original (trivial,\n"
-          "  whitespace-only edits are skipped); (2) A/B comparisons between siblings by majority, kept when\n"
-          "  the winner has at least 2/3 of the votes (ties give nothing); (3) rated siblings whose scores\n"
-          "  differ by at least `min_margin`, at most 4 rated pairs per prompt, dropped when they repeat or\n"
-          "  contradict an edit or comparison of the same prompt.\n"
-          "- **Unpaired** (kto): each rated response with a non-zero score (label = score > 0), both sides\n"
-          "  of each non-trivial edit, and both responses of each `both_bad` comparison vote.\n"
-          "- **SFT**: edited texts, and responses rated only at the top score.\n"
-          "- **Dedup**: identical records appear once, their evidence merged; the first occurrence by\n"
-          "  (conversation id, parent id) keeps its conversation's split.\n"
-          "- **Split**: by conversation — `test` when the first 8 bytes of SHA-256(project + \":\" +\n"
-          "  conversation id), read as a fraction of 2^64, fall below `test_fraction`; no conversation\n"
-          "  straddles the split, and the assignment is stable across re-exports.\n\n"
-          "## Parameters\n\n```json\n%s\n```\n\n"
-          "## Skipped candidates\n\n```json\n%s\n```\n\n"
-          "## Files and checksums\n\n"
-          "`manifest.json` holds the counts above. Its `sha256` covers every line in emission order (train\n"
-          "and test lines interleaved as the export produced them — the bytes an HTTP export with the same\n"
-          "parameters sends); `files` gives the sha256 and record count of `train.jsonl` and `test.jsonl`\n"
-          "separately.\n",
-          params_text ? params_text : "{}", skipped ? skipped : "{}");
-  free(params_text);
-  free(skipped);
-  free(by);
-  return fclose(f) == 0;
-}
-
-/* ---- the command ------------------------------------------------------------------------ */
 
 static bool write_file(const char *path, const char *mode, const char *text) {
   FILE *f = fopen(path, mode);
@@ -371,15 +235,38 @@ static bool write_file(const char *path, const char *mode, const char *text) {
   return fclose(f) == 0 && ok;
 }
 
-static bool write_text(const char *path, const char *text) { return write_file(path, "w", text); }
-static bool write_text_append(const char *path, const char *text) { return write_file(path, "a", text); }
-
-static char *path_join(const char *dir, const char *name) {
-  size_t n = strlen(dir) + strlen(name) + 2;
-  char *p = malloc(n);
-  if (p) snprintf(p, n, "%s/%s", dir, name);
-  return p;
+/* --out: DIR/manifest.json and the dataset card DIR/README.md. */
+static bool write_dir_files(const char *out_dir, const char *slug, const json_t *manifest,
+                            const struct fd_export_request *rq) {
+  char *mpath = path_join(out_dir, "manifest.json"), *cpath = path_join(out_dir, "README.md");
+  char *mtext = json_dumps(manifest, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
+  bool ok = mpath && cpath && mtext && write_file(mpath, "w", mtext) && write_file(mpath, "a", "\n") &&
+            fd_dataset_card_write(cpath, slug, manifest, rq->p.format, rq->p.include_meta);
+  if (!ok) fprintf(stderr, "feedbackd export: cannot write the manifest or the dataset card in %s\n", out_dir);
+  free(mpath);
+  free(cpath);
+  free(mtext);
+  return ok;
 }
+
+/* ---- the command ------------------------------------------------------------------------ */
+
+/* One run of the command: what it opened, in the order it opens them. */
+struct export_run {
+  struct cli_args a;
+  struct fd_export_request rq;
+  struct fd_embedded *emb;
+  struct fd_db *db;  /* the audit row */
+  struct fd_db *sdb; /* the snapshot */
+  struct fd_export_reader *rd;
+  struct fd_export *x;
+  struct outputs out;
+  int64_t project_id;
+  char slug[128];
+  char id[37];
+  char started[FD_RFC3339_BUF];
+  json_t *manifest;
+};
 
 /* The project: --project, or the only one there is. Its id (>0), else 0 after a message. */
 static int64_t resolve_project(struct fd_db *db, const char *slug, char *slug_out, size_t len) {
@@ -406,168 +293,145 @@ static int64_t resolve_project(struct fd_db *db, const char *slug, char *slug_ou
   return id;
 }
 
-int fd_cli_export(const struct fd_config *cfg, int argc, char **argv) {
-  struct cli_args a;
-  if (!parse_args(argc, argv, &a)) return 2;
-  const char *out_dir = arg(&a, "out"), *out_file = arg(&a, "o");
-  if (out_dir && out_file) {
+/* The flags and the export parameters. 0, or the exit status of a usage error. */
+static int parse_request(struct export_run *r, int argc, char **argv) {
+  if (!parse_args(argc, argv, &r->a)) return 2;
+  if (arg(&r->a, "out") && arg(&r->a, "o")) {
     fprintf(stderr, "feedbackd export: use either -o FILE or --out DIR\n");
     return 2;
   }
-  struct fd_export_request rq;
   struct fd_error err = {0};
-  if (!fd_export_request_parse(param_get, &a, "-", &rq, &err)) {
+  if (!fd_export_request_parse(param_get, &r->a, "-", &r->rq, &err)) {
     fprintf(stderr, "feedbackd export: --%s: %s\n", flag_of_param(err.field), err.message);
     return 2;
   }
-  int rc = 1;
-  char conninfo[2048], cerr[256], slug[128], id[37] = "", started[FD_RFC3339_BUF];
-  struct fd_embedded *emb = NULL;
-  struct fd_db *db = NULL, *sdb = NULL;
-  struct fd_export_reader *rd = NULL;
-  struct fd_export *x = NULL;
-  json_t *counts = NULL, *manifest = NULL;
-  struct cli_export c = {0};
-  char *mpath = NULL, *cpath = NULL, *mtext = NULL;
+  return 0;
+}
 
-  db = fd_cli_connect(cfg, &emb, conninfo, sizeof conninfo, NULL);
-  if (!db) goto out;
-  int64_t pid = resolve_project(db, arg(&a, "project"), slug, sizeof slug);
-  if (pid <= 0) goto out;
-  rq.p.project_slug = slug;
+/* The database, the project and the snapshot reader. 0, or an exit status after a message. */
+static int open_source(struct export_run *r, const struct fd_config *cfg) {
+  char conninfo[2048], cerr[256];
+  r->db = fd_cli_connect(cfg, &r->emb, conninfo, sizeof conninfo, NULL);
+  if (!r->db) return 1;
+  r->project_id = resolve_project(r->db, arg(&r->a, "project"), r->slug, sizeof r->slug);
+  if (r->project_id <= 0) return 1;
+  r->rq.p.project_slug = r->slug;
   /* The snapshot gets a connection of its own: the audit row is written on `db` meanwhile. */
-  sdb = fd_db_connect(conninfo, cfg->prepared_statements, cerr, sizeof cerr);
-  if (!sdb) {
+  r->sdb = fd_db_connect(conninfo, cfg->prepared_statements, cerr, sizeof cerr);
+  if (!r->sdb) {
     fprintf(stderr, "feedbackd export: cannot connect to the database: %s\n", cerr);
-    goto out;
+    return 1;
   }
-  enum fd_db_status st = fd_export_reader_new(sdb, pid, rq.after, &rd);
+  enum fd_db_status st = fd_export_reader_new(r->sdb, r->project_id, r->rq.after, &r->rd);
   if (st != FD_DB_ONE) {
+    struct fd_error err = {0};
     fd_export_reader_status_error(st, &err);
     fprintf(stderr, "feedbackd export: %s%s%s%s\n", err.field[0] ? "--" : "",
             err.field[0] ? flag_of_param(err.field) : "", err.field[0] ? ": " : "", err.message);
-    rc = err.code == FD_ERR_INVALID_PARAMETER ? 2 : 1;
-    goto out;
+    return err.code == FD_ERR_INVALID_PARAMETER ? 2 : 1;
   }
-  /* outputs */
-  if (out_dir) {
-    if (mkdir(out_dir, 0777) != 0 && errno != EEXIST) {
-      fprintf(stderr, "feedbackd export: cannot create %s: %s\n", out_dir, strerror(errno));
-      goto out;
-    }
-    c.dir = true;
-    char *tr = path_join(out_dir, "train.jsonl"), *te = path_join(out_dir, "test.jsonl");
-    bool ok = tr && te && out_open(&c.split[FD_SPLIT_TRAIN], tr, false) && out_open(&c.split[FD_SPLIT_TEST], te, false);
-    free(tr);
-    free(te);
-    if (!ok) goto out;
-  } else {
-    bool is_stdout = !out_file || strcmp(out_file, "-") == 0;
-    if (!out_open(&c.one, is_stdout ? "<stdout>" : out_file, is_stdout)) goto out;
-  }
-  x = fd_export_new(&rq.p, cli_write, &c, &err);
-  if (!x) {
+  return 0;
+}
+
+/* The export core and its audit row. */
+static bool start_export(struct export_run *r) {
+  struct fd_error err = {0};
+  r->x = fd_export_new(&r->rq.p, outputs_write, &r->out, &err);
+  if (!r->x) {
     fprintf(stderr, "feedbackd export: %s\n", err.message);
-    goto out;
+    return false;
   }
-  if (fd_export_db_insert(db, pid, fd_export_format_name(rq.p.format), rq.params_json, id, started, sizeof started) !=
-      FD_DB_ONE) {
+  if (fd_export_db_insert(r->db, r->project_id, fd_export_format_name(r->rq.p.format), r->rq.params_json, r->id,
+                          r->started, sizeof r->started) != FD_DB_ONE) {
     fprintf(stderr, "feedbackd export: cannot record the export (database error)\n");
-    goto out;
+    return false;
   }
-  c.progress = isatty(STDERR_FILENO);
-  c.n_passes = rq.p.include_meta ? 2 : 1;
-  c.t0 = now_s();
-  if (c.progress && fd_db_failed(fd_export_reader_count(rd, &c.total))) goto db_fail;
-  c.pass = 1;
-  do {
-    if (fd_db_failed(fd_export_reader_rewind(rd))) goto db_fail;
-    c.done = 0;
-    for (;;) {
-      const struct fd_conversation *conv;
-      const struct fd_touch *touches;
-      size_t n_touches;
-      enum fd_db_status k = fd_export_reader_next(rd, &conv, &touches, &n_touches);
-      if (fd_db_failed(k)) goto db_fail;
-      if (k == FD_DB_NONE) break;
-      bool ok = rq.after ? fd_export_add_conversation_touched(x, conv, touches, n_touches)
-                         : fd_export_add_conversation(x, conv);
-      if (!ok) {
-        fprintf(stderr, "\nfeedbackd export: %s\n", c.io_error ? strerror(errno) : fd_export_error(x));
-        goto out;
-      }
-      c.done++;
-      draw_progress(&c, false);
+  return true;
+}
+
+/* Every pass over the snapshot, with the progress bar when stderr is a terminal. */
+static bool run_passes(struct export_run *r) {
+  struct fd_progress bar;
+  bool on = isatty(STDERR_FILENO);
+  long total = 0;
+  bool counted = !on || !fd_db_failed(fd_export_reader_count(r->rd, &total));
+  fd_progress_start(&bar, on, total, r->rq.p.include_meta ? 2 : 1);
+  if (!counted || fd_db_failed(fd_export_reader_rewind(r->rd))) {
+    fprintf(stderr, "\nfeedbackd export: database error: %s\n", fd_export_reader_error(r->rd));
+    return false;
+  }
+  for (;;) {
+    switch (fd_export_job_step(r->rd, r->x, r->rq.after)) {
+      case FD_EXPORT_STEP_CONVERSATION:
+        bar.done++;
+        fd_progress_draw(&bar, r->out.records, false);
+        break;
+      case FD_EXPORT_STEP_NEXT_PASS:
+        bar.pass++;
+        bar.done = 0;
+        break;
+      case FD_EXPORT_STEP_DONE: fd_progress_draw(&bar, r->out.records, true); return true;
+      case FD_EXPORT_STEP_READ_FAILED:
+        fprintf(stderr, "\nfeedbackd export: database error: %s\n", fd_export_reader_error(r->rd));
+        return false;
+      case FD_EXPORT_STEP_EXPORT_FAILED:
+        fprintf(stderr, "\nfeedbackd export: %s\n", r->out.io_error ? strerror(errno) : fd_export_error(r->x));
+        return false;
     }
-    c.pass++;
-  } while (fd_export_next_pass(x));
-  draw_progress(&c, true);
-  if (!fd_export_finish(x)) {
-    fprintf(stderr, "feedbackd export: %s\n", fd_export_error(x));
-    goto out;
   }
-  bool closed = c.dir ? out_close(&c.split[0]) : out_close(&c.one);
-  if (c.dir && !out_close(&c.split[1])) closed = false;
-  if (!closed) goto out;
-  char finished[32];
+}
+
+/* The manifest (with the files of --out), recorded in the export's audit row. */
+static bool record_manifest(struct export_run *r) {
+  char finished[FD_RFC3339_BUF];
   fd_export_now_rfc3339(finished);
-  counts = fd_export_counts_new(x);
-  json_t *extra = NULL;
-  if (c.dir) {
-    char h_train[FD_SHA256_HEX_LEN + 1], h_test[FD_SHA256_HEX_LEN + 1];
-    out_hex(&c.split[FD_SPLIT_TRAIN], h_train);
-    out_hex(&c.split[FD_SPLIT_TEST], h_test);
-    extra = json_pack("{s:{s:{s:I, s:s}, s:{s:I, s:s}}, s:s}", "files", "train.jsonl", "records",
-                      (json_int_t)c.split[0].records, "sha256", h_train, "test.jsonl", "records",
-                      (json_int_t)c.split[1].records, "sha256", h_test, "sha256_covers",
-                      "every line in emission order (train and test interleaved), as an HTTP export sends them; "
-                      "files.*.sha256 cover each file");
-  }
-  manifest =
-      counts ? fd_export_manifest_new(id, &rq, started, finished, fd_export_reader_watermark(rd), counts, extra) : NULL;
-  json_decref(extra);
-  if (!manifest) {
-    fprintf(stderr, "feedbackd export: out of memory\n");
-    goto out;
-  }
-  fd_export_reader_free(rd);
-  rd = NULL;
-  if (fd_export_db_finish(db, pid, id, manifest) != FD_DB_ONE) {
-    fprintf(stderr, "feedbackd export: cannot record the manifest (database error)\n");
-    goto out;
-  }
-  if (c.dir) {
-    mpath = path_join(out_dir, "manifest.json");
-    cpath = path_join(out_dir, "README.md");
-    mtext = json_dumps(manifest, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
-    bool ok = mpath && cpath && mtext && write_text(mpath, mtext) && write_text_append(mpath, "\n") &&
-              write_card(cpath, slug, manifest, rq.p.format, rq.p.include_meta);
-    if (!ok) {
-      fprintf(stderr, "feedbackd export: cannot write the manifest or the dataset card in %s\n", out_dir);
-      goto out;
-    }
-  }
-  fprintf(stderr, "feedbackd export: %lld records (%s), export %s, watermark %s\n",
-          (long long)json_integer_value(json_object_get(manifest, "records")), fd_export_format_name(rq.p.format), id,
-          json_string_value(json_object_get(manifest, "watermark")));
-  rc = 0;
-  goto out;
-db_fail:
-  fprintf(stderr, "\nfeedbackd export: database error: %s\n", fd_export_reader_error(rd));
-out:
-  free(mpath);
-  free(cpath);
-  free(mtext);
+  json_t *counts = fd_export_counts_new(r->x), *files = outputs_manifest_files(&r->out);
+  if (counts && (files || !r->out.dir))
+    r->manifest =
+        fd_export_manifest_new(r->id, &r->rq, r->started, finished, fd_export_reader_watermark(r->rd), counts, files);
   json_decref(counts);
-  json_decref(manifest);
-  fd_export_free(x);
-  fd_export_reader_free(rd);
-  out_free(&c.one);
-  out_free(&c.split[0]);
-  out_free(&c.split[1]);
-  fd_db_close(sdb);
-  fd_db_close(db);
-  fd_embedded_stop(emb);
-  fd_export_request_clear(&rq);
+  json_decref(files);
+  if (!r->manifest) {
+    fprintf(stderr, "feedbackd export: out of memory\n");
+    return false;
+  }
+  /* End the snapshot first; the audit row is written on the other connection. */
+  fd_export_reader_free(r->rd);
+  r->rd = NULL;
+  if (fd_export_db_finish(r->db, r->project_id, r->id, r->manifest) != FD_DB_ONE) {
+    fprintf(stderr, "feedbackd export: cannot record the manifest (database error)\n");
+    return false;
+  }
+  return true;
+}
+
+static void export_run_clear(struct export_run *r) {
+  json_decref(r->manifest);
+  fd_export_free(r->x);
+  fd_export_reader_free(r->rd);
+  outputs_free(&r->out);
+  fd_db_close(r->sdb);
+  fd_db_close(r->db);
+  fd_embedded_stop(r->emb);
+  fd_export_request_clear(&r->rq);
+}
+
+int fd_cli_export(const struct fd_config *cfg, int argc, char **argv) {
+  struct export_run r = {0};
+  int rc = parse_request(&r, argc, argv);
+  if (rc != 0) return rc;
+  const char *out_dir = arg(&r.a, "out");
+  rc = open_source(&r, cfg);
+  if (rc == 0) {
+    bool ok = outputs_open(&r.out, out_dir, arg(&r.a, "o")) && start_export(&r) && run_passes(&r) &&
+              outputs_close(&r.out) && record_manifest(&r) &&
+              (!out_dir || write_dir_files(out_dir, r.slug, r.manifest, &r.rq));
+    rc = ok ? 0 : 1;
+  }
+  if (rc == 0)
+    fprintf(stderr, "feedbackd export: %lld records (%s), export %s, watermark %s\n",
+            (long long)json_integer_value(json_object_get(r.manifest, "records")), fd_export_format_name(r.rq.p.format),
+            r.id, json_string_value(json_object_get(r.manifest, "watermark")));
+  export_run_clear(&r);
   return rc;
 }
