@@ -165,89 +165,112 @@ static bool fill_turn(struct fd_message_row *t, const char *id, const char *conv
   return ok ? true : oom(err);
 }
 
-/* message / context / other_message -> row->turns. */
-static bool build_turns(const json_t *ev, const struct fd_limits *lim, const char *path, struct fd_feedback_row *row,
-                        struct fd_error *err) {
+/* The parent_id of an inline message, when it has one: not its own id, and not together with
+ * context (whose last turn is the parent). p is the message's path. */
+static bool check_inline_parent(const json_t *m, const char *own_id, bool has_context, const char *p,
+                                struct fd_error *err) {
+  char q[FD_PATH_MAX];
+  json_t *par = fd_json_member(m, "parent_id");
+  fd_path_key(q, p, "parent_id");
+  if (par && strcmp(json_string_value(par), own_id) == 0)
+    return fd_error_set(err, FD_ERR_INVALID_FIELD, q, "A message cannot be its own parent.");
+  if (par && has_context)
+    return fd_error_set(err, FD_ERR_INVALID_FIELD, q,
+                        "parent_id and context are mutually exclusive: the parent is the last context turn.");
+  return true;
+}
+
+/* `message`: an inline message that names its conversation; *conv receives it. */
+static bool check_message(const json_t *msg, bool has_context, const struct fd_limits *lim, const char *path,
+                          const struct fd_feedback_row *row, const char **conv, struct fd_error *err) {
   char p[FD_PATH_MAX], q[FD_PATH_MAX];
-  json_t *msg = fd_json_member(ev, "message"), *ctx = fd_json_member(ev, "context"),
-         *other = fd_json_member(ev, "other_message");
-  const char *conv = NULL;
-
-  if (msg) {
-    fd_path_key(p, path, "message");
-    if (!check_inline_message(msg, lim, p, err)) return false;
-    json_t *c = fd_json_member(msg, "conversation_id");
-    if (!c) {
-      fd_path_key(q, p, "conversation_id");
-      return fd_error_set(err, FD_ERR_MISSING_FIELD, q, "An inline message needs its conversation_id.");
-    }
-    conv = json_string_value(c);
-    json_t *par = fd_json_member(msg, "parent_id");
-    if (par && strcmp(json_string_value(par), row->message_id) == 0) {
-      fd_path_key(q, p, "parent_id");
-      return fd_error_set(err, FD_ERR_INVALID_FIELD, q, "A message cannot be its own parent.");
-    }
-    if (par && ctx) {
-      fd_path_key(q, p, "parent_id");
-      return fd_error_set(err, FD_ERR_INVALID_FIELD, q,
-                          "parent_id and context are mutually exclusive: the parent is the last context turn.");
-    }
-  }
-  if (ctx) {
-    fd_path_key(p, path, "context");
-    if (!json_is_array(ctx))
-      return fd_error_set(err, FD_ERR_INVALID_FIELD, p, "context must be an array of {role, content}.");
-    if (!msg) {
-      fd_path_key(q, path, "message");
-      return fd_error_set(err, FD_ERR_MISSING_FIELD, q,
-                          "Inline context needs the inline message (its conversation_id and content).");
-    }
-    for (size_t i = 0; i < json_array_size(ctx); i++) {
-      json_t *it = json_array_get(ctx, i);
-      char ip[FD_PATH_MAX];
-      fd_path_index(ip, p, i);
-      if (!json_is_object(it))
-        return fd_error_set(err, FD_ERR_INVALID_FIELD, ip, "A context turn must be an object {role, content}.");
-      const char *unknown = fd_first_unknown_key(it, context_item_fields);
-      if (unknown) {
-        fd_path_key(q, ip, unknown);
-        return fd_error_set(err, FD_ERR_INVALID_FIELD, q, "A context turn may only contain role and content.");
-      }
-      json_t *role = fd_json_member(it, "role"), *content = fd_json_member(it, "content");
-      fd_path_key(q, ip, "role");
-      if (!role) return fd_error_set(err, FD_ERR_MISSING_FIELD, q, "A context turn needs a role.");
-      if (!json_is_string(role) || !fd_role_static(json_string_value(role)))
-        return fd_error_set(err, FD_ERR_INVALID_FIELD, q, "role must be one of system, user, assistant, tool.");
-      fd_path_key(q, ip, "content");
-      if (!content) return fd_error_set(err, FD_ERR_MISSING_FIELD, q, "A context turn needs its content.");
-      if (!fd_check_string(content, 0, lim->content_max_bytes, q, err)) return false;
-    }
-  }
-  const char *other_conv = NULL;
-  if (other) {
-    fd_path_key(p, path, "other_message");
-    if (!check_inline_message(other, lim, p, err)) return false;
-    json_t *c = fd_json_member(other, "conversation_id");
+  fd_path_key(p, path, "message");
+  if (!check_inline_message(msg, lim, p, err)) return false;
+  json_t *c = fd_json_member(msg, "conversation_id");
+  if (!c) {
     fd_path_key(q, p, "conversation_id");
-    if (!c && !conv) return fd_error_set(err, FD_ERR_MISSING_FIELD, q, "An inline message needs its conversation_id.");
-    if (c && conv && strcmp(json_string_value(c), conv) != 0)
-      return fd_error_set(err, FD_ERR_INVALID_FIELD, q, "other_message must be in the same conversation as message.");
-    other_conv = c ? json_string_value(c) : conv;
-    json_t *par = fd_json_member(other, "parent_id");
-    fd_path_key(q, p, "parent_id");
-    if (par && strcmp(json_string_value(par), row->other_message_id) == 0)
-      return fd_error_set(err, FD_ERR_INVALID_FIELD, q, "A message cannot be its own parent.");
-    if (par && ctx)
-      return fd_error_set(err, FD_ERR_INVALID_FIELD, q,
-                          "parent_id and context are mutually exclusive: the parent is the last context turn.");
+    return fd_error_set(err, FD_ERR_MISSING_FIELD, q, "An inline message needs its conversation_id.");
   }
+  *conv = json_string_value(c);
+  return check_inline_parent(msg, row->message_id, has_context, p, err);
+}
 
+/* One item of `context` at path ip: {role, content}. */
+static bool check_context_turn(const json_t *it, const struct fd_limits *lim, const char *ip, struct fd_error *err) {
+  char q[FD_PATH_MAX];
+  if (!json_is_object(it))
+    return fd_error_set(err, FD_ERR_INVALID_FIELD, ip, "A context turn must be an object {role, content}.");
+  const char *unknown = fd_first_unknown_key(it, context_item_fields);
+  if (unknown) {
+    fd_path_key(q, ip, unknown);
+    return fd_error_set(err, FD_ERR_INVALID_FIELD, q, "A context turn may only contain role and content.");
+  }
+  json_t *role = fd_json_member(it, "role"), *content = fd_json_member(it, "content");
+  fd_path_key(q, ip, "role");
+  if (!role) return fd_error_set(err, FD_ERR_MISSING_FIELD, q, "A context turn needs a role.");
+  if (!json_is_string(role) || !fd_role_static(json_string_value(role)))
+    return fd_error_set(err, FD_ERR_INVALID_FIELD, q, "role must be one of system, user, assistant, tool.");
+  fd_path_key(q, ip, "content");
+  if (!content) return fd_error_set(err, FD_ERR_MISSING_FIELD, q, "A context turn needs its content.");
+  return fd_check_string(content, 0, lim->content_max_bytes, q, err);
+}
+
+/* `context`: an array of turns, which needs the inline message (its conversation). */
+static bool check_context(const json_t *ctx, bool has_message, const struct fd_limits *lim, const char *path,
+                          struct fd_error *err) {
+  char p[FD_PATH_MAX], q[FD_PATH_MAX];
+  fd_path_key(p, path, "context");
+  if (!json_is_array(ctx))
+    return fd_error_set(err, FD_ERR_INVALID_FIELD, p, "context must be an array of {role, content}.");
+  if (!has_message) {
+    fd_path_key(q, path, "message");
+    return fd_error_set(err, FD_ERR_MISSING_FIELD, q,
+                        "Inline context needs the inline message (its conversation_id and content).");
+  }
+  for (size_t i = 0; i < json_array_size(ctx); i++) {
+    char ip[FD_PATH_MAX];
+    fd_path_index(ip, p, i);
+    if (!check_context_turn(json_array_get(ctx, i), lim, ip, err)) return false;
+  }
+  return true;
+}
+
+/* `other_message`: in the conversation of `message` (conv, NULL when there is none), or
+ * naming its own; *other_conv receives the conversation. */
+static bool check_other_message(const json_t *other, bool has_context, const char *conv, const struct fd_limits *lim,
+                                const char *path, const struct fd_feedback_row *row, const char **other_conv,
+                                struct fd_error *err) {
+  char p[FD_PATH_MAX], q[FD_PATH_MAX];
+  fd_path_key(p, path, "other_message");
+  if (!check_inline_message(other, lim, p, err)) return false;
+  json_t *c = fd_json_member(other, "conversation_id");
+  fd_path_key(q, p, "conversation_id");
+  if (!c && !conv) return fd_error_set(err, FD_ERR_MISSING_FIELD, q, "An inline message needs its conversation_id.");
+  if (c && conv && strcmp(json_string_value(c), conv) != 0)
+    return fd_error_set(err, FD_ERR_INVALID_FIELD, q, "other_message must be in the same conversation as message.");
+  *other_conv = c ? json_string_value(c) : conv;
+  return check_inline_parent(other, row->other_message_id, has_context, p, err);
+}
+
+/* The row of an inline judged message (message or other_message) with id `id`: its parent
+ * is the last context turn when there is context (last: "" for an empty one), else its own
+ * parent_id. */
+static bool fill_inline_turn(struct fd_feedback_row *row, const json_t *m, const char *id, const char *conv,
+                             bool has_context, const char *last, struct fd_error *err) {
+  json_t *par = fd_json_member(m, "parent_id"), *model = fd_json_member(m, "model");
+  const char *parent = has_context ? (last[0] ? last : NULL) : par ? json_string_value(par) : NULL;
+  return fill_turn(&row->turns[row->n_turns++], id, conv, parent, "assistant", json_object_get(m, "content"),
+                   model ? json_string_value(model) : NULL, row, err);
+}
+
+/* The message rows of checked inline turns: the context chain, then message, then
+ * other_message. */
+static bool fill_turns(const json_t *msg, const json_t *ctx, const json_t *other, const char *conv,
+                       const char *other_conv, struct fd_feedback_row *row, struct fd_error *err) {
   size_t n = (ctx ? json_array_size(ctx) : 0) + (msg ? 1 : 0) + (other ? 1 : 0);
-  row->conversation_id = conv ? conv : other_conv;
   if (n == 0) return true;
   row->turns = calloc(n, sizeof *row->turns);
   if (!row->turns) return oom(err);
-
   char last[FD_ID_BUF] = "";
   for (size_t i = 0; ctx && i < json_array_size(ctx); i++) {
     json_t *it = json_array_get(ctx, i), *content = json_object_get(it, "content");
@@ -259,21 +282,22 @@ static bool build_turns(const json_t *ev, const struct fd_limits *lim, const cha
       return false;
     snprintf(last, sizeof last, "%s", id);
   }
-  if (msg) {
-    json_t *par = fd_json_member(msg, "parent_id"), *model = fd_json_member(msg, "model");
-    const char *parent = ctx ? (last[0] ? last : NULL) : par ? json_string_value(par) : NULL;
-    if (!fill_turn(&row->turns[row->n_turns++], row->message_id, conv, parent, "assistant",
-                   json_object_get(msg, "content"), model ? json_string_value(model) : NULL, row, err))
-      return false;
-  }
-  if (other) {
-    json_t *par = fd_json_member(other, "parent_id"), *model = fd_json_member(other, "model");
-    const char *parent = ctx ? (last[0] ? last : NULL) : par ? json_string_value(par) : NULL;
-    if (!fill_turn(&row->turns[row->n_turns++], row->other_message_id, other_conv, parent, "assistant",
-                   json_object_get(other, "content"), model ? json_string_value(model) : NULL, row, err))
-      return false;
-  }
+  if (msg && !fill_inline_turn(row, msg, row->message_id, conv, ctx != NULL, last, err)) return false;
+  if (other && !fill_inline_turn(row, other, row->other_message_id, other_conv, ctx != NULL, last, err)) return false;
   return true;
+}
+
+/* message / context / other_message -> row->conversation_id and row->turns. */
+static bool build_turns(const json_t *ev, const struct fd_limits *lim, const char *path, struct fd_feedback_row *row,
+                        struct fd_error *err) {
+  json_t *msg = fd_json_member(ev, "message"), *ctx = fd_json_member(ev, "context"),
+         *other = fd_json_member(ev, "other_message");
+  const char *conv = NULL, *other_conv = NULL;
+  if (msg && !check_message(msg, ctx != NULL, lim, path, row, &conv, err)) return false;
+  if (ctx && !check_context(ctx, msg != NULL, lim, path, err)) return false;
+  if (other && !check_other_message(other, ctx != NULL, conv, lim, path, row, &other_conv, err)) return false;
+  row->conversation_id = conv ? conv : other_conv;
+  return fill_turns(msg, ctx, other, conv, other_conv, row, err);
 }
 
 static bool check_rating(const json_t *ev, const char *path, struct fd_feedback_row *row, struct fd_error *err) {
@@ -329,43 +353,131 @@ static bool check_comparison(const json_t *ev, const struct fd_limits *lim, cons
   return true;
 }
 
-struct fd_feedback_row *fd_feedback_row_new(const json_t *ev, const struct fd_limits *lim, const char *path,
-                                            struct fd_error *err) {
+/* The checks before a row exists: an object, no unknown top-level field, a known kind, and
+ * no field of another kind. */
+static bool check_kind(const json_t *ev, const char *path, enum fd_feedback_kind *kind, struct fd_error *err) {
   char p[FD_PATH_MAX];
-  struct fd_feedback_row *row = NULL;
   json_t *v;
-  if (!path) path = "";
-
-  if (!json_is_object(ev)) {
-    fd_error_set(err, FD_ERR_INVALID_FIELD, path, "A feedback event must be a JSON object.");
-    return NULL;
-  }
+  if (!json_is_object(ev))
+    return fd_error_set(err, FD_ERR_INVALID_FIELD, path, "A feedback event must be a JSON object.");
   const char *unknown = fd_first_unknown_key(ev, event_fields);
   if (unknown) {
     fd_path_key(p, path, unknown);
-    fd_error_set(err, FD_ERR_UNKNOWN_FIELD, p,
-                 "This field is not part of a feedback event; put extra data in metadata.");
-    return NULL;
+    return fd_error_set(err, FD_ERR_UNKNOWN_FIELD, p,
+                        "This field is not part of a feedback event; put extra data in metadata.");
   }
-  enum fd_feedback_kind kind;
   fd_path_key(p, path, "kind");
-  if (!(v = fd_json_member(ev, "kind"))) {
-    fd_error_set(err, FD_ERR_MISSING_FIELD, p, "kind is required (rating, comment, edit or comparison).");
-    return NULL;
-  }
-  if (!json_is_string(v) || !fd_feedback_kind_parse(json_string_value(v), &kind)) {
-    fd_error_set(err, FD_ERR_INVALID_FIELD, p, "kind must be rating, comment, edit or comparison.");
-    return NULL;
-  }
+  if (!(v = fd_json_member(ev, "kind")))
+    return fd_error_set(err, FD_ERR_MISSING_FIELD, p, "kind is required (rating, comment, edit or comparison).");
+  if (!json_is_string(v) || !fd_feedback_kind_parse(json_string_value(v), kind))
+    return fd_error_set(err, FD_ERR_INVALID_FIELD, p, "kind must be rating, comment, edit or comparison.");
   for (size_t i = 0; i < sizeof kind_fields / sizeof kind_fields[0]; i++)
-    if (kind_fields[i].kind != kind && fd_json_member(ev, kind_fields[i].name)) {
+    if (kind_fields[i].kind != *kind && fd_json_member(ev, kind_fields[i].name)) {
       fd_path_key(p, path, kind_fields[i].name);
-      fd_error_set(err, FD_ERR_INVALID_FIELD, p, "This field belongs to kind \"%s\", not to \"%s\".",
-                   kind_names[kind_fields[i].kind], kind_names[kind]);
-      return NULL;
+      return fd_error_set(err, FD_ERR_INVALID_FIELD, p, "This field belongs to kind \"%s\", not to \"%s\".",
+                          kind_names[kind_fields[i].kind], kind_names[*kind]);
     }
+  return true;
+}
 
-  row = calloc(1, sizeof *row);
+/* id (or a generated one) and message_id, the event's identity. */
+static bool check_ids(const json_t *ev, const struct fd_limits *lim, const char *path, struct fd_feedback_row *row,
+                      struct fd_error *err) {
+  char p[FD_PATH_MAX];
+  json_t *v;
+  if ((v = fd_json_member(ev, "id"))) {
+    fd_path_key(p, path, "id");
+    if (!fd_check_id(v, lim, p, err)) return false;
+    snprintf(row->id, sizeof row->id, "%s", json_string_value(v));
+  } else {
+    if (!fd_uuid_v4(row->id)) return fd_error_set(err, FD_ERR_INTERNAL, NULL, "The random generator failed.");
+    row->id_generated = true;
+  }
+  fd_path_key(p, path, "message_id");
+  if (!(v = fd_json_member(ev, "message_id")))
+    return fd_error_set(err, FD_ERR_MISSING_FIELD, p, "message_id (the assistant message judged) is required.");
+  if (!fd_check_id(v, lim, p, err)) return false;
+  row->message_id = json_string_value(v);
+  return true;
+}
+
+/* The optional fields every kind may carry: user, tags, comment (required on kind
+ * "comment"), created_at, metadata. */
+static bool check_common(const json_t *ev, const struct fd_limits *lim, const char *path, struct fd_feedback_row *row,
+                         struct fd_error *err) {
+  char p[FD_PATH_MAX];
+  json_t *v;
+  if ((v = fd_json_member(ev, "user"))) {
+    fd_path_key(p, path, "user");
+    if (!fd_check_string(v, 1, lim->user_max_bytes, p, err)) return false;
+    row->user = json_string_value(v);
+  }
+  if ((v = fd_json_member(ev, "tags"))) {
+    fd_path_key(p, path, "tags");
+    if (!fd_check_tags(v, lim, p, &row->tags, &row->n_tags, err)) return false;
+  }
+  fd_path_key(p, path, "comment");
+  if ((v = fd_json_member(ev, "comment"))) {
+    if (!fd_check_string(v, row->kind == FD_KIND_COMMENT ? 1 : 0, lim->comment_max_bytes, p, err)) return false;
+    row->comment = json_string_value(v);
+  } else if (row->kind == FD_KIND_COMMENT) {
+    return fd_error_set(err, FD_ERR_MISSING_FIELD, p, "A comment event needs its comment.");
+  }
+  if ((v = fd_json_member(ev, "created_at"))) {
+    fd_path_key(p, path, "created_at");
+    if (!fd_check_timestamp(v, p, &row->created_at_us, err)) return false;
+  } else {
+    row->created_at_defaulted = true;
+  }
+  if ((v = fd_json_member(ev, "metadata"))) {
+    fd_path_key(p, path, "metadata");
+    if (!fd_check_metadata(v, lim, p, &row->metadata_json, err)) return false;
+  }
+  return true;
+}
+
+static bool check_edit(const json_t *ev, const struct fd_limits *lim, const char *path, struct fd_feedback_row *row,
+                       struct fd_error *err) {
+  char p[FD_PATH_MAX];
+  json_t *v;
+  fd_path_key(p, path, "edited_content");
+  if (!(v = fd_json_member(ev, "edited_content")))
+    return fd_error_set(err, FD_ERR_MISSING_FIELD, p, "An edit needs edited_content.");
+  if (!fd_check_string(v, 1, lim->edited_content_max_bytes, p, err)) return false;
+  row->edited_content = json_string_value(v);
+  return true;
+}
+
+/* The fields of the event's own kind. */
+static bool check_kind_fields(const json_t *ev, const struct fd_limits *lim, const char *path,
+                              struct fd_feedback_row *row, struct fd_error *err) {
+  switch (row->kind) {
+    case FD_KIND_RATING: return check_rating(ev, path, row, err);
+    case FD_KIND_COMMENT: return true;
+    case FD_KIND_EDIT: return check_edit(ev, lim, path, row, err);
+    case FD_KIND_COMPARISON: return check_comparison(ev, lim, path, row, err);
+  }
+  return true;
+}
+
+/* An edit of an inline message: how much of the original the edit changed. */
+static bool set_edit_ratio(const json_t *ev, struct fd_feedback_row *row, struct fd_error *err) {
+  json_t *msg = fd_json_member(ev, "message");
+  if (row->kind != FD_KIND_EDIT || !msg) return true;
+  json_t *orig = json_object_get(msg, "content");
+  if (!fd_edit_ratio(json_string_value(orig), json_string_length(orig), row->edited_content,
+                     json_string_length(json_object_get(ev, "edited_content")), &row->edit_ratio))
+    return oom(err);
+  row->has_edit_ratio = true;
+  return true;
+}
+
+struct fd_feedback_row *fd_feedback_row_new(const json_t *ev, const struct fd_limits *lim, const char *path,
+                                            struct fd_error *err) {
+  if (!path) path = "";
+  enum fd_feedback_kind kind;
+  if (!check_kind(ev, path, &kind, err)) return NULL;
+  struct fd_feedback_row *row = calloc(1, sizeof *row);
   if (!row) {
     oom(err);
     return NULL;
@@ -373,91 +485,11 @@ struct fd_feedback_row *fd_feedback_row_new(const json_t *ev, const struct fd_li
   row->source_ = json_incref((json_t *)ev);
   row->kind = kind;
   row->kind_name = kind_names[kind];
-
-  if ((v = fd_json_member(ev, "id"))) {
-    fd_path_key(p, path, "id");
-    if (!fd_check_id(v, lim, p, err)) goto fail;
-    snprintf(row->id, sizeof row->id, "%s", json_string_value(v));
-  } else {
-    if (!fd_uuid_v4(row->id)) {
-      fd_error_set(err, FD_ERR_INTERNAL, NULL, "The random generator failed.");
-      goto fail;
-    }
-    row->id_generated = true;
-  }
-  fd_path_key(p, path, "message_id");
-  if (!(v = fd_json_member(ev, "message_id"))) {
-    fd_error_set(err, FD_ERR_MISSING_FIELD, p, "message_id (the assistant message judged) is required.");
-    goto fail;
-  }
-  if (!fd_check_id(v, lim, p, err)) goto fail;
-  row->message_id = json_string_value(v);
-
-  if ((v = fd_json_member(ev, "user"))) {
-    fd_path_key(p, path, "user");
-    if (!fd_check_string(v, 1, lim->user_max_bytes, p, err)) goto fail;
-    row->user = json_string_value(v);
-  }
-  if ((v = fd_json_member(ev, "tags"))) {
-    fd_path_key(p, path, "tags");
-    if (!fd_check_tags(v, lim, p, &row->tags, &row->n_tags, err)) goto fail;
-  }
-  fd_path_key(p, path, "comment");
-  if ((v = fd_json_member(ev, "comment"))) {
-    if (!fd_check_string(v, kind == FD_KIND_COMMENT ? 1 : 0, lim->comment_max_bytes, p, err)) goto fail;
-    row->comment = json_string_value(v);
-  } else if (kind == FD_KIND_COMMENT) {
-    fd_error_set(err, FD_ERR_MISSING_FIELD, p, "A comment event needs its comment.");
-    goto fail;
-  }
-  if ((v = fd_json_member(ev, "created_at"))) {
-    fd_path_key(p, path, "created_at");
-    if (!fd_check_timestamp(v, p, &row->created_at_us, err)) goto fail;
-  } else {
-    row->created_at_defaulted = true;
-  }
-  if ((v = fd_json_member(ev, "metadata"))) {
-    fd_path_key(p, path, "metadata");
-    if (!fd_check_metadata(v, lim, p, &row->metadata_json, err)) goto fail;
-  }
-
-  switch (kind) {
-    case FD_KIND_RATING:
-      if (!check_rating(ev, path, row, err)) goto fail;
-      break;
-    case FD_KIND_COMMENT: break;
-    case FD_KIND_EDIT:
-      fd_path_key(p, path, "edited_content");
-      if (!(v = fd_json_member(ev, "edited_content"))) {
-        fd_error_set(err, FD_ERR_MISSING_FIELD, p, "An edit needs edited_content.");
-        goto fail;
-      }
-      if (!fd_check_string(v, 1, lim->edited_content_max_bytes, p, err)) goto fail;
-      row->edited_content = json_string_value(v);
-      break;
-    case FD_KIND_COMPARISON:
-      if (!check_comparison(ev, lim, path, row, err)) goto fail;
-      break;
-  }
-
-  if (!build_turns(ev, lim, path, row, err)) goto fail;
-
-  if (kind == FD_KIND_EDIT && (v = fd_json_member(ev, "message"))) {
-    json_t *orig = json_object_get(v, "content");
-    if (!fd_edit_ratio(json_string_value(orig), json_string_length(orig), row->edited_content,
-                       json_string_length(json_object_get(ev, "edited_content")), &row->edit_ratio)) {
-      oom(err);
-      goto fail;
-    }
-    row->has_edit_ratio = true;
-  }
-  if (!fd_content_hash(ev, row->content_sha256)) {
-    oom(err);
-    goto fail;
-  }
-  return row;
-
-fail:
+  /* The fields in the order listed at the top of this file: the first error found is reported. */
+  bool ok = check_ids(ev, lim, path, row, err) && check_common(ev, lim, path, row, err) &&
+            check_kind_fields(ev, lim, path, row, err) && build_turns(ev, lim, path, row, err) &&
+            set_edit_ratio(ev, row, err) && (fd_content_hash(ev, row->content_sha256) || oom(err));
+  if (ok) return row;
   fd_feedback_row_free(row);
   return NULL;
 }
