@@ -356,6 +356,95 @@ static void count_skip(struct fd_export *x, const struct conv_state *s, enum fd_
   if (x->pass == x->n_passes && s->selected) x->skipped[r]++;
 }
 
+/* The group's prompt, rendered (and hashed into prompt_id) when a record first needs it. */
+static bool ensure_prompt(struct fd_export *x, const struct conv_state *s, struct group_ctx *gc) {
+  if (gc->prompt) return true;
+  gc->prompt = fd_prompt_json_new(s->conv, gc->turns, gc->n_turns);
+  unsigned char pd[FD_SHA256_LEN];
+  if (!gc->prompt || !fd_canonical_sha256(gc->prompt, pd))
+    return fail(x, "cannot render the prompt of %s/%s (out of memory or invalid UTF-8)", s->conv->id, gc->parent_id);
+  fd_hex_encode(pd, sizeof pd, gc->prompt_id);
+  return true;
+}
+
+/* The dedup entry of a record: pass 1 adds it (*inserted: first seen now) and keeps the
+ * earliest origin seen (edit < comparison < ratings); pass 2 finds it. NULL after fail(). */
+static struct fd_dedup_entry *dedup_entry(struct fd_export *x, const struct fd_candidate *c,
+                                          const unsigned char digest[FD_SHA256_LEN], bool *inserted) {
+  struct fd_dedup_entry *e;
+  *inserted = false;
+  if (x->pass == 1) {
+    e = fd_dedup_upsert(x->dedup, digest, inserted);
+    if (!e) {
+      fail(x, "out of memory");
+      return NULL;
+    }
+    if (*inserted || c->origin < e->origin) e->origin = c->origin;
+    return e;
+  }
+  e = fd_dedup_find(x->dedup, digest);
+  if (!e) fail(x, "the data changed between the two passes of the export");
+  return e;
+}
+
+/* Pass 1 of 2: remember the evidence of every occurrence after the first, so that pass 2
+ * can list all of a record's feedback ids in its meta. */
+static bool remember_evidence(struct fd_export *x, const struct conv_state *s, const struct fd_candidate *c,
+                              struct fd_dedup_entry *e, bool inserted) {
+  if (inserted) return true;
+  e->dup = 1;
+  for (size_t k = 0; k < c->n_ev; k++)
+    if (!fd_dedup_add_evidence(x->dedup, e, s->conv->feedback[x->cands.evidence[c->ev_off + k]].id))
+      return fail(x, "out of memory");
+  return true;
+}
+
+/* A later occurrence of an emitted record is skipped as a duplicate. In a single pass it may
+ * reveal an earlier origin than the one counted (edit < comparison < ratings). */
+static void count_duplicate(struct fd_export *x, const struct conv_state *s, struct fd_dedup_entry *e) {
+  count_skip(x, s, FD_SKIP_DUPLICATE);
+  if (e->counted && e->origin < e->counted_origin) {
+    x->by_origin[e->counted_origin]--;
+    x->by_origin[e->origin]++;
+    e->counted_origin = e->origin;
+  }
+}
+
+/* The first occurrence of a record: written and counted when its split is selected. */
+static bool emit_first(struct fd_export *x, const struct conv_state *s, struct group_ctx *gc,
+                       const struct fd_candidate *c, struct fd_dedup_entry *e, json_t *rec,
+                       const unsigned char digest[FD_SHA256_LEN]) {
+  e->emitted = 1;
+  if (!s->selected) return true; /* kept in a split this export does not write */
+  if (!emit(x, s, gc, c, e, rec, digest)) return false;
+  x->records++;
+  x->by_split[s->split]++;
+  x->by_origin[e->origin]++;
+  if (x->family == FD_FAMILY_UNPAIRED) x->by_label[c->label ? 1 : 0]++;
+  e->counted = 1;
+  e->counted_origin = e->origin;
+  return true;
+}
+
+/* A rendered record through dedup (rule 4): remembered (pass 1 of 2), skipped as a
+ * duplicate, or emitted. */
+static bool handle_record(struct fd_export *x, const struct conv_state *s, struct group_ctx *gc,
+                          const struct fd_candidate *c, json_t *rec) {
+  unsigned char digest[FD_SHA256_LEN];
+  if (!fd_canonical_sha256(rec, digest)) return fail(x, "out of memory");
+  x->n_occ[x->pass - 1]++;
+  bool inserted;
+  struct fd_dedup_entry *e = dedup_entry(x, c, digest, &inserted);
+  if (!e) return false;
+  if (x->n_passes == 2 && x->pass == 1) return remember_evidence(x, s, c, e, inserted);
+  if (e->emitted) {
+    count_duplicate(x, s, e);
+    return true;
+  }
+  return emit_first(x, s, gc, c, e, rec, digest);
+}
+
+/* One derived candidate: filtered, counted as skipped, or rendered and handled. */
 static bool handle_candidate(struct fd_export *x, const struct conv_state *s, struct group_ctx *gc,
                              const struct fd_candidate *c) {
   if (!passes_filters(x, s, c)) return true;
@@ -363,87 +452,16 @@ static bool handle_candidate(struct fd_export *x, const struct conv_state *s, st
     count_skip(x, s, c->skip);
     return true;
   }
-  bool ok = false;
+  if (!ensure_prompt(x, s, gc)) return false;
   json_t *rec = NULL;
   enum fd_skip_reason skip;
-  if (!gc->prompt) {
-    gc->prompt = fd_prompt_json_new(s->conv, gc->turns, gc->n_turns);
-    unsigned char pd[FD_SHA256_LEN];
-    if (!gc->prompt || !fd_canonical_sha256(gc->prompt, pd))
-      return fail(x, "cannot render the prompt of %s/%s (out of memory or invalid UTF-8)", s->conv->id, gc->parent_id);
-    fd_hex_encode(pd, sizeof pd, gc->prompt_id);
-  }
   if (!fd_format_record_new(x->p.format, s->conv, gc->turns, gc->n_turns, gc->prompt, c, &rec, &skip))
     return fail(x, "cannot render a record of %s/%s (out of memory or invalid UTF-8)", s->conv->id, gc->parent_id);
   if (!rec) {
     count_skip(x, s, skip);
     return true;
   }
-  unsigned char digest[FD_SHA256_LEN];
-  if (!fd_canonical_sha256(rec, digest)) {
-    fail(x, "out of memory");
-    goto out;
-  }
-  x->n_occ[x->pass - 1]++;
-  bool inserted = false;
-  struct fd_dedup_entry *e;
-  if (x->pass == 1) {
-    e = fd_dedup_upsert(x->dedup, digest, &inserted);
-    if (!e) {
-      fail(x, "out of memory");
-      goto out;
-    }
-    if (inserted) {
-      e->origin = c->origin;
-    } else if (c->origin < e->origin) {
-      e->origin = c->origin;
-    }
-  } else {
-    e = fd_dedup_find(x->dedup, digest);
-    if (!e) {
-      fail(x, "the data changed between the two passes of the export");
-      goto out;
-    }
-  }
-  if (x->n_passes == 2 && x->pass == 1) {
-    /* Pass 1: remember the evidence of every occurrence after the first. */
-    if (!inserted) {
-      e->dup = 1;
-      for (size_t k = 0; k < c->n_ev; k++) {
-        if (!fd_dedup_add_evidence(x->dedup, e, s->conv->feedback[x->cands.evidence[c->ev_off + k]].id)) {
-          fail(x, "out of memory");
-          goto out;
-        }
-      }
-    }
-    ok = true;
-    goto out;
-  }
-  if (e->emitted) {
-    count_skip(x, s, FD_SKIP_DUPLICATE);
-    if (e->counted && e->origin < e->counted_origin) {
-      /* Single pass: a later duplicate revealed an earlier origin (edit < comparison < ratings). */
-      x->by_origin[e->counted_origin]--;
-      x->by_origin[e->origin]++;
-      e->counted_origin = e->origin;
-    }
-    ok = true;
-    goto out;
-  }
-  e->emitted = 1;
-  if (!s->selected) {
-    ok = true; /* kept in a split this export does not write */
-    goto out;
-  }
-  if (!emit(x, s, gc, c, e, rec, digest)) goto out;
-  x->records++;
-  x->by_split[s->split]++;
-  x->by_origin[e->origin]++;
-  if (x->family == FD_FAMILY_UNPAIRED) x->by_label[c->label ? 1 : 0]++;
-  e->counted = 1;
-  e->counted_origin = e->origin;
-  ok = true;
-out:
+  bool ok = handle_record(x, s, gc, c, rec);
   json_decref(rec);
   return ok;
 }
@@ -483,6 +501,30 @@ bool fd_export_add_conversation_touched(struct fd_export *x, const struct fd_con
   return add_conversation(x, conv, touches, n_touches, false);
 }
 
+/* The sibling group of members[start, end) with its counting events[0..n_ev): derive its
+ * candidates (rules.h) and handle each. */
+static bool derive_group(struct fd_export *x, const struct conv_state *s, size_t start, size_t end,
+                         const size_t *events, size_t n_ev) {
+  const char *parent_id = s->conv->messages[s->members[start]].parent_id;
+  struct group_ctx gc = {.parent_id = parent_id, .turns = s->turns};
+  struct fd_group g = {
+      .conv = s->conv,
+      .status = fd_tree_prompt(&s->tree, parent_id, s->turns, &gc.n_turns),
+      .members = s->members + start,
+      .n_members = end - start,
+      .events = events,
+      .n_events = n_ev,
+      .ev_msg = s->ev_msg,
+      .ev_other = s->ev_other,
+      .msg_local = s->msg_local,
+  };
+  fd_candidates_reset(&x->cands);
+  bool ok = fd_rules_derive(&g, x->family, x->p.min_margin, &x->cands) || fail(x, "out of memory");
+  for (size_t k = 0; ok && k < x->cands.n; k++) ok = handle_candidate(x, s, &gc, &x->cands.items[k]);
+  json_decref(gc.prompt);
+  return ok;
+}
+
 static bool add_conversation(struct fd_export *x, const struct fd_conversation *conv, const struct fd_touch *touches,
                              size_t n_touches, bool all_groups) {
   if (x->failed) return false;
@@ -520,29 +562,11 @@ static bool add_conversation(struct fd_export *x, const struct fd_conversation *
       for (size_t k = 0; k < n_ev; k++) events[k] = s.group_ev[2 * (ev_start + k) + 1];
     }
     const char *parent_id = conv->messages[s.members[start]].parent_id;
-    struct group_ctx gc = {.parent_id = parent_id, .turns = s.turns};
-    struct fd_group g = {
-        .conv = conv,
-        .status = fd_tree_prompt(&s.tree, parent_id, s.turns, &gc.n_turns),
-        .members = s.members + start,
-        .n_members = end - start,
-        .events = events,
-        .n_events = n_ev,
-        .ev_msg = s.ev_msg,
-        .ev_other = s.ev_other,
-        .msg_local = s.msg_local,
-    };
     bool group_ok = true;
     /* A group nobody gave feedback on yields nothing; an incremental export looks only at
      * the groups a change touched. */
-    if (n_ev && (all_groups || group_touched(&s, parent_id, touches, n_touches))) {
-      fd_candidates_reset(&x->cands);
-      if (!fd_rules_derive(&g, x->family, x->p.min_margin, &x->cands)) {
-        group_ok = fail(x, "out of memory");
-      }
-      for (size_t k = 0; group_ok && k < x->cands.n; k++) group_ok = handle_candidate(x, &s, &gc, &x->cands.items[k]);
-    }
-    json_decref(gc.prompt);
+    if (n_ev && (all_groups || group_touched(&s, parent_id, touches, n_touches)))
+      group_ok = derive_group(x, &s, start, end, events, n_ev);
     free(events);
     if (!group_ok) goto out;
     start = end;
