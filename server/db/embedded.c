@@ -1,23 +1,22 @@
-/* embedded.c — initdb/pg_ctl management of the private cluster (contract in embedded.h). */
+/* embedded.c — the private cluster's life cycle: where it lives, which user it runs as,
+ * initdb, pg_ctl start/stop, its database (contract in embedded.h). Running the tools
+ * themselves is util/process.c. */
 #include "db/embedded.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <libpq-fe.h>
 #include <limits.h>
-#include <pwd.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "util/log.h"
+#include "util/process.h"
 
 #define EMB_DB "feedbackd"
 #define EMB_ROLE "feedbackd"
@@ -27,9 +26,8 @@ struct fd_embedded {
   char bindir[PATH_MAX];
   char pgdata[PATH_MAX + 16];
   char logfile[PATH_MAX + 16];
-  uid_t uid;
-  gid_t gid;
-  bool as_user;
+  struct fd_process_user user;
+  bool as_user; /* feedbackd is root: the cluster runs as `user` */
   bool started_here;
 };
 
@@ -73,36 +71,14 @@ bool fd_embedded_find_bindir(const char *hint, char *out, size_t len) {
   return best >= 0;
 }
 
-/* Run argv (argv[0] a path) as the cluster's user, in its own session so a terminal's
- * Ctrl-C reaches feedbackd only (feedbackd then stops the cluster in order), with stdout
- * and stderr appended to the log file. Returns the exit status, -1 if it could not run. */
-static int run_as_user(const struct fd_embedded *emb, const char *const argv[]) {
-  pid_t pid = fork();
-  if (pid < 0) return -1;
-  if (pid == 0) {
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    signal(SIGPIPE, SIG_DFL);
-    setsid();
-    int fd = open(emb->logfile, O_WRONLY | O_CREAT | O_APPEND, 0640);
-    if (fd >= 0) {
-      dup2(fd, STDOUT_FILENO);
-      dup2(fd, STDERR_FILENO);
-      close(fd);
-    }
-    int devnull = open("/dev/null", O_RDONLY);
-    if (devnull >= 0) dup2(devnull, STDIN_FILENO);
-    if (emb->as_user) {
-      if (setgroups(0, NULL) != 0 || setgid(emb->gid) != 0 || setuid(emb->uid) != 0) _exit(126);
-    }
-    execv(argv[0], (char *const *)argv); /* execv does not modify its arguments */
-    _exit(127);
-  }
-  int status;
-  while (waitpid(pid, &status, 0) < 0)
-    if (errno != EINTR) return -1;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+/* Run one of the cluster's tools as the cluster's user, its output appended to the log. */
+static int run_tool(const struct fd_embedded *emb, const char *const argv[]) {
+  return fd_process_run(argv, emb->logfile, emb->as_user ? &emb->user : NULL);
+}
+
+/* The path of tool `name` (initdb, pg_ctl) in the cluster's bindir. */
+static void tool_path(const struct fd_embedded *emb, const char *name, char out[PATH_MAX + 16]) {
+  snprintf(out, PATH_MAX + 16, "%s/%s", emb->bindir, name);
 }
 
 static bool mkdir_p(const char *path, mode_t mode) {
@@ -171,6 +147,102 @@ out:
   return ok;
 }
 
+/* The binaries, the data directory (created if need be) and the paths inside it. */
+static bool locate_cluster(struct fd_embedded *emb, const char *data_dir, const char *bindir, char *err,
+                           size_t errlen) {
+  if (!fd_embedded_find_bindir(bindir, emb->bindir, sizeof emb->bindir)) {
+    snprintf(err, errlen,
+             "no PostgreSQL server binaries found (looked for initdb via pg_config --bindir and in "
+             "/usr/lib/postgresql/*/bin); install postgresql (apt-get install -y postgresql-15), set pg_bindir, "
+             "or set FEEDBACKD_DATABASE_URL to use an external database");
+    return false;
+  }
+  if (!mkdir_p(data_dir, 0755)) {
+    snprintf(err, errlen, "cannot create data directory %s: %s", data_dir, strerror(errno));
+    return false;
+  }
+  char abs[PATH_MAX];
+  if (!realpath(data_dir, abs)) {
+    snprintf(err, errlen, "cannot resolve data directory %s: %s", data_dir, strerror(errno));
+    return false;
+  }
+  snprintf(emb->pgdata, sizeof emb->pgdata, "%s/postgres", abs);
+  snprintf(emb->logfile, sizeof emb->logfile, "%s/postgres.log", abs);
+  /* the socket path must fit in sockaddr_un.sun_path */
+  if (strlen(emb->pgdata) + sizeof "/.s.PGSQL." EMB_PORT > sizeof(((struct sockaddr_un *)0)->sun_path)) {
+    snprintf(err, errlen, "data directory path %s is too long for a unix socket; choose a shorter data_dir", abs);
+    return false;
+  }
+  return true;
+}
+
+/* As root, the cluster runs as the unprivileged `user` (PostgreSQL refuses root), who must
+ * be able to write the log file. */
+static bool choose_cluster_user(struct fd_embedded *emb, const char *user, char *err, size_t errlen) {
+  if (geteuid() != 0) return true;
+  if (!fd_process_user_lookup(user, &emb->user)) {
+    snprintf(err, errlen,
+             "running as root: PostgreSQL must run as an unprivileged user, but user '%s' does not exist "
+             "(create it, e.g. useradd --system %s, or set embedded_user)",
+             user, user);
+    return false;
+  }
+  emb->as_user = true;
+  int fd = open(emb->logfile, O_WRONLY | O_CREAT | O_APPEND, 0640);
+  if (fd >= 0) {
+    if (fchown(fd, emb->user.uid, emb->user.gid) != 0) { /* the cluster then logs nothing: not fatal */
+    }
+    close(fd);
+  }
+  return true;
+}
+
+/* initdb, unless the cluster exists (*created then stays false). */
+static bool init_cluster(struct fd_embedded *emb, const char *user, bool *created, char *err, size_t errlen) {
+  if (file_exists(emb->pgdata, "PG_VERSION")) return true;
+  if (mkdir(emb->pgdata, 0700) != 0 && errno != EEXIST) {
+    snprintf(err, errlen, "cannot create %s: %s", emb->pgdata, strerror(errno));
+    return false;
+  }
+  if (emb->as_user && chown(emb->pgdata, emb->user.uid, emb->user.gid) != 0) {
+    snprintf(err, errlen, "cannot hand %s to user %s: %s", emb->pgdata, user, strerror(errno));
+    return false;
+  }
+  fd_log(FD_LOG_INFO, "msg=\"initialising embedded PostgreSQL cluster\" pgdata=%s", emb->pgdata);
+  char initdb[PATH_MAX + 16];
+  tool_path(emb, "initdb", initdb);
+  const char *const argv[] = {initdb, "-D",   emb->pgdata,  "-U",           EMB_ROLE,
+                              "-E",   "UTF8", "--locale=C", "--auth=trust", NULL};
+  if (run_tool(emb, argv) != 0) {
+    snprintf(err, errlen,
+             "initdb failed (see %s); as root, user '%s' must be able to reach every parent directory of %s",
+             emb->logfile, user, emb->pgdata);
+    return false;
+  }
+  if (!append_conf(emb)) {
+    snprintf(err, errlen, "cannot write %s/postgresql.conf", emb->pgdata);
+    return false;
+  }
+  *created = true;
+  return true;
+}
+
+/* pg_ctl start, unless the cluster already runs (another feedbackd process: left to it). */
+static bool run_cluster(struct fd_embedded *emb, char *err, size_t errlen) {
+  char pg_ctl[PATH_MAX + 16];
+  tool_path(emb, "pg_ctl", pg_ctl);
+  const char *const status_argv[] = {pg_ctl, "status", "-D", emb->pgdata, NULL};
+  if (run_tool(emb, status_argv) == 0) return true;
+  fd_log(FD_LOG_INFO, "msg=\"starting embedded PostgreSQL\" pgdata=%s log=%s", emb->pgdata, emb->logfile);
+  const char *const start_argv[] = {pg_ctl, "start", "-D", emb->pgdata, "-l", emb->logfile, "-w", "-t", "60", NULL};
+  if (run_tool(emb, start_argv) != 0) {
+    snprintf(err, errlen, "the embedded PostgreSQL did not start (see %s)", emb->logfile);
+    return false;
+  }
+  emb->started_here = true;
+  return true;
+}
+
 struct fd_embedded *fd_embedded_start(const char *data_dir, const char *bindir, const char *user, char *conninfo,
                                       size_t conninfo_len, bool *created, char *err, size_t errlen) {
   *created = false;
@@ -179,102 +251,23 @@ struct fd_embedded *fd_embedded_start(const char *data_dir, const char *bindir, 
     snprintf(err, errlen, "out of memory");
     return NULL;
   }
-  if (!fd_embedded_find_bindir(bindir, emb->bindir, sizeof emb->bindir)) {
-    snprintf(err, errlen,
-             "no PostgreSQL server binaries found (looked for initdb via pg_config --bindir and in "
-             "/usr/lib/postgresql/*/bin); install postgresql (apt-get install -y postgresql-15), set pg_bindir, "
-             "or set FEEDBACKD_DATABASE_URL to use an external database");
-    goto fail;
+  if (!locate_cluster(emb, data_dir, bindir, err, errlen) || !choose_cluster_user(emb, user, err, errlen) ||
+      !init_cluster(emb, user, created, err, errlen) || !run_cluster(emb, err, errlen) ||
+      !ensure_database(emb->pgdata, err, errlen)) {
+    fd_embedded_stop(emb);
+    return NULL;
   }
-  if (!mkdir_p(data_dir, 0755)) {
-    snprintf(err, errlen, "cannot create data directory %s: %s", data_dir, strerror(errno));
-    goto fail;
-  }
-  char abs[PATH_MAX];
-  if (!realpath(data_dir, abs)) {
-    snprintf(err, errlen, "cannot resolve data directory %s: %s", data_dir, strerror(errno));
-    goto fail;
-  }
-  snprintf(emb->pgdata, sizeof emb->pgdata, "%s/postgres", abs);
-  snprintf(emb->logfile, sizeof emb->logfile, "%s/postgres.log", abs);
-  /* the socket path must fit in sockaddr_un.sun_path */
-  if (strlen(emb->pgdata) + sizeof "/.s.PGSQL." EMB_PORT > sizeof(((struct sockaddr_un *)0)->sun_path)) {
-    snprintf(err, errlen, "data directory path %s is too long for a unix socket; choose a shorter data_dir", abs);
-    goto fail;
-  }
-  if (geteuid() == 0) {
-    struct passwd *pw = getpwnam(user);
-    if (!pw || pw->pw_uid == 0) {
-      snprintf(err, errlen,
-               "running as root: PostgreSQL must run as an unprivileged user, but user '%s' does not exist "
-               "(create it, e.g. useradd --system %s, or set embedded_user)",
-               user, user);
-      goto fail;
-    }
-    emb->as_user = true;
-    emb->uid = pw->pw_uid;
-    emb->gid = pw->pw_gid;
-    /* the log file is written by the cluster's user */
-    int fd = open(emb->logfile, O_WRONLY | O_CREAT | O_APPEND, 0640);
-    if (fd >= 0) {
-      if (fchown(fd, emb->uid, emb->gid) != 0) { /* the cluster then logs nothing: not fatal */
-      }
-      close(fd);
-    }
-  }
-  if (!file_exists(emb->pgdata, "PG_VERSION")) {
-    if (mkdir(emb->pgdata, 0700) != 0 && errno != EEXIST) {
-      snprintf(err, errlen, "cannot create %s: %s", emb->pgdata, strerror(errno));
-      goto fail;
-    }
-    if (emb->as_user && chown(emb->pgdata, emb->uid, emb->gid) != 0) {
-      snprintf(err, errlen, "cannot hand %s to user %s: %s", emb->pgdata, user, strerror(errno));
-      goto fail;
-    }
-    fd_log(FD_LOG_INFO, "msg=\"initialising embedded PostgreSQL cluster\" pgdata=%s", emb->pgdata);
-    char initdb[PATH_MAX + 16];
-    snprintf(initdb, sizeof initdb, "%s/initdb", emb->bindir);
-    const char *const argv[] = {initdb, "-D",   emb->pgdata,  "-U",           EMB_ROLE,
-                                "-E",   "UTF8", "--locale=C", "--auth=trust", NULL};
-    if (run_as_user(emb, argv) != 0) {
-      snprintf(err, errlen,
-               "initdb failed (see %s); as root, user '%s' must be able to reach every parent directory of %s",
-               emb->logfile, user, emb->pgdata);
-      goto fail;
-    }
-    if (!append_conf(emb)) {
-      snprintf(err, errlen, "cannot write %s/postgresql.conf", emb->pgdata);
-      goto fail;
-    }
-    *created = true;
-  }
-  char pg_ctl[PATH_MAX + 16];
-  snprintf(pg_ctl, sizeof pg_ctl, "%s/pg_ctl", emb->bindir);
-  const char *const status_argv[] = {pg_ctl, "status", "-D", emb->pgdata, NULL};
-  if (run_as_user(emb, status_argv) != 0) {
-    fd_log(FD_LOG_INFO, "msg=\"starting embedded PostgreSQL\" pgdata=%s log=%s", emb->pgdata, emb->logfile);
-    const char *const start_argv[] = {pg_ctl, "start", "-D", emb->pgdata, "-l", emb->logfile, "-w", "-t", "60", NULL};
-    if (run_as_user(emb, start_argv) != 0) {
-      snprintf(err, errlen, "the embedded PostgreSQL did not start (see %s)", emb->logfile);
-      goto fail;
-    }
-    emb->started_here = true;
-  }
-  if (!ensure_database(emb->pgdata, err, errlen)) goto fail;
   snprintf(conninfo, conninfo_len, "host=%s port=" EMB_PORT " dbname=" EMB_DB " user=" EMB_ROLE, emb->pgdata);
   return emb;
-fail:
-  fd_embedded_stop(emb);
-  return NULL;
 }
 
 void fd_embedded_stop(struct fd_embedded *emb) {
   if (!emb) return;
   if (emb->started_here) {
     char pg_ctl[PATH_MAX + 16];
-    snprintf(pg_ctl, sizeof pg_ctl, "%s/pg_ctl", emb->bindir);
+    tool_path(emb, "pg_ctl", pg_ctl);
     const char *const argv[] = {pg_ctl, "stop", "-D", emb->pgdata, "-m", "fast", "-w", "-t", "60", NULL};
-    if (run_as_user(emb, argv) != 0)
+    if (run_tool(emb, argv) != 0)
       fd_log(FD_LOG_WARN, "msg=\"embedded PostgreSQL did not stop cleanly\" log=%s", emb->logfile);
     else
       fd_log(FD_LOG_INFO, "msg=\"embedded PostgreSQL stopped\"");
