@@ -117,28 +117,19 @@ out:
 
 /* Advance the export by one conversation (or one pass boundary). False on failure. */
 static bool stream_step(struct export_stream *s) {
-  const struct fd_conversation *conv;
-  const struct fd_touch *touches;
-  size_t n_touches;
-  enum fd_db_status k = fd_export_reader_next(s->rd, &conv, &touches, &n_touches);
-  if (fd_db_failed(k)) {
-    fd_log(FD_LOG_ERROR, "msg=\"export failed reading\" export_id=%s error=\"%s\"", s->id,
-           fd_export_reader_error(s->rd));
-    return false;
+  switch (fd_export_job_step(s->rd, s->x, s->rq.after)) {
+    case FD_EXPORT_STEP_CONVERSATION:
+    case FD_EXPORT_STEP_NEXT_PASS: return true;
+    case FD_EXPORT_STEP_DONE: s->done = true; return stream_finish(s);
+    case FD_EXPORT_STEP_READ_FAILED:
+      fd_log(FD_LOG_ERROR, "msg=\"export failed reading\" export_id=%s error=\"%s\"", s->id,
+             fd_export_reader_error(s->rd));
+      return false;
+    case FD_EXPORT_STEP_EXPORT_FAILED:
+      fd_log(FD_LOG_ERROR, "msg=\"export failed\" export_id=%s error=\"%s\"", s->id, fd_export_error(s->x));
+      return false;
   }
-  if (k == FD_DB_ONE) {
-    bool ok = s->rq.after ? fd_export_add_conversation_touched(s->x, conv, touches, n_touches)
-                          : fd_export_add_conversation(s->x, conv);
-    if (!ok) fd_log(FD_LOG_ERROR, "msg=\"export failed\" export_id=%s error=\"%s\"", s->id, fd_export_error(s->x));
-    return ok;
-  }
-  if (fd_export_next_pass(s->x)) return !fd_db_failed(fd_export_reader_rewind(s->rd));
-  if (!fd_export_finish(s->x)) {
-    fd_log(FD_LOG_ERROR, "msg=\"export failed\" export_id=%s error=\"%s\"", s->id, fd_export_error(s->x));
-    return false;
-  }
-  s->done = true;
-  return stream_finish(s);
+  return false;
 }
 
 static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max) {

@@ -1,5 +1,4 @@
 /* keys.c — POST/GET /v1/keys and DELETE /v1/keys/{id}, within the admin key's project. */
-#include <string.h>
 
 #include "api/api.h"
 #include "api/app.h"
@@ -8,18 +7,17 @@
 #include "db/keys_db.h"
 #include "http/auth.h"
 #include "http/reply.h"
+#include "ingest/validate_common.h"
 
 void fd_api_keys_create(struct fd_request *req) {
   json_t *body = fd_body_object(req);
   if (!body) return;
-  const char *key;
-  json_t *v;
+  static const char *const fields[] = {"scopes", "label", NULL};
+  const char *unknown = fd_first_unknown_key(body, fields);
   unsigned scopes = 0;
-  json_object_foreach(body, key, v) {
-    if (strcmp(key, "scopes") != 0 && strcmp(key, "label") != 0) {
-      fd_reply_error(req, FD_ERR_UNKNOWN_FIELD, key, "unknown field '%s'", key);
-      goto out;
-    }
+  if (unknown) {
+    fd_reply_error(req, FD_ERR_UNKNOWN_FIELD, unknown, "unknown field '%s'", unknown);
+    goto out;
   }
   json_t *jscopes = json_object_get(body, "scopes"), *label = json_object_get(body, "label");
   if (!jscopes) {

@@ -7,6 +7,7 @@
 #include "db/projects_db.h"
 #include "http/auth.h"
 #include "http/reply.h"
+#include "ingest/validate_common.h"
 
 /* "*" or an array of origins like "https://chat.example.com" (scheme://host[:port]). */
 static bool valid_origins(const json_t *v) {
@@ -43,14 +44,12 @@ void fd_api_project_get(struct fd_request *req) {
 void fd_api_project_patch(struct fd_request *req) {
   json_t *body = fd_body_object(req);
   if (!body) return;
-  const char *key;
-  json_t *v;
-  json_object_foreach(body, key, v) {
-    if (strcmp(key, "name") != 0 && strcmp(key, "allowed_origins") != 0) {
-      fd_reply_error(req, FD_ERR_UNKNOWN_FIELD, key, "unknown field '%s' (name and allowed_origins can be changed)",
-                     key);
-      goto out;
-    }
+  static const char *const fields[] = {"name", "allowed_origins", NULL};
+  const char *unknown = fd_first_unknown_key(body, fields);
+  if (unknown) {
+    fd_reply_error(req, FD_ERR_UNKNOWN_FIELD, unknown, "unknown field '%s' (name and allowed_origins can be changed)",
+                   unknown);
+    goto out;
   }
   json_t *name = json_object_get(body, "name"), *origins = json_object_get(body, "allowed_origins");
   if (name && (!json_is_string(name) || json_string_length(name) < 1 || json_string_length(name) > 200)) {

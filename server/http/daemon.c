@@ -168,13 +168,7 @@ static bool check_headers(const struct fd_daemon *d, struct fd_request *req, con
     return false;
   }
   if (m == FD_ROUTE_WRONG_METHOD) {
-    json_t *body = fd_error_json(FD_ERR_METHOD_NOT_ALLOWED, NULL, "method not allowed on this resource");
-    char *text = json_dumps(body, JSON_COMPACT);
-    json_decref(body);
-    struct MHD_Response *r = MHD_create_response_from_buffer(text ? strlen(text) : 0, text, MHD_RESPMEM_MUST_FREE);
-    MHD_add_response_header(r, "Content-Type", "application/json");
-    MHD_add_response_header(r, "Allow", allow);
-    fd_reply_response(req, 405, r);
+    fd_reply_error_header(req, FD_ERR_METHOD_NOT_ALLOWED, "Allow", allow, "method not allowed on this resource");
     return false;
   }
   /* A route that takes no body has a body limit of 0: answered before the body is read, so

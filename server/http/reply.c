@@ -68,10 +68,10 @@ void fd_reply_fd_error(struct fd_request *req, const struct fd_error *err) {
   fd_reply_json(req, fd_error_http_status(err->code), fd_error_json(err->code, err->field, err->message));
 }
 
-/* an error reply that also carries Retry-After */
-static void reply_retry_after(struct fd_request *req, enum fd_error_code code, const char *why, int seconds) {
-  json_t *body = fd_error_json(code, NULL, why);
-  char *text = json_dumps(body, JSON_COMPACT);
+void fd_reply_error_header(struct fd_request *req, enum fd_error_code code, const char *header, const char *value,
+                           const char *message) {
+  json_t *body = fd_error_json(code, NULL, message);
+  char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
   json_decref(body);
   if (!text) {
     fd_reply_error(req, FD_ERR_INTERNAL, NULL, "out of memory");
@@ -79,10 +79,15 @@ static void reply_retry_after(struct fd_request *req, enum fd_error_code code, c
   }
   struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
   MHD_add_response_header(r, "Content-Type", "application/json");
+  MHD_add_response_header(r, header, value);
+  fd_reply_response(req, fd_error_http_status(code), r);
+}
+
+/* an error reply that also carries Retry-After */
+static void reply_retry_after(struct fd_request *req, enum fd_error_code code, const char *why, int seconds) {
   char after[16];
   snprintf(after, sizeof after, "%d", seconds);
-  MHD_add_response_header(r, "Retry-After", after);
-  fd_reply_response(req, fd_error_http_status(code), r);
+  fd_reply_error_header(req, code, "Retry-After", after, why);
 }
 
 void fd_reply_unavailable(struct fd_request *req, const char *why) {

@@ -19,6 +19,10 @@ void fd_reply_error(struct fd_request *req, enum fd_error_code code, const char 
     __attribute__((format(printf, 4, 5)));
 void fd_reply_fd_error(struct fd_request *req, const struct fd_error *err);
 
+/* The error shape (field null) with one more header, e.g. Allow on a 405. */
+void fd_reply_error_header(struct fd_request *req, enum fd_error_code code, const char *header, const char *value,
+                           const char *message);
+
 /* 503 unavailable with Retry-After. */
 void fd_reply_unavailable(struct fd_request *req, const char *why);
 
