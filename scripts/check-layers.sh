@@ -6,24 +6,26 @@
 #   util      buffers, clocks, configuration, crypto, logging, metrics, RFC 3339
 #   ingest    validation of request bodies into rows (pure: no libpq, no libmicrohttpd)
 #   export    pair derivation and record formats (pure)
+#   rank      leaderboard and agreement statistics: Bradley–Terry, Krippendorff's alpha (pure)
 #   db        the pool, migrations and one file per query family (SQL lives here only)
 #   pipeline  the bounded ingest queue and the writer threads
 #   http      the libmicrohttpd daemon, router, request context, replies, auth, CORS
 #   api       one handler file per resource, the routing table
 #   cli       the commands of the feedbackd binary
-# ingest and export are peers: neither includes the other.
+# ingest, export and rank are peers: none includes another.
 #
 # Prints each offending #include and exits 1; exits 0 when there is none.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-rooms=(core util ingest export db pipeline http api cli)
+rooms=(core util ingest export rank db pipeline http api cli)
 rank() {
   local i
   for i in "${!rooms[@]}"; do [ "${rooms[$i]}" = "$1" ] && { echo "$i"; return; }; done
   echo -1
 }
-peers() { [[ "$1 $2" == "ingest export" || "$1 $2" == "export ingest" ]]; }
+pure_room() { [[ "$1" == ingest || "$1" == export || "$1" == rank ]]; }
+peers() { [[ "$1" != "$2" ]] && pure_room "$1" && pure_room "$2"; }
 
 bad=0
 while IFS=: read -r file line text; do
@@ -46,7 +48,7 @@ while IFS=: read -r file line text; do
 done < <(grep -rn '^#include "' server --include='*.c' --include='*.h')
 
 if [ "$bad" -ne 0 ]; then
-  echo "check-layers: allowed direction, bottom first: ${rooms[*]} (ingest and export are peers)" >&2
+  echo "check-layers: allowed direction, bottom first: ${rooms[*]} (ingest, export and rank are peers)" >&2
   exit 1
 fi
 echo "check-layers: every include goes to the same room or one below"
