@@ -279,7 +279,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
   return MHD_YES;
 }
 
-static void mhd_log(void *cls, const char *fmt, va_list ap) {
+/* libmicrohttpd's printf-style log callback */
+__attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char *fmt, va_list ap) {
   char msg[512];
   vsnprintf(msg, sizeof msg, fmt, ap);
   for (char *p = msg; *p; p++)

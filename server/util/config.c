@@ -159,7 +159,7 @@ void fd_config_free(struct fd_config *cfg) {
   if (!cfg) return;
   for (size_t i = 0; i < N_SETTINGS; i++) {
     if (settings[i].type == T_STRING) {
-      char **p = (char **)((char *)cfg + settings[i].offset);
+      char **p = (char **)(void *)((char *)cfg + settings[i].offset);
       free(*p);
       *p = NULL;
     }

@@ -31,7 +31,9 @@ bool fd_log_enabled(enum fd_log_level level) { return level >= current_level; }
 
 /* One formatted line, newline included, into line[FD_LOG_LINE_MAX]; returns its length. */
 #define FD_LOG_LINE_MAX 4096
-static size_t format_line(char *line, enum fd_log_level level, const char *fmt, va_list ap) {
+/* (format attributes: clang checks the callers' formats instead of refusing a non-literal) */
+__attribute__((format(printf, 3, 0))) static size_t format_line(char *line, enum fd_log_level level, const char *fmt,
+                                                                va_list ap) {
   /* The date and time to the second, formatted once a second per thread: every request
    * writes an access line at the default level, and gmtime_r takes glibc's time zone
    * lock each time. */
@@ -167,7 +169,8 @@ static struct access_buf *thread_buf(bool create) {
 
 /* One line: written at once, after this thread's buffered access lines (so they keep
  * their order), or, for an access line, added to this thread's buffer. */
-static void emit(enum fd_log_level level, bool access, const char *fmt, va_list ap) {
+__attribute__((format(printf, 3, 0))) static void emit(enum fd_log_level level, bool access, const char *fmt,
+                                                       va_list ap) {
   char line[FD_LOG_LINE_MAX];
   size_t len = format_line(line, level, fmt, ap);
   if (access) pthread_once(&buffering_once, buffering_start);
