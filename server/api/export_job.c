@@ -57,9 +57,11 @@ bool fd_export_request_parse(fd_param_get_fn get, void *cls, const char *project
       return fd_error_set(err, FD_ERR_INVALID_PARAMETER, "include_meta", "include_meta must be true or false");
   }
   p->model = get(cls, "model");
-  if (p->model && !*p->model) return fd_error_set(err, FD_ERR_INVALID_PARAMETER, "model", "model must not be empty");
+  if (p->model && (!*p->model || !fd_param_text_ok(p->model)))
+    return fd_error_set(err, FD_ERR_INVALID_PARAMETER, "model", "model must be non-empty UTF-8");
   out->after = get(cls, "after");
-  if (out->after && !*out->after) return fd_error_set(err, FD_ERR_INVALID_PARAMETER, "after", AFTER_INVALID);
+  if (out->after && (!*out->after || !fd_param_text_ok(out->after)))
+    return fd_error_set(err, FD_ERR_INVALID_PARAMETER, "after", AFTER_INVALID);
   static const char *const split_names[] = {"all", "train", "test"};
   out->params_json =
       json_pack("{s:s, s:s, s:f, s:f, s:b, s:s?, s:s?, s:s?, s:s?}", "format", fd_export_format_name(p->format),

@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+#include "api/params.h"
 #include "core/errors.h"
 #include "db/export_db.h"
 #include "db/status.h"
@@ -18,9 +19,6 @@ struct fd_export_request {
   const char *after;   /* NULL: full export */
   json_t *params_json; /* the parameters as recorded in the manifest (owned) */
 };
-
-/* A parameter's value by its docs/api.md name ("format", "since", ...), NULL when absent. */
-typedef const char *(*fd_param_get_fn)(void *cls, const char *name);
 
 /* Read and validate every parameter. False with *err = FD_ERR_INVALID_PARAMETER and
  * err->field = the parameter's name (or FD_ERR_INTERNAL when out of memory). On success

@@ -1,43 +1,26 @@
 /* keys.c — POST/GET /v1/keys and DELETE /v1/keys/{id}, within the admin key's project. */
-
+#include "api/admin_body.h"
 #include "api/api.h"
 #include "api/app.h"
 #include "api/body.h"
-#include "core/scope.h"
 #include "db/keys_db.h"
 #include "http/auth.h"
 #include "http/reply.h"
-#include "ingest/validate_common.h"
 
 void fd_api_keys_create(struct fd_request *req) {
   json_t *body = fd_body_object(req);
   if (!body) return;
-  static const char *const fields[] = {"scopes", "label", NULL};
-  const char *unknown = fd_first_unknown_key(body, fields);
-  unsigned scopes = 0;
-  if (unknown) {
-    fd_reply_error(req, FD_ERR_UNKNOWN_FIELD, unknown, "unknown field '%s'", unknown);
-    goto out;
-  }
-  json_t *jscopes = json_object_get(body, "scopes"), *label = json_object_get(body, "label");
-  if (!jscopes) {
-    fd_reply_error(req, FD_ERR_MISSING_FIELD, "scopes", "scopes is required");
-    goto out;
-  }
-  if (!fd_scopes_parse_json(jscopes, &scopes)) {
-    fd_reply_error(req, FD_ERR_INVALID_FIELD, "scopes",
-                   "scopes must be a non-empty list of ingest, read, export, admin");
-    goto out;
-  }
-  if (label && (!json_is_string(label) || json_string_length(label) > 200)) {
-    fd_reply_error(req, FD_ERR_INVALID_FIELD, "label", "label must be a string of at most 200 bytes");
+  unsigned scopes;
+  const char *label;
+  struct fd_error err;
+  if (!fd_keys_create_body_parse(body, &scopes, &label, &err)) {
+    fd_reply_fd_error(req, &err);
     goto out;
   }
   struct fd_db *db = fd_api_db_get(req);
   if (!db) goto out;
   json_t *created = NULL;
-  enum fd_db_status st =
-      fd_keys_create(db, req->auth.project_id, scopes, label ? json_string_value(label) : "", &created);
+  enum fd_db_status st = fd_keys_create(db, req->auth.project_id, scopes, label, &created);
   fd_api_db_put(req, db);
   if (fd_db_failed(st)) {
     fd_reply_db_failure(req, st);

@@ -4,10 +4,10 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include "db/keys_db.h"
 #include "db/pool.h"
+#include "http/bearer.h"
 #include "util/crypto.h"
 
 #define CACHE_SLOTS 1024
@@ -87,13 +87,9 @@ void fd_auth_clear(struct fd_auth *auth) {
 }
 
 enum fd_auth_result fd_auth_request(struct fd_request *req, struct fd_pool *pool) {
-  const char *h = fd_request_header(req, "Authorization");
-  if (!h || strncasecmp(h, "Bearer ", 7) != 0) return FD_AUTH_UNAUTHORIZED;
-  const char *key = h + 7;
-  while (*key == ' ') key++;
-  size_t len = strlen(key);
-  while (len && key[len - 1] == ' ') len--;
-  if (len == 0 || len > 256) return FD_AUTH_UNAUTHORIZED;
+  size_t len;
+  const char *key = fd_bearer_key(fd_request_header(req, "Authorization"), &len);
+  if (!key) return FD_AUTH_UNAUTHORIZED;
   unsigned char sha[FD_SHA256_LEN];
   fd_sha256(key, len, sha);
   struct fd_key_info info;

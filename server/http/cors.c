@@ -9,18 +9,6 @@
 
 #define EXPOSED "X-Request-Id, X-Export-Id, X-Export-Watermark, Retry-After, Content-Disposition"
 
-bool fd_cors_origin_allowed(const json_t *allowed, const char *origin) {
-  if (!allowed || !origin) return false;
-  if (json_is_string(allowed)) return strcmp(json_string_value(allowed), "*") == 0;
-  size_t i;
-  json_t *v;
-  json_array_foreach(allowed, i, v) {
-    const char *s = json_string_value(v);
-    if (s && (strcmp(s, "*") == 0 || strcmp(s, origin) == 0)) return true;
-  }
-  return false;
-}
-
 void fd_cors_preflight(struct fd_request *req, struct fd_pool *pool, const char *allow_methods) {
   if (!req->origin) {
     /* not a browser preflight: just say what the route allows */

@@ -11,8 +11,13 @@
 
 #include "http/request.h"
 
-/* allowed is a project's allowed_origins: the string "*" or an array of origins. */
+/* allowed is a project's allowed_origins: the string "*" or an array of origins
+ * (cors_origin.c, like the next one). */
 bool fd_cors_origin_allowed(const json_t *allowed, const char *origin);
+
+/* Whether v is a valid allowed_origins setting: "*", or an array of at most 100 strings of
+ * at most 256 bytes, each "*" or starting with http:// or https://. */
+bool fd_cors_origins_valid(const json_t *v);
 
 struct fd_pool;
 

@@ -6,6 +6,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ingest/validate_common.h"
+
+/* The percent-decoded segment path[0..len), or NULL when it cannot name an object: a NUL
+ * inside ("e1%00zz" must not act on "e1") or invalid UTF-8 (parameters reach SQL as text,
+ * which refuses it). Such a path matches no route: 404. */
+static char *decoded_param(const char *path, size_t len) {
+  char *p = strndup(path, len);
+  if (!p) return NULL;
+  size_t n = MHD_http_unescape(p);
+  p[n] = '\0';
+  if (strlen(p) != n || !fd_utf8_valid(p, n)) {
+    free(p);
+    return NULL;
+  }
+  return p;
+}
+
 static bool match(const char *pattern, const char *path, char **params) {
   int n = 0;
   while (*pattern) {
@@ -15,9 +32,12 @@ static bool match(const char *pattern, const char *path, char **params) {
       const char *seg_end = strchr(path, '/');
       size_t len = seg_end ? (size_t)(seg_end - path) : strlen(path);
       if (!close || len == 0 || n >= FD_MAX_PATH_PARAMS) return false;
-      if (params) {
-        params[n] = strndup(path, len);
-        if (params[n]) params[n][MHD_http_unescape(params[n])] = '\0';
+      if (params && !(params[n] = decoded_param(path, len))) {
+        while (n-- > 0) { /* the earlier parameters of this route */
+          free(params[n]);
+          params[n] = NULL;
+        }
+        return false;
       }
       n++;
       path += len;

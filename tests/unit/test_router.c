@@ -55,9 +55,27 @@ static void test_prefix_routes(void) {
   CHECK(match("GET", "/dashboardx", &req, allow) == FD_ROUTE_NOT_FOUND);
 }
 
+/* A path parameter that cannot name an object matches nothing (404), instead of being cut
+ * at a decoded NUL ("e1%00zz" acted on e1) or reaching SQL as invalid UTF-8 (a 503). */
+static void test_params_nul_and_utf8(void) {
+  struct fd_request req;
+  char allow[128];
+  CHECK(match("DELETE", "/v1/feedback/e1%00zz", &req, allow) == FD_ROUTE_NOT_FOUND);
+  CHECK(req.params[0] == NULL);
+  CHECK(match("DELETE", "/v1/users/u2%00", &req, allow) == FD_ROUTE_NOT_FOUND);
+  CHECK(match("DELETE", "/v1/users/%FF", &req, allow) == FD_ROUTE_NOT_FOUND);
+  CHECK(match("DELETE", "/v1/keys/%C3", &req, allow) == FD_ROUTE_NOT_FOUND);       /* truncated sequence */
+  CHECK(match("GET", "/v1/exports/%ED%A0%80", &req, allow) == FD_ROUTE_NOT_FOUND); /* a surrogate */
+  CHECK(req.params[0] == NULL);
+  CHECK(match("DELETE", "/v1/users/u%C3%A9", &req, allow) == FD_ROUTE_FOUND); /* valid UTF-8 still decodes */
+  CHECK_STR(req.params[0], "u\xC3\xA9");
+  free_params(&req);
+}
+
 int main(void) {
   RUN(test_exact_and_params);
   RUN(test_not_found_and_wrong_method);
   RUN(test_prefix_routes);
+  RUN(test_params_nul_and_utf8);
   return unit_report();
 }

@@ -1,0 +1,22 @@
+/* admin_body.h — validation of the JSON bodies of POST /v1/keys and PATCH /v1/project
+ * (docs/api.md "Administration"). Pure (jansson in, values out, errors as struct fd_error)
+ * so the fuzz target tests/fuzz/fuzz_admin_body.c runs exactly what the handlers run. */
+#ifndef FD_API_ADMIN_BODY_H
+#define FD_API_ADMIN_BODY_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "core/errors.h"
+
+/* POST /v1/keys: {"scopes": [...], "label"?: string <= 200 bytes}. On success *scopes holds
+ * the scope bits and *label the label ("" when absent), borrowed from body. */
+bool fd_keys_create_body_parse(const json_t *body, unsigned *scopes, const char **label, struct fd_error *err)
+    __attribute__((warn_unused_result));
+
+/* PATCH /v1/project: {"name"?: 1..200 bytes, "allowed_origins"?: see fd_cors_origins_valid}.
+ * On success *name (NULL: unchanged) and *origins (NULL: unchanged) are borrowed from body. */
+bool fd_project_patch_body_parse(const json_t *body, const char **name, const json_t **origins, struct fd_error *err)
+    __attribute__((warn_unused_result));
+
+#endif
