@@ -12,13 +12,15 @@
 struct fd_db;
 struct fd_pool;
 struct fd_ingest;
+struct fd_export_service;
 
 struct fd_api_app {
   const struct fd_config *cfg;
-  struct fd_pool *pool;     /* request handlers' connections */
-  struct fd_ingest *ingest; /* queue + writer threads (server/pipeline) */
-  struct fd_limits limits;  /* from cfg, for the validators */
-  const char *conninfo;     /* for handlers that open their own connection (exports) */
+  struct fd_pool *pool;              /* request handlers' connections */
+  struct fd_ingest *ingest;          /* queue + writer threads (server/pipeline) */
+  struct fd_export_service *exports; /* HTTP exports' worker threads and limits (api/export_stream.h) */
+  struct fd_limits limits;           /* from cfg, for the validators */
+  const char *conninfo;              /* for handlers that open their own connection (exports) */
 };
 
 /* The application a request is served for. */

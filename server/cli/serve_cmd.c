@@ -9,6 +9,7 @@
 
 #include "api/api.h"
 #include "api/app.h"
+#include "api/export_stream.h"
 #include "cli/cli.h"
 #include "db/keys_db.h"
 #include "db/migrate.h"
@@ -96,6 +97,11 @@ int fd_cli_serve(const struct fd_config *cfg, int argc, char **argv) {
     fprintf(stderr, "feedbackd: cannot start the ingest writers\n");
     goto out;
   }
+  app.exports = fd_export_service_start(cfg, conninfo, app.pool);
+  if (!app.exports) {
+    fprintf(stderr, "feedbackd: cannot start the export workers\n");
+    goto out;
+  }
   stats = fd_stats_catch_up_start(conninfo, cfg->stats_catch_up_ms);
   struct fd_http_deps deps = {.pool = app.pool, .app = &app};
   daemon = fd_daemon_start(cfg, fd_api_routes, &deps, err, sizeof err);
@@ -113,11 +119,14 @@ int fd_cli_serve(const struct fd_config *cfg, int argc, char **argv) {
 out:
   /* writers first: they commit what is queued and resume the waiting connections */
   fd_ingest_stop(app.ingest);
+  /* exports still running are cut short: the daemon must not stop with suspended connections */
+  fd_export_service_cancel(app.exports);
   /* requests the writers just resumed (a timed-out drain) get their answer before the
    * connections close */
   if (daemon && !fd_daemon_drain(daemon, 2000))
     fd_log(FD_LOG_WARN, "msg=\"closing connections with requests in flight\"");
   fd_daemon_stop(daemon);
+  fd_export_service_stop(app.exports); /* after the daemon: it has released every export */
   fd_stats_catch_up_stop(stats);
   fd_ingest_free(app.ingest);
   fd_pool_free(app.pool);

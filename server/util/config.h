@@ -36,7 +36,11 @@ struct fd_config {
   int queue_capacity;          /* ingest queue bound, in events; full -> 503 */
   int writers;                 /* writer threads */
   int stats_catch_up_ms;       /* background stats catch-up interval (0 = only on reads) */
-  double rate_limit_rps;       /* events per second per key; 0 = off */
+  int export_workers;          /* threads that run the HTTP exports' database work */
+  int max_concurrent_exports;  /* HTTP exports running at once, all projects */
+  int max_concurrent_exports_per_project; /* ... and per project; over either -> 429 */
+  int export_send_timeout;                /* seconds an export waits for a client that stopped reading */
+  double rate_limit_rps;                  /* events per second per key; 0 = off */
   int rate_limit_burst;
   int max_body_bytes;
   int max_batch_items;
