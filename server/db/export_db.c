@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db/txn.h"
 #include "util/rfc3339.h"
 
 /* Rows per FETCH: large enough that round trips do not dominate, small enough that a chunk
@@ -110,9 +111,9 @@ enum fd_db_status fd_export_db_insert(struct fd_db *db, int64_t project_id, cons
   char *params_text = json_dumps(params, JSON_COMPACT | JSON_REAL_PRECISION(15));
   if (!params_text) return fd_db_bug("export insert: out of memory");
   const char *p[3] = {pid, format, params_text};
-  PGresult *r = fd_db_exec(db, &stmt_insert, 3, p);
+  PGresult *r;
+  enum fd_db_status st = fd_db_exec_txn(db, &stmt_insert, 3, p, &r);
   free(params_text);
-  enum fd_db_status st = fd_db_result(db, r);
   if (st == FD_DB_ONE) {
     snprintf(id_out, 37, "%s", PQgetvalue(r, 0, 0));
     char ts[FD_RFC3339_BUF];
@@ -138,9 +139,9 @@ enum fd_db_status fd_export_db_finish(struct fd_db *db, int64_t project_id, cons
                       json_string_value(json_object_get(manifest, "sha256")),
                       json_string_value(json_object_get(manifest, "watermark")),
                       text};
-  PGresult *r = fd_db_exec(db, &stmt_finish, 7, p);
+  PGresult *r;
+  enum fd_db_status st = fd_db_exec_txn(db, &stmt_finish, 7, p, &r);
   free(text);
-  enum fd_db_status st = fd_db_result(db, r);
   PQclear(r);
   return st;
 }

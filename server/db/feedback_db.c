@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "db/sql_time.h"
+#include "db/txn.h"
 
 static struct fd_stmt stmt_retract = {
     "feedback_retract",
@@ -58,8 +59,8 @@ enum fd_db_status fd_feedback_retract(struct fd_db *db, int64_t project_id, cons
   char pid[24];
   snprintf(pid, sizeof pid, "%lld", (long long)project_id);
   const char *p[2] = {pid, id};
-  PGresult *r = fd_db_exec(db, &stmt_retract, 2, p);
-  enum fd_db_status st = fd_db_result(db, r);
+  PGresult *r;
+  enum fd_db_status st = fd_db_exec_txn(db, &stmt_retract, 2, p, &r);
   if (st == FD_DB_ONE && !(*out = json_loads(PQgetvalue(r, 0, 0), 0, NULL))) st = fd_db_bug("retract: bad JSON");
   if (st == FD_DB_NONE) *out = NULL;
   PQclear(r);
@@ -70,8 +71,8 @@ enum fd_db_status fd_feedback_erase_user(struct fd_db *db, int64_t project_id, c
   char pid[24];
   snprintf(pid, sizeof pid, "%lld", (long long)project_id);
   const char *p[2] = {pid, user};
-  PGresult *r = fd_db_exec(db, &stmt_erase, 2, p);
-  enum fd_db_status st = fd_db_result(db, r);
+  PGresult *r;
+  enum fd_db_status st = fd_db_exec_txn(db, &stmt_erase, 2, p, &r);
   if (st == FD_DB_ONE)
     *deleted = strtol(PQgetvalue(r, 0, 0), NULL, 10);
   else if (!fd_db_failed(st))

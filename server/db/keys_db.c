@@ -7,6 +7,7 @@
 
 #include "core/scope.h"
 #include "db/sql_time.h"
+#include "db/txn.h"
 #include "util/crypto.h"
 
 #define KEY_ITEM                                                                                      \
@@ -50,8 +51,8 @@ enum fd_db_status fd_keys_create(struct fd_db *db, int64_t project_id, unsigned 
   snprintf(pid, sizeof pid, "%lld", (long long)project_id);
   fd_scopes_csv(scopes, csv, sizeof csv);
   const char *p[5] = {pid, label ? label : "", prefix, hash, csv};
-  PGresult *r = fd_db_exec(db, &stmt_insert, 5, p);
-  enum fd_db_status st = fd_db_result(db, r);
+  PGresult *r;
+  enum fd_db_status st = fd_db_exec_txn(db, &stmt_insert, 5, p, &r);
   if (st == FD_DB_ONE) {
     *key_out =
         json_pack("{s:s, s:s, s:s, s:o, s:s, s:s}", "id", PQgetvalue(r, 0, 0), "key", key, "prefix", prefix, "scopes",
@@ -106,8 +107,8 @@ enum fd_db_status fd_keys_revoke(struct fd_db *db, int64_t project_id, const cha
   char pid[24];
   snprintf(pid, sizeof pid, "%lld", (long long)project_id);
   const char *p[2] = {pid, key_id};
-  PGresult *r = fd_db_exec(db, &stmt_revoke, 2, p);
-  enum fd_db_status st = fd_db_result(db, r);
+  PGresult *r;
+  enum fd_db_status st = fd_db_exec_txn(db, &stmt_revoke, 2, p, &r);
   *item = NULL;
   if (st == FD_DB_ONE && !(*item = json_loads(PQgetvalue(r, 0, 0), 0, NULL)))
     st = fd_db_bug("key revoke: bad JSON");

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "db/sql_time.h"
+#include "db/txn.h"
 
 #define PROJECT_JSON                                                  \
   "json_build_object('slug', slug, 'name', name, 'allowed_origins', " \
@@ -31,10 +32,9 @@ static struct fd_stmt stmt_origin = {"projects_origin",
                                      0};
 static struct fd_stmt stmt_count = {"projects_count", "SELECT count(*) FROM projects", 0};
 
-/* The status of a statement that returns at most one row whose column 0 is JSON: FD_DB_ONE
- * with *out parsed, FD_DB_NONE (*out NULL), or a failure. Clears r. */
-static enum fd_db_status one_json(struct fd_db *db, PGresult *r, json_t **out) {
-  enum fd_db_status st = fd_db_result(db, r);
+/* The status of a statement that returns at most one row whose column 0 is JSON, from its
+ * result status st: FD_DB_ONE with *out parsed, FD_DB_NONE (*out NULL), or a failure. Clears r. */
+static enum fd_db_status one_json(enum fd_db_status st, PGresult *r, json_t **out) {
   *out = NULL;
   if (st == FD_DB_ONE && !(*out = json_loads(PQgetvalue(r, 0, 0), 0, NULL)))
     st = fd_db_bug("project: bad JSON");
@@ -48,9 +48,9 @@ enum fd_db_status fd_projects_create(struct fd_db *db, const char *slug, const c
                                      int64_t *id, char *err, size_t errlen) {
   char *o = json_dumps(origins ? origins : json_array(), JSON_COMPACT | JSON_ENCODE_ANY);
   const char *p[3] = {slug, name, o};
-  PGresult *r = fd_db_exec(db, &stmt_create, 3, p);
+  PGresult *r;
+  enum fd_db_status st = fd_db_exec_txn(db, &stmt_create, 3, p, &r);
   free(o);
-  enum fd_db_status st = fd_db_result(db, r);
   if (fd_db_failed(st))
     snprintf(err, errlen, "%s", r ? PQresultErrorMessage(r) : "connection lost");
   else if (st == FD_DB_ONE)
@@ -80,7 +80,8 @@ enum fd_db_status fd_projects_get(struct fd_db *db, int64_t project_id, json_t *
   char id[24];
   snprintf(id, sizeof id, "%lld", (long long)project_id);
   const char *p[1] = {id};
-  return one_json(db, fd_db_exec(db, &stmt_get, 1, p), project);
+  PGresult *r = fd_db_exec(db, &stmt_get, 1, p);
+  return one_json(fd_db_result(db, r), r, project);
 }
 
 enum fd_db_status fd_projects_update(struct fd_db *db, int64_t project_id, const char *name, const json_t *origins,
@@ -89,9 +90,10 @@ enum fd_db_status fd_projects_update(struct fd_db *db, int64_t project_id, const
   snprintf(id, sizeof id, "%lld", (long long)project_id);
   char *o = origins ? json_dumps(origins, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
   const char *p[3] = {id, name, o};
-  PGresult *r = fd_db_exec(db, &stmt_update, 3, p);
+  PGresult *r;
+  enum fd_db_status st = fd_db_exec_txn(db, &stmt_update, 3, p, &r);
   free(o);
-  return one_json(db, r, project);
+  return one_json(st, r, project);
 }
 
 enum fd_db_status fd_projects_id_by_slug(struct fd_db *db, const char *slug, int64_t *id) {

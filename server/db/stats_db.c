@@ -9,6 +9,8 @@
 
 #include <stdio.h>
 
+#include "db/txn.h"
+
 static struct fd_stmt stmt_stats = {
     "stats_query", "SELECT fd_stats_query($1::bigint, $2::timestamptz, $3::timestamptz, $4::text, $5::text, $6::text)",
     0};
@@ -20,8 +22,8 @@ enum fd_db_status fd_stats_query(struct fd_db *db, int64_t project_id, const str
   char pid[24];
   snprintf(pid, sizeof pid, "%lld", (long long)project_id);
   /* its own statement (and transaction): the query's snapshot must see what it wrote */
-  PGresult *r = fd_db_exec(db, &stmt_catch_up, 1, (const char *[]){pid});
-  enum fd_db_status st = fd_db_result(db, r);
+  PGresult *r;
+  enum fd_db_status st = fd_db_exec_txn(db, &stmt_catch_up, 1, (const char *[]){pid}, &r);
   PQclear(r);
   if (fd_db_failed(st)) return st;
   const char *p[6] = {pid, q->since, q->until, q->bucket, q->group_by, q->model};

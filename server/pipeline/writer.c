@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "db/ingest_db.h"
+#include "db/txn.h"
 #include "ingest/edit_ratio.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/queue.h"
@@ -160,48 +161,45 @@ static const unsigned char *f_hash(const void *r, size_t i) {
   return ((const struct fd_fb_ref *)r)[i].row->content_sha256;
 }
 
-/* Insert one kind of rows: distinct keys go into the INSERT, then every row is settled. */
-static bool write_rows(struct fd_db *db, void *refs, size_t n, size_t elem, enum fd_item_status **status,
-                       int64_t (*proj)(const void *, size_t), const char *(*id)(const void *, size_t),
-                       const unsigned char *(*own_hash)(const void *, size_t), bool is_messages) {
-  if (n == 0) return true;
-  bool ok = false;
+/* Insert one kind of rows: distinct keys go into the INSERT, then every row is settled (each
+ * status slot is rewritten, so a retried transaction overwrites what its failed attempt set).
+ * FD_DB_NONE or the failure. */
+static enum fd_db_status write_rows(struct fd_db *db, void *refs, size_t n, size_t elem, enum fd_item_status **status,
+                                    int64_t (*proj)(const void *, size_t), const char *(*id)(const void *, size_t),
+                                    const unsigned char *(*own_hash)(const void *, size_t), bool is_messages) {
+  if (n == 0) return FD_DB_NONE;
+  enum fd_db_status st = FD_DB_NONE;
   size_t *first = calloc(n, sizeof *first);
   bool *ins_uniq = calloc(n, sizeof *ins_uniq), *inserted = calloc(n, sizeof *inserted),
        *found = calloc(n, sizeof *found);
   unsigned char(*hashes)[FD_SHA256_LEN] = calloc(n, sizeof *hashes);
   char *uniq = calloc(n, elem);
   size_t *uniq_of = calloc(n, sizeof *uniq_of);
-  if (!first || !ins_uniq || !inserted || !found || !hashes || !uniq || !uniq_of) goto out;
-  if (!first_occurrences(n, proj, id, refs, first)) goto out;
+  if (!first || !ins_uniq || !inserted || !found || !hashes || !uniq || !uniq_of ||
+      !first_occurrences(n, proj, id, refs, first)) {
+    st = fd_db_bug("writer: out of memory");
+    goto out;
+  }
   size_t nu = 0;
   for (size_t i = 0; i < n; i++) {
     if (first[i] != i) continue;
     memcpy(uniq + nu * elem, (char *)refs + i * elem, elem);
     uniq_of[nu++] = i;
   }
-  enum fd_db_status wrote = is_messages ? fd_db_insert_messages(db, (struct fd_msg_ref *)(void *)uniq, nu, ins_uniq)
-                                        : fd_db_insert_feedback(db, (struct fd_fb_ref *)(void *)uniq, nu, ins_uniq);
-  if (fd_db_failed(wrote)) goto out;
+  st = is_messages ? fd_db_insert_messages(db, (struct fd_msg_ref *)(void *)uniq, nu, ins_uniq)
+                   : fd_db_insert_feedback(db, (struct fd_fb_ref *)(void *)uniq, nu, ins_uniq);
+  if (fd_db_failed(st)) goto out;
   for (size_t u = 0; u < nu; u++) inserted[uniq_of[u]] = ins_uniq[u];
   /* hashes are needed for every row with a status that is not a fresh insert */
   bool need = false;
   for (size_t i = 0; i < n && !need; i++) need = status[i] && !(first[i] == i && inserted[i]);
   if (need) {
-    enum fd_db_status looked = is_messages ? fd_db_message_hashes(db, refs, n, hashes, found)
-                                           : fd_db_feedback_hashes(db, refs, n, hashes, found);
-    if (fd_db_failed(looked)) goto out;
+    st = is_messages ? fd_db_message_hashes(db, refs, n, hashes, found)
+                     : fd_db_feedback_hashes(db, refs, n, hashes, found);
+    if (fd_db_failed(st)) goto out;
   }
   settle(n, inserted, first, status, (const unsigned char(*)[FD_SHA256_LEN])hashes, found, own_hash, refs);
-  if (!is_messages) {
-    for (size_t i = 0; i < n; i++)
-      if (status[i] && *status[i] == FD_ITEM_STORED)
-        FD_METRIC_ADD(fd_metrics.stored[stored_kind(((struct fd_fb_ref *)refs)[i].row->kind)], 1);
-  } else {
-    for (size_t i = 0; i < n; i++)
-      if (status[i] && *status[i] == FD_ITEM_STORED) FD_METRIC_ADD(fd_metrics.stored[FD_STORED_MESSAGE], 1);
-  }
-  ok = true;
+  st = FD_DB_NONE;
 out:
   free(first);
   free(ins_uniq);
@@ -210,19 +208,29 @@ out:
   free(hashes);
   free(uniq);
   free(uniq_of);
-  return ok;
+  return st;
+}
+
+/* /metrics: the rows a write stored, by kind, counted once it committed (not per attempt). */
+static void count_stored(const struct batch *b) {
+  for (size_t i = 0; i < b->n_msgs; i++)
+    if (b->msg_status[i] && *b->msg_status[i] == FD_ITEM_STORED) FD_METRIC_ADD(fd_metrics.stored[FD_STORED_MESSAGE], 1);
+  for (size_t i = 0; i < b->n_fbs; i++)
+    if (b->fb_status[i] && *b->fb_status[i] == FD_ITEM_STORED)
+      FD_METRIC_ADD(fd_metrics.stored[stored_kind(b->fbs[i].row->kind)], 1);
 }
 
 /* Edits whose original was not inline get their ratio from the stored message (no query
- * when the batch has none). */
-static bool fill_edit_ratios(struct fd_db *db, struct batch *b) {
+ * when the batch has none). FD_DB_NONE or the failure. */
+static enum fd_db_status fill_edit_ratios(struct fd_db *db, struct batch *b) {
   size_t need = 0;
   for (size_t i = 0; i < b->n_fbs; i++)
     if (b->fbs[i].row->kind == FD_KIND_EDIT && !b->fbs[i].has_edit_ratio) need++;
-  if (!need) return true;
+  if (!need) return FD_DB_NONE;
   char **contents = calloc(b->n_fbs, sizeof *contents);
-  if (!contents) return false;
-  bool ok = !fd_db_failed(fd_db_edit_originals(db, b->fbs, b->n_fbs, contents));
+  if (!contents) return fd_db_bug("writer: out of memory");
+  enum fd_db_status st = fd_db_edit_originals(db, b->fbs, b->n_fbs, contents);
+  bool ok = !fd_db_failed(st);
   for (size_t i = 0; ok && i < b->n_fbs; i++) {
     const struct fd_feedback_row *f = b->fbs[i].row;
     if (f->kind != FD_KIND_EDIT || b->fbs[i].has_edit_ratio || !contents[i]) continue;
@@ -234,7 +242,18 @@ static bool fill_edit_ratios(struct fd_db *db, struct batch *b) {
   }
   for (size_t i = 0; i < b->n_fbs; i++) free(contents[i]);
   free(contents);
-  return ok;
+  return ok ? FD_DB_NONE : st;
+}
+
+/* The body of a batch's transaction (db/txn.h): messages first, so that edits find their
+ * originals, then the feedback rows. Re-runnable: every status slot is rewritten. */
+static enum fd_db_status write_batch_rows(struct fd_db *db, void *arg) {
+  struct batch *b = arg;
+  enum fd_db_status st = write_rows(db, b->msgs, b->n_msgs, sizeof *b->msgs, b->msg_status, m_proj, m_id, m_hash, true);
+  if (!fd_db_failed(st)) st = fill_edit_ratios(db, b);
+  if (!fd_db_failed(st))
+    st = write_rows(db, b->fbs, b->n_fbs, sizeof *b->fbs, b->fb_status, f_proj, f_id, f_hash, false);
+  return st;
 }
 
 bool fd_ingest_write_jobs(struct fd_db *db, struct fd_ingest_job **jobs, size_t n) {
@@ -246,21 +265,16 @@ bool fd_ingest_write_jobs(struct fd_db *db, struct fd_ingest_job **jobs, size_t 
      * own: no BEGIN/COMMIT round trips. The originals of edits are read before it (a read
      * needs no transaction: a message, once stored, never changes), and the duplicate/
      * conflict lookup that may follow only reads rows that conflicted, i.e. rows committed
-     * before. */
-    ok = fill_edit_ratios(db, &b) &&
-         write_rows(db, b.fbs, b.n_fbs, sizeof *b.fbs, b.fb_status, f_proj, f_id, f_hash, false);
-    goto out;
+     * before. Not through the transaction runner (two statements, no transaction): a retry
+     * after the INSERT committed (a failed lookup) would insert again and call its own rows
+     * duplicates; a failure falls back to write_batch's job-by-job writes instead. */
+    ok = !fd_db_failed(fill_edit_ratios(db, &b)) &&
+         !fd_db_failed(write_rows(db, b.fbs, b.n_fbs, sizeof *b.fbs, b.fb_status, f_proj, f_id, f_hash, false));
+  } else {
+    /* a deadlock with another writer (the same ids in another order) is retried here */
+    ok = !fd_db_failed(fd_db_txn(db, FD_TXN_READ_COMMITTED, write_batch_rows, &b, "ingest batch"));
   }
-  if (!fd_db_run(db, "BEGIN", NULL, 0)) goto out;
-  if (!write_rows(db, b.msgs, b.n_msgs, sizeof *b.msgs, b.msg_status, m_proj, m_id, m_hash, true) ||
-      !fill_edit_ratios(db, &b) ||
-      !write_rows(db, b.fbs, b.n_fbs, sizeof *b.fbs, b.fb_status, f_proj, f_id, f_hash, false) ||
-      !fd_db_run(db, "COMMIT", NULL, 0)) {
-    if (!fd_db_run(db, "ROLLBACK", NULL, 0)) { /* connection gone: the server rolled back */
-    }
-    goto out;
-  }
-  ok = true;
+  if (ok) count_stored(&b);
 out:
   batch_free(&b);
   return ok;
