@@ -30,10 +30,14 @@ static bool parse_digits(const char **s, char stop, long long *out) {
   return true;
 }
 
+/* received_at of a cursor: microseconds since 1970 up to the end of year 9999, the range of
+ * every time this API writes; near INT64_MAX the database's date arithmetic overflows (503). */
+#define CURSOR_MAX_US 253402300799999999LL
+
 /* "<received_at µs>.<seq>" as written by fd_feedback_list */
 static bool parse_cursor(const char *s, struct fd_feedback_filter *f) {
   long long us, seq;
-  if (!parse_digits(&s, '.', &us)) return false;
+  if (!parse_digits(&s, '.', &us) || us > CURSOR_MAX_US) return false;
   s++;
   if (!parse_digits(&s, '\0', &seq)) return false;
   f->has_cursor = true;

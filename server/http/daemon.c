@@ -30,6 +30,7 @@
 #include "http/cors.h"
 #include "http/reply.h"
 #include "http/router.h"
+#include "ingest/validate_common.h" /* fd_utf8_valid */
 #include "util/crypto.h"
 #include "util/log.h"
 #include "util/metrics.h"
@@ -133,6 +134,45 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
   __atomic_sub_fetch(&in_flight, 1, __ATOMIC_RELAXED);
 }
 
+/* Query-string arguments reach handlers as C strings and SQL as text: an argument with a
+ * NUL would be read cut short, one that is not UTF-8 would be refused by the database (a 5xx
+ * for a client's mistake). Both are 400 invalid_parameter naming the argument, before any
+ * handler or query runs (docs/api.md "Errors"). */
+struct bad_arg {
+  bool found;
+  bool name_printable; /* false when the name itself is broken: the error's field is null */
+  char name[64];
+};
+
+static bool clean_text(const char *s, size_t len) { return !memchr(s, '\0', len) && fd_utf8_valid(s, len); }
+
+static enum MHD_Result check_arg(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
+                                 const char *value, size_t value_size) {
+  (void)kind;
+  struct bad_arg *bad = cls;
+  bool key_ok = clean_text(key, key_size);
+  if (key_ok && (!value || clean_text(value, value_size))) return MHD_YES;
+  bad->found = true;
+  bad->name_printable = key_ok && key_size < sizeof bad->name;
+  if (bad->name_printable) {
+    memcpy(bad->name, key, key_size);
+    bad->name[key_size] = '\0';
+  }
+  return MHD_NO; /* the first bad argument is enough */
+}
+
+static bool check_query_args(struct fd_request *req) {
+  struct bad_arg bad = {0};
+  MHD_get_connection_values_n(req->conn, MHD_GET_ARGUMENT_KIND, check_arg, &bad);
+  if (!bad.found) return true;
+  if (bad.name_printable)
+    fd_reply_error(req, FD_ERR_INVALID_PARAMETER, bad.name, "query parameter %s must be UTF-8 text without NUL",
+                   bad.name);
+  else
+    fd_reply_error(req, FD_ERR_INVALID_PARAMETER, NULL, "query parameter names must be UTF-8 text without NUL");
+  return false;
+}
+
 static bool has_body_method(const char *method) {
   return strcmp(method, "POST") == 0 || strcmp(method, "PATCH") == 0 || strcmp(method, "PUT") == 0;
 }
@@ -177,6 +217,7 @@ static bool check_headers(const struct fd_daemon *d, struct fd_request *req, con
     fd_reply_error(req, FD_ERR_PAYLOAD_TOO_LARGE, NULL, "%s %s takes no request body", method, req->route->pattern);
     return false;
   }
+  if (!check_query_args(req)) return false;
   if (req->route->scope != FD_SCOPE_NONE) {
     switch (fd_auth_request(req, d->deps.pool)) {
       case FD_AUTH_UNAVAILABLE: fd_reply_unavailable(req, "the database is unavailable"); return false;

@@ -1,4 +1,6 @@
-/* test_ratelimit.c — token buckets: burst, refill, per key, off when rps = 0. */
+/* test_ratelimit.c — token buckets: burst, refill, per key, off when rps = 0, and keys
+ * that share a slot of the fixed table never reset each other. */
+#include <stdio.h>
 #include <unistd.h>
 
 #include "http/ratelimit.h"
@@ -26,8 +28,41 @@ static void test_off_and_oversized(void) {
   CHECK(after == 2);
 }
 
+/* 1000 keys in a table of a few thousand buckets: by the birthday bound over a hundred pairs
+ * share a hash slot. Every drained key must stay drained while the others are drained. */
+static void test_colliding_keys_keep_their_buckets(void) {
+  int after = 0;
+  char key[40];
+  for (int i = 0; i < 1000; i++) {
+    snprintf(key, sizeof key, "collide-%d", i);
+    for (int t = 0; t < 3; t++) CHECK(fd_ratelimit_take(key, 0.001, 3, 1, &after));
+  }
+  int refused = 0;
+  for (int i = 0; i < 1000; i++) {
+    snprintf(key, sizeof key, "collide-%d", i);
+    refused += !fd_ratelimit_take(key, 0.001, 3, 1, &after);
+  }
+  CHECK(refused == 1000);
+}
+
+/* More busy keys than the table holds: a drained key is the last to lose its bucket, so a
+ * flood of other keys cannot hand it a fresh burst. */
+static void test_flood_does_not_reset_a_drained_key(void) {
+  int after = 0;
+  for (int t = 0; t < 3; t++) CHECK(fd_ratelimit_take("drained", 0.001, 3, 1, &after));
+  CHECK(!fd_ratelimit_take("drained", 0.001, 3, 1, &after));
+  char key[40];
+  for (int i = 0; i < 20000; i++) {
+    snprintf(key, sizeof key, "flood-%d", i);
+    CHECK(fd_ratelimit_take(key, 0.001, 3, 1, &after));
+  }
+  CHECK(!fd_ratelimit_take("drained", 0.001, 3, 1, &after));
+}
+
 int main(void) {
   RUN(test_burst_then_refill);
   RUN(test_off_and_oversized);
+  RUN(test_colliding_keys_keep_their_buckets);
+  RUN(test_flood_does_not_reset_a_drained_key);
   return unit_report();
 }
