@@ -256,6 +256,24 @@ static enum fd_db_status write_batch_rows(struct fd_db *db, void *arg) {
   return st;
 }
 
+/* feedbackd_events_{duplicate,conflict}_total: counted once the jobs' statuses are final
+ * (committed), so a batch retried job by job after a failure is not counted twice. */
+static void count_outcomes(struct fd_ingest_job **jobs, size_t n) {
+  uint64_t dup = 0, conflict = 0;
+  for (size_t j = 0; j < n; j++) {
+    for (size_t i = 0; i < jobs[j]->n_events; i++) {
+      dup += jobs[j]->event_status[i] == FD_ITEM_DUPLICATE;
+      conflict += jobs[j]->event_status[i] == FD_ITEM_CONFLICT;
+    }
+    for (size_t i = 0; i < jobs[j]->n_messages; i++) {
+      dup += jobs[j]->message_status[i] == FD_ITEM_DUPLICATE;
+      conflict += jobs[j]->message_status[i] == FD_ITEM_CONFLICT;
+    }
+  }
+  if (dup) FD_METRIC_ADD(fd_metrics.duplicates, dup);
+  if (conflict) FD_METRIC_ADD(fd_metrics.conflicts, conflict);
+}
+
 bool fd_ingest_write_jobs(struct fd_db *db, struct fd_ingest_job **jobs, size_t n) {
   struct batch b;
   bool ok = false;
@@ -276,6 +294,7 @@ bool fd_ingest_write_jobs(struct fd_db *db, struct fd_ingest_job **jobs, size_t 
   }
   if (ok) count_stored(&b);
 out:
+  if (ok) count_outcomes(jobs, n);
   batch_free(&b);
   return ok;
 }

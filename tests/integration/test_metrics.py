@@ -183,3 +183,33 @@ def test_counters_move_with_traffic(traffic):
     lat = "feedbackd_http_request_duration_seconds"
     stats_count = [l for n, l, _ in after[lat]["samples"] if n == lat + "_count" and l.get("route") == "stats"]
     assert stats_count and sum(delta(lat, lat + "_count", **l) for l in stats_count) == 2
+
+
+def test_duplicates_and_conflicts_are_counted(feedbackd):
+    """feedbackd_events_duplicate_total and _conflict_total count the items answered
+    "duplicate" and "conflict" (events and messages); the expected numbers are this test's."""
+    fd = feedbackd
+    before = scrape(fd)
+    first = [{"id": f"dc-{i}", "kind": "rating", "message_id": "m1", "value": 1} for i in range(5)]
+    assert fd.post("/v1/feedback/batch", key="ingest", json={"events": first}).status_code == 200
+    # 3 resent unchanged (duplicates), 2 with another value (conflicts), 1 new (stored)
+    again = first[:3] + [dict(e, value=-1) for e in first[3:]] + [
+        {"id": "dc-new", "kind": "rating", "message_id": "m1", "value": 1}]
+    r = fd.post("/v1/feedback/batch", key="ingest", json={"events": again})
+    assert r.status_code == 200, r.text
+    statuses = [i["status"] if i["status"] != "error" else i["error"]["code"] for i in r.json()["results"]]
+    assert statuses == ["duplicate"] * 3 + ["conflict"] * 2 + ["stored"], statuses
+    # single events: one duplicate (200) and one conflict (409)
+    assert fd.post("/v1/feedback", key="ingest", json=first[0]).status_code == 200
+    assert fd.post("/v1/feedback", key="ingest", json=dict(first[0], value=-1)).status_code == 409
+    # messages: one duplicate, one conflict
+    msg = {"id": "dc-m1", "conversation_id": "dc-c1", "parent_id": None, "role": "user", "content": "hi"}
+    assert fd.post("/v1/messages", key="ingest", json={"messages": [msg]}).status_code == 200
+    r = fd.post("/v1/messages", key="ingest", json={"messages": [msg, dict(msg, content="ho")]})
+    assert r.status_code == 200, r.text
+    statuses = [i["status"] if i["status"] != "error" else i["error"]["code"] for i in r.json()["results"]]
+    assert statuses == ["duplicate", "conflict"], statuses
+    after = scrape(fd)
+    dup = value(after, "feedbackd_events_duplicate_total") - value(before, "feedbackd_events_duplicate_total")
+    conflict = value(after, "feedbackd_events_conflict_total") - value(before, "feedbackd_events_conflict_total")
+    assert (dup, conflict) == (3 + 1 + 1, 2 + 1 + 1)
