@@ -5,6 +5,7 @@
 #include "api/body.h"
 #include "db/projects_db.h"
 #include "http/auth.h"
+#include "http/cors.h"
 #include "http/reply.h"
 
 /* The project a key authenticated for exists (keys reference it), so a missing one is
@@ -40,7 +41,10 @@ void fd_api_project_patch(struct fd_request *req) {
   json_t *p = NULL;
   enum fd_db_status st = fd_projects_update(db, req->auth.project_id, name, origins, &p);
   fd_api_db_put(req, db);
-  if (st == FD_DB_ONE) fd_auth_forget_project(req->auth.project_id);
+  if (st == FD_DB_ONE) {
+    fd_auth_forget_project(req->auth.project_id);
+    fd_cors_forget_origins(); /* preflights for a newly allowed origin work at once here */
+  }
   reply_project(req, st, p);
 out:
   json_decref(body);

@@ -25,6 +25,9 @@ static struct fd_stmt stmt_lookup = {
     "coalesce(p.settings->'allowed_origins', '[]'::jsonb) "
     "FROM api_keys k JOIN projects p ON p.id = k.project_id WHERE k.sha256 = decode($1, 'hex')",
     0};
+static struct fd_stmt stmt_active_prefixes = {
+    "keys_active_prefixes",
+    "SELECT ('x' || encode(substr(sha256, 1, 8), 'hex'))::bit(64)::bigint FROM api_keys WHERE revoked_at IS NULL", 0};
 static struct fd_stmt stmt_list = {"keys_list",
                                    "SELECT " KEY_ITEM
                                    " FROM api_keys k JOIN projects p ON p.id = k.project_id "
@@ -80,6 +83,24 @@ enum fd_db_status fd_keys_lookup(struct fd_db *db, const unsigned char sha256[32
     if (!fd_scopes_parse_list(PQgetvalue(r, 0, 3), &info->scopes)) info->scopes = 0;
     info->revoked = PQgetvalue(r, 0, 4)[0] == 't';
     info->allowed_origins = json_loads(PQgetvalue(r, 0, 5), JSON_DECODE_ANY, NULL);
+  }
+  PQclear(r);
+  return st;
+}
+
+enum fd_db_status fd_keys_active_prefixes(struct fd_db *db, uint64_t **out, size_t *n) {
+  PGresult *r = fd_db_exec(db, &stmt_active_prefixes, 0, NULL);
+  enum fd_db_status st = fd_db_result(db, r);
+  if (!fd_db_failed(st)) {
+    size_t rows = (size_t)PQntuples(r);
+    uint64_t *v = malloc((rows ? rows : 1) * sizeof *v);
+    if (v) {
+      for (size_t i = 0; i < rows; i++) v[i] = (uint64_t)strtoll(PQgetvalue(r, (int)i, 0), NULL, 10);
+      *out = v;
+      *n = rows;
+    } else {
+      st = fd_db_bug("key prefixes: out of memory");
+    }
   }
   PQclear(r);
   return st;

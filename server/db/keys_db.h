@@ -4,6 +4,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "db/pool.h"
@@ -30,6 +31,11 @@ enum fd_db_status fd_keys_create(struct fd_db *db, int64_t project_id, unsigned 
 /* Look up a key by its SHA-256. FD_DB_ONE: info filled (the caller frees
  * info->allowed_origins); FD_DB_NONE: unknown key. */
 enum fd_db_status fd_keys_lookup(struct fd_db *db, const unsigned char sha256[32], struct fd_key_info *info)
+    __attribute__((warn_unused_result));
+
+/* *out (malloc'd, *n entries) = the first 8 bytes of the SHA-256 of every key not revoked,
+ * each read as a big-endian uint64_t, unsorted. Returns the number of keys (NONE: none). */
+enum fd_db_status fd_keys_active_prefixes(struct fd_db *db, uint64_t **out, size_t *n)
     __attribute__((warn_unused_result));
 
 /* *list = {"items": [...]} of a project's keys (project_id 0 = all projects, with "project").

@@ -26,10 +26,13 @@ static struct fd_stmt stmt_update = {"projects_update",
                                      "WHERE id = $1::bigint RETURNING " PROJECT_JSON,
                                      0};
 static struct fd_stmt stmt_by_slug = {"projects_by_slug", "SELECT id FROM projects WHERE slug = $1", 0};
-static struct fd_stmt stmt_origin = {"projects_origin",
-                                     "SELECT EXISTS (SELECT 1 FROM projects WHERE settings->'allowed_origins' ? $1 "
-                                     "OR settings->'allowed_origins' ? '*' OR settings->>'allowed_origins' = '*')",
-                                     0};
+/* Every origin some project allows ("*" among them when one allows all), distinct. */
+static struct fd_stmt stmt_origins = {
+    "projects_origins",
+    "SELECT coalesce(jsonb_agg(DISTINCT o), '[]'::jsonb) FROM projects p, jsonb_array_elements_text("
+    " CASE jsonb_typeof(p.settings->'allowed_origins') WHEN 'array' THEN p.settings->'allowed_origins'"
+    " WHEN 'string' THEN jsonb_build_array(p.settings->'allowed_origins') ELSE '[]'::jsonb END) o",
+    0};
 static struct fd_stmt stmt_count = {"projects_count", "SELECT count(*) FROM projects", 0};
 
 /* The status of a statement that returns at most one row whose column 0 is JSON, from its
@@ -105,15 +108,15 @@ enum fd_db_status fd_projects_id_by_slug(struct fd_db *db, const char *slug, int
   return st;
 }
 
-enum fd_db_status fd_projects_any_allows_origin(struct fd_db *db, const char *origin) {
-  const char *p[1] = {origin};
-  PGresult *r = fd_db_exec(db, &stmt_origin, 1, p);
-  enum fd_db_status st = fd_db_result(db, r);
-  if (st == FD_DB_ONE)
-    st = PQgetvalue(r, 0, 0)[0] == 't' ? FD_DB_ONE : FD_DB_NONE;
-  else if (!fd_db_failed(st))
-    st = fd_db_bug("origin check: not one row");
-  PQclear(r);
+enum fd_db_status fd_projects_all_origins(struct fd_db *db, json_t **origins) {
+  enum fd_db_status st = one_json(db, fd_db_exec(db, &stmt_origins, 0, NULL), origins);
+  if (st == FD_DB_ONE && !json_is_array(*origins)) {
+    json_decref(*origins);
+    *origins = NULL;
+    st = fd_db_bug("origins: not an array");
+  } else if (st == FD_DB_NONE) {
+    st = fd_db_bug("origins: no row");
+  }
   return st;
 }
 

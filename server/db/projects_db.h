@@ -35,9 +35,9 @@ enum fd_db_status fd_projects_update(struct fd_db *db, int64_t project_id, const
 enum fd_db_status fd_projects_id_by_slug(struct fd_db *db, const char *slug, int64_t *id)
     __attribute__((warn_unused_result));
 
-/* FD_DB_ONE if some project allows origin, FD_DB_NONE if none does. */
-enum fd_db_status fd_projects_any_allows_origin(struct fd_db *db, const char *origin)
-    __attribute__((warn_unused_result));
+/* FD_DB_ONE: *origins is every origin some project allows, a JSON array of distinct strings
+ * ("*" among them when a project allows any). */
+enum fd_db_status fd_projects_all_origins(struct fd_db *db, json_t **origins) __attribute__((warn_unused_result));
 
 /* FD_DB_ONE with *count the number of projects. */
 enum fd_db_status fd_projects_count(struct fd_db *db, long *count) __attribute__((warn_unused_result));

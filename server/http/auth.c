@@ -3,6 +3,7 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "db/keys_db.h"
@@ -66,7 +67,81 @@ static void cache_put(const unsigned char *sha, const struct fd_key_info *info, 
   pthread_mutex_unlock(&cache_lock);
 }
 
+/* The keys that exist, as the first 8 bytes of their hash, at most KNOWN_TTL_US old, so that
+ * a flood of made-up keys (a new one per request defeats any cache of answers) costs no
+ * query per request: a key whose prefix is not in the set gets its full lookup only while
+ * the second's small budget (MISS_LOOKUPS_PER_S) lasts (that lets a key just created by
+ * another process work at once in the ordinary case); past it, it is refused unasked. The
+ * set is reloaded when older than a second (one query per second per replica at most, none
+ * when idle), so a new key is refused for at most a second even under a flood; one created
+ * here drops the set at once (fd_auth_forget_project). 8 bytes per key: a million keys
+ * take 8 MB. A prefix that matches goes on to the full lookup. */
+#define KNOWN_TTL_US 1000000ULL
+#define MISS_LOOKUPS_PER_S 10
+
+static struct {
+  pthread_mutex_t lock;
+  uint64_t *prefixes; /* sorted */
+  size_t n;
+  uint64_t loaded_us; /* of the last attempt, successful or not */
+  bool valid;         /* the last attempt succeeded */
+  bool forgotten;     /* reload before the next use */
+  uint64_t miss_window_us;
+  int miss_lookups; /* full lookups of keys not in the set, in the second from miss_window_us */
+} known = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static uint64_t prefix_of(const unsigned char *sha) {
+  uint64_t p = 0;
+  for (int i = 0; i < 8; i++) p = p << 8 | sha[i];
+  return p;
+}
+
+static int cmp_u64(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* false only when the key surely does not exist; true when it may (or the set could not be
+ * loaded: then the full lookup decides, as it would without the set). */
+static bool key_may_exist(struct fd_pool *pool, const unsigned char *sha) {
+  bool may = true;
+  pthread_mutex_lock(&known.lock);
+  uint64_t now = fd_now_us();
+  if (known.forgotten || known.loaded_us == 0 || now - known.loaded_us >= KNOWN_TTL_US) {
+    struct fd_db *db = fd_pool_get(pool, FD_POOL_REQUEST_WAIT_MS);
+    uint64_t *v = NULL;
+    size_t n = 0;
+    bool ok = db && !fd_db_failed(fd_keys_active_prefixes(db, &v, &n));
+    if (db) fd_pool_put(pool, db);
+    if (ok) {
+      qsort(v, n, sizeof *v, cmp_u64);
+      free(known.prefixes);
+      known.prefixes = v;
+      known.n = n;
+    }
+    known.valid = ok; /* after a failure the full lookups decide, and the next try is in a second */
+    known.loaded_us = now;
+    known.forgotten = false;
+  }
+  if (known.valid) {
+    uint64_t p = prefix_of(sha);
+    may = bsearch(&p, known.prefixes, known.n, sizeof p, cmp_u64) != NULL;
+    if (!may) {
+      if (now - known.miss_window_us >= 1000000ULL) {
+        known.miss_window_us = now;
+        known.miss_lookups = 0;
+      }
+      may = known.miss_lookups++ < MISS_LOOKUPS_PER_S;
+    }
+  }
+  pthread_mutex_unlock(&known.lock);
+  return may;
+}
+
 void fd_auth_forget_project(int64_t project_id) {
+  pthread_mutex_lock(&known.lock);
+  known.forgotten = true; /* a key created here must work at once */
+  pthread_mutex_unlock(&known.lock);
   pthread_mutex_lock(&cache_lock);
   for (size_t i = 0; i < CACHE_SLOTS; i++) {
     struct cache_entry *e = &cache[i];
@@ -95,6 +170,7 @@ enum fd_auth_result fd_auth_request(struct fd_request *req, struct fd_pool *pool
   struct fd_key_info info;
   bool found = false;
   if (!cache_get(sha, &info, &found)) {
+    if (!key_may_exist(pool, sha)) return FD_AUTH_UNAUTHORIZED;
     struct fd_db *db = fd_pool_get(pool, FD_POOL_REQUEST_WAIT_MS);
     if (!db) return FD_AUTH_UNAVAILABLE;
     enum fd_db_status st = fd_keys_lookup(db, sha, &info);

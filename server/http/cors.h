@@ -1,8 +1,9 @@
 /* cors.h — browser access per project (docs/api.md "Browser clients").
  *
  * Preflights carry no key, so they are answered for any Origin that some project allows.
- * Real requests are checked against the key's own project in the router; replies to an
- * allowed origin carry Access-Control-Allow-Origin with that origin. */
+ * Real requests are checked against the key's own project in the daemon; replies carry
+ * Access-Control-Allow-Origin only for an origin allowed to read them (the key's project,
+ * or for a 401 any project) — never for a refused preflight or a refused origin. */
 #ifndef FD_HTTP_CORS_H
 #define FD_HTTP_CORS_H
 
@@ -21,8 +22,15 @@ bool fd_cors_origins_valid(const json_t *v);
 
 struct fd_pool;
 
-/* Answer an OPTIONS request (replies in every case); a browser preflight asks the projects
- * on a connection from `pool` whether any allows its Origin. */
+/* 1 when some project allows origin (or any origin), 0 when none does, -1 when the set
+ * could not be loaded. Answered from a set at most a second old (see cors.c). */
+int fd_cors_origin_known(struct fd_pool *pool, const char *origin);
+
+/* Reload the set of allowed origins before its next use (a project's origins changed here). */
+void fd_cors_forget_origins(void);
+
+/* Answer an OPTIONS request (replies in every case); a browser preflight is admitted when
+ * fd_cors_origin_known says some project allows its Origin. */
 void fd_cors_preflight(struct fd_request *req, struct fd_pool *pool, const char *allow_methods);
 
 /* Add CORS headers to a reply, when the request came from an origin entitled to read it. */

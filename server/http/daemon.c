@@ -222,6 +222,8 @@ static bool check_headers(const struct fd_daemon *d, struct fd_request *req, con
     switch (fd_auth_request(req, d->deps.pool)) {
       case FD_AUTH_UNAVAILABLE: fd_reply_unavailable(req, "the database is unavailable"); return false;
       case FD_AUTH_UNAUTHORIZED:
+        /* readable (CORS) only by a page of an origin some project allows: cors.c */
+        if (req->origin && fd_cors_origin_known(d->deps.pool, req->origin) != 1) req->origin = NULL;
         fd_reply_error(req, FD_ERR_UNAUTHORIZED, NULL, "a valid API key is required (Authorization: Bearer <key>)");
         return false;
       case FD_AUTH_OK: break;

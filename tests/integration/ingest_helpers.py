@@ -3,6 +3,7 @@ API of docs/api.md). Expected values are computed here from docs/api.md, never t
 ctx_id() is docs/api.md's formula for context turn ids, written out independently.
 """
 
+import contextlib
 import hashlib
 import json
 import uuid
@@ -67,6 +68,23 @@ def second_project(fd, slug="other", origins=("https://other.example",)):
     operator would); returns {scope: key}."""
     fd.cli("projects", "create", slug, "--name", f"Project {slug}", "--origins", ",".join(origins))
     return {s: fd.create_key(s, label=f"{slug}-{s}", project=slug) for s in ("ingest", "read", "export", "admin")}
+
+
+@contextlib.contextmanager
+def two_project_daemon(pg, dbname, name, origins, other_origins, with_base_url=False):
+    """A started daemon whose project "test" allows `origins` (and its own base URL when
+    with_base_url), plus a project "other" allowing `other_origins` with one key per scope in
+    fd.other_keys; destroyed on exit."""
+    from helpers import Feedbackd
+    fd = Feedbackd(pg.conninfo(dbname), name=name)
+    fd.origins = list(origins) + ([fd.base_url] if with_base_url else [])
+    try:
+        fd.setup()
+        fd.other_keys = second_project(fd, "other", origins=tuple(other_origins))
+        fd.start()
+        yield fd
+    finally:
+        fd.destroy()
 
 
 def project_id(db_sql, slug):

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from helpers import wait_until
-from ingest_helpers import expect_error, new_id, project_id, rating, second_project
+from ingest_helpers import expect_error, new_id, project_id, rating, two_project_daemon
 
 ALLOWED = "https://chat.example.com"
 OTHER_ALLOWED = "https://other.example"
@@ -23,16 +23,8 @@ def fd(feedbackd_factory_module):
 def feedbackd_factory_module(pg, module_db):
     """A daemon whose project "test" allows ALLOWED (and its own base URL), plus a second
     project "other" (allowing OTHER_ALLOWED) with one key per scope in fd.other_keys."""
-    from helpers import Feedbackd
-    fd = Feedbackd(pg.conninfo(module_db), name="adm")
-    fd.origins = [ALLOWED, fd.base_url]
-    try:
-        fd.setup()
-        fd.other_keys = second_project(fd, "other", origins=(OTHER_ALLOWED,))
-        fd.start()
+    with two_project_daemon(pg, module_db, "adm", [ALLOWED], [OTHER_ALLOWED], with_base_url=True) as fd:
         yield fd
-    finally:
-        fd.destroy()
 
 
 def other(fd, scope):
