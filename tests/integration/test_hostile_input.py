@@ -100,6 +100,7 @@ def test_query_argument_name_with_broken_utf8(fd):
 
 @pytest.mark.parametrize("cursor", ["99999999999999999999.1", "1.99999999999999999999",
                                     "253402300800000000.1",  # just after 9999-12-31
+                                    "9223372036854775807.1",  # fits int64, overflows the date arithmetic
                                     "-1.1", "1.-1", "+1.1", " 1.1", "1.1 ", "1", ".1", "1.", "1.1.1", "0x1.1"])
 def test_cursor_out_of_range_or_malformed(fd, cursor):
     expect_error(fd.get("/v1/feedback", key="read", params={"cursor": cursor}), 400, "invalid_parameter", "cursor")
