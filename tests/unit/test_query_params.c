@@ -25,10 +25,21 @@ static void test_feedback_cursor(void) {
   struct fd_error err;
   CHECK(feedback("cursor", "1764064800000000.42", &f, &err));
   CHECK(f.has_cursor && f.cursor_received_us == 1764064800000000LL && f.cursor_seq == 42);
-  CHECK(feedback("cursor", "9223372036854775807.9223372036854775807", &f, &err)); /* INT64_MAX fits */
-  CHECK(f.cursor_received_us == 9223372036854775807LL && f.cursor_seq == 9223372036854775807LL);
-  const char *bad[] = {
-      "99999999999999999999.1", "1.9223372036854775808", "-1.2", "1.", ".1", "1.2x", "1", "+1.2", " 1.2", "1.2 "};
+  /* the last microsecond of 9999 and INT64_MAX for the sequence fit */
+  CHECK(feedback("cursor", "253402300799999999.9223372036854775807", &f, &err));
+  CHECK(f.cursor_received_us == 253402300799999999LL && f.cursor_seq == 9223372036854775807LL);
+  const char *bad[] = {"99999999999999999999.1",
+                       "1.9223372036854775808",
+                       "253402300800000000.1",  /* year 10000 */
+                       "9223372036854775807.1", /* fits int64; the database's interval overflows */
+                       "-1.2",
+                       "1.",
+                       ".1",
+                       "1.2x",
+                       "1",
+                       "+1.2",
+                       " 1.2",
+                       "1.2 "};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     err.code = FD_ERR_NONE;
     CHECK(!feedback("cursor", bad[i], &f, &err));
