@@ -109,7 +109,8 @@ enum fd_db_status fd_projects_id_by_slug(struct fd_db *db, const char *slug, int
 }
 
 enum fd_db_status fd_projects_all_origins(struct fd_db *db, json_t **origins) {
-  enum fd_db_status st = one_json(db, fd_db_exec(db, &stmt_origins, 0, NULL), origins);
+  PGresult *r = fd_db_exec(db, &stmt_origins, 0, NULL);
+  enum fd_db_status st = one_json(fd_db_result(db, r), r, origins);
   if (st == FD_DB_ONE && !json_is_array(*origins)) {
     json_decref(*origins);
     *origins = NULL;
