@@ -39,7 +39,7 @@ build_dir=${FEEDBACKD_BUILD_DIR:-build}
 pkgs=(gcc libc6-dev meson ninja-build pkgconf python3 libmicrohttpd-dev libjansson-dev libpq-dev libssl-dev
       ca-certificates)
 if wants integration || wants asan; then
-  pkgs+=(python3-pytest python3-requests python3-psycopg2)
+  pkgs+=(python3-pytest python3-requests python3-psycopg2 python3-jsonschema)
 fi
 if wants fuzz; then
   pkgs+=(clang libclang-rt-14-dev)

@@ -8,6 +8,9 @@ const struct fd_route fd_api_routes[] = {
     {"GET", "/readyz", fd_api_readyz, FD_SCOPE_NONE, "readyz"},
     {"GET", "/metrics", fd_api_metrics, FD_SCOPE_NONE, "metrics"},
 
+    /* this API's OpenAPI document (docs/openapi.json, embedded like the pages) */
+    {"GET", "/openapi.json", fd_api_static, FD_SCOPE_NONE, "openapi"},
+
     /* ingestion: conversation turns and feedback events */
     {"POST", "/v1/messages", fd_api_messages_post, FD_SCOPE_INGEST, "messages"},
     {"POST", "/v1/feedback", fd_api_feedback_post, FD_SCOPE_INGEST, "feedback"},

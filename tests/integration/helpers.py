@@ -20,6 +20,8 @@ import urllib.parse
 import psycopg2
 import requests
 
+from openapi_check import check_response
+
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 PG_BIN = os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin")
 IS_ROOT = os.geteuid() == 0
@@ -255,6 +257,8 @@ class Feedbackd:
         self.extra_env = dict(env or {})
         self.http = requests.Session()
         self.http.trust_env = False  # no proxy for 127.0.0.1, whatever the environment says
+        # every answer must be one docs/openapi.json documents (tests/integration/openapi_check.py)
+        self.http.hooks["response"].append(check_response)
 
     # -- environment and CLI -----------------------------------------------------------
     def env(self, **overrides):

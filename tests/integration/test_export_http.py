@@ -3,6 +3,7 @@ conversations of export_data.py: every format's records and shapes, the manifest
 split, include_meta, parameter errors and scopes."""
 
 import hashlib
+import json
 
 import pytest
 
@@ -255,11 +256,14 @@ def test_metrics_count_exports(fd):
 def test_unfinished_export_manifest(fd, db_sql):
     """An export that never finished (client gone, failure, still running): what is known."""
     pid = db_sql("SELECT id FROM projects WHERE slug = 'test'")[0][0]
-    eid = db_sql("INSERT INTO exports (project_id, format, params) VALUES (%s, 'kto', '{\"format\": \"kto\"}')"
-                 " RETURNING id::text", (pid,))[0][0]
+    # the row as the daemon inserts it when an export starts (params has every key)
+    params = {"format": "kto", "split": "all", "test_fraction": 0.1, "min_margin": 1.0, "include_meta": False,
+              "since": None, "until": None, "model": None, "after": None}
+    eid = db_sql("INSERT INTO exports (project_id, format, params) VALUES (%s, 'kto', %s)"
+                 " RETURNING id::text", (pid, json.dumps(params)))[0][0]
     r = fd.get(f"/v1/exports/{eid}", key="export")
     assert r.status_code == 200, r.text
     m = r.json()
-    assert m["id"] == eid and m["format"] == "kto" and m["params"] == {"format": "kto"}
+    assert m["id"] == eid and m["format"] == "kto" and m["params"] == params
     assert m["finished_at"] is None and m["records"] is None and m["started_at"]
 
