@@ -35,7 +35,7 @@ static size_t set_of(const char *key) {
 
 /* The tokens b would hold at `now`; an unused bucket counts as more than any used one. */
 static double tokens_at(const struct bucket *b, double rps, double burst, uint64_t now) {
-  if (!b->key_id[0]) return INFINITY;
+  if (!b->key_id[0]) return HUGE_VAL;
   return now > b->updated_us ? fmin(burst, b->tokens + (double)(now - b->updated_us) / 1e6 * rps) : b->tokens;
 }
 
