@@ -94,9 +94,14 @@ void fd_reply_unavailable(struct fd_request *req, const char *why) {
   reply_retry_after(req, FD_ERR_UNAVAILABLE, why, 1);
 }
 
-void fd_reply_db_failure(struct fd_request *req, enum fd_db_status st) {
-  (void)st; /* the class was logged where it was found (db/status.c) */
-  fd_reply_unavailable(req, "the database is unavailable");
+void fd_reply_db_failure_at(struct fd_request *req, enum fd_db_status st, const char *file, int line) {
+  if (st == FD_DB_UNAVAILABLE) return fd_reply_unavailable(req, "the database is unavailable");
+  if (st == FD_DB_SOFT_ERROR) return fd_reply_unavailable(req, "the database is busy with conflicting changes");
+  /* db/status.c logged the SQLSTATE where the failure was classified; this line names the
+   * handler that answered it, so that the bug can be found from either */
+  fd_log(FD_LOG_ERROR, "src=%s:%d msg=\"database error answered 500 (a bug)\" method=%s path=%s request_id=%s", file,
+         line, req->method, req->path, req->request_id);
+  fd_reply_error(req, FD_ERR_INTERNAL, NULL, "internal error");
 }
 
 void fd_reply_rate_limited(struct fd_request *req, int retry_after_s) {

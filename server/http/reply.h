@@ -26,12 +26,15 @@ void fd_reply_error_header(struct fd_request *req, enum fd_error_code code, cons
 /* 503 unavailable with Retry-After. */
 void fd_reply_unavailable(struct fd_request *req, const char *why);
 
-/* The answer to a failed database call (st < FD_DB_NONE, db/status.h): 503 unavailable with
- * Retry-After "the database is unavailable", for every failure class. HARD errors get the same
- * answer for now, because client input still reaches them (invalid UTF-8 in a parameter is
- * SQLSTATE 22021); once every parameter is validated before any query, this is the one place
- * where HARD becomes a 500. */
-void fd_reply_db_failure(struct fd_request *req, enum fd_db_status st);
+/* The answer to a failed database call (st < FD_DB_NONE, db/status.h), by class:
+ *   UNAVAILABLE  503 unavailable + Retry-After: the database is unreachable; clients retry.
+ *   SOFT         503 unavailable + Retry-After: still a serialization failure or deadlock after
+ *                the transaction runner's attempts (db/txn.h): contention that passes, and the
+ *                request, run again, may well succeed — not a bug of ours or the client's.
+ *   HARD         500 internal, logged with the caller's file:line and the path: a bug (every
+ *                client input is validated before any query, so no request can cause one). */
+void fd_reply_db_failure_at(struct fd_request *req, enum fd_db_status st, const char *file, int line);
+#define fd_reply_db_failure(req, st) fd_reply_db_failure_at((req), (st), __FILE__, __LINE__)
 
 /* 429 rate_limited with Retry-After. */
 void fd_reply_rate_limited(struct fd_request *req, int retry_after_s);
