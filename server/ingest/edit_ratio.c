@@ -140,13 +140,13 @@ out:
 enum level_result { LEVEL_DONE, LEVEL_TOO_BIG, LEVEL_NOMEM };
 
 /* The narrowest band worth running: below it the bound is too loose to beat coarser units. */
-#define MIN_BAND 64
+#define MIN_BAND 32
 
 /* Normalised distance of a and b when the differing middle (after the common prefix and
  * suffix) fits the budget exactly, or — with `band` — within a diagonal band of at least
  * MIN_BAND units (an upper bound, see lev_banded). */
 static enum level_result ratio_if_fits(const unit *a, size_t n, const unit *b, size_t m, uint64_t budget, bool band,
-                                       double *out) {
+                                       double *out, uint64_t *ops) {
   size_t longest = n > m ? n : m;
   if (longest == 0) {
     *out = 0.0;
@@ -156,9 +156,11 @@ static enum level_result ratio_if_fits(const unit *a, size_t n, const unit *b, s
   while (p < n && p < m && a[p] == b[p]) p++;
   size_t s = 0;
   while (s < n - p && s < m - p && a[n - 1 - s] == b[m - 1 - s]) s++;
+  *ops += p + s + 1;
   const unit *x = a + p, *y = b + p;
   size_t xn = n - p - s, yn = m - p - s, d;
   if ((uint64_t)xn * (uint64_t)yn <= budget) {
+    *ops += (uint64_t)xn * (uint64_t)yn;
     d = lev_units(x, xn, y, yn);
   } else {
     if (!band) return LEVEL_TOO_BIG;
@@ -173,7 +175,9 @@ static enum level_result ratio_if_fits(const unit *a, size_t n, const unit *b, s
     /* cells = xn * (yn - xn + 2w + 1) <= budget */
     uint64_t per_row = budget / xn;
     if (per_row < (uint64_t)(yn - xn) + 1 + 2 * MIN_BAND) return LEVEL_TOO_BIG;
-    d = lev_banded(x, xn, y, yn, (size_t)((per_row - (yn - xn) - 1) / 2));
+    size_t w = (size_t)((per_row - (yn - xn) - 1) / 2);
+    *ops += (uint64_t)xn * ((yn - xn) + 2 * (uint64_t)w + 1);
+    d = lev_banded(x, xn, y, yn, w);
   }
   if (d == SIZE_MAX) return LEVEL_NOMEM;
   *out = (double)d / (double)longest;
@@ -227,15 +231,18 @@ static size_t chunks(const unit *u, size_t n, unit mask, size_t fixed, unit *out
   return k;
 }
 
-bool fd_edit_ratio_budget(const char *a, size_t alen, const char *b, size_t blen, uint64_t budget, double *out) {
+bool fd_edit_ratio_budget(const char *a, size_t alen, const char *b, size_t blen, uint64_t budget, double *out,
+                          uint64_t *ops_out) {
   bool ok = false;
+  uint64_t ops_local = 0, *ops = ops_out ? ops_out : &ops_local;
+  *ops = alen + blen; /* decoding */
   size_t n = 0, m = 0;
   unit *ca = decode_new(a, alen, &n), *cb = decode_new(b, blen, &m);
   unit *wa = NULL, *wb = NULL, *ka = NULL, *kb = NULL;
   if (!ca || !cb) goto out;
   if (budget == 0) budget = 1;
 
-  enum level_result r = ratio_if_fits(ca, n, cb, m, budget, false, out);
+  enum level_result r = ratio_if_fits(ca, n, cb, m, budget, false, out, ops);
   if (r != LEVEL_TOO_BIG) {
     ok = r == LEVEL_DONE;
     goto out;
@@ -245,7 +252,8 @@ bool fd_edit_ratio_budget(const char *a, size_t alen, const char *b, size_t blen
   wb = malloc((m ? m : 1) * sizeof *wb);
   if (!wa || !wb) goto out;
   size_t nw = words(ca, n, wa), mw = words(cb, m, wb);
-  r = ratio_if_fits(wa, nw, wb, mw, budget, true, out);
+  *ops += n + m;
+  r = ratio_if_fits(wa, nw, wb, mw, budget, true, out, ops);
   if (r != LEVEL_TOO_BIG) {
     ok = r == LEVEL_DONE;
     goto out;
@@ -260,7 +268,8 @@ bool fd_edit_ratio_budget(const char *a, size_t alen, const char *b, size_t blen
   while ((double)k < need) k <<= 1;
   for (; k <= (unit)nw + (unit)mw; k <<= 1) {
     size_t nk = chunks(wa, nw, k - 1, 0, ka), mk = chunks(wb, mw, k - 1, 0, kb);
-    r = ratio_if_fits(ka, nk, kb, mk, budget, true, out);
+    *ops += nw + mw;
+    r = ratio_if_fits(ka, nk, kb, mk, budget, true, out, ops);
     if (r != LEVEL_TOO_BIG) {
       ok = r == LEVEL_DONE;
       goto out;
@@ -269,7 +278,8 @@ bool fd_edit_ratio_budget(const char *a, size_t alen, const char *b, size_t blen
   /* Repetitive text whose words all hash alike: fixed groups always shrink it. */
   size_t g = (size_t)need + 2;
   size_t nk = chunks(wa, nw, 0, g, ka), mk = chunks(wb, mw, 0, g, kb);
-  r = ratio_if_fits(ka, nk, kb, mk, UINT64_MAX, false, out);
+  *ops += nw + mw;
+  r = ratio_if_fits(ka, nk, kb, mk, UINT64_MAX, false, out, ops);
   ok = r == LEVEL_DONE;
 out:
   free(ca);
@@ -282,5 +292,5 @@ out:
 }
 
 bool fd_edit_ratio(const char *a, size_t alen, const char *b, size_t blen, double *out) {
-  return fd_edit_ratio_budget(a, alen, b, blen, FD_EDIT_RATIO_BUDGET, out);
+  return fd_edit_ratio_budget(a, alen, b, blen, FD_EDIT_RATIO_BUDGET, out, NULL);
 }

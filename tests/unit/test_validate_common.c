@@ -8,8 +8,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "ingest/edit_ratio.h"
 #include "core/limits.h"
+#include "ingest/edit_ratio.h"
 #include "ingest/validate_common.h"
 #include "unit.h"
 
@@ -128,28 +128,28 @@ static void test_edit_ratio_levels(void) {
   CHECK(fd_edit_ratio(a, strlen(a), b, strlen(b), &r) && r > 0 && r < 0.25);
   /* level 2 (words): 40 of 200 words replaced, budget too small for code points but
    * enough for the words' middle (196 x 196) */
-  CHECK(fd_edit_ratio_budget(a, strlen(a), b, strlen(b), 40000, &r) && near(r, 40.0 / 200));
+  CHECK(fd_edit_ratio_budget(a, strlen(a), b, strlen(b), 40000, &r, NULL) && near(r, 40.0 / 200));
   /* level 2b (words in a diagonal band): 2000 words, every 10th replaced; the middle
    * (1991 x 1991 words) does not fit 400000 cells but a band of 2 x 99 + 1 does, and the
    * alignment never drifts, so the result is exact: 200 / 2000 */
   char *a2 = words(2000, 0, 0, NULL), *b2 = words(2000, 0, 10, "X");
-  CHECK(fd_edit_ratio_budget(a2, strlen(a2), b2, strlen(b2), 400000, &r) && near(r, 200.0 / 2000));
+  CHECK(fd_edit_ratio_budget(a2, strlen(a2), b2, strlen(b2), 400000, &r, NULL) && near(r, 200.0 / 2000));
   /* 50 new words in front (a drift of 50 < 99): 50 insertions + 200 substitutions */
   size_t lb = strlen(b2);
   char *b3 = malloc(lb + 50 * 2 + 1);
   for (int i = 0; i < 50; i++) memcpy(b3 + 2 * i, "N ", 2);
   memcpy(b3 + 100, b2, lb + 1);
-  CHECK(fd_edit_ratio_budget(a2, strlen(a2), b3, strlen(b3), 400000, &r) && near(r, 250.0 / 2050));
+  CHECK(fd_edit_ratio_budget(a2, strlen(a2), b3, strlen(b3), 400000, &r, NULL) && near(r, 250.0 / 2050));
   free(a2);
   free(b2);
   free(b3);
   /* level 3 (chunks): an approximation, still strictly between "same" and "all new" */
-  CHECK(fd_edit_ratio_budget(a, strlen(a), b, strlen(b), 500, &r) && r > 0.0 && r <= 1.0);
+  CHECK(fd_edit_ratio_budget(a, strlen(a), b, strlen(b), 500, &r, NULL) && r > 0.0 && r <= 1.0);
   /* identical texts are 0 and disjoint ones 1 at every level */
-  CHECK(fd_edit_ratio_budget(a, strlen(a), a, strlen(a), 1, &r) && near(r, 0.0));
+  CHECK(fd_edit_ratio_budget(a, strlen(a), a, strlen(a), 1, &r, NULL) && near(r, 0.0));
   char *c = words(200, 1000, 0, NULL);
-  CHECK(fd_edit_ratio_budget(a, strlen(a), c, strlen(c), 500, &r) && near(r, 1.0));
-  CHECK(fd_edit_ratio_budget(a, strlen(a), c, strlen(c), 1, &r) && near(r, 1.0));
+  CHECK(fd_edit_ratio_budget(a, strlen(a), c, strlen(c), 500, &r, NULL) && near(r, 1.0));
+  CHECK(fd_edit_ratio_budget(a, strlen(a), c, strlen(c), 1, &r, NULL) && near(r, 1.0));
   free(a);
   free(b);
   free(c);
@@ -161,18 +161,26 @@ static void test_edit_ratio_levels(void) {
     memcpy(y + 2 * i, "b ", 2);
   }
   x[2 * n] = y[2 * n] = '\0';
-  CHECK(fd_edit_ratio_budget(x, 2 * n, y, 2 * n, 100, &r) && near(r, 1.0));
+  CHECK(fd_edit_ratio_budget(x, 2 * n, y, 2 * n, 100, &r, NULL) && near(r, 1.0));
   free(x);
   free(y);
 }
 
-static double seconds(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+/* The bound on the work of one pair (edit_ratio.h): the DP budget (the fixed-group
+ * fallback may round it up slightly) plus a few linear passes per level and per chunk size. */
+static uint64_t work_bound(size_t alen, size_t blen) {
+  return FD_EDIT_RATIO_BUDGET + FD_EDIT_RATIO_BUDGET / 10 + 64 * (uint64_t)(alen + blen);
 }
 
-/* 256 KiB a side stays bounded: a localised edit is exact, a rewrite is approximated. */
+static double ratio_ops(const char *a, size_t alen, const char *b, size_t blen, uint64_t *ops) {
+  double r = -1;
+  *ops = 0;
+  if (!fd_edit_ratio_budget(a, alen, b, blen, FD_EDIT_RATIO_BUDGET, &r, ops)) return -2;
+  return r;
+}
+
+/* 256 KiB a side stays bounded in work (counted, not timed): a localised edit is exact, a
+ * rewrite, scattered edits and a tiny replacement are approximated within the budget. */
 static void test_edit_ratio_large(void) {
   size_t max = 256 * 1024;
   char *a = malloc(max + 1), *b = malloc(max + 1);
@@ -184,26 +192,84 @@ static void test_edit_ratio_large(void) {
   a[max] = '\0';
   memcpy(b, a, max + 1);
   memcpy(b + max / 2, "EDITED", 6); /* 6 substitutions in the middle */
-  double r = -1, t0 = seconds();
-  CHECK(fd_edit_ratio(a, max, b, max, &r) && near(r, 6.0 / (double)max));
-  double t1 = seconds();
+  uint64_t ops;
+  double r = ratio_ops(a, max, b, max, &ops);
+  CHECK(near(r, 6.0 / (double)max));
+  CHECK(ops <= work_bound(max, max));
   /* a full rewrite: every byte different */
   for (size_t i = 0; i < max; i++) {
     seed = seed * 1103515245u + 12345u;
     b[i] = (seed >> 16) % 7 == 0 ? ' ' : (char)('A' + (seed >> 16) % 26);
   }
-  CHECK(fd_edit_ratio(a, max, b, max, &r) && r > 0.9 && r <= 1.0);
-  double t2 = seconds();
+  r = ratio_ops(a, max, b, max, &ops);
+  CHECK(r > 0.9 && r <= 1.0);
+  CHECK(ops <= work_bound(max, max));
   /* scattered edits over the whole text: every 100th byte changed */
   memcpy(b, a, max + 1);
   for (size_t i = 50; i < max; i += 100) b[i] = b[i] == ' ' ? 'q' : ' ';
-  CHECK(fd_edit_ratio(a, max, b, max, &r) && r > 0.0 && r < 1.0);
-  double t3 = seconds();
-  fprintf(stderr, "     256 KiB: local edit %.3f s (r=%.6f), rewrite %.3f s, scattered %.3f s (r=%.3f)\n", t1 - t0,
-          6.0 / (double)max, t2 - t1, t3 - t2, r);
-  CHECK(t1 - t0 < 5 && t2 - t1 < 5 && t3 - t2 < 5); /* generous: ASan builds are slow */
+  r = ratio_ops(a, max, b, max, &ops);
+  CHECK(r > 0.0 && r < 1.0);
+  CHECK(ops <= work_bound(max, max));
+  /* edits at both ends (nothing in common to strip) of the whole text */
+  memcpy(b, a, max + 1);
+  b[0] = 'Z';
+  b[max - 1] = 'Z';
+  r = ratio_ops(a, max, b, max, &ops);
+  CHECK(r >= 2.0 / (double)max && r < 0.01);
+  CHECK(ops <= work_bound(max, max));
+  /* the whole text replaced by 4 characters: n x m fits, exact, so between (max - 4) / max
+   * (all 4 kept) and 1 */
+  r = ratio_ops(a, max, "tiny", 4, &ops);
+  CHECK(r >= (double)(max - 4) / (double)max && r <= 1.0);
+  CHECK(ops <= work_bound(max, 4));
   free(a);
   free(b);
+}
+
+/* Textbook Levenshtein over the full (n+1) x (m+1) table, written independently of the
+ * code under test, on code points of ASCII strings. */
+static size_t naive_distance(const char *a, const char *b) {
+  size_t n = strlen(a), m = strlen(b);
+  size_t *t = malloc((n + 1) * (m + 1) * sizeof *t);
+  for (size_t i = 0; i <= n; i++) t[i * (m + 1)] = i;
+  for (size_t j = 0; j <= m; j++) t[j] = j;
+  for (size_t i = 1; i <= n; i++)
+    for (size_t j = 1; j <= m; j++) {
+      size_t sub = t[(i - 1) * (m + 1) + j - 1] + (a[i - 1] != b[j - 1]);
+      size_t del = t[(i - 1) * (m + 1) + j] + 1, ins = t[i * (m + 1) + j - 1] + 1;
+      t[i * (m + 1) + j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+    }
+  size_t d = t[n * (m + 1) + m];
+  free(t);
+  return d;
+}
+
+/* Below the budget the ratio is the exact one: random short strings over a small alphabet
+ * (many partial matches) against the textbook table. */
+static void test_edit_ratio_matches_textbook(void) {
+  uint32_t seed = 777;
+  char a[300], b[300];
+  for (int round = 0; round < 300; round++) {
+    size_t n = 0, m = 0;
+    seed = seed * 1103515245u + 12345u;
+    n = (seed >> 16) % 300;
+    seed = seed * 1103515245u + 12345u;
+    m = (seed >> 16) % 300;
+    for (size_t i = 0; i < n; i++) {
+      seed = seed * 1103515245u + 12345u;
+      a[i] = (char)('a' + (seed >> 16) % 4);
+    }
+    for (size_t j = 0; j < m; j++) {
+      seed = seed * 1103515245u + 12345u;
+      b[j] = (char)('a' + (seed >> 16) % 4);
+    }
+    a[n] = b[m] = '\0';
+    double r = -1;
+    CHECK(fd_edit_ratio(a, n, b, m, &r));
+    size_t longest = n > m ? n : m;
+    double want = longest ? (double)naive_distance(a, b) / (double)longest : 0.0;
+    CHECK(near(r, want));
+  }
 }
 
 int main(void) {
@@ -214,5 +280,6 @@ int main(void) {
   RUN(test_edit_ratio_exact);
   RUN(test_edit_ratio_levels);
   RUN(test_edit_ratio_large);
+  RUN(test_edit_ratio_matches_textbook);
   return unit_report();
 }
