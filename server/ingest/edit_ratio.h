@@ -5,29 +5,25 @@
  *
  * Exact where it is affordable, bounded everywhere (content may be 256 KiB, i.e. up to
  * 262144 code points a side, and a full n*m table would be 6.9e10 cells). The work per
- * pair is at most FD_EDIT_RATIO_BUDGET table cells plus O((n + m) log(n + m)) linear passes
- * (*ops counts both); the levels, their exactness and their error are described in
- * docs/edit-ratio.md:
+ * pair is at most FD_EDIT_RATIO_BUDGET table cells plus O((n + m) log(n + m)) linear
+ * passes; docs/edit-ratio.md has the details.
  *  1. Texts are decoded to Unicode code points (a byte that is not valid UTF-8 counts as
- *     one unit). The common prefix and suffix are stripped — this does not change the
- *     Levenshtein distance — and if the differing middles have n*m <= budget the distance
- *     is computed exactly on code points, with one DP row of min(n, m)+1 entries. This
- *     covers every pair of texts up to ~2200 code points and long texts with one
- *     localised edit.
- *  2. Otherwise the same is done on words (a word = a run of non-white-space with the
- *     white space that follows it, compared by a 64-bit hash): distance in words / max
- *     word count — exactly when the differing middles fit the budget, else restricted to
- *     a diagonal band as wide as the budget allows (w >= MIN_BAND words each side). The
- *     banded figure is an upper bound of the word distance, exact whenever the best
- *     alignment never drifts more than w words off the diagonal.
+ *     one unit). The common prefix and suffix are stripped (this does not change the
+ *     distance) and if the differing middles have n*m <= budget cells the distance is
+ *     computed exactly. This covers every pair up to ~2200 code points a side and long
+ *     texts with one localised edit.
+ *  2. Otherwise on words (a run of non-white-space with the white space after it, compared
+ *     by a 64-bit hash), each weighing its code points: deleting or inserting a word costs
+ *     its length, replacing it by another the longer length — what the same edit costs in
+ *     code points at most. The whole table when the middles fit, else a diagonal band as
+ *     wide as the budget allows (at least 32 words each side).
  *  3. When even the band does not fit (very different lengths), on content-defined chunks
- *     of words (a chunk ends after a word whose hash has its low k bits zero, so an
- *     insertion only disturbs the chunks around it; k grows until the table fits), and,
- *     for degenerate repetitive texts where that cannot shrink the sequences, on fixed
- *     groups of words.
- * Only one level runs a DP table, so the budget is a hard bound (measured at -O2: about
- * 8 ms for the worst 256 KiB pair). The ratio is computed off the request and commit paths
- * (pipeline/edit_ratios.c). */
+ *     of words (a chunk ends after a word whose hash has its low k bits zero; k grows until
+ *     the table fits), and for degenerate repetitive texts on fixed groups of words.
+ * Levels 2 and 3 give an UPPER BOUND of the code-point distance (every word or chunk
+ * script is a code-point script costing at most as much). A lower bound (character count
+ * surplus) is computed alongside: the true ratio lies in [lower, *out], and *out is exact
+ * at level 1. Only one level fills a table, so the budget is a hard bound. */
 #ifndef FD_INGEST_EDIT_RATIO_H
 #define FD_INGEST_EDIT_RATIO_H
 
@@ -44,10 +40,16 @@
 bool fd_edit_ratio(const char *a, size_t alen, const char *b, size_t blen, double *out)
     __attribute__((warn_unused_result));
 
-/* The same with an explicit cell budget (tests use a small one to reach levels 2 and 3).
- * *ops (NULL ok) receives the work done: DP cells plus units scanned by linear passes. */
+/* What one computation did. */
+struct fd_edit_ratio_work {
+  uint64_t ops; /* table cells filled plus units scanned by linear passes */
+  double lower; /* a lower bound of the true ratio: it lies in [lower, *out] */
+};
+
+/* The same with an explicit cell budget (tests use a small one to reach levels 2 and 3);
+ * work (NULL ok) receives the cost and the lower bound. */
 bool fd_edit_ratio_budget(const char *a, size_t alen, const char *b, size_t blen, uint64_t budget, double *out,
-                          uint64_t *ops) __attribute__((warn_unused_result));
+                          struct fd_edit_ratio_work *work) __attribute__((warn_unused_result));
 
 /* Exact Levenshtein distance of two code point sequences (no budget; O(min(n,m)) memory).
  * SIZE_MAX when memory runs out. */

@@ -121,39 +121,100 @@ static char *words(size_t n, size_t start, size_t every, const char *replacement
   return s;
 }
 
+/* Textbook Levenshtein (two rows of the (n+1) x (m+1) table), written independently of the
+ * code under test, on the bytes of ASCII strings (= code points). */
+static size_t naive_distance(const char *a, const char *b) {
+  size_t n = strlen(a), m = strlen(b);
+  size_t *prev = malloc((m + 1) * sizeof *prev), *cur = malloc((m + 1) * sizeof *cur);
+  for (size_t j = 0; j <= m; j++) prev[j] = j;
+  for (size_t i = 1; i <= n; i++) {
+    cur[0] = i;
+    for (size_t j = 1; j <= m; j++) {
+      size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]), del = prev[j] + 1, ins = cur[j - 1] + 1;
+      cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+    }
+    size_t *t = prev;
+    prev = cur;
+    cur = t;
+  }
+  size_t d = prev[m];
+  free(prev);
+  free(cur);
+  return d;
+}
+
+static double naive_ratio(const char *a, const char *b) {
+  size_t n = strlen(a), m = strlen(b), longest = n > m ? n : m;
+  return longest ? (double)naive_distance(a, b) / (double)longest : 0.0;
+}
+
+/* The approximate levels bracket the true ratio: lower <= textbook <= reported <= 1. */
+static double bracketed(const char *a, const char *b, uint64_t budget) {
+  double r = -1;
+  struct fd_edit_ratio_work w;
+  CHECK(fd_edit_ratio_budget(a, strlen(a), b, strlen(b), budget, &r, &w));
+  double exact = naive_ratio(a, b);
+  CHECK(w.lower <= exact + 1e-12);
+  CHECK(exact <= r + 1e-12);
+  CHECK(r <= 1.0);
+  return r;
+}
+
+/* Bytes of the words of a that differ from b's word at the same position (a and b from
+ * words() with the same n): the cost of replacing exactly those words. */
+static size_t replaced_bytes(const char *a, const char *b) {
+  size_t sum = 0;
+  while (*a) {
+    size_t la = strcspn(a, " ") + 1, lb = strcspn(b, " ") + 1;
+    if (la != lb || memcmp(a, b, la) != 0) sum += la > lb ? la : lb;
+    a += la;
+    b += lb;
+  }
+  return sum;
+}
+
 static void test_edit_ratio_levels(void) {
   double r = -1;
   char *a = words(200, 0, 0, NULL), *b = words(200, 0, 5, "X");
   /* exact on code points with the full budget */
-  CHECK(fd_edit_ratio(a, strlen(a), b, strlen(b), &r) && r > 0 && r < 0.25);
+  CHECK(fd_edit_ratio(a, strlen(a), b, strlen(b), &r) && near(r, naive_ratio(a, b)));
   /* level 2 (words): 40 of 200 words replaced, budget too small for code points but
-   * enough for the words' middle (196 x 196) */
-  CHECK(fd_edit_ratio_budget(a, strlen(a), b, strlen(b), 40000, &r, NULL) && near(r, 40.0 / 200));
-  /* level 2b (words in a diagonal band): 2000 words, every 10th replaced; the middle
-   * (1991 x 1991 words) does not fit 400000 cells but a band of 2 x 99 + 1 does, and the
-   * alignment never drifts, so the result is exact: 200 / 2000 */
-  char *a2 = words(2000, 0, 0, NULL), *b2 = words(2000, 0, 10, "X");
-  CHECK(fd_edit_ratio_budget(a2, strlen(a2), b2, strlen(b2), 400000, &r, NULL) && near(r, 200.0 / 2000));
-  /* 50 new words in front (a drift of 50 < 99): 50 insertions + 200 substitutions */
+   * enough for the words' middle (196 x 196): each replaced word costs its length */
+  r = bracketed(a, b, 40000);
+  CHECK(r <= (double)replaced_bytes(a, b) / (double)strlen(a) + 1e-12);
+  /* level 2b (words in a diagonal band): 1000 words, every 10th replaced; the middle
+   * (991 x 991 words) does not fit 200000 cells but a band of 2 x 50 + 1 does, and the
+   * alignment never drifts, so the result is the same sum */
+  char *a2 = words(1000, 0, 0, NULL), *b2 = words(1000, 0, 10, "X");
+  r = bracketed(a2, b2, 200000);
+  CHECK(r <= (double)replaced_bytes(a2, b2) / (double)strlen(a2) + 1e-12);
+  /* 30 new words in front (a drift of 30 < 50): at most 30 insertions of "N " plus the
+   * replacements */
   size_t lb = strlen(b2);
-  char *b3 = malloc(lb + 50 * 2 + 1);
-  for (int i = 0; i < 50; i++) memcpy(b3 + 2 * i, "N ", 2);
-  memcpy(b3 + 100, b2, lb + 1);
-  CHECK(fd_edit_ratio_budget(a2, strlen(a2), b3, strlen(b3), 400000, &r, NULL) && near(r, 250.0 / 2050));
+  char *b3 = malloc(lb + 30 * 2 + 1);
+  for (int i = 0; i < 30; i++) memcpy(b3 + 2 * i, "N ", 2);
+  memcpy(b3 + 60, b2, lb + 1);
+  r = bracketed(a2, b3, 200000);
+  CHECK(r <= (double)(60 + replaced_bytes(a2, b2)) / (double)strlen(b3) + 1e-12);
   free(a2);
   free(b2);
   free(b3);
-  /* level 3 (chunks): an approximation, still strictly between "same" and "all new" */
-  CHECK(fd_edit_ratio_budget(a, strlen(a), b, strlen(b), 500, &r, NULL) && r > 0.0 && r <= 1.0);
-  /* identical texts are 0 and disjoint ones 1 at every level */
+  /* level 3 (chunks) and the fixed-group fallback: still bracketed, strictly between "same"
+   * and "all new" */
+  r = bracketed(a, b, 500);
+  CHECK(r > 0.0);
+  r = bracketed(a, b, 1);
+  CHECK(r > 0.0);
+  /* identical texts are 0 at every level */
   CHECK(fd_edit_ratio_budget(a, strlen(a), a, strlen(a), 1, &r, NULL) && near(r, 0.0));
   char *c = words(200, 1000, 0, NULL);
-  CHECK(fd_edit_ratio_budget(a, strlen(a), c, strlen(c), 500, &r, NULL) && near(r, 1.0));
-  CHECK(fd_edit_ratio_budget(a, strlen(a), c, strlen(c), 1, &r, NULL) && near(r, 1.0));
+  bracketed(a, c, 500);
+  bracketed(a, c, 1);
   free(a);
   free(b);
   free(c);
-  /* degenerate repetitive text (every word hashes alike): the fixed-group fallback */
+  /* degenerate repetitive text (every word hashes alike): the fixed-group fallback; the
+   * lower bound (2000 'a' to turn into 'b') is the exact distance here */
   size_t n = 2000;
   char *x = malloc(2 * n + 1), *y = malloc(2 * n + 1);
   for (size_t i = 0; i < n; i++) {
@@ -161,7 +222,9 @@ static void test_edit_ratio_levels(void) {
     memcpy(y + 2 * i, "b ", 2);
   }
   x[2 * n] = y[2 * n] = '\0';
-  CHECK(fd_edit_ratio_budget(x, 2 * n, y, 2 * n, 100, &r, NULL) && near(r, 1.0));
+  struct fd_edit_ratio_work w;
+  CHECK(fd_edit_ratio_budget(x, 2 * n, y, 2 * n, 100, &r, &w) && near(w.lower, 0.5) && r >= 0.5 && r <= 1.0);
+  bracketed(x, y, 100);
   free(x);
   free(y);
 }
@@ -174,8 +237,10 @@ static uint64_t work_bound(size_t alen, size_t blen) {
 
 static double ratio_ops(const char *a, size_t alen, const char *b, size_t blen, uint64_t *ops) {
   double r = -1;
-  *ops = 0;
-  if (!fd_edit_ratio_budget(a, alen, b, blen, FD_EDIT_RATIO_BUDGET, &r, ops)) return -2;
+  struct fd_edit_ratio_work w = {0, 0};
+  if (!fd_edit_ratio_budget(a, alen, b, blen, FD_EDIT_RATIO_BUDGET, &r, &w)) return -2;
+  CHECK(w.lower <= r);
+  *ops = w.ops;
   return r;
 }
 
@@ -224,24 +289,6 @@ static void test_edit_ratio_large(void) {
   CHECK(ops <= work_bound(max, 4));
   free(a);
   free(b);
-}
-
-/* Textbook Levenshtein over the full (n+1) x (m+1) table, written independently of the
- * code under test, on code points of ASCII strings. */
-static size_t naive_distance(const char *a, const char *b) {
-  size_t n = strlen(a), m = strlen(b);
-  size_t *t = malloc((n + 1) * (m + 1) * sizeof *t);
-  for (size_t i = 0; i <= n; i++) t[i * (m + 1)] = i;
-  for (size_t j = 0; j <= m; j++) t[j] = j;
-  for (size_t i = 1; i <= n; i++)
-    for (size_t j = 1; j <= m; j++) {
-      size_t sub = t[(i - 1) * (m + 1) + j - 1] + (a[i - 1] != b[j - 1]);
-      size_t del = t[(i - 1) * (m + 1) + j] + 1, ins = t[i * (m + 1) + j - 1] + 1;
-      t[i * (m + 1) + j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
-    }
-  size_t d = t[n * (m + 1) + m];
-  free(t);
-  return d;
 }
 
 /* Below the budget the ratio is the exact one: random short strings over a small alphabet
