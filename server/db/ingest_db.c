@@ -54,11 +54,6 @@ static struct fd_stmt stmt_feedback_hashes = {
     " AS u(p, id, ord) JOIN feedback f ON f.project_id = u.p AND f.id = u.id",
     0};
 
-static struct fd_stmt stmt_originals = {"ingest_edit_originals",
-                                        "SELECT u.ord, m.content FROM unnest($1::bigint[], $2::text[]) WITH ORDINALITY "
-                                        " AS u(p, id, ord) JOIN messages m ON m.project_id = u.p AND m.id = u.id",
-                                        0};
-
 enum { MAX_COLS = 18 };
 
 struct cols {
@@ -230,13 +225,7 @@ enum fd_db_status fd_db_insert_feedback(struct fd_db *db, const struct fd_fb_ref
     fd_pgarray_text(&c.b[8], tags.oom ? "{}" : tags.data);
     fd_pgarray_text(&c.b[9], f->comment);
     fd_pgarray_text(&c.b[10], f->edited_content);
-    if (refs[i].has_edit_ratio) {
-      char er[32];
-      snprintf(er, sizeof er, "%.6f", refs[i].edit_ratio);
-      fd_pgarray_raw(&c.b[11], er);
-    } else {
-      fd_pgarray_raw(&c.b[11], NULL);
-    }
+    fd_pgarray_raw(&c.b[11], NULL); /* edit_ratio: filled after COMMIT (pipeline/edit_ratios.c) */
     fd_pgarray_text(&c.b[12], f->other_message_id);
     fd_pgarray_text(&c.b[13], f->outcome);
     if (f->strength)
@@ -305,19 +294,4 @@ enum fd_db_status fd_db_feedback_hashes(struct fd_db *db, const struct fd_fb_ref
   memset(found, 0, n * sizeof *found);
   struct hash_out out = {hashes, found};
   return lookup(db, &stmt_feedback_hashes, n, fb_project, fb_id, refs, take_hash, &out);
-}
-
-static const char *fb_message(const void *refs, size_t i) {
-  return ((const struct fd_fb_ref *)refs)[i].row->message_id;
-}
-
-static void take_content(void *out, size_t i, const char *value) {
-  char **contents = out;
-  free(contents[i]);
-  contents[i] = strdup(value);
-}
-
-enum fd_db_status fd_db_edit_originals(struct fd_db *db, const struct fd_fb_ref *refs, size_t n, char **contents) {
-  memset(contents, 0, n * sizeof *contents);
-  return lookup(db, &stmt_originals, n, fb_project, fb_message, refs, take_content, contents);
 }

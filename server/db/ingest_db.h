@@ -22,8 +22,6 @@ struct fd_fb_ref {
   int64_t project_id;
   int64_t created_at_us;
   const struct fd_feedback_row *row;
-  bool has_edit_ratio;
-  double edit_ratio;
 };
 
 /* Statuses: db/status.h. Each function returns the number of rows it inserted or found
@@ -42,11 +40,6 @@ enum fd_db_status fd_db_message_hashes(struct fd_db *db, const struct fd_msg_ref
     __attribute__((warn_unused_result));
 enum fd_db_status fd_db_feedback_hashes(struct fd_db *db, const struct fd_fb_ref *refs, size_t n,
                                         unsigned char (*hashes)[FD_SHA256_LEN], bool *found)
-    __attribute__((warn_unused_result));
-
-/* Contents of the messages that edits judge (for the edit ratio): contents[i] is a new
- * string (the caller frees it) or NULL when the message is not stored. */
-enum fd_db_status fd_db_edit_originals(struct fd_db *db, const struct fd_fb_ref *refs, size_t n, char **contents)
     __attribute__((warn_unused_result));
 
 #endif

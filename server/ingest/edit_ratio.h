@@ -31,7 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* DP cells per pair: ~8 ms at -O2. The ratio is a descriptive figure; beyond this the
+/* DP cells per pair: 10-15 ms at -O2 in the worst case. The ratio is a descriptive figure; beyond this the
  * coarser levels answer (docs/edit-ratio.md). */
 #define FD_EDIT_RATIO_BUDGET 5000000ull
 

@@ -91,11 +91,8 @@ struct fd_feedback_row {
   size_t n_tags;
   const char *comment;        /* borrowed or NULL (may be "" except for kind comment) */
   const char *edited_content; /* borrowed; edit only (never "") */
-  /* edit with an inline message: the ratio original (message.content) -> edited_content
-   * is computed here (has_edit_ratio). Otherwise the writer computes it with
-   * fd_edit_ratio() once it has the stored message's content (or leaves NULL). */
-  bool has_edit_ratio;
-  double edit_ratio;
+  /* No edit ratio here: it is computed after COMMIT from the stored original
+   * (pipeline/edit_ratios.c), never on the request path. */
   const char *other_message_id; /* borrowed; comparison only */
   const char *outcome;          /* static "preferred" | "tie" | "both_bad"; comparison only, else NULL */
   int strength;                 /* 1..3, or 0 = NULL */

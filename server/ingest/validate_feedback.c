@@ -40,7 +40,6 @@
 #include <string.h>
 
 #include "ingest/content_hash.h"
-#include "ingest/edit_ratio.h"
 #include "ingest/rows.h"
 #include "ingest/validate_common.h"
 
@@ -460,18 +459,6 @@ static bool check_kind_fields(const json_t *ev, const struct fd_limits *lim, con
   return true;
 }
 
-/* An edit of an inline message: how much of the original the edit changed. */
-static bool set_edit_ratio(const json_t *ev, struct fd_feedback_row *row, struct fd_error *err) {
-  json_t *msg = fd_json_member(ev, "message");
-  if (row->kind != FD_KIND_EDIT || !msg) return true;
-  json_t *orig = json_object_get(msg, "content");
-  if (!fd_edit_ratio(json_string_value(orig), json_string_length(orig), row->edited_content,
-                     json_string_length(json_object_get(ev, "edited_content")), &row->edit_ratio))
-    return oom(err);
-  row->has_edit_ratio = true;
-  return true;
-}
-
 struct fd_feedback_row *fd_feedback_row_new(const json_t *ev, const struct fd_limits *lim, const char *path,
                                             struct fd_error *err) {
   if (!path) path = "";
@@ -488,7 +475,7 @@ struct fd_feedback_row *fd_feedback_row_new(const json_t *ev, const struct fd_li
   /* The fields in the order listed at the top of this file: the first error found is reported. */
   bool ok = check_ids(ev, lim, path, row, err) && check_common(ev, lim, path, row, err) &&
             check_kind_fields(ev, lim, path, row, err) && build_turns(ev, lim, path, row, err) &&
-            set_edit_ratio(ev, row, err) && (fd_content_hash(ev, row->content_sha256) || oom(err));
+            (fd_content_hash(ev, row->content_sha256) || oom(err));
   if (ok) return row;
   fd_feedback_row_free(row);
   return NULL;

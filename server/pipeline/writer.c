@@ -1,5 +1,5 @@
 /* writer.c — the writer threads: take a batch of jobs, write all their rows in one
- * transaction (messages first, so edits can find their originals), COMMIT, then hand each
+ * transaction (messages first, then events), COMMIT, then hand each
  * job back (job->done). A batch that fails is retried job by job, so one bad job cannot
  * lose the others; a lost connection answers the batch 503 and marks the database down
  * until a reconnect succeeds (submissions fail fast meanwhile). */
@@ -11,12 +11,15 @@
 
 #include "db/ingest_db.h"
 #include "db/txn.h"
-#include "ingest/edit_ratio.h"
+#include "pipeline/edit_ratios.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/queue.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/metrics.h"
+
+/* Stored edits waiting for their ratio (about 140 bytes each). */
+#define EDIT_RATIO_BACKLOG 8192
 
 struct fd_ingest {
   struct fd_queue q;
@@ -26,7 +29,18 @@ struct fd_ingest {
   int batch_wait_ms;
   int n_writers;
   pthread_t *threads;
+  struct fd_edit_ratios *edit_ratios; /* fills feedback.edit_ratio after COMMIT */
 };
+
+/* Edits this batch stored go to the edit-ratio worker: a ratio costs up to milliseconds of
+ * CPU and must not hold up the writer's next COMMIT, nor any acknowledgement. */
+static void hand_over_edits(struct fd_ingest *ing, struct fd_ingest_job **jobs, size_t n) {
+  if (!ing->edit_ratios) return;
+  for (size_t i = 0; i < n; i++)
+    for (size_t e = 0; e < jobs[i]->n_events; e++)
+      if (jobs[i]->events[e]->kind == FD_KIND_EDIT && jobs[i]->event_status[e] == FD_ITEM_STORED)
+        fd_edit_ratios_add(ing->edit_ratios, jobs[i]->project_id, jobs[i]->events[e]->id);
+}
 
 static int64_t created_or(int64_t created, bool defaulted, int64_t received) { return defaulted ? received : created; }
 
@@ -131,7 +145,7 @@ static bool batch_build(struct batch *b, struct fd_ingest_job **jobs, size_t n) 
             job->project_id, created_or(turn->created_at_us, turn->created_at_defaulted, created), turn};
       }
       b->fb_status[b->n_fbs] = &job->event_status[e];
-      b->fbs[b->n_fbs++] = (struct fd_fb_ref){job->project_id, created, row, row->has_edit_ratio, row->edit_ratio};
+      b->fbs[b->n_fbs++] = (struct fd_fb_ref){job->project_id, created, row};
     }
   }
   return true;
@@ -220,37 +234,11 @@ static void count_stored(const struct batch *b) {
       FD_METRIC_ADD(fd_metrics.stored[stored_kind(b->fbs[i].row->kind)], 1);
 }
 
-/* Edits whose original was not inline get their ratio from the stored message (no query
- * when the batch has none). FD_DB_NONE or the failure. */
-static enum fd_db_status fill_edit_ratios(struct fd_db *db, struct batch *b) {
-  size_t need = 0;
-  for (size_t i = 0; i < b->n_fbs; i++)
-    if (b->fbs[i].row->kind == FD_KIND_EDIT && !b->fbs[i].has_edit_ratio) need++;
-  if (!need) return FD_DB_NONE;
-  char **contents = calloc(b->n_fbs, sizeof *contents);
-  if (!contents) return fd_db_bug("writer: out of memory");
-  enum fd_db_status st = fd_db_edit_originals(db, b->fbs, b->n_fbs, contents);
-  bool ok = !fd_db_failed(st);
-  for (size_t i = 0; ok && i < b->n_fbs; i++) {
-    const struct fd_feedback_row *f = b->fbs[i].row;
-    if (f->kind != FD_KIND_EDIT || b->fbs[i].has_edit_ratio || !contents[i]) continue;
-    double r;
-    if (fd_edit_ratio(contents[i], strlen(contents[i]), f->edited_content, strlen(f->edited_content), &r)) {
-      b->fbs[i].edit_ratio = r;
-      b->fbs[i].has_edit_ratio = true;
-    }
-  }
-  for (size_t i = 0; i < b->n_fbs; i++) free(contents[i]);
-  free(contents);
-  return ok ? FD_DB_NONE : st;
-}
-
-/* The body of a batch's transaction (db/txn.h): messages first, so that edits find their
- * originals, then the feedback rows. Re-runnable: every status slot is rewritten. */
+/* The body of a batch's transaction (db/txn.h): messages first, then the feedback rows.
+ * Re-runnable: every status slot is rewritten. */
 static enum fd_db_status write_batch_rows(struct fd_db *db, void *arg) {
   struct batch *b = arg;
   enum fd_db_status st = write_rows(db, b->msgs, b->n_msgs, sizeof *b->msgs, b->msg_status, m_proj, m_id, m_hash, true);
-  if (!fd_db_failed(st)) st = fill_edit_ratios(db, b);
   if (!fd_db_failed(st))
     st = write_rows(db, b->fbs, b->n_fbs, sizeof *b->fbs, b->fb_status, f_proj, f_id, f_hash, false);
   return st;
@@ -280,14 +268,11 @@ bool fd_ingest_write_jobs(struct fd_db *db, struct fd_ingest_job **jobs, size_t 
   if (!batch_build(&b, jobs, n)) goto out;
   if (b.n_msgs == 0) {
     /* The common batch (feedback rows only) is one INSERT, atomic and committed on its
-     * own: no BEGIN/COMMIT round trips. The originals of edits are read before it (a read
-     * needs no transaction: a message, once stored, never changes), and the duplicate/
-     * conflict lookup that may follow only reads rows that conflicted, i.e. rows committed
-     * before. Not through the transaction runner (two statements, no transaction): a retry
-     * after the INSERT committed (a failed lookup) would insert again and call its own rows
+     * own: no BEGIN/COMMIT round trips. The duplicate/conflict lookup that may follow only
+     * reads rows that conflicted, i.e. rows committed before. Not through the transaction runner (two statements, no
+     * transaction): a retry after the INSERT committed (a failed lookup) would insert again and call its own rows
      * duplicates; a failure falls back to write_batch's job-by-job writes instead. */
-    ok = !fd_db_failed(fill_edit_ratios(db, &b)) &&
-         !fd_db_failed(write_rows(db, b.fbs, b.n_fbs, sizeof *b.fbs, b.fb_status, f_proj, f_id, f_hash, false));
+    ok = !fd_db_failed(write_rows(db, b.fbs, b.n_fbs, sizeof *b.fbs, b.fb_status, f_proj, f_id, f_hash, false));
   } else {
     /* a deadlock with another writer (the same ids in another order) is retried here */
     ok = !fd_db_failed(fd_db_txn(db, FD_TXN_READ_COMMITTED, write_batch_rows, &b, "ingest batch"));
@@ -384,6 +369,7 @@ static void *writer_main(void *arg) {
     if (!db) db = fd_db_connect(ing->conninfo, ing->prepared, err, sizeof err);
     if (db && jobs) {
       write_batch(ing, db, jobs, n);
+      hand_over_edits(ing, jobs, n);
     } else {
       for (size_t i = 0; i < n; i++) jobs[i]->unavailable = true;
       fd_queue_set_db_down(&ing->q, true);
@@ -412,6 +398,8 @@ struct fd_ingest *fd_ingest_start(const struct fd_config *cfg, const char *conni
     return NULL;
   }
   fd_queue_init(&ing->q, cfg->queue_capacity);
+  ing->edit_ratios = fd_edit_ratios_start(conninfo, cfg->prepared_statements, EDIT_RATIO_BACKLOG);
+  if (!ing->edit_ratios) fd_log(FD_LOG_WARN, "msg=\"edit ratio worker did not start: edits keep a null edit_ratio\"");
   for (int i = 0; i < cfg->writers; i++) {
     if (pthread_create(&ing->threads[i], NULL, writer_main, ing) != 0) break;
     ing->n_writers++;
@@ -434,6 +422,8 @@ void fd_ingest_stop(struct fd_ingest *ing) {
   fd_queue_close(&ing->q);
   for (int i = 0; i < ing->n_writers; i++) pthread_join(ing->threads[i], NULL);
   ing->n_writers = 0;
+  fd_edit_ratios_stop(ing->edit_ratios);
+  ing->edit_ratios = NULL;
 }
 
 void fd_ingest_free(struct fd_ingest *ing) {

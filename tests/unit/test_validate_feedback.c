@@ -225,7 +225,6 @@ static void test_api_examples(void) {
         "\"Paris.\"}");
   r = ok_row(ev);
   CHECK(r && r->kind == FD_KIND_EDIT && strcmp(r->edited_content, "Paris.") == 0 && !r->has_value);
-  CHECK(r && !r->has_edit_ratio); /* no inline original: the writer computes it */
   fd_feedback_row_free(r);
   json_decref(ev);
 
@@ -568,13 +567,11 @@ static void test_edit(void) {
   EXPECT_ERR(with_str(json_deep_copy(base), "edited_content", rep("\xf0\x9f\x98\x80", max / 4, "e")),
              FD_ERR_INVALID_FIELD, "edited_content");
 
-  /* with the original inline, the edit ratio is computed: "Lyon." -> "Paris." keeps only
-   * the final "." in place: distance 5 of max length 6 */
+  /* the original inline becomes a turn (its edit ratio is computed after COMMIT) */
   json_t *ev =
       J("{\"kind\":\"edit\",\"message_id\":\"m3\",\"edited_content\":\"Paris.\","
         "\"message\":{\"conversation_id\":\"c1\",\"content\":\"Lyon.\"}}");
   struct fd_feedback_row *r = ok_row(ev);
-  CHECK(r && r->has_edit_ratio && r->edit_ratio > 5.0 / 6 - 1e-12 && r->edit_ratio < 5.0 / 6 + 1e-12);
   CHECK(r && r->n_turns == 1 && strcmp(r->turns[0].content, "Lyon.") == 0);
   fd_feedback_row_free(r);
   json_decref(ev);
