@@ -89,9 +89,20 @@ void fd_ingest_request_submit(struct fd_ingest_request *ir, fd_handler reply) {
     return;
   }
   const struct fd_api_app *app = fd_api_app_of(ir->req);
+  /* Every stored row costs a token and queue room, inline context turns included; this
+   * comes before any work beyond validation (edit ratios are computed after COMMIT). */
+  double rows = (double)fd_job_rows(&ir->job);
+  double burst = fd_ratelimit_burst(app->cfg->rate_limit_rps, app->cfg->rate_limit_burst);
+  if (rows > burst) {
+    fd_reply_error(ir->req, FD_ERR_PAYLOAD_TOO_LARGE, NULL,
+                   "this request stores %.0f rows (events, messages and inline turns); the rate limit allows at "
+                   "most %.0f at once",
+                   rows, burst);
+    return;
+  }
   int retry_after = 1;
-  if (!fd_ratelimit_take(ir->req->auth.key_id, app->cfg->rate_limit_rps, app->cfg->rate_limit_burst,
-                         (double)(ir->job.n_events + ir->job.n_messages), &retry_after)) {
+  if (!fd_ratelimit_take(ir->req->auth.key_id, app->cfg->rate_limit_rps, app->cfg->rate_limit_burst, rows,
+                         &retry_after)) {
     fd_reply_rate_limited(ir->req, retry_after);
     return;
   }

@@ -60,9 +60,14 @@ static struct bucket *bucket_for(const char *key_id, double rps, double burst, u
   return victim;
 }
 
+double fd_ratelimit_burst(double rps, double burst) {
+  if (rps <= 0) return HUGE_VAL;
+  return burst >= 1 ? burst : rps < 1 ? 1 : rps;
+}
+
 bool fd_ratelimit_take(const char *key_id, double rps, double burst, double cost, int *retry_after_s) {
   if (rps <= 0) return true;
-  if (burst < 1) burst = rps < 1 ? 1 : rps;
+  burst = fd_ratelimit_burst(rps, burst);
   uint64_t now = fd_now_us();
   bool ok;
   pthread_mutex_lock(&lock);

@@ -11,4 +11,8 @@
  * when rate limiting is off (rps <= 0). */
 bool fd_ratelimit_take(const char *key_id, double rps, double burst, double cost, int *retry_after_s);
 
+/* The bucket size the settings give (a burst below 1 means "the rate, at least 1");
+ * HUGE_VAL (infinity) when rate limiting is off. A request costing more can never be covered. */
+double fd_ratelimit_burst(double rps, double burst);
+
 #endif

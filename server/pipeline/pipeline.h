@@ -1,7 +1,7 @@
-/* pipeline.h — the write path (the ingest pipeline, fd_ingest_*): a bounded queue of validated rows and writer threads that
- * commit them in batches (group commit at the application level), so a request is answered
- * 201/200 only after the transaction holding its rows committed, yet many requests share one
- * COMMIT. See docs/architecture.md "The write path".
+/* pipeline.h — the write path (the ingest pipeline, fd_ingest_*): a bounded queue of validated rows and writer threads
+ * that commit them in batches (group commit at the application level), so a request is answered 201/200 only after the
+ * transaction holding its rows committed, yet many requests share one COMMIT. See docs/architecture.md "The write
+ * path".
  *
  * A job is one request's rows. The HTTP thread validates, suspends the connection, then
  * submits; a writer thread commits the job with others and calls job->done, which resumes
@@ -34,7 +34,12 @@ struct fd_ingest_job {
   void (*done)(struct fd_ingest_job *job); /* called once, on a writer thread */
   void *done_arg;
   struct fd_ingest_job *next_; /* private: queue link */
+  long rows_;                  /* private: fd_job_rows, kept by the queue */
 };
+
+/* The rows a job stores: events, messages and the inline turns of events. What it costs
+ * in rate-limit tokens and in queue capacity. */
+long fd_job_rows(const struct fd_ingest_job *job);
 
 /* Start `cfg->writers` writer threads, each with its own connection to conninfo. */
 struct fd_ingest *fd_ingest_start(const struct fd_config *cfg, const char *conninfo)

@@ -1,4 +1,6 @@
-/* queue.h — the bounded FIFO between HTTP threads and writer threads (private to pipeline/).
+/* queue.h — the bounded queue between HTTP threads and writer threads (private to pipeline/):
+ * one FIFO per project, taken round-robin, each project limited to a share of the capacity,
+ * so no project can fill the queue nor make another wait behind its backlog.
  * The struct is visible so the pipeline can embed it; its fields are the queue's own, read
  * and written under `lock` by queue.c only: the writers use the functions below. */
 #ifndef FD_PIPELINE_QUEUE_H
@@ -9,14 +11,29 @@
 
 #include "pipeline/pipeline.h"
 
+/* A project may hold at most capacity / FD_QUEUE_PROJECT_SHARE rows (docs/operations.md). */
+#define FD_QUEUE_PROJECT_SHARE 4
+
+/* One project's queued jobs (FIFO). Kept for the queue's life: projects are created by
+ * operators, so their number is bounded. */
+struct fd_queue_project {
+  int64_t id;
+  long rows;
+  struct fd_ingest_job *head, *tail;
+  struct fd_queue_project *next_active; /* turn order, while it has jobs */
+};
+
 struct fd_queue {
   pthread_mutex_t lock;
   pthread_cond_t nonempty;
-  struct fd_ingest_job *head, *tail;
-  long rows; /* rows queued (the bound counts rows, not requests) */
+  struct fd_queue_project **slots; /* open addressing by project id; NULL = free */
+  size_t n_slots, n_projects;
+  struct fd_queue_project *active, *active_tail; /* projects with jobs: the next turn first */
+  long rows;                                     /* rows queued (the bound counts rows, not requests) */
   long capacity;
-  bool closed;  /* no more submissions; writers drain and exit */
-  bool db_down; /* set by writers while the database is unreachable */
+  long project_cap; /* rows one project may have queued */
+  bool closed;      /* no more submissions; writers drain and exit */
+  bool db_down;     /* set by writers while the database is unreachable */
   /* Who a push must wake (a futex wake and a context switch per request were ~10% of a
    * POST's CPU): while a writer fills its batch, nobody until the queue holds what it still
    * has room for (it takes the rest at its deadline anyway); else a writer waiting for a
@@ -28,12 +45,15 @@ struct fd_queue {
 
 void fd_queue_init(struct fd_queue *q, long capacity);
 void fd_queue_destroy(struct fd_queue *q);
+/* Queue a job, unless closed, the database is down, the queue is full or the job's project
+ * would exceed its share. A job larger than either bound still enters an empty queue, so
+ * no valid request is refused forever. */
 bool fd_queue_push(struct fd_queue *q, struct fd_ingest_job *job);
 /* Take jobs for one batch: wait for the first (returns NULL once closed and empty), then
- * up to max_rows rows, waiting at most wait_ms for more. Returns a linked list. */
+ * up to max_rows rows, waiting at most wait_ms for more. Jobs come one per project in turn
+ * (FIFO within a project). Returns a linked list. */
 struct fd_ingest_job *fd_queue_take(struct fd_queue *q, long max_rows, int wait_ms);
 void fd_queue_close(struct fd_queue *q);
-long fd_job_rows(const struct fd_ingest_job *job);
 
 /* Writers mark the database unreachable (pushes are refused: the HTTP thread answers 503)
  * and reachable again. */

@@ -7,31 +7,131 @@
 #include "pipeline/queue.h"
 #include "unit.h"
 
-static struct fd_ingest_job job_of(size_t events) {
+static int list_len(const struct fd_ingest_job *j) {
+  int n = 0;
+  for (; j; j = j->next_) n++;
+  return n;
+}
+
+/* A job of `rows` rows (messages: no event rows to look into) of project 0. */
+static struct fd_ingest_job job_of(size_t rows) {
   struct fd_ingest_job j;
   memset(&j, 0, sizeof j);
-  j.n_events = events;
+  j.n_messages = rows;
+  return j;
+}
+
+static struct fd_ingest_job job_in(int64_t project, size_t rows) {
+  struct fd_ingest_job j = job_of(rows);
+  j.project_id = project;
   return j;
 }
 
 static void test_bound_and_order(void) {
   struct fd_queue q;
-  fd_queue_init(&q, 10);
-  struct fd_ingest_job a = job_of(4), b = job_of(4), c = job_of(4), big = job_of(50);
+  fd_queue_init(&q, 40); /* 10 rows per project */
+  struct fd_ingest_job a = job_in(1, 10), b = job_in(2, 10), c = job_in(3, 10), d = job_in(4, 10), e = job_in(5, 10),
+                       big = job_in(1, 50);
   CHECK(fd_queue_push(&q, &a));
   CHECK(fd_queue_push(&q, &b));
-  CHECK(!fd_queue_push(&q, &c)); /* 12 rows > 10 */
-  CHECK(fd_queue_rows(&q) == 8);
-  /* a take of at most 5 rows returns a alone (b does not fit), in FIFO order */
-  struct fd_ingest_job *t = fd_queue_take(&q, 5, 0);
+  CHECK(fd_queue_push(&q, &c));
+  CHECK(fd_queue_push(&q, &d));
+  CHECK(!fd_queue_push(&q, &e)); /* 50 rows > 40 */
+  CHECK(fd_queue_rows(&q) == 40);
+  /* a take of at most 15 rows returns a alone (b does not fit), in arrival order */
+  struct fd_ingest_job *t = fd_queue_take(&q, 15, 0);
   CHECK(t == &a && t->next_ == NULL);
   t = fd_queue_take(&q, 100, 0);
-  CHECK(t == &b && t->next_ == NULL);
+  CHECK(t == &b && list_len(t) == 3 && t->next_ == &c && c.next_ == &d);
   CHECK(fd_queue_rows(&q) == 0);
   /* an oversized job still enters an empty queue, so it is never refused forever */
   CHECK(fd_queue_push(&q, &big));
   t = fd_queue_take(&q, 5, 0);
   CHECK(t == &big);
+  fd_queue_destroy(&q);
+}
+
+/* Rows are what a job stores: inline turns of events count. */
+static void test_rows_count_inline_turns(void) {
+  struct fd_feedback_row ev1, ev2;
+  memset(&ev1, 0, sizeof ev1);
+  memset(&ev2, 0, sizeof ev2);
+  ev1.n_turns = 30;
+  ev2.n_turns = 0;
+  struct fd_feedback_row *events[2] = {&ev1, &ev2};
+  struct fd_ingest_job j;
+  memset(&j, 0, sizeof j);
+  j.events = events;
+  j.n_events = 2;
+  CHECK(fd_job_rows(&j) == 2 + 30);
+  struct fd_queue q;
+  fd_queue_init(&q, 40);
+  struct fd_ingest_job other = job_in(7, 1);
+  CHECK(fd_queue_push(&q, &other));
+  CHECK(!fd_queue_push(&q, &j)); /* 32 rows: over project 0's share of 10 */
+  fd_queue_destroy(&q);
+}
+
+/* No project fills the queue: one project is refused past its share (a quarter of the
+ * capacity) while others still enter, and a project below its share is not refused because
+ * another is over it. */
+static void test_project_share(void) {
+  struct fd_queue q;
+  fd_queue_init(&q, 100); /* 25 rows per project */
+  struct fd_ingest_job a[30], b = job_in(2, 25), c = job_in(3, 1);
+  for (int i = 0; i < 30; i++) a[i] = job_in(1, 1);
+  int accepted = 0;
+  for (int i = 0; i < 30; i++) accepted += fd_queue_push(&q, &a[i]);
+  CHECK(accepted == 25);
+  CHECK(fd_queue_push(&q, &b)); /* another project, up to its own share */
+  CHECK(fd_queue_push(&q, &c));
+  CHECK(fd_queue_rows(&q) == 51);
+  /* a job larger than the share enters only an empty queue */
+  struct fd_ingest_job big = job_in(4, 26);
+  CHECK(!fd_queue_push(&q, &big));
+  /* once project 1's jobs are taken, it may queue again */
+  struct fd_ingest_job *t = fd_queue_take(&q, 1000, 0);
+  CHECK(list_len(t) == 27);
+  struct fd_ingest_job again = job_in(1, 25);
+  CHECK(fd_queue_push(&q, &again));
+  CHECK(fd_queue_push(&q, &big) == false); /* not empty: 25 queued */
+  t = fd_queue_take(&q, 1000, 0);
+  CHECK(t == &again);
+  CHECK(fd_queue_push(&q, &big)); /* empty queue: the oversized job enters */
+  CHECK(fd_queue_take(&q, 1000, 0) == &big);
+  fd_queue_destroy(&q);
+}
+
+/* Projects take turns, one job each, FIFO within a project: a project with one job waits
+ * behind at most one job of each other project, not behind their whole backlog. */
+static void test_round_robin(void) {
+  struct fd_queue q;
+  fd_queue_init(&q, 400);
+  struct fd_ingest_job a[20], b1 = job_in(2, 1), b2 = job_in(2, 1), c1 = job_in(3, 1);
+  for (int i = 0; i < 20; i++) {
+    a[i] = job_in(1, 1);
+    CHECK(fd_queue_push(&q, &a[i]));
+  }
+  CHECK(fd_queue_push(&q, &b1));
+  CHECK(fd_queue_push(&q, &b2));
+  CHECK(fd_queue_push(&q, &c1));
+  /* expected order: a0 b1 c1 a1 b2 a2 a3 ... a19 */
+  struct fd_ingest_job *want[23] = {&a[0], &b1, &c1, &a[1], &b2};
+  for (int i = 2; i < 20; i++) want[i + 3] = &a[i];
+  struct fd_ingest_job *t = fd_queue_take(&q, 3, 0);
+  CHECK(list_len(t) == 3);
+  int k = 0;
+  for (; t; t = t->next_) CHECK(t == want[k++]);
+  t = fd_queue_take(&q, 1000, 0);
+  CHECK(list_len(t) == 20);
+  for (; t; t = t->next_) CHECK(t == want[k++]);
+  CHECK(k == 23 && fd_queue_rows(&q) == 0);
+  /* take_all keeps the same turn order */
+  struct fd_ingest_job x1 = job_in(1, 1), x2 = job_in(1, 1), y1 = job_in(2, 1);
+  CHECK(fd_queue_push(&q, &x1) && fd_queue_push(&q, &x2) && fd_queue_push(&q, &y1));
+  t = fd_queue_take_all(&q);
+  CHECK(t == &x1 && x1.next_ == &y1 && y1.next_ == &x2 && x2.next_ == NULL);
+  CHECK(fd_queue_rows(&q) == 0);
   fd_queue_destroy(&q);
 }
 
@@ -108,12 +208,6 @@ static void *timed_taker(void *arg) {
   return NULL;
 }
 
-static int list_len(const struct fd_ingest_job *j) {
-  int n = 0;
-  for (; j; j = j->next_) n++;
-  return n;
-}
-
 /* wait until the taker is filling (it took the first job and waits for more) */
 static void until_filling(struct fd_queue *q) {
   for (;;) {
@@ -183,7 +277,7 @@ static void test_no_job_left_behind(void) {
   for (int i = 0; i < 2; i++) pthread_create(&w[i], NULL, stress_writer, &s);
   bool pushed = true;
   for (int i = 0; i < STRESS_JOBS; i++) {
-    jobs[i] = job_of(1);
+    jobs[i] = job_in(i % 8, 1); /* eight projects: each stays within its share */
     pushed = pushed && fd_queue_push(&s.q, &jobs[i]);
   }
   CHECK(pushed);
@@ -204,6 +298,9 @@ static void test_no_job_left_behind(void) {
 
 int main(void) {
   RUN(test_bound_and_order);
+  RUN(test_rows_count_inline_turns);
+  RUN(test_project_share);
+  RUN(test_round_robin);
   RUN(test_batches);
   RUN(test_refusals);
   RUN(test_close_wakes_writer);

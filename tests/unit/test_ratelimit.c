@@ -1,5 +1,6 @@
-/* test_ratelimit.c — token buckets: burst, refill, per key, off when rps = 0, and keys
- * that share a slot of the fixed table never reset each other. */
+/* test_ratelimit.c — token buckets: burst, refill, per key, off when rps = 0, keys that
+ * share a slot of the fixed table never reset each other, and the effective burst. */
+#include <math.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -59,10 +60,19 @@ static void test_flood_does_not_reset_a_drained_key(void) {
   CHECK(!fd_ratelimit_take("drained", 0.001, 3, 1, &after));
 }
 
+/* The bucket size a request must fit in (ingest answers 413 above it). */
+static void test_effective_burst(void) {
+  CHECK(isinf(fd_ratelimit_burst(0, 5))); /* off */
+  CHECK(fd_ratelimit_burst(1, 5) == 5);
+  CHECK(fd_ratelimit_burst(20, 0) == 20); /* 0: the rate */
+  CHECK(fd_ratelimit_burst(0.5, 0) == 1); /* at least one */
+}
+
 int main(void) {
   RUN(test_burst_then_refill);
   RUN(test_off_and_oversized);
   RUN(test_colliding_keys_keep_their_buckets);
   RUN(test_flood_does_not_reset_a_drained_key);
+  RUN(test_effective_burst);
   return unit_report();
 }
