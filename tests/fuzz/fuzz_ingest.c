@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ingest/edit_ratio.h"
 #include "ingest/rows.h"
 #include "ingest/validate_common.h"
 
@@ -39,6 +40,21 @@ static void touch_message(const struct fd_message_row *m) {
   check_str(m->metadata_json, lim.metadata_max_bytes);
 }
 
+/* The edit ratio (computed after COMMIT in the server) of an edit against its inline
+ * original, with a small budget so every level runs: 0 <= lower <= ratio <= 1. */
+static void check_edit_ratio(const struct fd_feedback_row *row) {
+  for (size_t i = 0; i < row->n_turns; i++) {
+    const struct fd_message_row *m = &row->turns[i];
+    if (strcmp(m->id, row->message_id) != 0) continue;
+    double r = -1;
+    struct fd_edit_ratio_work w;
+    if (!fd_edit_ratio_budget(m->content, m->content_len, row->edited_content, strlen(row->edited_content), 4096, &r,
+                              &w))
+      return; /* out of memory only */
+    if (!(w.lower >= 0.0 && w.lower <= r && r <= 1.0)) abort();
+  }
+}
+
 static void feedback(const json_t *ev, const char *path) {
   struct fd_error err = {0};
   struct fd_feedback_row *row = fd_feedback_row_new(ev, &lim, path, &err);
@@ -52,7 +68,7 @@ static void feedback(const json_t *ev, const char *path) {
   check_str(row->metadata_json, lim.metadata_max_bytes);
   for (size_t i = 0; i < row->n_tags; i++) check_str(row->tags[i], lim.tag_max_bytes);
   for (size_t i = 0; i < row->n_turns; i++) touch_message(&row->turns[i]);
-  if (row->has_edit_ratio && !(row->edit_ratio >= 0.0 && row->edit_ratio <= 1.0)) abort();
+  if (row->kind == FD_KIND_EDIT) check_edit_ratio(row);
   if (row->kind == FD_KIND_RATING && !row->has_value) abort();
   if (row->kind == FD_KIND_COMPARISON && (!row->other_message_id || !row->outcome)) abort();
   fd_feedback_row_free(row);
