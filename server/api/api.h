@@ -32,6 +32,9 @@ void fd_api_messages_post(struct fd_request *req);
 void fd_api_users_delete(struct fd_request *req);
 /* stats.c */
 void fd_api_stats_get(struct fd_request *req);
+/* leaderboard.c, agreement.c */
+void fd_api_leaderboard_get(struct fd_request *req);
+void fd_api_agreement_get(struct fd_request *req);
 /* export.c */
 void fd_api_export_get(struct fd_request *req);
 void fd_api_export_manifest_get(struct fd_request *req);

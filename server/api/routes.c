@@ -20,6 +20,8 @@ const struct fd_route fd_api_routes[] = {
     /* reading */
     {"GET", "/v1/feedback", fd_api_feedback_list, FD_SCOPE_READ, "feedback"},
     {"GET", "/v1/stats", fd_api_stats_get, FD_SCOPE_READ, "stats"},
+    {"GET", "/v1/leaderboard", fd_api_leaderboard_get, FD_SCOPE_READ, "leaderboard"},
+    {"GET", "/v1/agreement", fd_api_agreement_get, FD_SCOPE_READ, "agreement"},
 
     /* export */
     {"GET", "/v1/export", fd_api_export_get, FD_SCOPE_EXPORT, "export"},

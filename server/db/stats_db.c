@@ -17,15 +17,23 @@ static struct fd_stmt stmt_stats = {
 
 static struct fd_stmt stmt_catch_up = {"stats_catch_up", "SELECT fd_stats_catch_up($1::bigint)", 0};
 
+enum fd_db_status fd_stats_catch_up_now(struct fd_db *db, int64_t project_id) {
+  char pid[24];
+  snprintf(pid, sizeof pid, "%lld", (long long)project_id);
+  PGresult *r;
+  enum fd_db_status st = fd_db_exec_txn(db, &stmt_catch_up, 1, (const char *[]){pid}, &r);
+  PQclear(r);
+  return st;
+}
+
 enum fd_db_status fd_stats_query(struct fd_db *db, int64_t project_id, const struct fd_stats_query *q,
                                  json_t **counts) {
   char pid[24];
   snprintf(pid, sizeof pid, "%lld", (long long)project_id);
   /* its own statement (and transaction): the query's snapshot must see what it wrote */
-  PGresult *r;
-  enum fd_db_status st = fd_db_exec_txn(db, &stmt_catch_up, 1, (const char *[]){pid}, &r);
-  PQclear(r);
+  enum fd_db_status st = fd_stats_catch_up_now(db, project_id);
   if (fd_db_failed(st)) return st;
+  PGresult *r;
   const char *p[6] = {pid, q->since, q->until, q->bucket, q->group_by, q->model};
   r = fd_db_exec(db, &stmt_stats, 6, p);
   st = fd_db_result(db, r);

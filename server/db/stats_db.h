@@ -10,6 +10,11 @@
 #include "db/pool.h"
 #include "db/status.h"
 
+/* Apply the events written since the last catch-up of this project to the stats tables
+ * (migrations/0003_stats_catch_up.sql), in its own transaction, so that a query run after it
+ * counts every event acknowledged before it. FD_DB_ONE or a failure. */
+enum fd_db_status fd_stats_catch_up_now(struct fd_db *db, int64_t project_id) __attribute__((warn_unused_result));
+
 /* What to count. since/until are RFC 3339 strings the caller validated (since < until);
  * bucket is "hour", "day" or "week"; group_by is NULL, "model", "tag" or "kind". */
 struct fd_stats_query {

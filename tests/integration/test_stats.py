@@ -14,6 +14,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from vote_rules import counting
+
 UTC = timezone.utc
 BASE = datetime(2026, 3, 4, 0, 0, tzinfo=UTC)  # a Wednesday: the events cross two week boundaries
 Z = 1.96
@@ -51,26 +53,9 @@ class World:
         return ev
 
     def counting(self):
-        """The events that count: latest of their slot (created_at, then arrival) and not
-        retracted; events without user each on their own."""
-        latest = {}
-        out = []
-        for ev in self.events:
-            if ev.get("user") in self.erased_users:
-                continue
-            if ev.get("user") is None:
-                if ev["id"] not in self.retracted:
-                    out.append(ev)
-                continue
-            if ev["kind"] == "comparison":
-                slot = (ev["user"], "comparison", frozenset([ev["message_id"], ev["other_message_id"]]))
-            else:
-                slot = (ev["user"], ev["kind"], ev["message_id"])
-            key = (ev["_created"], ev["_arrival"])
-            if slot not in latest or key > latest[slot][0]:
-                latest[slot] = (key, ev)
-        out += [ev for _, ev in latest.values() if ev["id"] not in self.retracted]
-        return out
+        """The events that count (vote_rules.py): latest of their slot (created_at, then
+        arrival) and not retracted; events without user each on their own."""
+        return counting(self.events, self.retracted, self.erased_users, created=lambda ev: ev["_created"])
 
     @staticmethod
     def vote(ev):
