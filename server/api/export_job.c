@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "export/exclude.h"
 #include "fd_config.h"
 #include "util/clock.h"
 #include "util/rfc3339.h"
@@ -23,6 +24,26 @@ static bool parse_real(const char *s, double lo, double hi, double *out) {
 
 static bool parse_time(const char *s, int64_t *out, char norm[FD_RFC3339_BUF]) {
   return fd_rfc3339_parse(s, strlen(s), out) && fd_rfc3339_format(*out, norm);
+}
+
+/* exclude_users as the manifest records it: the ids sorted, without repeats. NULL with *err
+ * set when the list is not user ids separated by commas. */
+static json_t *excluded_json(const char *list, struct fd_error *err) {
+  struct fd_user_set set;
+  bool oom = false;
+  if (!fd_param_text_ok(list) || !fd_user_set_parse(list, &set, &oom)) {
+    if (oom)
+      fd_error_set(err, FD_ERR_INTERNAL, NULL, "out of memory");
+    else
+      fd_error_set(err, FD_ERR_INVALID_PARAMETER, "exclude_users",
+                   "exclude_users must be user ids separated by commas (u1,u2)");
+    return NULL;
+  }
+  json_t *a = json_array();
+  for (size_t i = 0; a && i < set.n; i++) json_array_append_new(a, json_string(set.users[i]));
+  fd_user_set_free(&set);
+  if (!a) fd_error_set(err, FD_ERR_INTERNAL, NULL, "out of memory");
+  return a;
 }
 
 bool fd_export_request_parse(fd_param_get_fn get, void *cls, const char *project_slug, struct fd_export_request *out,
@@ -62,12 +83,15 @@ bool fd_export_request_parse(fd_param_get_fn get, void *cls, const char *project
   out->after = get(cls, "after");
   if (out->after && (!*out->after || !fd_param_text_ok(out->after)))
     return fd_error_set(err, FD_ERR_INVALID_PARAMETER, "after", AFTER_INVALID);
+  json_t *excluded = NULL;
+  p->exclude_users = get(cls, "exclude_users");
+  if (p->exclude_users && !(excluded = excluded_json(p->exclude_users, err))) return false;
   static const char *const split_names[] = {"all", "train", "test"};
   out->params_json =
-      json_pack("{s:s, s:s, s:f, s:f, s:b, s:s?, s:s?, s:s?, s:s?}", "format", fd_export_format_name(p->format),
+      json_pack("{s:s, s:s, s:f, s:f, s:b, s:s?, s:s?, s:s?, s:s?, s:o}", "format", fd_export_format_name(p->format),
                 "split", split_names[p->split], "test_fraction", p->test_fraction, "min_margin", p->min_margin,
                 "include_meta", p->include_meta, "since", since ? since_n : NULL, "until", until ? until_n : NULL,
-                "model", p->model, "after", out->after);
+                "model", p->model, "after", out->after, "exclude_users", excluded ? excluded : json_null());
   if (!out->params_json) return fd_error_set(err, FD_ERR_INTERNAL, NULL, "out of memory");
   /* s? writes null for an absent filter, so every manifest has the same keys. */
   return true;

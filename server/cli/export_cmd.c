@@ -29,7 +29,7 @@ static const char usage_text[] =
     "usage: feedbackd export [--project <slug>] [--format trl|trl-text|kto|openai|hh|sft]\n"
     "                        [-o FILE | --out DIR] [--since T] [--until T] [--model M]\n"
     "                        [--split all|train|test] [--test-fraction F] [--min-margin M]\n"
-    "                        [--after WATERMARK] [--include-meta]\n"
+    "                        [--after WATERMARK] [--include-meta] [--exclude-users U1,U2]\n"
     "  -o FILE    one NDJSON file (\"-\" = stdout, the default)\n"
     "  --out DIR  DIR/train.jsonl, DIR/test.jsonl, DIR/manifest.json, DIR/README.md\n";
 
@@ -42,6 +42,7 @@ static const struct {
     {"since", "since"},
     {"until", "until"},
     {"model", "model"},
+    {"exclude-users", "exclude_users"},
     {"split", "split"},
     {"test-fraction", "test_fraction"},
     {"min-margin", "min_margin"},

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "export/dedup.h"
+#include "export/exclude.h"
 #include "export/rules.h"
 #include "export/tree.h"
 #include "export/votes.h"
@@ -18,6 +19,7 @@
 struct fd_export {
   struct fd_export_params p;
   char *slug, *model;
+  struct fd_user_set excluded;
   enum fd_family family;
   fd_export_write_fn write;
   void *cls;
@@ -104,8 +106,16 @@ struct fd_export *fd_export_new(const struct fd_export_params *p, fd_export_writ
   x->body_hash = EVP_MD_CTX_new();
   if (!x->slug || (p->model && !x->model) || !x->dedup || !x->body_hash) goto oom;
   if (EVP_DigestInit_ex(x->body_hash, EVP_sha256(), NULL) != 1) goto oom;
+  bool oom = false;
+  if (!fd_user_set_parse(p->exclude_users, &x->excluded, &oom)) {
+    if (oom) goto oom;
+    fd_export_free(x);
+    fd_error_set(err, FD_ERR_INVALID_PARAMETER, "exclude_users", "exclude_users must be user ids separated by commas");
+    return NULL;
+  }
   x->p.project_slug = x->slug;
   x->p.model = x->model;
+  x->p.exclude_users = NULL; /* the set holds the copy */
   x->family = fd_export_format_family(p->format);
   x->write = write;
   x->cls = cls;
@@ -122,6 +132,7 @@ void fd_export_free(struct fd_export *x) {
   if (!x) return;
   free(x->slug);
   free(x->model);
+  fd_user_set_free(&x->excluded);
   free(x->last_id);
   fd_dedup_free(x->dedup);
   fd_candidates_clear(&x->cands);
@@ -214,6 +225,8 @@ static bool conv_state_init(struct fd_export *x, struct conv_state *s, const str
       !s->turns)
     return false;
   if (!fd_votes_select(conv, s->counting)) return false;
+  for (size_t i = 0; i < nf && x->excluded.n; i++) /* excluded raters' events count nowhere */
+    if (fd_user_set_has(&x->excluded, conv->feedback[i].user)) s->counting[i] = false;
   for (size_t i = 0; i < nf; i++) {
     const struct fd_feedback *f = &conv->feedback[i];
     if (!fd_tree_find(&s->tree, f->message_id, &s->ev_msg[i])) s->ev_msg[i] = SIZE_MAX;

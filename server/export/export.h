@@ -70,10 +70,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/errors.h"
 #include "export/format.h"
 #include "export/model.h"
 #include "export/split.h"
-#include "core/errors.h"
 
 enum fd_split_select { FD_SPLIT_SELECT_ALL, FD_SPLIT_SELECT_TRAIN, FD_SPLIT_SELECT_TEST };
 
@@ -88,6 +88,7 @@ struct fd_export_params {
   double min_margin;            /* >= 0, default 1.0 */
   const char *project_slug;     /* required; hashed into the split */
   const char *model;            /* NULL: any model */
+  const char *exclude_users;    /* NULL: nobody; "u1,u2": these raters' events count nowhere (exclude.h) */
   bool has_since;
   int64_t since; /* microseconds since the epoch, inclusive */
   bool has_until;
