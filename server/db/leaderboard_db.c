@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "db/stats_db.h"
+#include "db/txn.h"
 
 /* "C" collation: models and ids compare in byte order, whatever the database's locale. */
 static struct fd_stmt stmt_battles = {
@@ -64,6 +65,24 @@ static struct fd_stmt stmt_agreement = {
 
 static uint64_t u64(const PGresult *r, int row, int col) { return strtoull(PQgetvalue(r, row, col), NULL, 10); }
 
+struct window_query {
+  struct fd_stmt *stmt;
+  const char *params[3];
+  PGresult *res;
+};
+
+/* jit off for the statement: over a million rows PostgreSQL would JIT-compile the plan, which
+ * costs more than it saves for a query that runs once per request (as for the stats query,
+ * migrations/0002_stats.sql). SET LOCAL needs the transaction fd_db_txn gives the body. */
+static enum fd_db_status window_body(struct fd_db *db, void *arg) {
+  struct window_query *w = arg;
+  PQclear(w->res); /* an earlier attempt's */
+  w->res = NULL;
+  if (!fd_db_run(db, "SET LOCAL jit = off", NULL, 0)) return fd_db_failure(db, "SET LOCAL jit = off");
+  w->res = fd_db_exec(db, w->stmt, 3, w->params);
+  return fd_db_result(db, w->res);
+}
+
 /* Catch the project's stats up, then run stmt over the window; *res is the caller's. */
 static enum fd_db_status run_window(struct fd_db *db, struct fd_stmt *stmt, int64_t project_id, const char *since,
                                     const char *until, PGresult **res) {
@@ -71,12 +90,12 @@ static enum fd_db_status run_window(struct fd_db *db, struct fd_stmt *stmt, int6
   snprintf(pid, sizeof pid, "%lld", (long long)project_id);
   enum fd_db_status st = fd_stats_catch_up_now(db, project_id);
   if (fd_db_failed(st)) return st;
-  PGresult *r = fd_db_exec(db, stmt, 3, (const char *[]){pid, since, until});
-  st = fd_db_result(db, r);
+  struct window_query w = {stmt, {pid, since, until}, NULL};
+  st = fd_db_txn(db, FD_TXN_READ_COMMITTED, window_body, &w, stmt->name);
   if (fd_db_failed(st))
-    PQclear(r);
+    PQclear(w.res);
   else
-    *res = r;
+    *res = w.res;
   return st;
 }
 

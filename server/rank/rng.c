@@ -1,10 +1,9 @@
-/* rng.c — see rng.h. The binomial draw is exact in distribution: small means by summing
- * geometric waiting times, large n by Knuth's order-statistic split (TAOCP 3.4.1 F: the
- * i-th smallest of n uniforms is Beta(i, n+1-i); count how many uniforms fall on each side
- * of p), which halves n per step. */
+/* rng.c — see rng.h. The binomial draw is exact up to floating-point rounding: small means
+ * by summing geometric waiting times, larger ones by inversion from the mode. */
 #include "rank/rng.h"
 
 #include <math.h>
+#include <stdbool.h>
 
 static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
@@ -30,22 +29,6 @@ uint64_t fd_rng_next(struct fd_rng *r) {
 
 double fd_rng_uniform(struct fd_rng *r) { return ((double)(fd_rng_next(r) >> 11) + 0.5) * 0x1.0p-53; }
 
-static double normal(struct fd_rng *r) { /* Box–Muller, one of the pair */
-  return sqrt(-2.0 * log(fd_rng_uniform(r))) * cos(2.0 * M_PI * fd_rng_uniform(r));
-}
-
-/* Gamma(a, 1) for a >= 1: Marsaglia & Tsang (2000) */
-static double gamma_ge1(struct fd_rng *r, double a) {
-  double d = a - 1.0 / 3.0, c = 1.0 / sqrt(9.0 * d);
-  for (;;) {
-    double x = normal(r), v = 1.0 + c * x;
-    if (v <= 0) continue;
-    v = v * v * v;
-    double u = fd_rng_uniform(r);
-    if (log(u) < 0.5 * x * x + d - d * v + d * log(v)) return d * v;
-  }
-}
-
 /* Binomial by waiting times: the gaps between successes are geometric; O(n p) steps. */
 static uint64_t binomial_small(struct fd_rng *r, uint64_t n, double p) {
   double lq = log1p(-p);
@@ -58,30 +41,41 @@ static uint64_t binomial_small(struct fd_rng *r, uint64_t n, double p) {
   }
 }
 
-uint64_t fd_rng_binomial(struct fd_rng *r, uint64_t n, double p) {
-  /* the answer is add + sign * Bin(n, p) for the current n, p (the recursion as a loop) */
-  int64_t add = 0, sign = 1;
+/* Binomial by inversion, searching outward from the mode (Kemp's chop-down): the pmf at the
+ * mode from lgamma, its neighbours by the ratio of successive terms; expected steps about
+ * sqrt(n p q), no transcendental function per step. */
+static uint64_t binomial_mode(struct fd_rng *r, uint64_t n, double p) {
+  double q = 1 - p, dn = (double)n;
+  uint64_t m = (uint64_t)((dn + 1) * p);
+  if (m > n) m = n;
+  double dm = (double)m;
+  double fm = exp(lgamma(dn + 1) - lgamma(dm + 1) - lgamma(dn - dm + 1) + dm * log(p) + (dn - dm) * log(q));
+  double u = fd_rng_uniform(r) - fm;
+  if (u <= 0) return m;
+  double up = fm, down = fm, ratio = p / q;
+  uint64_t hi = m, lo = m;
   for (;;) {
-    if (n == 0 || p <= 0) return (uint64_t)add;
-    if (p >= 1) return (uint64_t)(add + sign * (int64_t)n);
-    if (p > 0.5) { /* Bin(n, p) = n - Bin(n, 1 - p): keeps the small-mean branch cheap */
-      add += sign * (int64_t)n;
-      sign = -sign;
-      p = 1 - p;
+    bool can_up = hi<n, can_down = lo> 0;
+    if (!can_up && !can_down) return m; /* the pmf summed to 1 - rounding: u is in that sliver */
+    if (can_up) {
+      up *= (dn - (double)hi) / ((double)hi + 1) * ratio;
+      hi++;
+      if ((u -= up) <= 0) return hi;
     }
-    if ((double)n * p < 16) return (uint64_t)(add + sign * (int64_t)binomial_small(r, n, p));
-    uint64_t i = n / 2 + 1;
-    double ga = gamma_ge1(r, (double)i), gb = gamma_ge1(r, (double)(n + 1 - i));
-    double x = ga / (ga + gb); /* the i-th smallest of n uniforms */
-    if (x >= p) {              /* the successes are among the i-1 uniforms below x */
-      n = i - 1;
-      p = p / x;
-    } else { /* the i uniforms up to x succeed; those above x succeed with (p-x)/(1-x) */
-      add += sign * (int64_t)i;
-      n = n - i;
-      p = (p - x) / (1 - x);
+    if (can_down) {
+      down *= (double)lo / (dn - (double)lo + 1) / ratio;
+      lo--;
+      if ((u -= down) <= 0) return lo;
     }
+    if (up < 1e-300 && down < 1e-300) return m; /* both tails exhausted in floating point */
   }
+}
+
+uint64_t fd_rng_binomial(struct fd_rng *r, uint64_t n, double p) {
+  if (n == 0 || p <= 0) return 0;
+  if (p >= 1) return n;
+  if (p > 0.5) return n - fd_rng_binomial(r, n, 1 - p); /* keeps the small-mean branch cheap */
+  return (double)n * p < 10 ? binomial_small(r, n, p) : binomial_mode(r, n, p);
 }
 
 void fd_rng_multinomial(struct fd_rng *r, uint64_t n, const uint64_t *weights, size_t cells, uint64_t *out) {

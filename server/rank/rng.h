@@ -16,7 +16,8 @@ void fd_rng_seed(struct fd_rng *r, uint64_t seed);
 uint64_t fd_rng_next(struct fd_rng *r);
 /* uniform in (0, 1): never exactly 0 or 1, so logs of it are finite */
 double fd_rng_uniform(struct fd_rng *r);
-/* exact Binomial(n, p) draw, p in [0, 1]; O(log n) work for large n */
+/* a Binomial(n, p) draw, p in [0, 1], exact up to floating-point rounding; expected work
+ * O(1 + sqrt(n p (1 - p))) */
 uint64_t fd_rng_binomial(struct fd_rng *r, uint64_t n, double p);
 /* counts[k] ~ Multinomial(n, weights[k] / sum(weights)) over k < cells, weights >= 0 with a
  * positive sum; out[] sums to n */
