@@ -10,7 +10,6 @@ mismatch raises OpenApiMismatch inside the test that received the answer.
 import json
 import os
 import re
-from urllib.parse import unquote
 
 from jsonschema import Draft202012Validator, RefResolver
 
@@ -142,7 +141,8 @@ def checker():
 def check_response(resp, *args, **kwargs):
     """requests `response` hook. Reads the body (requests caches it), unless the caller streams."""
     req = resp.request
-    path = unquote(req.path_url.split("?", 1)[0])
+    # matched as sent: the router matches the raw path and decodes the parameters it took
+    path = req.path_url.split("?", 1)[0]
     body = None
     if req.method != "HEAD" and not kwargs.get("stream"):
         body = resp.content
