@@ -4,7 +4,12 @@
 issue at full speed, each in its own thread, until a deadline. Loopback only (the URL must
 name 127.0.0.0/8 or ::1), bounded in time, standard library only.
 
-    attack.py URL INGEST_KEY EXPORT_KEY SECONDS
+    attack.py URL INGEST_KEY EXPORT_KEY SECONDS [FIRST_ADDRESS]
+
+Each attack comes from an address of its own, 127.0.0.N with N = FIRST_ADDRESS (default 2)
++ its number (the victim is 127.0.0.1): an attacker with several addresses, so each attack
+meets the server's per-address connection limit alone and the defences behind it are
+measured too.
 
 Attacks (each in its own thread):
   edits      a stored 256 KiB message, then batches of 1000 small edits pointing at it
@@ -25,9 +30,12 @@ import time
 import urllib.parse
 
 URL, INGEST_KEY, EXPORT_KEY, SECONDS = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
+FIRST = int(sys.argv[5]) if len(sys.argv) > 5 else 2
+ATTACKS = ("edits", "context", "slowhead", "getbody", "exports")
+SOURCES = {name: (f"127.0.0.{FIRST + i}", 0) for i, name in enumerate(ATTACKS)}
 u = urllib.parse.urlsplit(URL)
 HOST, PORT = u.hostname, u.port
-if not ipaddress.ip_address(socket.gethostbyname(HOST)).is_loopback:
+if not (ipaddress.ip_address(socket.gethostbyname(HOST)).is_loopback and 2 <= FIRST <= 250):
     sys.exit("attack.py: loopback targets only")
 DEADLINE = time.monotonic() + SECONDS
 RUN = f"{int(time.time())}{random.randrange(10**6)}"
@@ -49,8 +57,12 @@ def post(conn, path, body, key=INGEST_KEY):
     return r.status
 
 
+def connect(name):
+    return http.client.HTTPConnection(HOST, PORT, timeout=30, source_address=SOURCES[name])
+
+
 def keep_posting(name, path, make_body):
-    conn = http.client.HTTPConnection(HOST, PORT, timeout=30)
+    conn = connect(name)
     i = 0
     while time.monotonic() < DEADLINE:
         i += 1
@@ -59,14 +71,14 @@ def keep_posting(name, path, make_body):
         except (OSError, http.client.HTTPException) as e:
             tally(name, type(e).__name__)
             conn.close()
-            conn = http.client.HTTPConnection(HOST, PORT, timeout=30)
+            conn = connect(name)
             time.sleep(0.05)
     conn.close()
 
 
 def attack_edits():
     big = "".join(random.choice("abcdefghij klmnopqrstuvwxyz.") for _ in range(256 * 1024))
-    conn = http.client.HTTPConnection(HOST, PORT, timeout=30)
+    conn = connect("edits")
     msgs = {"messages": [
         {"id": f"big-{RUN}-u", "conversation_id": f"c-{RUN}", "role": "user", "content": "write a lot"},
         {"id": f"big-{RUN}", "conversation_id": f"c-{RUN}", "parent_id": f"big-{RUN}-u", "role": "assistant",
@@ -99,7 +111,7 @@ def hold(name, n, first, line, every):
     socks = []
     for _ in range(n):
         try:
-            s = socket.create_connection((HOST, PORT), timeout=5)
+            s = socket.create_connection((HOST, PORT), timeout=5, source_address=SOURCES[name])
             s.sendall(first)
             socks.append(s)
         except OSError as e:
@@ -115,7 +127,7 @@ def hold(name, n, first, line, every):
                 socks.remove(s)
                 s.close()
                 try:  # reconnect: an attacker keeps the pressure on
-                    s = socket.create_connection((HOST, PORT), timeout=5)
+                    s = socket.create_connection((HOST, PORT), timeout=5, source_address=SOURCES[name])
                     s.sendall(first)
                     socks.append(s)
                     tally(name, "reopened")
@@ -138,7 +150,7 @@ def attack_exports():
     conns = []
     for i in range(20):
         try:
-            c = socket.create_connection((HOST, PORT), timeout=5)
+            c = socket.create_connection((HOST, PORT), timeout=5, source_address=SOURCES["exports"])
             c.sendall((f"GET /v1/export?format=trl&include_meta=true HTTP/1.1\r\nHost: x\r\n"
                        f"Authorization: Bearer {EXPORT_KEY}\r\n\r\n").encode())
             c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
@@ -166,5 +178,5 @@ for t in threads:
     t.start()
 for t in threads:
     t.join(timeout=max(0.0, DEADLINE - time.monotonic()) + 40)
-for name in ("edits", "context", "slowhead", "getbody", "exports"):
+for name in ATTACKS:
     print(f"ATTACK {name}: " + " ".join(f"{k}={v}" for k, v in sorted(report.get(name, {}).items())))
