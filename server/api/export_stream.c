@@ -28,6 +28,10 @@
 /* A turn of production ends once this much output is pending: the unit of memory per
  * export (two of them), of fairness between exports and of libmicrohttpd's reads. */
 #define CHUNK_BYTES (64 * 1024)
+/* Export workers run below the HTTP threads and writers (nice 0): an export is bulk work that
+ * may take seconds more, while an ingest acknowledgement is waited for by a user's page
+ * (bench/hostile measures the victim's latency while exports run). */
+#define EXPORT_NICE 5
 
 struct fd_export_service {
   const char *conninfo;
@@ -494,7 +498,7 @@ struct fd_export_service *fd_export_service_start(const struct fd_config *cfg, c
   svc->pool = pool;
   pthread_mutex_init(&svc->mu, NULL);
   svc->slots = fd_slots_new(cfg->max_concurrent_exports, cfg->max_concurrent_exports_per_project);
-  svc->workers = svc->slots ? fd_workers_start(cfg->export_workers) : NULL;
+  svc->workers = svc->slots ? fd_workers_start(cfg->export_workers, EXPORT_NICE) : NULL;
   if (!svc->workers) {
     fd_export_service_stop(svc);
     return NULL;

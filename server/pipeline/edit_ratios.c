@@ -9,13 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include "db/edit_ratio_db.h"
 #include "ingest/edit_ratio.h"
 #include "util/log.h"
+#include "util/workers.h"
 
 /* Edits per round: bounds the memory of one read (each edit and original up to 256 KiB). */
 #define ROUND 16
@@ -72,8 +70,7 @@ static void compute_round(struct fd_db *db, const struct fd_edit_key *keys, size
 
 static void *worker_main(void *arg) {
   struct fd_edit_ratios *er = arg;
-  if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), WORKER_NICE) != 0) { /* best effort */
-  }
+  fd_thread_set_nice(WORKER_NICE);
   char err[256];
   struct fd_db *db = NULL;
   struct fd_edit_key keys[ROUND];

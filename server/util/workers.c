@@ -3,18 +3,27 @@
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 struct fd_workers {
   pthread_mutex_t mu;
   pthread_cond_t cv;
   struct fd_job *head, *tail; /* FIFO */
   bool stopping;
-  int n;
+  int n, nice;
   pthread_t *threads;
 };
 
+void fd_thread_set_nice(int nice) {
+  if (nice != 0 && setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), nice) != 0) { /* best effort */
+  }
+}
+
 static void *worker_main(void *arg) {
   struct fd_workers *w = arg;
+  fd_thread_set_nice(w->nice);
   pthread_mutex_lock(&w->mu);
   for (;;) {
     while (!w->head && !w->stopping) pthread_cond_wait(&w->cv, &w->mu);
@@ -31,7 +40,7 @@ static void *worker_main(void *arg) {
   return NULL;
 }
 
-struct fd_workers *fd_workers_start(int n) {
+struct fd_workers *fd_workers_start(int n, int nice) {
   if (n < 1) n = 1;
   struct fd_workers *w = calloc(1, sizeof *w);
   if (!w) return NULL;
@@ -40,6 +49,7 @@ struct fd_workers *fd_workers_start(int n) {
     free(w);
     return NULL;
   }
+  w->nice = nice;
   pthread_mutex_init(&w->mu, NULL);
   pthread_cond_init(&w->cv, NULL);
   for (; w->n < n; w->n++)
