@@ -1,5 +1,5 @@
-/* bearer.h — the API key in an `Authorization: Bearer <key>` header (api.md
- * "Authentication"). Pure string handling, separate from the key cache of auth.c so the
+/* bearer.h — the API key in an `Authorization: Bearer <key>` header (docs/api.md
+ * "Authentication and scopes"). Pure string handling, separate from the key cache of auth.c so the
  * fuzz target can exercise it without a database. */
 #ifndef FD_HTTP_BEARER_H
 #define FD_HTTP_BEARER_H

@@ -1,5 +1,5 @@
 """Exports cannot stall the server or exhaust its database (docs/api.md "Export",
-docs/operations.md "Exports"): an export's database work never runs on an HTTP thread,
+docs/operations.md "Configuration"): an export's database work never runs on an HTTP thread,
 max_concurrent_exports bounds them per project and in total (429 + Retry-After), a client that
 stops reading is cut after export_send_timeout and its connection and snapshot are released,
 and HEAD /v1/export runs nothing.

@@ -1,6 +1,6 @@
 """test_hostile_ingest.py — a hostile holder of one project's ingest key (the key is public: it
 sits in every chat page) cannot stall other projects' ingestion nor store more than the rate
-limit allows (docs/api.md "Rate limits", docs/operations.md "Fairness", docs/edit-ratio.md).
+limit allows (docs/api.md "Limits", docs/operations.md "Configuration", docs/edit-ratio.md).
 
 Each test is a reproduction that failed before: edit ratios computed on the writer thread
 (a rating of project B waited ~3 s behind edits of project A against a 256 KiB original),
