@@ -33,10 +33,16 @@ static void export_ready(struct fd_request *req) {
   const struct fd_api_app *app = fd_api_app_of(req);
   const struct fd_export_stream *s = req->state;
   struct fd_error err = {0};
-  if (!fd_export_stream_setup_result(s, &err)) return fd_reply_fd_error(req, &err);
+  if (!fd_export_stream_setup_result(s, &err)) {
+    fd_reply_fd_error(req, &err);
+    return;
+  }
   const struct fd_export_request *rq = fd_export_stream_request(s);
   struct MHD_Response *resp = fd_export_stream_response(req); /* takes s from the request */
-  if (!resp) return fd_reply_error(req, FD_ERR_INTERNAL, NULL, "out of memory");
+  if (!resp) {
+    fd_reply_error(req, FD_ERR_INTERNAL, NULL, "out of memory");
+    return;
+  }
   MHD_add_response_header(resp, "Content-Type", NDJSON);
   MHD_add_response_header(resp, "X-Export-Id", fd_export_stream_id(s));
   MHD_add_response_header(resp, "X-Export-Watermark", fd_export_stream_watermark(s));
@@ -54,7 +60,10 @@ static void export_ready(struct fd_request *req) {
  * only for being present (whether it is a snapshot needs the database). */
 static void export_head(struct fd_request *req) {
   struct MHD_Response *resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
-  if (!resp) return fd_reply_error(req, FD_ERR_INTERNAL, NULL, "out of memory");
+  if (!resp) {
+    fd_reply_error(req, FD_ERR_INTERNAL, NULL, "out of memory");
+    return;
+  }
   MHD_add_response_header(resp, "Content-Type", NDJSON);
   fd_reply_response(req, 200, resp);
 }
@@ -67,11 +76,17 @@ void fd_api_export_get(struct fd_request *req) {
   struct fd_export_request rq;
   if (!fd_export_request_parse(query_get, req, req->auth.project_slug, &rq, &err)) {
     fd_export_request_clear(&rq);
-    return fd_reply_fd_error(req, &err);
+    {
+      fd_reply_fd_error(req, &err);
+      return;
+    }
   }
   if (strcmp(req->method, "HEAD") == 0) {
     fd_export_request_clear(&rq);
-    return export_head(req);
+    {
+      export_head(req);
+      return;
+    }
   }
   switch (fd_export_stream_admit(app->exports, req, req->auth.project_id, &rq, export_ready)) {
     case FD_EXPORT_ADMITTED: return;
@@ -91,7 +106,13 @@ void fd_api_export_manifest_get(struct fd_request *req) {
   json_t *m = NULL;
   enum fd_db_status st = fd_export_db_get(db, req->auth.project_id, req->params[0], &m);
   fd_api_db_put(req, db);
-  if (fd_db_failed(st)) return fd_reply_db_failure(req, st);
-  if (st == FD_DB_NONE) return fd_reply_error(req, FD_ERR_NOT_FOUND, NULL, "no export with this id in this project");
+  if (fd_db_failed(st)) {
+    fd_reply_db_failure(req, st);
+    return;
+  }
+  if (st == FD_DB_NONE) {
+    fd_reply_error(req, FD_ERR_NOT_FOUND, NULL, "no export with this id in this project");
+    return;
+  }
   fd_reply_json(req, 200, m);
 }

@@ -70,8 +70,13 @@ void fd_api_feedback_delete(struct fd_request *req) {
   json_t *out = NULL;
   enum fd_db_status st = fd_feedback_retract(db, req->auth.project_id, req->params[0], &out);
   fd_api_db_put(req, db);
-  if (fd_db_failed(st)) return fd_reply_db_failure(req, st);
-  if (st == FD_DB_NONE)
-    return fd_reply_error(req, FD_ERR_NOT_FOUND, NULL, "no feedback event with this id in this project");
+  if (fd_db_failed(st)) {
+    fd_reply_db_failure(req, st);
+    return;
+  }
+  if (st == FD_DB_NONE) {
+    fd_reply_error(req, FD_ERR_NOT_FOUND, NULL, "no feedback event with this id in this project");
+    return;
+  }
   fd_reply_json(req, 200, out);
 }

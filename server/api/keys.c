@@ -38,7 +38,10 @@ void fd_api_keys_list(struct fd_request *req) {
   json_t *list = NULL;
   enum fd_db_status st = fd_keys_list(db, req->auth.project_id, &list);
   fd_api_db_put(req, db);
-  if (fd_db_failed(st)) return fd_reply_db_failure(req, st);
+  if (fd_db_failed(st)) {
+    fd_reply_db_failure(req, st);
+    return;
+  }
   fd_reply_json(req, 200, list);
 }
 
@@ -49,7 +52,13 @@ void fd_api_keys_revoke(struct fd_request *req) {
   enum fd_db_status st = fd_keys_revoke(db, req->auth.project_id, req->params[0], &item);
   fd_api_db_put(req, db);
   if (st == FD_DB_ONE) fd_auth_forget_project(req->auth.project_id);
-  if (fd_db_failed(st)) return fd_reply_db_failure(req, st);
-  if (st == FD_DB_NONE) return fd_reply_error(req, FD_ERR_NOT_FOUND, NULL, "no such key in this project");
+  if (fd_db_failed(st)) {
+    fd_reply_db_failure(req, st);
+    return;
+  }
+  if (st == FD_DB_NONE) {
+    fd_reply_error(req, FD_ERR_NOT_FOUND, NULL, "no such key in this project");
+    return;
+  }
   fd_reply_json(req, 200, item);
 }

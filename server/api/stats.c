@@ -50,15 +50,21 @@ static void add_rates(json_t *obj, const char *ci_key) {
 void fd_api_stats_get(struct fd_request *req) {
   struct fd_stats_params sp;
   struct fd_error err;
-  if (!fd_stats_params_parse(fd_query_param, req, fd_wall_us(), fd_api_app_of(req)->limits.model_max_bytes, &sp, &err))
-    return fd_reply_fd_error(req, &err);
+  if (!fd_stats_params_parse(fd_query_param, req, fd_wall_us(), fd_api_app_of(req)->limits.model_max_bytes, &sp,
+                             &err)) {
+    fd_reply_fd_error(req, &err);
+    return;
+  }
   struct fd_stats_query q = {sp.since, sp.until, sp.bucket, sp.group_by, sp.model};
   struct fd_db *db = fd_api_db_get(req);
   if (!db) return;
   json_t *counts = NULL;
   enum fd_db_status st = fd_stats_query(db, req->auth.project_id, &q, &counts);
   fd_api_db_put(req, db);
-  if (fd_db_failed(st)) return fd_reply_db_failure(req, st);
+  if (fd_db_failed(st)) {
+    fd_reply_db_failure(req, st);
+    return;
+  }
 
   json_t *totals = json_object_get(counts, "totals"), *groups = json_object_get(counts, "groups");
   add_rates(totals, "positive_rate_ci95");
@@ -69,6 +75,9 @@ void fd_api_stats_get(struct fd_request *req) {
                            sp.bucket, "totals", totals, "series", json_object_get(counts, "series"), "groups", groups,
                            "top_tags", json_object_get(counts, "top_tags"));
   json_decref(counts);
-  if (!body) return fd_reply_error(req, FD_ERR_INTERNAL, NULL, "the stats answer could not be built");
+  if (!body) {
+    fd_reply_error(req, FD_ERR_INTERNAL, NULL, "the stats answer could not be built");
+    return;
+  }
   fd_reply_json(req, 200, body);
 }

@@ -10,6 +10,9 @@ void fd_api_users_delete(struct fd_request *req) {
   long n = 0;
   enum fd_db_status st = fd_feedback_erase_user(db, req->auth.project_id, req->params[0], &n);
   fd_api_db_put(req, db);
-  if (fd_db_failed(st)) return fd_reply_db_failure(req, st);
+  if (fd_db_failed(st)) {
+    fd_reply_db_failure(req, st);
+    return;
+  }
   fd_reply_json(req, 200, json_pack("{s:s, s:I}", "user", req->params[0], "feedback_deleted", (json_int_t)n));
 }

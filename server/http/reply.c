@@ -95,8 +95,14 @@ void fd_reply_unavailable(struct fd_request *req, const char *why) {
 }
 
 void fd_reply_db_failure_at(struct fd_request *req, enum fd_db_status st, const char *file, int line) {
-  if (st == FD_DB_UNAVAILABLE) return fd_reply_unavailable(req, "the database is unavailable");
-  if (st == FD_DB_SOFT_ERROR) return fd_reply_unavailable(req, "the database is busy with conflicting changes");
+  if (st == FD_DB_UNAVAILABLE) {
+    fd_reply_unavailable(req, "the database is unavailable");
+    return;
+  }
+  if (st == FD_DB_SOFT_ERROR) {
+    fd_reply_unavailable(req, "the database is busy with conflicting changes");
+    return;
+  }
   /* db/status.c logged the SQLSTATE where the failure was classified; this line names the
    * handler that answered it, so that the bug can be found from either */
   fd_log(FD_LOG_ERROR, "src=%s:%d msg=\"database error answered 500 (a bug)\" method=%s path=%s request_id=%s", file,

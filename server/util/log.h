@@ -19,7 +19,11 @@ void fd_log(enum fd_log_level level, const char *fmt, ...) __attribute__((format
  * 100 ms, before that thread's next fd_log line, at thread exit and at exit(). */
 void fd_log_access(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Internal errors (bugs, unexpected database failures) carry their source location. */
-#define fd_log_bug(fmt, ...) fd_log(FD_LOG_ERROR, "src=%s:%d " fmt, __FILE__, __LINE__, ##__VA_ARGS__)
+/* Internal errors (bugs, unexpected database failures) carry their source location.
+ * The first argument is the format string literal; the location is pasted in front of it
+ * (ISO C: no GNU ", ##__VA_ARGS__"). */
+#define FD_LOG_STR_(x) #x
+#define FD_LOG_STR(x) FD_LOG_STR_(x)
+#define fd_log_bug(...) fd_log(FD_LOG_ERROR, "src=" __FILE__ ":" FD_LOG_STR(__LINE__) " " __VA_ARGS__)
 
 #endif

@@ -33,7 +33,10 @@ static void keys_create(const json_t *body) {
   unsigned scopes = 0;
   const char *label = NULL;
   struct fd_error err = {0};
-  if (!fd_keys_create_body_parse(body, &scopes, &label, &err)) return check_error(&err);
+  if (!fd_keys_create_body_parse(body, &scopes, &label, &err)) {
+    check_error(&err);
+    return;
+  }
   if (scopes == 0 || (scopes & ~(unsigned)(FD_SCOPE_INGEST | FD_SCOPE_READ | FD_SCOPE_EXPORT | FD_SCOPE_ADMIN)) ||
       !label || strlen(label) > 200)
     abort();
@@ -43,7 +46,10 @@ static void project_patch(const json_t *body) {
   const char *name = NULL;
   const json_t *origins = NULL;
   struct fd_error err = {0};
-  if (!fd_project_patch_body_parse(body, &name, &origins, &err)) return check_error(&err);
+  if (!fd_project_patch_body_parse(body, &name, &origins, &err)) {
+    check_error(&err);
+    return;
+  }
   if (name && (strlen(name) < 1 || strlen(name) > 200)) abort();
   if (!origins) return;
   if (json_is_string(origins)) {
