@@ -202,7 +202,7 @@ run_fuzz() {
     return
   fi
   if ! fd_meson_configured "$fuzz_dir"; then
-    CC=clang meson setup "$fuzz_dir" --buildtype=debugoptimized -Dfuzz=true -Db_lundef=false \
+    CC=clang meson setup "$fuzz_dir" --buildtype=debugoptimized -Dfuzz=true -Db_lundef=false -Dwerror=true \
       || { record fuzz 0 1 "meson setup failed"; return; }
   fi
   ninja -C "$fuzz_dir" -j "$(fd_jobs)" || { record fuzz 0 1 "build failed"; return; }
@@ -240,7 +240,8 @@ if has asan-unit || has asan-integration; then
   section "sanitizer build ($asan_dir: -Db_sanitize=address,undefined)"
   asan_ok=1
   if ! fd_meson_configured "$asan_dir"; then
-    meson setup "$asan_dir" --buildtype=debugoptimized -Db_sanitize=address,undefined -Db_lundef=false || asan_ok=0
+    meson setup "$asan_dir" --buildtype=debugoptimized -Db_sanitize=address,undefined -Db_lundef=false -Dwerror=true \
+      || asan_ok=0
   fi
   [ "$asan_ok" = 1 ] && { ninja -C "$asan_dir" -j "$(fd_jobs)" || asan_ok=0; }
   if [ "$asan_ok" = 1 ]; then
