@@ -6,7 +6,7 @@
 #   scripts/setup.sh --test          also everything the test suites need (then `npm ci` when
 #                                    node_modules is missing or differs from package-lock.json)
 #   scripts/setup.sh --test=unit,integration   only what these suites need
-#                                    (suites: unit integration e2e asan fuzz)
+#                                    (suites: lint unit integration e2e asan fuzz)
 #   scripts/setup.sh --no-build      install only
 #   scripts/setup.sh --binary-only   build only the feedbackd binary (what start.sh needs)
 #
@@ -24,7 +24,7 @@ target=""
 npm_failed=0
 for arg in "$@"; do
   case "$arg" in
-    --test) test_suites="unit integration e2e asan fuzz" ;;
+    --test) test_suites="lint unit integration e2e asan fuzz" ;;
     --test=*) test_suites="${arg#--test=}"; test_suites="${test_suites//,/ }" ;;
     --no-build) build=0 ;;
     --binary-only) target=feedbackd ;;
@@ -43,6 +43,9 @@ if wants integration || wants asan; then
 fi
 if wants fuzz; then
   pkgs+=(clang libclang-rt-14-dev)
+fi
+if wants lint; then
+  pkgs+=(clang-format)  # Debian 12: clang-format 14, the version the tree is formatted with
 fi
 if wants e2e; then
   pkgs+=(chromium)

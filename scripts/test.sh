@@ -6,8 +6,9 @@
 #   scripts/test.sh unit integration     only these (or FEEDBACKD_TEST_SUITES="unit e2e")
 #
 # Suites (default: all, in this order):
-#   lint              scripts/check-layers.sh: each room of server/ includes only itself and the
-#                     rooms below it (one check; any #include going up fails it)
+#   lint              two checks: scripts/check-layers.sh (each room of server/ includes only itself
+#                     and the rooms below it; any #include going up fails it) and
+#                     scripts/format.sh --check (every C file as clang-format 14 writes it)
 #   unit              C unit tests: meson test --suite unit (counted from meson's JSON test log)
 #   integration       pytest tests/integration, the real binary against a throwaway PostgreSQL
 #                     (counted from the JUnit XML report)
@@ -32,7 +33,7 @@ for s in $requested; do
   case "$s" in
     asan) suites="$suites asan-unit asan-integration" ;;
     lint|unit|integration|e2e|asan-unit|asan-integration|fuzz) suites="$suites $s" ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
     *) echo "test.sh: unknown suite '$s' (known: $all_suites asan)" >&2; exit 2 ;;
   esac
 done
@@ -68,7 +69,7 @@ section() { section_start=$SECONDS; echo; echo "=== $*"; }
 # --- set-up: packages (only those the chosen suites need) and the main build --------------
 setup_for=""
 for s in $suites; do
-  case "$s" in asan-*) s=asan ;; lint) continue ;; esac
+  case "$s" in asan-*) s=asan ;; esac
   case ",$setup_for," in *",$s,"*) ;; *) setup_for="$setup_for,$s" ;; esac
 done
 section "setup (scripts/setup.sh --test=${setup_for#,})"
@@ -103,12 +104,19 @@ PY
 }
 
 run_lint() {
-  section "lint: scripts/check-layers.sh"
+  section "lint: scripts/check-layers.sh, scripts/format.sh --check"
+  local p=0 f=0 note=""
   if bash scripts/check-layers.sh; then
-    record lint 1 0
+    p=$((p + 1))
   else
-    record lint 0 1 "an #include goes up a room, see above"
+    f=$((f + 1)); note="an #include goes up a room"
   fi
+  if bash scripts/format.sh --check; then
+    p=$((p + 1))
+  else
+    f=$((f + 1)); note="${note:+$note; }C files not formatted: run scripts/format.sh or ninja -C $build_dir format"
+  fi
+  record lint "$p" "$f" "$note"
 }
 
 run_unit() {  # name builddir
