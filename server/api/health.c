@@ -1,5 +1,5 @@
-/* health.c — GET /healthz (process alive) and GET /readyz (database answers and the
- * schema is current). */
+/* health.c — GET /healthz (process alive) and GET /readyz (database answers, the schema
+ * is current and its applied migrations match the ones compiled in). */
 #include <stdio.h>
 
 #include "api/api.h"
@@ -18,10 +18,15 @@ void fd_api_readyz(struct fd_request *req) {
     return;
   }
   int have = 0, want = 0;
+  bool mismatch = false;
+  char err[1024];
   bool ok = fd_migrate_versions(db, &have, &want);
+  if (ok && !fd_migrate_verify(db, &mismatch, err, sizeof err)) ok = mismatch;
   fd_pool_put(app->pool, db);
   if (!ok) {
     fd_reply_json(req, 503, json_pack("{s:s, s:s}", "status", "unavailable", "database", "unreachable"));
+  } else if (mismatch) {
+    fd_reply_json(req, 503, json_pack("{s:s, s:s}", "status", "migration_checksum_mismatch", "error", err));
   } else if (have < want) {
     fd_reply_json(
         req, 503,

@@ -75,12 +75,13 @@ int fd_cli_serve(const struct fd_config *cfg, int argc, char **argv) {
   char conninfo[2048], err[1024];
   struct fd_db *db = fd_cli_connect(cfg, &emb, conninfo, sizeof conninfo, NULL);
   if (!db) return 1;
-  if (cfg->migrate) {
-    int applied = 0;
-    if (!fd_migrate_apply(db, &applied, err, sizeof err)) {
-      fprintf(stderr, "feedbackd: %s\n", err);
-      goto out;
-    }
+  int applied = 0;
+  bool mismatch = false;
+  /* without migrating, still refuse a schema whose applied migrations have changed */
+  if (cfg->migrate ? !fd_migrate_apply(db, &applied, err, sizeof err)
+                   : !fd_migrate_verify(db, &mismatch, err, sizeof err)) {
+    fprintf(stderr, "feedbackd: %s\n", err);
+    goto out;
   }
   if (!bootstrap(db, cfg)) {
     fprintf(stderr,

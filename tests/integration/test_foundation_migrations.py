@@ -1,5 +1,7 @@
-"""Migrations: `feedbackd migrate` is idempotent and safe to run concurrently."""
+"""Migrations: `feedbackd migrate` is idempotent and safe to run concurrently, and records a
+SHA-256 of each migration file; an applied migration whose file changed stops the runner."""
 
+import hashlib
 import os
 import re
 import subprocess
@@ -11,6 +13,20 @@ def migration_versions():
     """Versions expected, from the file names in migrations/ (NNNN_name.sql), not from the binary."""
     names = [f for f in os.listdir(os.path.join(REPO, "migrations")) if re.match(r"^\d{4}_.+\.sql$", f)]
     return sorted(int(f[:4]) for f in names)
+
+
+def file_checksums():
+    """{version: sha256 hex} of the files in migrations/, computed here, not by the binary."""
+    sums = {}
+    for v in migration_versions():
+        (name,) = [f for f in os.listdir(os.path.join(REPO, "migrations")) if f.startswith(f"{v:04d}_")]
+        with open(os.path.join(REPO, "migrations", name), "rb") as f:
+            sums[v] = (name, hashlib.sha256(f.read()).hexdigest())
+    return sums
+
+
+def recorded_checksums(pg, db):
+    return dict(pg.sql("SELECT version, checksum FROM schema_migrations ORDER BY version", dbname=db))
 
 
 def migrate(pg, db, **popen):
@@ -88,3 +104,67 @@ def test_readyz_503_while_the_schema_is_behind_the_binary(pg, feedbackd_factory)
     assert r.status_code == 503, r.text
     pg.sql("INSERT INTO schema_migrations (version, name, applied_at) VALUES (%s, %s, %s)", row[0], dbname=db)
     assert fd.get("/readyz").status_code == 200
+
+
+def test_migrate_records_the_sha256_of_each_file(pg):
+    db = pg.create_database("mig_sum")
+    p = migrate(pg, db)
+    _, err = p.communicate(timeout=120)
+    assert p.returncode == 0, err
+    assert recorded_checksums(pg, db) == {v: s for v, (_, s) in file_checksums().items()}
+
+
+def test_a_changed_applied_migration_stops_serve_and_migrate(pg, feedbackd_factory):
+    """A recorded checksum that differs from the file compiled in (as if the file had been
+    edited after it was applied): a running server's /readyz stops saying ready, and
+    migrate, serve and serve --no-migrate exit non-zero naming the file and both checksums."""
+    db = pg.create_database("mig_changed")
+    fd = feedbackd_factory(database_url=pg.conninfo(db))  # migrated, started
+    assert fd.get("/readyz").status_code == 200
+    version = migration_versions()[0]
+    name, good = file_checksums()[version]
+    bad = hashlib.sha256(b"the file as it was when applied").hexdigest()
+    pg.sql("UPDATE schema_migrations SET checksum = %s WHERE version = %s", (bad, version), dbname=db)
+
+    r = fd.get("/readyz")
+    assert r.status_code == 503, r.text
+    assert r.json()["status"] == "migration_checksum_mismatch" and name in r.json()["error"], r.text
+    assert fd.stop() == 0
+
+    for cmd in (["migrate"], ["serve"], ["serve", "--no-migrate"]):
+        res = fd.cli(*cmd, check=False, timeout=60)  # a serve that started would time out here
+        assert res.returncode != 0, f"{cmd}: {res.stdout}{res.stderr}"
+        assert name in res.stderr and good in res.stderr and bad in res.stderr, f"{cmd}: {res.stderr}"
+    assert recorded_checksums(pg, db)[version] == bad  # nothing was "repaired"
+
+    pg.sql("UPDATE schema_migrations SET checksum = %s WHERE version = %s", (good, version), dbname=db)
+    fd.start()
+    assert fd.get("/readyz").status_code == 200
+
+
+def test_missing_checksums_are_filled_from_the_files(pg, feedbackd_factory):
+    """Databases migrated before checksums were recorded: no checksum column at all, or a
+    NULL checksum. serve --no-migrate accepts them as they are; the runner adds the column
+    and records the current files' checksums (trust on first use)."""
+    db = pg.create_database("mig_tofu")
+    p = migrate(pg, db)
+    _, err = p.communicate(timeout=120)
+    assert p.returncode == 0, err
+    want = {v: s for v, (_, s) in file_checksums().items()}
+
+    pg.sql("ALTER TABLE schema_migrations DROP COLUMN checksum", dbname=db)
+    fd = feedbackd_factory(database_url=pg.conninfo(db), project=None, setup=False, args=["--no-migrate"])
+    assert fd.get("/readyz").status_code == 200
+    assert fd.stop() == 0
+    p = migrate(pg, db)
+    out, err = p.communicate(timeout=120)
+    assert p.returncode == 0, err
+    assert re.search(r"\b0 migrations applied", out), out
+    assert recorded_checksums(pg, db) == want
+
+    newest = migration_versions()[-1]
+    pg.sql("UPDATE schema_migrations SET checksum = NULL WHERE version = %s", (newest,), dbname=db)
+    p = migrate(pg, db)
+    _, err = p.communicate(timeout=120)
+    assert p.returncode == 0, err
+    assert recorded_checksums(pg, db) == want
