@@ -69,13 +69,19 @@ static json_t *kind_summary(const struct fd_vote_row *v, size_t n, bool interval
 void fd_api_agreement_get(struct fd_request *req) {
   struct fd_api_window w;
   struct fd_error err;
-  if (!fd_api_parse_window(fd_query_param, req, &w, &err)) return fd_reply_fd_error(req, &err);
+  if (!fd_api_parse_window(fd_query_param, req, &w, &err)) {
+    fd_reply_fd_error(req, &err);
+    return;
+  }
   struct fd_db *db = fd_api_db_get(req);
   if (!db) return;
   struct fd_agreement_data d;
   enum fd_db_status st = fd_agreement_votes(db, req->auth.project_id, w.since, w.until, &d);
   fd_api_db_put(req, db);
-  if (fd_db_failed(st)) return fd_reply_db_failure(req, st);
+  if (fd_db_failed(st)) {
+    fd_reply_db_failure(req, st);
+    return;
+  }
 
   /* flip rows come sorted by user, one per rater: the raters' table */
   struct rater *raters = calloc(d.nflips + 1, sizeof *raters);
@@ -100,6 +106,9 @@ void fd_api_agreement_get(struct fd_request *req) {
   json_decref(comparisons);
   free(raters);
   fd_agreement_data_free(&d);
-  if (!body) return fd_reply_error(req, FD_ERR_INTERNAL, NULL, "the agreement answer could not be computed");
+  if (!body) {
+    fd_reply_error(req, FD_ERR_INTERNAL, NULL, "the agreement answer could not be computed");
+    return;
+  }
   fd_reply_json(req, 200, body);
 }

@@ -152,14 +152,19 @@ void fd_api_leaderboard_get(struct fd_request *req) {
   struct fd_error err;
   if (!fd_api_parse_window(fd_query_param, req, &w, &err) ||
       !fd_api_parse_count(fd_query_param, req, "min_battles", FD_LEADERBOARD_MAX_MIN_BATTLES, &min_battles, &err) ||
-      !fd_api_parse_count(fd_query_param, req, "bootstrap", FD_LEADERBOARD_MAX_BOOTSTRAP, &bootstrap, &err))
-    return fd_reply_fd_error(req, &err);
+      !fd_api_parse_count(fd_query_param, req, "bootstrap", FD_LEADERBOARD_MAX_BOOTSTRAP, &bootstrap, &err)) {
+    fd_reply_fd_error(req, &err);
+    return;
+  }
   struct fd_db *db = fd_api_db_get(req);
   if (!db) return;
   struct fd_battles b;
   enum fd_db_status st = fd_leaderboard_battles(db, req->auth.project_id, w.since, w.until, &b);
   fd_api_db_put(req, db); /* the fit needs no connection */
-  if (fd_db_failed(st)) return fd_reply_db_failure(req, st);
+  if (fd_db_failed(st)) {
+    fd_reply_db_failure(req, st);
+    return;
+  }
 
   size_t n = 0, fitted = 0;
   uint64_t total = 0;
@@ -173,6 +178,9 @@ void fd_api_leaderboard_get(struct fd_request *req) {
   free(pairs);
   free(m);
   fd_battles_free(&b);
-  if (!body) return fd_reply_error(req, FD_ERR_INTERNAL, NULL, "the leaderboard could not be computed");
+  if (!body) {
+    fd_reply_error(req, FD_ERR_INTERNAL, NULL, "the leaderboard could not be computed");
+    return;
+  }
   fd_reply_json(req, 200, body);
 }
