@@ -6,9 +6,11 @@
 #   scripts/test.sh unit integration     only these (or FEEDBACKD_TEST_SUITES="unit e2e")
 #
 # Suites (default: all, in this order):
-#   lint              two checks: scripts/check-layers.sh (each room of server/ includes only itself
-#                     and the rooms below it; any #include going up fails it) and
-#                     scripts/format.sh --check (every C file as clang-format 14 writes it)
+#   lint              three checks: scripts/check-layers.sh (each room of server/ includes only
+#                     itself and the rooms below it; any #include going up fails it),
+#                     scripts/format.sh --check (every C file as clang-format 14 writes it) and
+#                     scripts/check-doc-links.sh (the code cites only docs/ files and headings
+#                     that exist)
 #   unit              C unit tests: meson test --suite unit (counted from meson's JSON test log)
 #   integration       pytest tests/integration, the real binary against a throwaway PostgreSQL
 #                     (counted from the JUnit XML report)
@@ -104,7 +106,7 @@ PY
 }
 
 run_lint() {
-  section "lint: scripts/check-layers.sh, scripts/format.sh --check"
+  section "lint: scripts/check-layers.sh, scripts/format.sh --check, scripts/check-doc-links.sh"
   local p=0 f=0 note=""
   if bash scripts/check-layers.sh; then
     p=$((p + 1))
@@ -115,6 +117,11 @@ run_lint() {
     p=$((p + 1))
   else
     f=$((f + 1)); note="${note:+$note; }C files not formatted: run scripts/format.sh or ninja -C $build_dir format"
+  fi
+  if bash scripts/check-doc-links.sh; then
+    p=$((p + 1))
+  else
+    f=$((f + 1)); note="${note:+$note; }a comment cites documentation that is not in docs/"
   fi
   record lint "$p" "$f" "$note"
 }
