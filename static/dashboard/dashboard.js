@@ -1,7 +1,9 @@
 /* dashboard.js — the feedbackd ops dashboard (static/dashboard/index.html).
  *
- * Reads GET /v1/stats (totals, series, per-model groups, top tags) and GET /v1/feedback (latest
- * comments and edits) with a read key kept in localStorage, draws the charts with the vendored
+ * Reads GET /v1/stats (totals, series, per-model groups, top tags), GET /v1/feedback (latest
+ * comments and edits), GET /v1/leaderboard (Bradley–Terry ratings from A/B picks) and
+ * GET /v1/agreement (Krippendorff's alpha, per-rater agreement) with a read key kept in
+ * localStorage, draws the charts with the vendored
  * Chart.js (window.Chart; every chart also has a table with its numbers) and downloads
  * GET /v1/export with a separate export key. No framework, no build step.
  *
@@ -23,8 +25,13 @@
 
   var COLORS = {
     events: '#5b6470', up: '#1a7f37', down: '#cf222e', edits: '#0969da', comments: '#bf8700',
-    rate: '#54aeff', ci: 'rgba(110, 119, 129, 0.75)', ciLine: '#1f2328', tag: '#cf222e'
+    rate: '#54aeff', ci: 'rgba(110, 119, 129, 0.75)', ciLine: '#1f2328', tag: '#cf222e',
+    rating: '#0969da', ratingCi: 'rgba(84, 174, 255, 0.45)', wins: '#1a7f37', ties: '#8c959f',
+    bothBad: '#bf8700', losses: '#cf222e'
   };
+  /* Krippendorff's own thresholds for drawing conclusions from coded data. */
+  var ALPHA_RELIABLE = 0.8;
+  var ALPHA_TENTATIVE = 0.667;
 
   var state = {
     key: null,
@@ -274,7 +281,7 @@
   }
   function destroyCharts() {
     if (!chartReady()) return;
-    ['volume-chart', 'models-chart', 'tags-chart'].forEach(function (id) {
+    ['volume-chart', 'models-chart', 'leaderboard-chart', 'battles-chart', 'tags-chart'].forEach(function (id) {
       var c = window.Chart.getChart($(id));
       if (c) c.destroy();
     });
@@ -405,6 +412,152 @@
       },
       options: { indexAxis: 'y', plugins: { legend: { display: false } }, scales: { x: { beginAtZero: true, ticks: { precision: 0 } } } }
     });
+  }
+
+  /* ---- model leaderboard (GET /v1/leaderboard) ---- */
+  function fmtRating(x) {
+    return (x === null || x === undefined || !isFinite(x)) ? '—' : Number(x).toFixed(1);
+  }
+  function validInterval(ci) {
+    return Array.isArray(ci) && ci.length === 2 && isFinite(ci[0]) && isFinite(ci[1]) && ci[0] !== null && ci[1] !== null;
+  }
+  function fmtRatingCI(ci) {
+    return validInterval(ci) ? '[' + fmtRating(ci[0]) + ', ' + fmtRating(ci[1]) + ']' : '—';
+  }
+  function dropChart(canvasId) {
+    if (!chartReady()) return;
+    var c = window.Chart.getChart($(canvasId));
+    if (c) c.destroy();
+  }
+  /* note: null hides the panel's note; otherwise it replaces the charts (nothing to draw). */
+  function leaderboardNote(text) {
+    var note = $('leaderboard-note');
+    note.hidden = text === null;
+    note.textContent = text || '';
+    $('leaderboard-charts').hidden = text !== null;
+    if (text !== null) { dropChart('leaderboard-chart'); dropChart('battles-chart'); }
+  }
+  function renderLeaderboard(lb) {
+    var models = Array.isArray(lb && lb.models) ? lb.models : [];
+    $('leaderboard-battles').textContent = fmtInt(lb ? lb.battles : null);
+    var tb = clearBody('leaderboard-table');
+    /* kept in the server's order: by rating, highest first (docs/api.md "Model leaderboard") */
+    models.forEach(function (m) {
+      var tr = document.createElement('tr');
+      tr.dataset.model = m.model;
+      cell(tr, fmtInt(m.rank)).className = 'rank';
+      cell(tr, m.model, true);
+      cell(tr, fmtRating(m.rating));
+      cell(tr, fmtRatingCI(m.ci95));
+      ['battles', 'wins', 'losses', 'ties', 'both_bad'].forEach(function (k) { cell(tr, fmtInt(m[k])); });
+      tb.appendChild(tr);
+    });
+    if (!models.length) {
+      emptyRow(tb, 9, 'No comparisons yet.');
+      leaderboardNote('No comparisons yet in this range: the leaderboard needs users’ A/B picks between answers of two different models.');
+      return;
+    }
+    leaderboardNote(null);
+    var labels = models.map(function (m) { return m.model; });
+    var height = Math.max(160, 34 * models.length + 80) + 'px';
+    $('leaderboard-box').style.height = height;
+    $('battles-box').style.height = height;
+
+    /* x range: every point and interval end, padded so that the extremes are not on the edge */
+    var lo = Infinity, hi = -Infinity;
+    models.forEach(function (m) {
+      [m.rating].concat(validInterval(m.ci95) ? m.ci95 : []).forEach(function (v) {
+        if (isFinite(v) && v !== null) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+      });
+    });
+    var pad = Math.max(10, (hi - lo) * 0.08);
+    var round1 = function (x) { return Math.round(x * 10) / 10; };
+    drawChart('leaderboard-chart', {
+      type: 'bar',
+      data: {
+        labels: labels,
+        datasets: [
+          /* the point is drawn over its interval: a floating bar [low, high] */
+          { type: 'line', label: 'Rating', data: models.map(function (m) { return isFinite(m.rating) ? round1(m.rating) : null; }),
+            showLine: false, pointRadius: 6, pointHoverRadius: 8, pointStyle: 'circle',
+            backgroundColor: COLORS.rating, borderColor: COLORS.ciLine, borderWidth: 1.5, order: 0 },
+          { label: '95% interval', data: models.map(function (m) {
+              return validInterval(m.ci95) ? [round1(m.ci95[0]), round1(m.ci95[1])] : null;
+            }), backgroundColor: COLORS.ratingCi, borderColor: COLORS.rating, borderWidth: 1, borderSkipped: false,
+            barPercentage: 0.45, order: 1 }
+        ]
+      },
+      options: {
+        indexAxis: 'y',
+        interaction: { mode: 'index', intersect: false },
+        scales: { x: { beginAtZero: false, suggestedMin: lo - pad, suggestedMax: hi + pad,
+          title: { display: true, text: 'Rating (Elo scale, mean 1000)' } } }
+      }
+    });
+    var parts = [['wins', 'Wins', COLORS.wins], ['ties', 'Ties', COLORS.ties],
+      ['both_bad', 'Both bad', COLORS.bothBad], ['losses', 'Losses', COLORS.losses]];
+    drawChart('battles-chart', {
+      type: 'bar',
+      data: {
+        labels: labels,
+        datasets: parts.map(function (p) {
+          return { label: p[1], data: models.map(function (m) { return m[p[0]] || 0; }), backgroundColor: p[2], barPercentage: 0.6 };
+        })
+      },
+      options: {
+        indexAxis: 'y',
+        interaction: { mode: 'index', intersect: false },
+        scales: { x: { stacked: true, beginAtZero: true, ticks: { precision: 0 }, title: { display: true, text: 'Battles' } },
+          y: { stacked: true } }
+      }
+    });
+  }
+
+  /* ---- rater agreement (GET /v1/agreement) ---- */
+  function fmtAlpha(a) {
+    return (a === null || a === undefined || !isFinite(a)) ? '—' : Number(a).toFixed(3);
+  }
+  function alphaVerdict(a) {
+    if (a === null || a === undefined || !isFinite(a)) return ['none', 'not enough data: needs two items with two raters each'];
+    if (a >= ALPHA_RELIABLE) return ['good', 'reliable'];
+    if (a >= ALPHA_TENTATIVE) return ['warn', 'tentative'];
+    return ['bad', 'unreliable: do not train on these labels'];
+  }
+  function renderAlpha(name, part) {
+    part = part || {};
+    $('alpha-' + name).textContent = fmtAlpha(part.alpha);
+    var v = alphaVerdict(part.alpha);
+    var el = $('alpha-' + name + '-verdict');
+    el.className = 'verdict ' + v[0];
+    el.textContent = v[1];
+    $('alpha-' + name + '-detail').textContent = fmtInt(part.items || 0) + ' items with two or more raters, ' +
+      fmtInt(part.raters || 0) + ' raters';
+  }
+  /* emptyText: what the raters table says when there are none (default: no votes yet). */
+  function renderAgreement(ag, emptyText) {
+    ag = ag || {};
+    renderAlpha('ratings', ag.ratings);
+    renderAlpha('comparisons', ag.comparisons);
+    var raters = (Array.isArray(ag.raters) ? ag.raters : []).slice();
+    /* lowest agreement first: the raters worth a look come first; those without a shared item
+     * (agreement null) last. The sort is stable, so ties keep the server's order (by user). */
+    var key = function (r) { return (r.agreement === null || r.agreement === undefined || !isFinite(r.agreement)) ? Infinity : r.agreement; };
+    raters.sort(function (a, b) { var x = key(a), y = key(b); return x < y ? -1 : x > y ? 1 : 0; });
+    var tb = clearBody('raters-table');
+    raters.forEach(function (r) {
+      var tr = document.createElement('tr');
+      tr.dataset.user = r.user;
+      cell(tr, r.user, true);
+      cell(tr, r.agreement === null || r.agreement === undefined ? '— (no shared item)' : fmtPct(r.agreement));
+      cell(tr, fmtInt(r.events));
+      cell(tr, fmtInt(r.flip_flops));
+      tb.appendChild(tr);
+    });
+    if (!raters.length) emptyRow(tb, 4, emptyText || 'No ratings or comparisons by identified users yet.');
+  }
+  /* An older server without the endpoint: say so in the panel, not in the alert. */
+  function notProvided(e) {
+    return e instanceof ApiError && (e.status === 404 || e.status === 405);
   }
 
   /* ---- word-level diff (LCS over words, whitespace runs and single punctuation marks) ---- */
@@ -623,7 +776,9 @@
       fetchStats(f, key),
       feedbackList('comment', FEED_LIMIT, f, key),
       feedbackList('rating', RATING_SCAN, f, key),
-      feedbackList('edit', FEED_LIMIT, f, key)
+      feedbackList('edit', FEED_LIMIT, f, key),
+      getJSON('/v1/leaderboard' + query({ since: f.since, until: f.until }), key),
+      getJSON('/v1/agreement' + query({ since: f.since, until: f.until }), key)
     ];
     return Promise.allSettled(jobs).then(function (res) {
       if (gen !== state.generation) return; /* a newer load is on its way */
@@ -664,6 +819,17 @@
         problems.push(explain(res[3].reason, 'Loading the latest edits', 'read'));
         $('edits').textContent = '';
         feedNote($('edits'), 'Edits could not be loaded.');
+      }
+      if (res[4].status === 'fulfilled') renderLeaderboard(res[4].value);
+      else {
+        renderLeaderboard(null);
+        leaderboardNote(notProvided(res[4].reason) ? 'This server has no /v1/leaderboard.' : 'The leaderboard could not be loaded.');
+        if (!notProvided(res[4].reason)) problems.push(explain(res[4].reason, 'Loading /v1/leaderboard', 'read'));
+      }
+      if (res[5].status === 'fulfilled') renderAgreement(res[5].value);
+      else {
+        renderAgreement(null, notProvided(res[5].reason) ? 'This server has no /v1/agreement.' : 'Rater agreement could not be loaded.');
+        if (!notProvided(res[5].reason)) problems.push(explain(res[5].reason, 'Loading /v1/agreement', 'read'));
       }
       if (problems.length) showAlert(problems.join(' '));
       else hideAlert();

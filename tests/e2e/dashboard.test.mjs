@@ -18,13 +18,12 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { startStack } from './lib/stack.mjs';
+import { CHROMIUM_ARGS, num, readTable, chartData, paintedPixels } from './lib/page.mjs';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ARTIFACTS = path.join(ROOT, 'tests', 'artifacts');
 const HOUR = 3600e3;
 const DAY = 24 * HOUR;
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
-  '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'];
 
 // ---------------------------------------------------------------------------------------------
 // Vendored Chart.js: the committed copy must be the npm package's file, byte for byte.
@@ -177,7 +176,6 @@ function expected({ since, until, model }) {
 // ---------------------------------------------------------------------------------------------
 // Reading the page.
 
-const num = (s) => (s.trim() === '—' ? null : Number(s.replace(/[,\s]/g, '')));
 const pct = (s) => (s.trim() === '—' ? null : Number(s.replace(/[%\s]/g, '')) / 100);
 function ci(s) {
   if (s.trim() === '—') return null;
@@ -206,18 +204,6 @@ async function readTotals(page) {
       rate: t('total-rate'), ci: t('total-ci'),
     };
   });
-}
-async function readTable(page, id) {
-  return page.$$eval(`#${id} tbody tr`, (rows) => rows.map((r) => ({
-    data: { ...r.dataset }, cells: [...r.cells].map((c) => c.textContent.trim()),
-  })));
-}
-async function chartData(page, canvasId) {
-  return page.evaluate((id) => {
-    const c = window.Chart && window.Chart.getChart(document.getElementById(id));
-    if (!c) return null;
-    return { type: c.config.type, labels: [...c.data.labels], datasets: c.data.datasets.map((d) => ({ label: d.label, data: JSON.parse(JSON.stringify(d.data)) })) };
-  }, canvasId);
 }
 // ---------------------------------------------------------------------------------------------
 
@@ -428,13 +414,7 @@ describe('dashboard in a real browser against the real stack', () => {
       for (const id of ['volume-chart', 'models-chart', 'tags-chart']) {
         const box = await page.locator(`#${id}`).boundingBox();
         assert.ok(box && box.width > 50 && box.height > 50, `#${id} has size ${JSON.stringify(box)}`);
-        const painted = await page.evaluate((cid) => {
-          const c = document.getElementById(cid);
-          const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-          let n = 0;
-          for (let i = 3; i < px.length; i += 4) if (px[i] !== 0) n++;
-          return n;
-        }, id);
+        const painted = await paintedPixels(page, id);
         assert.ok(painted > 500, `#${id} looks blank (${painted} painted pixels)`);
       }
       await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-30d.png'), fullPage: true });
