@@ -22,6 +22,11 @@ void fd_api_project_patch(struct fd_request *req);
 void fd_api_keys_create(struct fd_request *req);
 void fd_api_keys_list(struct fd_request *req);
 void fd_api_keys_revoke(struct fd_request *req);
+/* webhooks.c */
+void fd_api_webhooks_create(struct fd_request *req);
+void fd_api_webhooks_list(struct fd_request *req);
+void fd_api_webhooks_delete(struct fd_request *req);
+void fd_api_webhooks_deliveries(struct fd_request *req);
 
 /* feedback.c, feedback_list.c, messages.c, users.c */
 void fd_api_feedback_post(struct fd_request *req);

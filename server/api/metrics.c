@@ -81,6 +81,20 @@ void fd_api_metrics(struct fd_request *req) {
           "# TYPE feedbackd_stats_catch_up_failures_total counter\nfeedbackd_stats_catch_up_failures_total %llu\n",
           (unsigned long long)FD_METRIC_GET(fd_metrics.stats_catch_up_failures));
 
+  fprintf(out,
+          "# HELP feedbackd_webhook_deliveries_total Webhook delivery attempts of this process by result: delivered"
+          " (2xx), retry (failed, retried later), failed (given up after the retry window).\n"
+          "# TYPE feedbackd_webhook_deliveries_total counter\n"
+          "feedbackd_webhook_deliveries_total{result=\"delivered\"} %llu\n"
+          "feedbackd_webhook_deliveries_total{result=\"retry\"} %llu\n"
+          "feedbackd_webhook_deliveries_total{result=\"failed\"} %llu\n"
+          "# HELP feedbackd_webhook_pending Webhook deliveries waiting in the outbox, all projects and replicas"
+          " (counted by this process's delivery threads once per poll).\n"
+          "# TYPE feedbackd_webhook_pending gauge\nfeedbackd_webhook_pending %ld\n",
+          (unsigned long long)FD_METRIC_GET(fd_metrics.webhook_delivered),
+          (unsigned long long)FD_METRIC_GET(fd_metrics.webhook_retried),
+          (unsigned long long)FD_METRIC_GET(fd_metrics.webhook_failed), FD_METRIC_GET(fd_metrics.webhook_pending));
+
   int size = 0, in_use = 0;
   long waits = 0, errors = 0;
   fd_pool_stats(app->pool, &size, &in_use, &waits, &errors);

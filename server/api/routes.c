@@ -34,6 +34,10 @@ const struct fd_route fd_api_routes[] = {
     {"GET", "/v1/keys", fd_api_keys_list, FD_SCOPE_ADMIN, "keys"},
     {"DELETE", "/v1/keys/{id}", fd_api_keys_revoke, FD_SCOPE_ADMIN, "key"},
     {"DELETE", "/v1/users/{user}", fd_api_users_delete, FD_SCOPE_ADMIN, "user"},
+    {"POST", "/v1/webhooks", fd_api_webhooks_create, FD_SCOPE_ADMIN, "webhooks"},
+    {"GET", "/v1/webhooks", fd_api_webhooks_list, FD_SCOPE_ADMIN, "webhooks"},
+    {"DELETE", "/v1/webhooks/{id}", fd_api_webhooks_delete, FD_SCOPE_ADMIN, "webhook"},
+    {"GET", "/v1/webhooks/{id}/deliveries", fd_api_webhooks_deliveries, FD_SCOPE_ADMIN, "webhook_deliveries"},
 
     /* pages: dashboard, widget, demo chat (embedded static files) */
     {"GET", "/dashboard", fd_api_static, FD_SCOPE_NONE, "static"},

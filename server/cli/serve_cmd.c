@@ -18,6 +18,7 @@
 #include "http/daemon.h"
 #include "http/request.h"
 #include "pipeline/pipeline.h"
+#include "pipeline/webhooks.h"
 #include "util/log.h"
 
 /* On the very first start there is no project and no key: make the default project
@@ -71,7 +72,8 @@ int fd_cli_serve(const struct fd_config *cfg, int argc, char **argv) {
   struct fd_embedded *emb = NULL;
   struct fd_daemon *daemon = NULL;
   struct fd_stats_catch_up *stats = NULL;
-  struct fd_api_app app = {0}; /* what the handlers share; outlives the daemon */
+  struct fd_webhooks *webhooks = NULL; /* delivery threads: an attempt in flight is finished or leased */
+  struct fd_api_app app = {0};         /* what the handlers share; outlives the daemon */
   char conninfo[2048], err[1024];
   struct fd_db *db = fd_cli_connect(cfg, &emb, conninfo, sizeof conninfo, NULL);
   if (!db) return 1;
@@ -104,6 +106,11 @@ int fd_cli_serve(const struct fd_config *cfg, int argc, char **argv) {
     goto out;
   }
   stats = fd_stats_catch_up_start(conninfo, cfg->stats_catch_up_ms);
+  webhooks = fd_webhooks_start(cfg, conninfo);
+  if (cfg->webhook_workers > 0 && !webhooks) {
+    fprintf(stderr, "feedbackd: cannot start the webhook delivery threads\n");
+    goto out;
+  }
   struct fd_http_deps deps = {.pool = app.pool, .app = &app};
   daemon = fd_daemon_start(cfg, fd_api_routes, &deps, err, sizeof err);
   if (!daemon) {
@@ -129,6 +136,7 @@ out:
   fd_daemon_stop(daemon);
   fd_export_service_stop(app.exports); /* after the daemon: it has released every export */
   fd_stats_catch_up_stop(stats);
+  fd_webhooks_stop(webhooks);
   fd_ingest_free(app.ingest);
   fd_pool_free(app.pool);
   fd_db_close(db);

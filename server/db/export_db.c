@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "db/txn.h"
+#include "db/webhooks_sql.h"
 #include "util/rfc3339.h"
 
 /* Rows per FETCH: large enough that round trips do not dominate, small enough that a chunk
@@ -93,8 +94,14 @@ static struct fd_stmt stmt_insert = {
     0};
 static struct fd_stmt stmt_finish = {
     "export_finish",
-    "UPDATE exports SET finished_at = $3::timestamptz, rows = $4::bigint, sha256 = $5, watermark = $6,"
-    " manifest = $7::jsonb WHERE project_id = $1::bigint AND id = $2::uuid",
+    "WITH u AS (UPDATE exports SET finished_at = $3::timestamptz, rows = $4::bigint, sha256 = $5, watermark = $6,"
+    " manifest = $7::jsonb WHERE project_id = $1::bigint AND id = $2::uuid RETURNING *), "
+    /* export.finished, committed with the finished row */
+    "hook AS (" FD_WEBHOOK_ENQUEUE("export.finished", "u",
+                                   "jsonb_build_object('id', r.id, 'format', r.format, 'records', r.rows,"
+                                   " 'sha256', r.sha256, 'watermark', r.watermark, 'finished_at', " TS(
+                                       "r.finished_at") ")") ") "
+    "SELECT 1 FROM u",
     0};
 static struct fd_stmt stmt_get = {
     "export_get",

@@ -7,13 +7,19 @@
 
 #include "db/sql_time.h"
 #include "db/txn.h"
+#include "db/webhooks_sql.h"
 
 static struct fd_stmt stmt_retract = {
     "feedback_retract",
-    "UPDATE feedback SET retracted_at = coalesce(retracted_at, now()),"
+    "WITH u AS (UPDATE feedback SET retracted_at = coalesce(retracted_at, now()),"
     " retracted_txid = CASE WHEN retracted_at IS NULL THEN pg_current_xact_id() ELSE retracted_txid END "
     "WHERE project_id = $1::bigint AND id = $2 "
-    "RETURNING json_build_object('id', id, 'status', 'retracted', 'retracted_at', " TS("retracted_at") ")",
+    "RETURNING project_id, id, kind, message_id, retracted_at, retracted_txid = pg_current_xact_id() AS fresh), "
+    /* feedback.retracted once, by the statement that retracted it (a repeated DELETE is not fresh) */
+    "hook AS (" FD_WEBHOOK_ENQUEUE("feedback.retracted", "(SELECT * FROM u WHERE fresh)",
+                                   "jsonb_build_object('id', r.id, 'kind', r.kind, 'message_id', r.message_id,"
+                                   " 'retracted_at', " TS("r.retracted_at") ")") ") "
+    "SELECT json_build_object('id', id, 'status', 'retracted', 'retracted_at', " TS("retracted_at") ") FROM u",
     0};
 
 static struct fd_stmt stmt_erase = {

@@ -40,6 +40,14 @@ struct fd_config {
   int max_concurrent_exports;  /* HTTP exports running at once, all projects */
   int max_concurrent_exports_per_project; /* ... and per project; over either -> 429 */
   int export_send_timeout;                /* seconds an export waits for a client that stopped reading */
+  int webhook_workers;                    /* delivery threads of this replica; 0 = none */
+  int webhook_poll_ms;                    /* how often an idle delivery thread looks for due deliveries */
+  int webhook_connect_timeout_ms;         /* per destination address */
+  int webhook_timeout_ms;                 /* one delivery attempt, connect to status line */
+  int webhook_retry_base_ms;              /* first retry delay; doubled per attempt */
+  int webhook_retry_max_delay_ms;         /* cap of one retry delay */
+  int webhook_retry_window_s;             /* a delivery retried this long after its event is marked failed */
+  bool webhook_allow_private;             /* deliver to loopback/private/link-local addresses (SSRF) */
   double rate_limit_rps;                  /* events per second per key; 0 = off */
   int rate_limit_burst;
   int max_body_bytes;

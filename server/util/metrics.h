@@ -43,6 +43,10 @@ struct fd_metrics {
   uint64_t exports;
   struct fd_histogram stats_catch_up_seconds; /* one background catch-up of every project */
   uint64_t stats_catch_up_failures;
+  uint64_t webhook_delivered; /* attempts answered 2xx */
+  uint64_t webhook_retried;   /* attempts that failed, to be retried */
+  uint64_t webhook_failed;    /* deliveries given up (retry window over) */
+  long webhook_pending;       /* outbox rows still pending, all replicas (as last counted) */
 };
 
 extern struct fd_metrics fd_metrics;

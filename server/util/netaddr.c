@@ -121,6 +121,20 @@ bool fd_netranges_contain(const struct fd_netranges *r, const struct fd_netaddr 
   return false;
 }
 
+bool fd_netaddr_is_internal(const struct fd_netaddr *a) {
+  /* IPv4 ranges are matched through their IPv4-mapped form (prefix + 96), as everywhere here */
+  static const char *const internal[] = {
+      "0.0.0.0/8",    "10.0.0.0/8",     "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+      "192.0.0.0/24", "192.168.0.0/16", "198.18.0.0/15", "224.0.0.0/4", "240.0.0.0/4",    "::/128",
+      "::1/128",      "fc00::/7",       "fe80::/10",     "fec0::/10",   "ff00::/8",
+  };
+  for (size_t i = 0; i < sizeof internal / sizeof *internal; i++) {
+    struct fd_netrange r;
+    if (parse_range(internal[i], &r) && in_range(&r, a)) return true;
+  }
+  return false;
+}
+
 struct fd_netaddr fd_netaddr_client(const struct fd_netranges *trusted, const struct fd_netaddr *peer,
                                     const char *xff) {
   struct fd_netaddr cur = *peer;

@@ -38,6 +38,11 @@ bool fd_netranges_parse(const char *list, struct fd_netranges *out, char *err, s
 void fd_netranges_free(struct fd_netranges *r);
 bool fd_netranges_contain(const struct fd_netranges *r, const struct fd_netaddr *a);
 
+/* Whether an address is not a public unicast destination: unspecified, loopback, private
+ * (RFC 1918, RFC 6598 shared, fc00::/7), link-local, benchmarking, multicast or reserved.
+ * Webhook deliveries refuse such targets unless webhook_allow_private is set (SSRF). */
+bool fd_netaddr_is_internal(const struct fd_netaddr *a);
+
 /* The client behind trusted proxies. Starting at the TCP peer, walk X-Forwarded-For from
  * its right-most entry leftwards while the current hop is a trusted proxy: the result is the
  * right-most entry not in `trusted` (or the left-most entry when all are trusted). An
