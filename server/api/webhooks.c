@@ -114,7 +114,10 @@ void fd_api_webhooks_create(struct fd_request *req) {
   fd_api_db_put(req, db);
   json_decref(body);
   if (!db) return;
-  if (fd_db_failed(st)) return fd_reply_db_failure(req, st);
+  if (fd_db_failed(st)) {
+    fd_reply_db_failure(req, st);
+    return;
+  }
   /* the only answer that shows the secret */
   json_object_set_new(item, "secret", json_string(secret));
   fd_reply_json(req, 201, item);
@@ -126,7 +129,10 @@ void fd_api_webhooks_list(struct fd_request *req) {
   json_t *list = NULL;
   enum fd_db_status st = fd_webhooks_list(db, req->auth.project_id, &list);
   fd_api_db_put(req, db);
-  if (fd_db_failed(st)) return fd_reply_db_failure(req, st);
+  if (fd_db_failed(st)) {
+    fd_reply_db_failure(req, st);
+    return;
+  }
   fd_reply_json(req, 200, list);
 }
 
@@ -136,8 +142,14 @@ void fd_api_webhooks_delete(struct fd_request *req) {
   json_t *item = NULL;
   enum fd_db_status st = fd_webhooks_delete(db, req->auth.project_id, req->params[0], &item);
   fd_api_db_put(req, db);
-  if (fd_db_failed(st)) return fd_reply_db_failure(req, st);
-  if (st == FD_DB_NONE) return fd_reply_error(req, FD_ERR_NOT_FOUND, NULL, "no such webhook in this project");
+  if (fd_db_failed(st)) {
+    fd_reply_db_failure(req, st);
+    return;
+  }
+  if (st == FD_DB_NONE) {
+    fd_reply_error(req, FD_ERR_NOT_FOUND, NULL, "no such webhook in this project");
+    return;
+  }
   fd_reply_json(req, 200, item);
 }
 
@@ -148,15 +160,23 @@ void fd_api_webhooks_deliveries(struct fd_request *req) {
     char *end;
     bool digits = *limit && strspn(limit, "0123456789") == strlen(limit) && strlen(limit) <= 6;
     n = digits ? strtol(limit, &end, 10) : 0;
-    if (n < 1 || n > DELIVERIES_MAX)
-      return fd_reply_error(req, FD_ERR_INVALID_PARAMETER, "limit", "limit must be an integer from 1 to 500");
+    if (n < 1 || n > DELIVERIES_MAX) {
+      fd_reply_error(req, FD_ERR_INVALID_PARAMETER, "limit", "limit must be an integer from 1 to 500");
+      return;
+    }
   }
   struct fd_db *db = fd_api_db_get(req);
   if (!db) return;
   json_t *list = NULL;
   enum fd_db_status st = fd_webhooks_deliveries(db, req->auth.project_id, req->params[0], (int)n, &list);
   fd_api_db_put(req, db);
-  if (fd_db_failed(st)) return fd_reply_db_failure(req, st);
-  if (st == FD_DB_NONE) return fd_reply_error(req, FD_ERR_NOT_FOUND, NULL, "no such webhook in this project");
+  if (fd_db_failed(st)) {
+    fd_reply_db_failure(req, st);
+    return;
+  }
+  if (st == FD_DB_NONE) {
+    fd_reply_error(req, FD_ERR_NOT_FOUND, NULL, "no such webhook in this project");
+    return;
+  }
   fd_reply_json(req, 200, list);
 }
