@@ -10,6 +10,8 @@
 //   await s.stopServer()            SIGTERM, waits; -> { code, signal }
 //   await s.startServer()           same port, same database
 //   await s.stop()                  everything down, temp dir removed (kept if E2E_KEEP=1)
+//   s.stopDatabase() / s.startDatabase()   PostgreSQL down and up again (feedbackd keeps running)
+//   startStack({ env: { FEEDBACKD_RATE_LIMIT_RPS: '1' } })   extra environment of feedbackd
 // Extras: s.dir, s.databaseUrl, s.psql(sql) -> stdout (unaligned, tab-separated), s.serverLog().
 //
 // Env: FEEDBACKD_BIN (default <repo>/build/feedbackd), E2E_KEEP=1 keeps the temp dir.
@@ -60,7 +62,7 @@ function headersObject(h) {
   return o;
 }
 
-export async function startStack({ name = 'e2e' } = {}) {
+export async function startStack({ name = 'e2e', env: extraEnv = {} } = {}) {
   const bin = path.resolve(REPO, process.env.FEEDBACKD_BIN || 'build/feedbackd');
   if (!fs.existsSync(bin)) throw new Error(`feedbackd binary not found at ${bin} (set FEEDBACKD_BIN)`);
 
@@ -85,6 +87,7 @@ export async function startStack({ name = 'e2e' } = {}) {
     FEEDBACKD_DATABASE_URL: databaseUrl,
     FEEDBACKD_LISTEN: `127.0.0.1:${httpPort}`,
     FEEDBACKD_DATA_DIR: dataDir,
+    ...extraEnv,
   };
   delete env.FEEDBACKD_THREADS;
 
@@ -198,13 +201,22 @@ export async function startStack({ name = 'e2e' } = {}) {
       '-X', '-q', '-A', '-t', '-F', '\t', '-v', 'ON_ERROR_STOP=1', '-c', sql]);
   };
 
-  try {
-    asPostgres([`${PG_BIN}/initdb`, '-D', pgdata, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8',
-      '--locale=C', '--no-instructions'], { cwd: dir });
-    const pgOpts = `-c listen_addresses='' -k ${dir} -p ${pgPort}`;
+  let pgOpts = '';
+  stack.stopDatabase = function stopDatabase() {
+    asPostgres([`${PG_BIN}/pg_ctl`, '-D', pgdata, '-m', 'fast', '-w', '-t', '30', 'stop']);
+    pgStarted = false;
+  };
+  stack.startDatabase = function startDatabase() {
     asPostgres([`${PG_BIN}/pg_ctl`, '-D', pgdata, '-l', path.join(dir, 'postgres.log'), '-o', pgOpts,
       '-w', '-t', '60', 'start'], { cwd: dir });
     pgStarted = true;
+  };
+
+  try {
+    asPostgres([`${PG_BIN}/initdb`, '-D', pgdata, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8',
+      '--locale=C', '--no-instructions'], { cwd: dir });
+    pgOpts = `-c listen_addresses='' -k ${dir} -p ${pgPort}`;
+    stack.startDatabase();
 
     cli(['migrate']);
     cli(['projects', 'create', stack.project, '--name', 'E2E', '--origins', baseUrl]);

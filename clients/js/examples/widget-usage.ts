@@ -1,0 +1,19 @@
+// Type-checked usage of the widget's global FeedbackD (static/widget/feedbackd.d.ts).
+export function wire(answerA: HTMLElement, answerB: HTMLElement): void {
+  FeedbackD.configure({ endpoint: 'https://feedback.example.com', retry: { baseMs: 500, maxAgeMs: 86400000 } });
+  const w = FeedbackD.attach(answerA, {
+    key: 'INGEST_KEY', messageId: 'm3', user: 'u42',
+    tags: ['inaccurate', { id: 'rude', label: 'Rude' }],
+    getContent: (el) => el.textContent ?? '',
+    onEvent: (info) => { if (info.type === 'delivered') console.log(info.id, info.duplicate); },
+    onError: (info) => console.warn(info.status, info.error?.code),
+  });
+  const vote: -1 | 0 | 1 = w.state().vote;
+  const c = window.FeedbackD.compare(answerA, answerB, { key: 'INGEST_KEY', messageIds: ['m3', 'm4'] });
+  const choice = c.state().choice;
+  const id: string = FeedbackD.send({ kind: 'rating', message_id: 'm3', value: 1 }, { key: 'INGEST_KEY' });
+  FeedbackD.retract(id, { key: 'INGEST_KEY' });
+  FeedbackD.logMessages([{ id: 'm3', conversation_id: 'c1', role: 'assistant', content: 'Paris.' }], { key: 'INGEST_KEY' });
+  void FeedbackD.flush().then(() => console.log(vote, choice, FeedbackD.pending(), FeedbackD.version));
+  w.destroy();
+}

@@ -1,0 +1,184 @@
+// Types of the feedback widget (feedbackd.js): the global `FeedbackD` a page gets from
+// <script src=".../widget/feedbackd.js">. Options and callbacks as in README.md, "Feedback
+// widget for chat pages". Type-checked with `tsc --strict` (tests/e2e/client_js_types.test.mjs).
+//
+// Use it in a TypeScript page with: /// <reference path="feedbackd.d.ts" />
+
+declare namespace FeedbackD {
+  type Role = 'system' | 'user' | 'assistant' | 'tool';
+
+  /** A reason tag offered on thumbs-down: its id, or an id with a display label. */
+  type Tag = string | { id: string; label: string };
+
+  /** What the delivery queue reports about one request. */
+  interface DeliveryInfo {
+    type: 'queued' | 'retrying' | 'delivered' | 'failed';
+    /** post: a feedback event; delete: a retraction; messages: logged turns. */
+    op: 'post' | 'delete' | 'messages';
+    /** The event's id (op post/delete) or the id of the messages request. */
+    id: string;
+    /** The request body (null for a retraction). */
+    event: Record<string, unknown> | null;
+    /** HTTP status of the last attempt (0: network error); absent for `queued`. */
+    status?: number;
+    /** `delivered`: the server already had it (200 duplicate). */
+    duplicate?: boolean;
+    /** `failed`: the server's error, or `{code: 'expired'}` after retry.maxAgeMs. */
+    error?: { code: string; message: string; field?: string | null } | null;
+    /** `failed`: true when it will not be retried. */
+    permanent?: boolean;
+    /** `retrying`: attempts so far and the wait before the next one. */
+    attempts?: number;
+    delayMs?: number;
+    /** `failed` of op messages: the item's per-item result. */
+    item?: unknown;
+  }
+
+  interface RetryOptions {
+    /** First backoff (default 1000 ms), doubled per attempt with jitter. */
+    baseMs?: number;
+    /** Cap of one backoff (default 300000 ms). */
+    maxMs?: number;
+    /** Period of the background flush (default 30000 ms). */
+    flushIntervalMs?: number;
+    /** Timeout of one request (default 15000 ms). */
+    timeoutMs?: number;
+    /** A request not delivered after this long is dropped as `failed` (default 7 days). */
+    maxAgeMs?: number;
+  }
+
+  /** The judged turn inline, when the backend does not log turns (docs/api.md). */
+  interface InlineMessage {
+    content: string;
+    conversation_id: string;
+    model?: string | null;
+    parent_id?: string | null;
+  }
+
+  interface Labels {
+    group?: string; up?: string; down?: string; edit?: string; editAria?: string;
+    reasonsTitle?: string; comment?: string; send?: string; skip?: string; save?: string;
+    cancel?: string; editArea?: string; compareTitle?: string; a?: string; b?: string;
+    tie?: string; bothBad?: string; thanks?: string; retracted?: string; edited?: string;
+    queued?: string; failed?: string;
+  }
+
+  /** Options every call takes (page-wide defaults via configure()). */
+  interface CommonOptions {
+    /** An ingest key (browser-safe). */
+    key?: string;
+    /** Base URL of feedbackd (default: the origin the script was loaded from). */
+    endpoint?: string;
+    /** Pseudonymous rater id. */
+    user?: string;
+    onEvent?: ((info: DeliveryInfo) => void) | null;
+    onError?: ((info: DeliveryInfo) => void) | null;
+  }
+
+  interface ConfigureOptions extends CommonOptions {
+    tags?: Tag[];
+    labels?: Labels;
+    injectStyles?: boolean;
+    styleNonce?: string;
+    persistState?: boolean;
+    retry?: RetryOptions;
+  }
+
+  interface AttachOptions extends CommonOptions {
+    key: string;
+    /** Default: the element's data-message-id. */
+    messageId?: string | number;
+    tags?: Tag[];
+    thumbs?: boolean;
+    edit?: boolean;
+    comment?: boolean;
+    reasons?: boolean;
+    metadata?: Record<string, unknown>;
+    message?: InlineMessage;
+    context?: { role: Role; content: string }[];
+    conversationId?: string;
+    getContent?: (element: Element) => string;
+    renderEdited?: (element: Element, text: string) => void;
+    container?: Element;
+    labels?: Labels;
+    persistState?: boolean;
+    injectStyles?: boolean;
+    styleNonce?: string;
+  }
+
+  interface CompareOptions extends CommonOptions {
+    key: string;
+    /** [A, B]; default: the elements' data-message-id. */
+    messageIds?: [string, string];
+    messageIdA?: string;
+    messageIdB?: string;
+    metadata?: Record<string, unknown>;
+    container?: Element;
+    labels?: Labels;
+    persistState?: boolean;
+    injectStyles?: boolean;
+    styleNonce?: string;
+  }
+
+  interface Attached {
+    element: Element;
+    messageId: string;
+    root: HTMLElement;
+    state(): { vote: -1 | 0 | 1; voteId: string | null; pending: boolean; edited: boolean };
+    destroy(): void;
+  }
+
+  interface Comparison {
+    root: HTMLElement;
+    messageIds: [string, string];
+    state(): { choice: 'a' | 'b' | 'tie' | 'both_bad' | null; eventId: string | null };
+    destroy(): void;
+  }
+
+  /** A conversation turn for logMessages (POST /v1/messages). */
+  interface Message {
+    id: string;
+    conversation_id: string;
+    role: Role;
+    content: string;
+    parent_id?: string | null;
+    model?: string | null;
+    created_at?: string | null;
+    metadata?: Record<string, unknown> | null;
+    user?: string | null;
+  }
+
+  /** Any feedback event of docs/api.md; id and created_at are filled in when absent. */
+  interface Event {
+    kind: 'rating' | 'comment' | 'edit' | 'comparison';
+    message_id: string;
+    id?: string;
+    created_at?: string;
+    [field: string]: unknown;
+  }
+
+  interface Api {
+    readonly version: string;
+    attach(element: Element, options: AttachOptions): Attached;
+    compare(elementA: Element, elementB: Element, options: CompareOptions): Comparison;
+    configure(options: ConfigureOptions): Api;
+    /** Queues an event; returns its id. */
+    send(event: Event, options?: CommonOptions): string;
+    /** Queues the retraction of an event; returns the id. */
+    retract(id: string, options?: CommonOptions): string;
+    /** Queues POST /v1/messages; returns the request's id. */
+    logMessages(messages: Message | Message[], options?: CommonOptions): string;
+    /** Sends what is due now; resolves when the queue ran. */
+    flush(): Promise<void>;
+    /** Requests still queued. */
+    pending(): number;
+    uuid(): string;
+    readonly defaultTags: string[];
+  }
+}
+
+declare var FeedbackD: FeedbackD.Api;
+
+interface Window {
+  FeedbackD: FeedbackD.Api;
+}
