@@ -119,8 +119,32 @@ export interface FeedbackComparison extends FeedbackCommon {
   strength?: number | null;
 }
 
-/** FeedbackEvent: any of the four kinds. */
-export type FeedbackEvent = FeedbackRating | FeedbackComment | FeedbackEdit | FeedbackComparison;
+/** FeedbackSpan: a labelled passage of the answer; offsets in Unicode code points. */
+export interface FeedbackSpan extends Omit<FeedbackCommon, 'other_message'> {
+  kind: 'span';
+  start: number;
+  end: number;
+  /** One of the project's span_labels. */
+  label: string;
+  /** The selected text; must equal content[start:end] when the message is known. */
+  quote?: string | null;
+}
+
+/** FeedbackStep: one step (non-blank line) of the answer rated -1, 0 or 1. */
+export interface FeedbackStep extends Omit<FeedbackCommon, 'other_message'> {
+  kind: 'step';
+  step: number;
+  value: -1 | 0 | 1;
+}
+
+/** FeedbackEvent: any of the six kinds. */
+export type FeedbackEvent =
+  | FeedbackRating
+  | FeedbackComment
+  | FeedbackEdit
+  | FeedbackComparison
+  | FeedbackSpan
+  | FeedbackStep;
 
 export type StoredStatus = 'stored' | 'duplicate';
 
@@ -179,6 +203,11 @@ export interface FeedbackItem {
   received_at: string;
   retracted_at: string | null;
   original_content?: string | null;
+  start?: number;
+  end?: number;
+  label?: string;
+  quote?: string;
+  step?: number;
 }
 
 /** FeedbackPage: one page of GET /v1/feedback. */
@@ -360,13 +389,21 @@ export interface Project {
   slug: string;
   name: string;
   allowed_origins: '*' | string[];
+  span_labels: SpanLabel[];
   created_at: string;
+}
+
+/** A label a span event may carry, with its value (-1 a flaw, 1 a strength). */
+export interface SpanLabel {
+  name: string;
+  value: -1 | 0 | 1;
 }
 
 /** ProjectPatch: PATCH /v1/project (any of the fields). */
 export interface ProjectPatch {
   name?: string | null;
   allowed_origins?: '*' | string[];
+  span_labels?: SpanLabel[];
 }
 
 /** KeyCreate: POST /v1/keys. */

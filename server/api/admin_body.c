@@ -4,6 +4,7 @@
 #include "core/scope.h"
 #include "http/cors.h"
 #include "ingest/validate_common.h"
+#include "ingest/validate_fine.h"
 
 #define LABEL_MAX_BYTES 200
 #define NAME_MAX_BYTES 200
@@ -32,10 +33,37 @@ bool fd_keys_create_body_parse(const json_t *body, unsigned *scopes, const char 
   return true;
 }
 
-bool fd_project_patch_body_parse(const json_t *body, const char **name, const json_t **origins, struct fd_error *err) {
-  static const char *const fields[] = {"name", "allowed_origins", NULL};
+/* span_labels: 1..SPAN_LABELS_MAX objects {"name", "value"}, names distinct strings of
+ * 1..FD_SPAN_LABEL_MAX_BYTES bytes, values -1, 0 or 1 (what a span says about the text). */
+#define SPAN_LABELS_MAX 50
+static bool check_span_labels(const json_t *labels, struct fd_error *err) {
+  static const char *const fields[] = {"name", "value", NULL};
+  if (!json_is_array(labels) || json_array_size(labels) < 1 || json_array_size(labels) > SPAN_LABELS_MAX)
+    return fd_error_set(err, FD_ERR_INVALID_FIELD, "span_labels",
+                        "span_labels must be a list of 1 to 50 objects {\"name\", \"value\"}");
+  for (size_t i = 0; i < json_array_size(labels); i++) {
+    char p[FD_PATH_MAX];
+    fd_path_index(p, "span_labels", i);
+    json_t *it = json_array_get(labels, i), *name = json_object_get(it, "name"), *value = json_object_get(it, "value");
+    if (!json_is_object(it) || fd_first_unknown_key(it, fields) || !json_is_string(name) || !json_is_integer(value) ||
+        json_string_length(name) < 1 || json_string_length(name) > FD_SPAN_LABEL_MAX_BYTES ||
+        json_integer_value(value) < -1 || json_integer_value(value) > 1)
+      return fd_error_set(err, FD_ERR_INVALID_FIELD, p,
+                          "a span label is {\"name\": 1 to 64 bytes, \"value\": -1, 0 or 1} and nothing else");
+    for (size_t j = 0; j < i; j++)
+      if (json_equal(name, json_object_get(json_array_get(labels, j), "name")))
+        return fd_error_set(err, FD_ERR_INVALID_FIELD, p, "span label names must be distinct");
+  }
+  return true;
+}
+
+bool fd_project_patch_body_parse(const json_t *body, const char **name, const json_t **origins,
+                                 const json_t **span_labels, struct fd_error *err) {
+  static const char *const fields[] = {"name", "allowed_origins", "span_labels", NULL};
   const char *unknown = fd_first_unknown_key(body, fields);
-  if (unknown) return unknown_field(unknown, " (name and allowed_origins can be changed)", err);
+  if (unknown) return unknown_field(unknown, " (name, allowed_origins and span_labels can be changed)", err);
+  *span_labels = json_object_get(body, "span_labels");
+  if (*span_labels && !check_span_labels(*span_labels, err)) return false;
   json_t *jname = json_object_get(body, "name");
   *origins = json_object_get(body, "allowed_origins");
   if (jname && (!json_is_string(jname) || json_string_length(jname) < 1 || json_string_length(jname) > NAME_MAX_BYTES))

@@ -14,9 +14,10 @@
 bool fd_keys_create_body_parse(const json_t *body, unsigned *scopes, const char **label, struct fd_error *err)
     __attribute__((warn_unused_result));
 
-/* PATCH /v1/project: {"name"?: 1..200 bytes, "allowed_origins"?: see fd_cors_origins_valid}.
- * On success *name (NULL: unchanged) and *origins (NULL: unchanged) are borrowed from body. */
-bool fd_project_patch_body_parse(const json_t *body, const char **name, const json_t **origins, struct fd_error *err)
-    __attribute__((warn_unused_result));
+/* PATCH /v1/project: {"name"?: 1..200 bytes, "allowed_origins"?: see fd_cors_origins_valid,
+ * "span_labels"?: [{"name", "value"}] (docs/api.md "Span feedback")}. On success *name,
+ * *origins and *span_labels (each NULL: unchanged) are borrowed from body. */
+bool fd_project_patch_body_parse(const json_t *body, const char **name, const json_t **origins,
+                                 const json_t **span_labels, struct fd_error *err) __attribute__((warn_unused_result));
 
 #endif

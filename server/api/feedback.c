@@ -59,6 +59,7 @@ void fd_api_feedback_post(struct fd_request *req) {
     return;
   }
   ir->job.events[ir->job.n_events++] = row;
+  if (!fd_ingest_check_fine(ir, false)) return;
   fd_ingest_request_submit(ir, reply_single);
 }
 

@@ -196,5 +196,6 @@ void fd_ingest_batch(struct fd_request *req, const char *key) {
       ir->job.messages[ir->job.n_messages++] = row;
     }
   }
+  if (events && !fd_ingest_check_fine(ir, true)) return;
   fd_ingest_request_submit(ir, reply_batch);
 }

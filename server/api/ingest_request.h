@@ -48,6 +48,12 @@ void fd_ingest_request_submit(struct fd_ingest_request *ir, fd_handler reply);
 void fd_ingest_batch(struct fd_request *req, const char *key);
 
 /* Per-item result objects of the batch endpoints. */
+/* Span and step events of the job checked against the project's span labels and their
+ * judged message (api/fine_targets.c). Invalid ones leave the job: in a batch (batch true)
+ * their item error goes into ir->results; a single event's 400 is sent. False when a reply
+ * has been sent (the single event was invalid, or the database failed). */
+bool fd_ingest_check_fine(struct fd_ingest_request *ir, bool batch) __attribute__((warn_unused_result));
+
 json_t *fd_item_result(size_t index, const char *id, enum fd_item_status status);
 json_t *fd_item_error(size_t index, const char *id, const struct fd_error *err);
 

@@ -30,16 +30,16 @@ void fd_api_project_patch(struct fd_request *req) {
   json_t *body = fd_body_object(req);
   if (!body) return;
   const char *name;
-  const json_t *origins;
+  const json_t *origins, *span_labels;
   struct fd_error err;
-  if (!fd_project_patch_body_parse(body, &name, &origins, &err)) {
+  if (!fd_project_patch_body_parse(body, &name, &origins, &span_labels, &err)) {
     fd_reply_fd_error(req, &err);
     goto out;
   }
   struct fd_db *db = fd_api_db_get(req);
   if (!db) goto out;
   json_t *p = NULL;
-  enum fd_db_status st = fd_projects_update(db, req->auth.project_id, name, origins, &p);
+  enum fd_db_status st = fd_projects_update(db, req->auth.project_id, name, origins, span_labels, &p);
   fd_api_db_put(req, db);
   if (st == FD_DB_ONE) {
     fd_auth_forget_project(req->auth.project_id);

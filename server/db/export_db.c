@@ -45,8 +45,8 @@
   " FROM messages m WHERE m.project_id = $1::bigint"
 
 /* Each event under the conversation of each message it names (a comparison whose two
- * messages live in two conversations appears under both, once per conversation). Comments
- * are read by no export rule, so they are not loaded. */
+ * messages live in two conversations appears under both, once per conversation). Comments,
+ * spans and steps are read by no pair/KTO rule, so they are not loaded. */
 #define FEEDBACK_SELECT \
   "SELECT v.c, f.id, f.seq, f.kind, f.message_id, f.other_message_id, f.user_ref, f.value, f.scale,"      \
   "  f.edited_content, f.outcome, " US("f.created_at") ", f.retracted_at IS NOT NULL"                     \
@@ -56,7 +56,7 @@
   "   AND m2.id = f.other_message_id"                                                                     \
   " CROSS JOIN LATERAL (VALUES (m1.conversation_id), (CASE WHEN m2.conversation_id IS DISTINCT FROM"      \
   "   m1.conversation_id THEN m2.conversation_id END)) v(c)"                                              \
-  " WHERE f.project_id = $1::bigint AND f.kind <> 'comment' AND v.c IS NOT NULL"
+  " WHERE f.project_id = $1::bigint AND f.kind NOT IN ('comment', 'span', 'step') AND v.c IS NOT NULL"
 
 static struct fd_stmt stmt_check_after = {"export_check_after", "SELECT pg_snapshot_xmin($1::pg_snapshot)", 0};
 static struct fd_stmt stmt_watermark = {"export_watermark", "SELECT pg_current_snapshot()::text", 0};

@@ -41,7 +41,9 @@ static struct fd_stmt stmt_list = {
     "feedback_list",
     "SELECT jsonb_strip_nulls(jsonb_build_object("
     "   'id', f.id, 'kind', f.kind, 'message_id', f.message_id, 'conversation_id', f.conversation_id,"
-    "   'user', f.user_ref, 'value', f.value, 'scale', CASE WHEN f.scale = 2 THEN NULL ELSE f.scale END,"
+    "   'user', f.user_ref, 'value', CASE WHEN f.kind = 'span' THEN NULL ELSE f.value END,"
+    "   'start', f.span_start, 'end', f.span_end, 'label', f.span_label, 'quote', f.quote, 'step', f.step_index,"
+    "   'scale', CASE WHEN f.scale = 2 THEN NULL ELSE f.scale END,"
     "   'tags', CASE WHEN cardinality(f.tags) > 0 THEN to_jsonb(f.tags) END, 'comment', f.comment,"
     "   'edited_content', f.edited_content, 'edit_ratio', f.edit_ratio, 'other_message_id', f.other_message_id,"
     "   'outcome', f.outcome, 'strength', f.strength, 'created_at', " TS("f.created_at") ","

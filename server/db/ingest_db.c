@@ -41,14 +41,15 @@ static struct fd_stmt stmt_feedback = {
     "ingest_feedback",
     "WITH ins AS (INSERT INTO feedback (project_id, id, kind, message_id, conversation_id, user_ref, value, scale,"
     " tags, comment, edited_content, edit_ratio, other_message_id, outcome, strength, created_at, metadata,"
-    " content_sha256) "
+    " content_sha256, span_start, span_end, span_label, quote, step_index) "
     "SELECT u.p, u.id, u.kind, u.mid, u.cid, u.usr, u.val, u.sc,"
     " u.tags::text[], u.cm, u.ec, u.er, u.omid, u.oc, u.st, u.ca,"
-    " u.md::jsonb, decode(u.h, 'hex') "
+    " u.md::jsonb, decode(u.h, 'hex'), u.ss, u.se, u.sl, u.q, u.si "
     "FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::int[],"
     " $9::text[], $10::text[], $11::text[], $12::float8[], $13::text[], $14::text[], $15::int[],"
-    " $16::timestamptz[], $17::text[], $18::text[]) WITH ORDINALITY "
-    " AS u(p, id, kind, mid, cid, usr, val, sc, tags, cm, ec, er, omid, oc, st, ca, md, h, ord) ORDER BY u.ord "
+    " $16::timestamptz[], $17::text[], $18::text[], $19::int[], $20::int[], $21::text[], $22::text[], $23::int[])"
+    " WITH ORDINALITY AS u(p, id, kind, mid, cid, usr, val, sc, tags, cm, ec, er, omid, oc, st, ca, md, h,"
+    " ss, se, sl, q, si, ord) ORDER BY u.ord "
     /* only what the webhook payload needs: RETURNING * (texts, metadata) cost ~15 % per batch */
     "ON CONFLICT (project_id, id) DO NOTHING RETURNING id, project_id, kind, message_id, conversation_id, value,"
     " scale, tags, other_message_id, outcome, created_at, received_at), "
@@ -69,7 +70,7 @@ static struct fd_stmt stmt_feedback_hashes = {
     " AS u(p, id, ord) JOIN feedback f ON f.project_id = u.p AND f.id = u.id",
     0};
 
-enum { MAX_COLS = 18 };
+enum { MAX_COLS = 23 };
 
 struct cols {
   struct fd_buf b[MAX_COLS];
@@ -101,6 +102,14 @@ static void num(struct fd_buf *b, long long v) {
   char s[24];
   snprintf(s, sizeof s, "%lld", v);
   fd_pgarray_raw(b, s);
+}
+
+/* 0 is SQL NULL (a column where 0 is never a value) */
+static void num_or_null(struct fd_buf *b, long long v) {
+  if (v)
+    num(b, v);
+  else
+    fd_pgarray_raw(b, NULL);
 }
 
 static void ts(struct fd_buf *b, int64_t us) {
@@ -213,7 +222,7 @@ enum fd_db_status fd_db_insert_messages(struct fd_db *db, const struct fd_msg_re
 enum fd_db_status fd_db_insert_feedback(struct fd_db *db, const struct fd_fb_ref *refs, size_t n, bool *inserted) {
   if (n == 0) return FD_DB_NONE;
   struct cols c;
-  cols_begin(&c, 18);
+  cols_begin(&c, 23);
   struct fd_buf tags = {0};
   for (size_t i = 0; i < n; i++) {
     const struct fd_feedback_row *f = refs[i].row;
@@ -225,7 +234,7 @@ enum fd_db_status fd_db_insert_feedback(struct fd_db *db, const struct fd_fb_ref
     fd_pgarray_text(&c.b[5], f->user);
     if (f->has_value) {
       num(&c.b[6], f->value);
-      num(&c.b[7], f->scale);
+      num_or_null(&c.b[7], f->scale); /* 0: a step's or span's value has no scale */
     } else {
       fd_pgarray_raw(&c.b[6], NULL);
       fd_pgarray_raw(&c.b[7], NULL);
@@ -243,16 +252,19 @@ enum fd_db_status fd_db_insert_feedback(struct fd_db *db, const struct fd_fb_ref
     fd_pgarray_raw(&c.b[11], NULL); /* edit_ratio: filled after COMMIT (pipeline/edit_ratios.c) */
     fd_pgarray_text(&c.b[12], f->other_message_id);
     fd_pgarray_text(&c.b[13], f->outcome);
-    if (f->strength)
-      num(&c.b[14], f->strength);
-    else
-      fd_pgarray_raw(&c.b[14], NULL);
+    num_or_null(&c.b[14], f->strength);
     ts(&c.b[15], refs[i].created_at_us);
     fd_pgarray_text(&c.b[16], f->metadata_json);
     hex(&c.b[17], f->content_sha256);
+    bool span = f->kind == FD_KIND_SPAN, step = f->kind == FD_KIND_STEP;
+    span ? num(&c.b[18], f->span_start) : fd_pgarray_raw(&c.b[18], NULL);
+    span ? num(&c.b[19], f->span_end) : fd_pgarray_raw(&c.b[19], NULL);
+    fd_pgarray_text(&c.b[20], f->span_label);
+    fd_pgarray_text(&c.b[21], f->quote);
+    step ? num(&c.b[22], f->step_index) : fd_pgarray_raw(&c.b[22], NULL);
   }
   fd_buf_release(&tags);
-  const char *params[18];
+  const char *params[23];
   return insert_rows(db, &stmt_feedback, &c, params, n, inserted, fb_id, fb_project, refs);
 }
 

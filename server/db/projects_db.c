@@ -7,10 +7,12 @@
 
 #include "db/sql_time.h"
 #include "db/txn.h"
+#include "util/buf.h"
 
-#define PROJECT_JSON                                                  \
-  "json_build_object('slug', slug, 'name', name, 'allowed_origins', " \
-  "coalesce(settings->'allowed_origins', '[]'::jsonb), 'created_at', " TS("created_at") ")"
+#define PROJECT_JSON                                                                        \
+  "json_build_object('slug', slug, 'name', name, 'allowed_origins', "                       \
+  "coalesce(settings->'allowed_origins', '[]'::jsonb), 'span_labels', " FD_SPAN_LABELS_SQL( \
+      settings) ", 'created_at', " TS("created_at") ")"
 
 static struct fd_stmt stmt_create = {
     "projects_create",
@@ -21,8 +23,11 @@ static struct fd_stmt stmt_list = {"projects_list", "SELECT id, " PROJECT_JSON "
 static struct fd_stmt stmt_get = {"projects_get", "SELECT " PROJECT_JSON " FROM projects WHERE id = $1::bigint", 0};
 static struct fd_stmt stmt_update = {"projects_update",
                                      "UPDATE projects SET name = coalesce($2, name), "
-                                     "settings = CASE WHEN $3::jsonb IS NULL THEN settings "
-                                     "ELSE jsonb_set(settings, '{allowed_origins}', $3::jsonb) END "
+                                     "settings = settings"
+                                     " || CASE WHEN $3::jsonb IS NULL THEN '{}'::jsonb"
+                                     " ELSE jsonb_build_object('allowed_origins', $3::jsonb) END"
+                                     " || CASE WHEN $4::jsonb IS NULL THEN '{}'::jsonb"
+                                     " ELSE jsonb_build_object('span_labels', $4::jsonb) END "
                                      "WHERE id = $1::bigint RETURNING " PROJECT_JSON,
                                      0};
 static struct fd_stmt stmt_by_slug = {"projects_by_slug", "SELECT id FROM projects WHERE slug = $1", 0};
@@ -88,14 +93,16 @@ enum fd_db_status fd_projects_get(struct fd_db *db, int64_t project_id, json_t *
 }
 
 enum fd_db_status fd_projects_update(struct fd_db *db, int64_t project_id, const char *name, const json_t *origins,
-                                     json_t **project) {
+                                     const json_t *span_labels, json_t **project) {
   char id[24];
   snprintf(id, sizeof id, "%lld", (long long)project_id);
   char *o = origins ? json_dumps(origins, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-  const char *p[3] = {id, name, o};
+  char *l = span_labels ? json_dumps(span_labels, JSON_COMPACT) : NULL;
+  const char *p[4] = {id, name, o, l};
   PGresult *r;
-  enum fd_db_status st = fd_db_exec_txn(db, &stmt_update, 3, p, &r);
+  enum fd_db_status st = fd_db_exec_txn(db, &stmt_update, 4, p, &r);
   free(o);
+  free(l);
   return one_json(st, r, project);
 }
 
@@ -129,5 +136,45 @@ enum fd_db_status fd_projects_count(struct fd_db *db, long *count) {
   else if (!fd_db_failed(st))
     st = fd_db_bug("project count: not one row");
   PQclear(r);
+  return st;
+}
+
+static struct fd_stmt stmt_fine_targets = {
+    "projects_fine_targets",
+    "SELECT " FD_SPAN_LABELS_SQL(p.settings) "::text, u.ord, m.content "
+    "FROM projects p CROSS JOIN unnest($2::text[]) WITH ORDINALITY AS u(id, ord) "
+    "LEFT JOIN messages m ON m.project_id = p.id AND m.id = u.id "
+    "WHERE p.id = $1::bigint",
+    0};
+
+enum fd_db_status fd_projects_fine_targets(struct fd_db *db, int64_t project_id, const char *const *message_ids,
+                                           size_t n, json_t **labels, char **contents) {
+  char pid[24];
+  snprintf(pid, sizeof pid, "%lld", (long long)project_id);
+  struct fd_buf ids = {0};
+  fd_pgarray_begin(&ids);
+  for (size_t i = 0; i < n; i++) fd_pgarray_text(&ids, message_ids[i]);
+  fd_pgarray_end(&ids);
+  if (ids.oom) {
+    fd_buf_release(&ids);
+    return fd_db_bug("fine targets: out of memory");
+  }
+  const char *p[2] = {pid, ids.data};
+  PGresult *r = fd_db_exec(db, &stmt_fine_targets, 2, p);
+  fd_buf_release(&ids);
+  enum fd_db_status st = fd_db_result(db, r);
+  *labels = NULL;
+  for (size_t i = 0; i < n; i++) contents[i] = NULL;
+  if (!fd_db_failed(st) && PQntuples(r) > 0) {
+    *labels = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
+    for (int k = 0; k < PQntuples(r); k++) {
+      size_t ord = strtoull(PQgetvalue(r, k, 1), NULL, 10);
+      if (ord < 1 || ord > n || PQgetisnull(r, k, 2)) continue;
+      /* a failed copy must not pass for "no such message", which skips the offset checks */
+      if (!(contents[ord - 1] = strdup(PQgetvalue(r, k, 2)))) st = fd_db_bug("fine targets: out of memory");
+    }
+  }
+  PQclear(r);
+  if (!fd_db_failed(st) && !*labels) st = fd_db_bug("fine targets: no project or bad labels");
   return st;
 }

@@ -26,10 +26,18 @@ enum fd_db_status fd_projects_list(struct fd_db *db, json_t **list) __attribute_
 enum fd_db_status fd_projects_get(struct fd_db *db, int64_t project_id, json_t **project)
     __attribute__((warn_unused_result));
 
-/* Patch name and/or allowed_origins (either may be NULL). FD_DB_ONE: *project is the updated
+/* The project's span labels as a jsonb expression over its settings column: the defaults of
+ * docs/api.md "Span feedback" until PATCH /v1/project replaces them. */
+#define FD_SPAN_LABELS_SQL(settings)                                                       \
+  "coalesce(" #settings                                                                    \
+  "->'span_labels', '[{\"name\": \"incorrect\", \"value\": -1}, "                          \
+  "{\"name\": \"irrelevant\", \"value\": -1}, {\"name\": \"incomplete\", \"value\": -1}, " \
+  "{\"name\": \"unsafe\", \"value\": -1}, {\"name\": \"well_said\", \"value\": 1}]'::jsonb)"
+
+/* Patch name, allowed_origins and/or span_labels (any may be NULL). FD_DB_ONE: *project is the updated
  * project; FD_DB_NONE: no such project. */
 enum fd_db_status fd_projects_update(struct fd_db *db, int64_t project_id, const char *name, const json_t *origins,
-                                     json_t **project) __attribute__((warn_unused_result));
+                                     const json_t *span_labels, json_t **project) __attribute__((warn_unused_result));
 
 /* FD_DB_ONE: *id is the project of the slug; FD_DB_NONE: none has it. */
 enum fd_db_status fd_projects_id_by_slug(struct fd_db *db, const char *slug, int64_t *id)
@@ -41,5 +49,12 @@ enum fd_db_status fd_projects_all_origins(struct fd_db *db, json_t **origins) __
 
 /* FD_DB_ONE with *count the number of projects. */
 enum fd_db_status fd_projects_count(struct fd_db *db, long *count) __attribute__((warn_unused_result));
+
+/* What span and step events of a request are checked against: *labels = the project's span
+ * labels; contents[i] = the stored content of message_ids[i] (a new string the caller
+ * frees), NULL when no such message is stored. */
+enum fd_db_status fd_projects_fine_targets(struct fd_db *db, int64_t project_id, const char *const *message_ids,
+                                           size_t n, json_t **labels, char **contents)
+    __attribute__((warn_unused_result));
 
 #endif

@@ -70,6 +70,8 @@ enum fd_feedback_kind {
   FD_KIND_COMMENT,
   FD_KIND_EDIT,
   FD_KIND_COMPARISON,
+  FD_KIND_SPAN,
+  FD_KIND_STEP,
 };
 
 /* One row of table feedback, plus the message rows its inline turns produce. */
@@ -77,13 +79,15 @@ struct fd_feedback_row {
   char id[FD_ID_BUF]; /* the client's id, or a generated UUIDv4 */
   bool id_generated;  /* true when the client sent no id (results echo the new id) */
   enum fd_feedback_kind kind;
-  const char *kind_name;       /* static "rating" | "comment" | "edit" | "comparison" */
+  const char *kind_name;       /* static "rating" | "comment" | "edit" | "comparison" | "span" | "step" */
   const char *message_id;      /* borrowed; never NULL */
   const char *conversation_id; /* borrowed from message.conversation_id (or
                                 * other_message.conversation_id), or NULL */
   const char *user;            /* borrowed or NULL */
   /* rating: value and scale (scale is 2 for thumbs, value -1/1; else 3..10, value 1..scale).
-   * Other kinds: has_value false, both 0. */
+   * step: value -1/0/1, scale 0 (NULL). span: the value of its label in the project's span
+   * labels at ingestion (filled by fd_feedback_check_target), scale 0. Other kinds:
+   * has_value false, both 0. */
   bool has_value;
   int value;
   int scale;
@@ -96,6 +100,12 @@ struct fd_feedback_row {
   const char *other_message_id; /* borrowed; comparison only */
   const char *outcome;          /* static "preferred" | "tie" | "both_bad"; comparison only, else NULL */
   int strength;                 /* 1..3, or 0 = NULL */
+  /* span: [span_start, span_end) in Unicode code points of the judged message's content,
+   * its label and the optional quote (borrowed or NULL). step: step_index (0-based). */
+  long long span_start, span_end;
+  const char *span_label;
+  const char *quote;
+  long long step_index;
   int64_t created_at_us;
   bool created_at_defaulted;
   char *metadata_json;                         /* owned: compact JSON (sorted keys) for jsonb, or NULL */
@@ -125,6 +135,18 @@ void fd_feedback_row_free(struct fd_feedback_row *row);
 struct fd_message_row *fd_message_row_new(const json_t *item, const struct fd_limits *lim, const char *path,
                                           struct fd_error *err) __attribute__((warn_unused_result));
 void fd_message_row_free(struct fd_message_row *row);
+
+/* span and step events: the checks that need the project's span labels (a JSON array of
+ * {"name", "value"}) and the judged message's content (content NULL: not known yet, then
+ * only the label is checked and the event is stored; exports skip it if it does not fit).
+ * Sets row->value of a span from its label. Offsets and step indexes count as in
+ * docs/api.md "Span feedback" / "Step feedback". Other kinds: true, nothing done. */
+bool fd_feedback_check_target(struct fd_feedback_row *row, const json_t *span_labels, const char *content,
+                              size_t content_len, const char *path, struct fd_error *err)
+    __attribute__((warn_unused_result));
+
+/* The judged message's content when the event carries it inline, else NULL. */
+const struct fd_message_row *fd_feedback_inline_message(const struct fd_feedback_row *row);
 
 /* The string form of a kind, and back (false for an unknown name). */
 const char *fd_feedback_kind_name(enum fd_feedback_kind kind);

@@ -4,8 +4,9 @@
  * Rules beyond the letter of docs/api.md (decided here, documented for clients in docs):
  * - JSON null is the same as an absent member: optional fields may be null, and a
  *   required one that is null is "missing_field" (also for the hash, see content_hash.h).
- * - Fields that belong to another kind (value/scale: rating; edited_content: edit;
- *   other_message_id/outcome/strength/other_message: comparison) are rejected with
+ * - Fields that belong to another kind (value: rating and step; scale: rating;
+ *   edited_content: edit; other_message_id/outcome/strength/other_message: comparison;
+ *   start/end/label/quote: span; step: step) are rejected with
  *   invalid_field naming the field: silently storing or dropping them would hide a client
  *   bug (e.g. a "comment" event carrying a rating value). The common fields — id, kind,
  *   message_id, user, tags, comment, created_at, metadata, message, context — are allowed
@@ -42,12 +43,11 @@
 #include "ingest/content_hash.h"
 #include "ingest/rows.h"
 #include "ingest/validate_common.h"
+#include "ingest/validate_fine.h"
 
 static const char *const kind_names[] = {
-    [FD_KIND_RATING] = "rating",
-    [FD_KIND_COMMENT] = "comment",
-    [FD_KIND_EDIT] = "edit",
-    [FD_KIND_COMPARISON] = "comparison",
+    [FD_KIND_RATING] = "rating",         [FD_KIND_COMMENT] = "comment", [FD_KIND_EDIT] = "edit",
+    [FD_KIND_COMPARISON] = "comparison", [FD_KIND_SPAN] = "span",       [FD_KIND_STEP] = "step",
 };
 
 const char *fd_feedback_kind_name(enum fd_feedback_kind kind) {
@@ -83,7 +83,8 @@ bool fd_context_turn_id(const char *conversation_id, size_t index, const char *r
 static const char *const event_fields[] = {
     "id",       "kind",     "message_id",    "user",  "tags",  "comment",        "created_at",
     "metadata", "message",  "context",       "value", "scale", "edited_content", "other_message_id",
-    "outcome",  "strength", "other_message", NULL,
+    "outcome",  "strength", "other_message", "start", "end",   "label",          "quote",
+    "step",     NULL,
 };
 
 /* Fields that only one kind may carry. */
@@ -91,8 +92,12 @@ static const struct {
   const char *name;
   enum fd_feedback_kind kind;
 } kind_fields[] = {
-    {"value", FD_KIND_RATING},
     {"scale", FD_KIND_RATING},
+    {"start", FD_KIND_SPAN},
+    {"end", FD_KIND_SPAN},
+    {"label", FD_KIND_SPAN},
+    {"quote", FD_KIND_SPAN},
+    {"step", FD_KIND_STEP},
     {"edited_content", FD_KIND_EDIT},
     {"other_message_id", FD_KIND_COMPARISON},
     {"outcome", FD_KIND_COMPARISON},
@@ -367,9 +372,16 @@ static bool check_kind(const json_t *ev, const char *path, enum fd_feedback_kind
   }
   fd_path_key(p, path, "kind");
   if (!(v = fd_json_member(ev, "kind")))
-    return fd_error_set(err, FD_ERR_MISSING_FIELD, p, "kind is required (rating, comment, edit or comparison).");
+    return fd_error_set(err, FD_ERR_MISSING_FIELD, p,
+                        "kind is required (rating, comment, edit, comparison, span or step).");
   if (!json_is_string(v) || !fd_feedback_kind_parse(json_string_value(v), kind))
-    return fd_error_set(err, FD_ERR_INVALID_FIELD, p, "kind must be rating, comment, edit or comparison.");
+    return fd_error_set(err, FD_ERR_INVALID_FIELD, p, "kind must be rating, comment, edit, comparison, span or step.");
+  /* value belongs to ratings and steps */
+  if (*kind != FD_KIND_RATING && *kind != FD_KIND_STEP && fd_json_member(ev, "value")) {
+    fd_path_key(p, path, "value");
+    return fd_error_set(err, FD_ERR_INVALID_FIELD, p,
+                        "This field belongs to kinds \"rating\" and \"step\", not to \"%s\".", kind_names[*kind]);
+  }
   for (size_t i = 0; i < sizeof kind_fields / sizeof kind_fields[0]; i++)
     if (kind_fields[i].kind != *kind && fd_json_member(ev, kind_fields[i].name)) {
       fd_path_key(p, path, kind_fields[i].name);
@@ -455,6 +467,8 @@ static bool check_kind_fields(const json_t *ev, const struct fd_limits *lim, con
     case FD_KIND_COMMENT: return true;
     case FD_KIND_EDIT: return check_edit(ev, lim, path, row, err);
     case FD_KIND_COMPARISON: return check_comparison(ev, lim, path, row, err);
+    case FD_KIND_SPAN: return fd_check_span_fields(ev, lim, path, row, err);
+    case FD_KIND_STEP: return fd_check_step_fields(ev, path, row, err);
   }
   return true;
 }

@@ -50,6 +50,8 @@ static enum fd_stored_kind stored_kind(enum fd_feedback_kind k) {
     case FD_KIND_COMMENT: return FD_STORED_COMMENT;
     case FD_KIND_EDIT: return FD_STORED_EDIT;
     case FD_KIND_COMPARISON: return FD_STORED_COMPARISON;
+    case FD_KIND_SPAN: return FD_STORED_SPAN;
+    case FD_KIND_STEP: return FD_STORED_STEP;
   }
   return FD_STORED_RATING;
 }

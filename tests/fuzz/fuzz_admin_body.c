@@ -44,9 +44,9 @@ static void keys_create(const json_t *body) {
 
 static void project_patch(const json_t *body) {
   const char *name = NULL;
-  const json_t *origins = NULL;
+  const json_t *origins = NULL, *labels = NULL;
   struct fd_error err = {0};
-  if (!fd_project_patch_body_parse(body, &name, &origins, &err)) {
+  if (!fd_project_patch_body_parse(body, &name, &origins, &labels, &err)) {
     check_error(&err);
     return;
   }

@@ -33,19 +33,19 @@ static void test_keys(void) {
 
 static void test_project(void) {
   const char *name;
-  const json_t *origins;
+  const json_t *origins, *labels;
   struct fd_error err;
   json_t *b = obj("{\"name\":\"Chat\",\"allowed_origins\":[\"https://chat.example.com\"]}");
-  CHECK(fd_project_patch_body_parse(b, &name, &origins, &err));
+  CHECK(fd_project_patch_body_parse(b, &name, &origins, &labels, &err));
   CHECK_STR(name, "Chat");
   CHECK(json_array_size(origins) == 1);
   json_decref(b);
   b = obj("{\"allowed_origins\":[\"ftp://x\"]}");
-  CHECK(!fd_project_patch_body_parse(b, &name, &origins, &err) && err.code == FD_ERR_INVALID_FIELD);
+  CHECK(!fd_project_patch_body_parse(b, &name, &origins, &labels, &err) && err.code == FD_ERR_INVALID_FIELD);
   CHECK_STR(err.field, "allowed_origins");
   json_decref(b);
   b = obj("{\"name\":\"\"}");
-  CHECK(!fd_project_patch_body_parse(b, &name, &origins, &err) && err.code == FD_ERR_INVALID_FIELD);
+  CHECK(!fd_project_patch_body_parse(b, &name, &origins, &labels, &err) && err.code == FD_ERR_INVALID_FIELD);
   json_decref(b);
 }
 
@@ -59,12 +59,12 @@ static void test_long_unknown_key(void) {
   json_object_set_new(b, key, json_true());
   unsigned scopes;
   const char *label, *name;
-  const json_t *origins;
+  const json_t *origins, *labels;
   struct fd_error err;
   CHECK(!fd_keys_create_body_parse(b, &scopes, &label, &err) && err.code == FD_ERR_UNKNOWN_FIELD);
   CHECK(fd_utf8_valid(err.field, strlen(err.field)) && fd_utf8_valid(err.message, strlen(err.message)));
   CHECK(strlen(err.field) > 100 && strncmp(err.field, key, strlen(err.field)) == 0);
-  CHECK(!fd_project_patch_body_parse(b, &name, &origins, &err) && err.code == FD_ERR_UNKNOWN_FIELD);
+  CHECK(!fd_project_patch_body_parse(b, &name, &origins, &labels, &err) && err.code == FD_ERR_UNKNOWN_FIELD);
   CHECK(fd_utf8_valid(err.field, strlen(err.field)) && fd_utf8_valid(err.message, strlen(err.message)));
   json_decref(b);
 }

@@ -12,7 +12,7 @@ ErrorCode = Literal[
 ]
 Role = Literal["system", "user", "assistant", "tool"]
 Scope = Literal["ingest", "read", "export", "admin"]
-FeedbackKind = Literal["rating", "comment", "edit", "comparison"]
+FeedbackKind = Literal["rating", "comment", "edit", "comparison", "span", "step"]
 ExportFormat = Literal["trl", "trl-text", "kto", "openai", "hh", "sft"]
 Metadata = dict[str, Any]
 
@@ -86,7 +86,41 @@ class FeedbackComparison(_FeedbackCommon):
     strength: NotRequired[int | None]
 
 
-FeedbackEvent = Union[FeedbackRating, FeedbackComment, FeedbackEdit, FeedbackComparison]
+class FeedbackSpan(TypedDict):
+    """A labelled passage of the answer: start/end in Unicode code points (Python str indexes)."""
+    kind: Literal["span"]
+    message_id: str
+    start: int
+    end: int
+    label: str
+    quote: NotRequired[str | None]
+    id: NotRequired[str | None]
+    user: NotRequired[str | None]
+    tags: NotRequired[list[str] | None]
+    comment: NotRequired[str | None]
+    created_at: NotRequired[str | None]
+    metadata: NotRequired[Metadata | None]
+    message: NotRequired[InlineMessage]
+    context: NotRequired[list[ContextTurn] | None]
+
+
+class FeedbackStep(TypedDict):
+    """One step (non-blank line) of the answer rated -1, 0 or 1."""
+    kind: Literal["step"]
+    message_id: str
+    step: int
+    value: int
+    id: NotRequired[str | None]
+    user: NotRequired[str | None]
+    tags: NotRequired[list[str] | None]
+    comment: NotRequired[str | None]
+    created_at: NotRequired[str | None]
+    metadata: NotRequired[Metadata | None]
+    message: NotRequired[InlineMessage]
+    context: NotRequired[list[ContextTurn] | None]
+
+
+FeedbackEvent = Union[FeedbackRating, FeedbackComment, FeedbackEdit, FeedbackComparison, FeedbackSpan, FeedbackStep]
 
 
 class FeedbackStatus(TypedDict):
@@ -138,6 +172,11 @@ class FeedbackItem(TypedDict):
     metadata: NotRequired[Metadata]
     model: NotRequired[str]
     original_content: NotRequired[str | None]
+    start: NotRequired[int]
+    end: NotRequired[int]
+    label: NotRequired[str]
+    quote: NotRequired[str]
+    step: NotRequired[int]
 
 
 class FeedbackPage(TypedDict):
@@ -225,16 +264,23 @@ class Manifest(TypedDict):
 ExportRecord = dict[str, Any]
 
 
+class SpanLabel(TypedDict):
+    name: str
+    value: int
+
+
 class Project(TypedDict):
     slug: str
     name: str
     allowed_origins: Literal["*"] | list[str]
+    span_labels: list[SpanLabel]
     created_at: str
 
 
 class ProjectPatch(TypedDict, total=False):
     name: str | None
     allowed_origins: Literal["*"] | list[str]
+    span_labels: list[SpanLabel]
 
 
 class LeaderboardModel(TypedDict):
