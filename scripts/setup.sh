@@ -6,7 +6,8 @@
 #   scripts/setup.sh --test          also everything the test suites need (then `npm ci` when
 #                                    node_modules is missing or differs from package-lock.json)
 #   scripts/setup.sh --test=unit,integration   only what these suites need
-#                                    (suites: lint unit integration e2e asan fuzz)
+#                                    (suites: lint unit integration integration-pgbouncer
+#                                    e2e asan fuzz; haproxy alone for bench/scale)
 #   scripts/setup.sh --no-build      install only
 #   scripts/setup.sh --binary-only   build only the feedbackd binary (what start.sh needs)
 #
@@ -38,8 +39,16 @@ build_dir=${FEEDBACKD_BUILD_DIR:-build}
 # --- system packages --------------------------------------------------------------------
 pkgs=(gcc libc6-dev meson ninja-build pkgconf python3 libmicrohttpd-dev libjansson-dev libpq-dev libssl-dev
       ca-certificates)
-if wants integration || wants asan; then
+if wants integration || wants asan || wants integration-pgbouncer; then
   pkgs+=(python3-pytest python3-requests python3-psycopg2 python3-jsonschema)
+fi
+# PgBouncer in front of each test cluster (integration-pgbouncer); haproxy in front of several
+# feedbackd replicas (test_replicas.py, bench/scale). Started by the tests, never as services.
+if wants integration-pgbouncer; then
+  pkgs+=(pgbouncer)
+fi
+if wants integration || wants integration-pgbouncer || wants haproxy; then
+  pkgs+=(haproxy)
 fi
 if wants fuzz; then
   pkgs+=(clang libclang-rt-14-dev)

@@ -14,6 +14,10 @@
 #   unit              C unit tests: meson test --suite unit (counted from meson's JSON test log)
 #   integration       pytest tests/integration, the real binary against a throwaway PostgreSQL
 #                     (counted from the JUnit XML report)
+#   integration-pgbouncer  the integration suite again with feedbackd connected through a
+#                     PgBouncer in transaction pooling (prepared_statements = false) in front
+#                     of each test cluster; the tests' own SQL checks still go to PostgreSQL
+#                     (FEEDBACKD_TEST_PGBOUNCER=1, tests/integration/pgbouncer.py)
 #   e2e               browser tests: node --test tests/e2e, one file at a time (counted from TAP)
 #   asan-unit         the unit suite again, built with -Db_sanitize=address,undefined (build-asan)
 #   asan-integration  the integration suite again against build-asan/feedbackd
@@ -34,8 +38,8 @@ suites=""
 for s in $requested; do
   case "$s" in
     asan) suites="$suites asan-unit asan-integration" ;;
-    lint|unit|integration|e2e|asan-unit|asan-integration|fuzz) suites="$suites $s" ;;
-    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+    lint|unit|integration|integration-pgbouncer|e2e|asan-unit|asan-integration|fuzz) suites="$suites $s" ;;
+    -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
     *) echo "test.sh: unknown suite '$s' (known: $all_suites asan)" >&2; exit 2 ;;
   esac
 done
@@ -156,16 +160,16 @@ print(t - f - s, f)
 PY
 }
 
-run_integration() {  # name binary
-  local name=$1 bin=$2 xml rc p f
+run_integration() {  # name binary [pgbouncer]
+  local name=$1 bin=$2 pooler=${3:-} xml rc p f
   xml="$(dirname "$bin")/$name.xml"
-  section "$name: pytest tests/integration (FEEDBACKD_BIN=$bin)"
+  section "$name: pytest tests/integration (FEEDBACKD_BIN=$bin${pooler:+, through PgBouncer})"
   if [ ! -d tests/integration ]; then
     record "$name" 0 0 "no tests/integration directory"
     return
   fi
   rm -f "$xml"
-  FEEDBACKD_BIN="$bin" "$python" -m pytest -p no:cacheprovider -ra tests/integration --junitxml="$xml" \
+  FEEDBACKD_TEST_PGBOUNCER=${pooler:+1} FEEDBACKD_BIN="$bin" "$python" -m pytest -p no:cacheprovider -ra tests/integration --junitxml="$xml" \
     -o junit_family=xunit2
   rc=$?
   read -r p f < <(count_junit "$xml")
@@ -250,6 +254,7 @@ run_fuzz() {
 has lint && run_lint
 has unit && run_unit unit "$build_dir"
 has integration && run_integration integration "$build_dir/feedbackd"
+has integration-pgbouncer && run_integration integration-pgbouncer "$build_dir/feedbackd" pgbouncer
 has e2e && run_e2e
 if has asan-unit || has asan-integration; then
   section "sanitizer build ($asan_dir: -Db_sanitize=address,undefined)"

@@ -12,8 +12,13 @@
 /* An arbitrary constant that names "feedbackd migrations" among advisory locks. */
 #define MIGRATION_LOCK_KEY "727465686466"
 
-static struct fd_stmt stmt_lock = {"migrate_lock", "SELECT pg_advisory_lock(" MIGRATION_LOCK_KEY ")", 0};
-static struct fd_stmt stmt_unlock = {"migrate_unlock", "SELECT pg_advisory_unlock(" MIGRATION_LOCK_KEY ")", 0};
+/* A transaction-level lock, released by the COMMIT or ROLLBACK that ends the transaction that
+ * took it. A session-level lock taken and released in separate transactions breaks behind
+ * PgBouncer in transaction pooling: the release may run on another server connection, the
+ * lock stays held by a pooled one, and the next replica's start-up waits for it forever. */
+static struct fd_stmt stmt_lock = {"migrate_lock", "SELECT pg_advisory_xact_lock(" MIGRATION_LOCK_KEY ")", 0};
+static struct fd_stmt stmt_is_applied = {"migrate_is_applied",
+                                         "SELECT 1 FROM schema_migrations WHERE version = $1::int", 0};
 /* to_jsonb(m): also reads a schema_migrations that has no checksum column yet (the
  * fd_migrate_verify of `serve --no-migrate` against a database no runner has upgraded). */
 static struct fd_stmt stmt_applied = {"migrate_applied",
@@ -107,22 +112,60 @@ bool fd_migrate_verify(struct fd_db *db, bool *mismatch, char *err, size_t errle
   return ok;
 }
 
+static void rollback(struct fd_db *db) {
+  char ignored[64];
+  if (!fd_db_run(db, "ROLLBACK", ignored, sizeof ignored)) { /* connection gone: nothing to undo */
+  }
+}
+
+/* BEGIN and take the migration lock; on failure the transaction is rolled back. */
+static bool begin_locked(struct fd_db *db, char *err, size_t errlen) {
+  if (fd_db_run(db, "BEGIN", err, errlen) && run_stmt(db, &stmt_lock, 0, NULL, err, errlen)) return true;
+  rollback(db);
+  return false;
+}
+
+/* Whether another runner recorded `version` since the applied rows were read (asked under the
+ * lock): 1 yes, 0 no, -1 the database failed (message in err). */
+static int applied_meanwhile(struct fd_db *db, const char *version, char *err, size_t errlen) {
+  const char *params[1] = {version};
+  PGresult *r = fd_db_exec(db, &stmt_is_applied, 1, params);
+  int found = fd_db_ok(r) ? PQntuples(r) > 0 : -1;
+  if (found < 0) snprintf(err, errlen, "%s: %s", stmt_is_applied.name, r ? PQresultErrorMessage(r) : "connection lost");
+  PQclear(r);
+  return found;
+}
+
+/* The table, its checksum column and the applied rows (checked, missing checksums filled), in a
+ * locked transaction of its own: concurrent CREATE TABLE IF NOT EXISTS can fail on the
+ * catalog's unique index. NULL with a message in err on failure. */
+static PGresult *prepare_table(struct fd_db *db, char *err, size_t errlen) {
+  if (!begin_locked(db, err, errlen)) return NULL;
+  PGresult *done = NULL;
+  bool mismatch = false;
+  if (fd_db_run(db,
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                " version integer PRIMARY KEY, name text NOT NULL,"
+                " applied_at timestamptz NOT NULL DEFAULT now())",
+                err, errlen) &&
+      /* sha256 of the file as applied; NULL in rows from before checksums were recorded */
+      fd_db_run(db, "ALTER TABLE schema_migrations ADD COLUMN IF NOT EXISTS checksum text", err, errlen) &&
+      (done = read_applied(db, err, errlen)) && check_applied(db, done, true, &mismatch, err, errlen) &&
+      fd_db_run(db, "COMMIT", err, errlen))
+    return done;
+  PQclear(done);
+  rollback(db);
+  return NULL;
+}
+
 bool fd_migrate_apply(struct fd_db *db, int *applied, char *err, size_t errlen) {
   *applied = 0;
+  /* Every step runs in a transaction holding the lock, so runners starting together serialise
+   * step by step; a pending migration is re-checked under the lock, because another runner may
+   * have applied it while this one waited. */
+  PGresult *done = prepare_table(db, err, errlen);
+  if (!done) return false;
   bool ok = false;
-  PGresult *done = NULL;
-  if (!run_stmt(db, &stmt_lock, 0, NULL, err, errlen)) return false;
-  if (!fd_db_run(db,
-                 "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                 " version integer PRIMARY KEY, name text NOT NULL,"
-                 " applied_at timestamptz NOT NULL DEFAULT now())",
-                 err, errlen) ||
-      /* sha256 of the file as applied; NULL in rows from before checksums were recorded */
-      !fd_db_run(db, "ALTER TABLE schema_migrations ADD COLUMN IF NOT EXISTS checksum text", err, errlen))
-    goto out;
-  done = read_applied(db, err, errlen);
-  bool mismatch = false;
-  if (!done || !check_applied(db, done, true, &mismatch, err, errlen)) goto out;
   for (size_t i = 0; i < fd_migrations_count; i++) {
     const struct fd_migration *m = &fd_migrations[i];
     if (is_applied(done, m->version)) continue;
@@ -132,14 +175,17 @@ bool fd_migrate_apply(struct fd_db *db, int *applied, char *err, size_t errlen) 
     checksum_of(m, sum);
     const char *params[3] = {version, m->name, sum};
     char sqlerr[1024];
-    if (!fd_db_run(db, "BEGIN", err, errlen)) goto out;
-    if (!fd_db_run(db, m->sql, sqlerr, sizeof sqlerr) ||
+    if (!begin_locked(db, err, errlen)) goto out;
+    int meanwhile = applied_meanwhile(db, version, sqlerr, sizeof sqlerr);
+    if (meanwhile == 1) {
+      if (!fd_db_run(db, "COMMIT", err, errlen)) goto out;
+      continue;
+    }
+    if (meanwhile < 0 || !fd_db_run(db, m->sql, sqlerr, sizeof sqlerr) ||
         !run_stmt(db, &stmt_record, 3, params, sqlerr, sizeof sqlerr) ||
         !fd_db_run(db, "COMMIT", sqlerr, sizeof sqlerr)) {
       snprintf(err, errlen, "migration %s failed: %s", m->name, sqlerr);
-      char ignored[64];
-      if (!fd_db_run(db, "ROLLBACK", ignored, sizeof ignored)) { /* connection gone: nothing to undo */
-      }
+      rollback(db);
       goto out;
     }
     fd_log(FD_LOG_INFO, "msg=\"applied migration\" version=%d name=%s", m->version, m->name);
@@ -148,9 +194,6 @@ bool fd_migrate_apply(struct fd_db *db, int *applied, char *err, size_t errlen) 
   ok = true;
 out:
   PQclear(done);
-  char unlock_err[256];
-  if (!run_stmt(db, &stmt_unlock, 0, NULL, unlock_err, sizeof unlock_err))
-    fd_log(FD_LOG_WARN, "msg=\"advisory unlock failed\" error=\"%s\"", unlock_err);
   return ok;
 }
 

@@ -5,8 +5,9 @@
  * recorded checksum differs from the file compiled into the binary) stops the runner:
  * history must not be rewritten. Rows recorded before checksums existed (checksum NULL) get
  * the current file's checksum on the runner's next start: trust on first use.
- * The whole run holds a PostgreSQL advisory lock, so replicas starting together apply each
- * migration exactly once: the others wait, then find nothing left to do. */
+ * The check and each migration run in transactions that hold a transaction-level PostgreSQL
+ * advisory lock (so the runner also works through PgBouncer in transaction pooling): replicas
+ * starting together apply each migration exactly once, the others wait, then find it done. */
 #ifndef FD_DB_MIGRATE_H
 #define FD_DB_MIGRATE_H
 

@@ -21,6 +21,7 @@ import psycopg2
 import requests
 
 from openapi_check import check_response
+from pgbouncer import PgBouncer, pooler_requested
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 PG_BIN = os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin")
@@ -86,6 +87,13 @@ def clean_env(**extra):
     return env
 
 
+def pooler_env():
+    """The settings feedbackd needs behind the pooler of the PgBouncer mode (FEEDBACKD_TEST_PGBOUNCER=1,
+    where PgCluster.conninfo() names it): prepared_statements = false (docs/operations.md).
+    Empty otherwise."""
+    return {"FEEDBACKD_PREPARED_STATEMENTS": "false"} if pooler_requested() else {}
+
+
 def wait_until(predicate, timeout, interval=0.05, what="condition"):
     """Poll predicate() until it returns a truthy value; returns it, or raises after timeout."""
     deadline = time.monotonic() + timeout
@@ -139,7 +147,11 @@ class PgCluster:
     user when we are root (initdb refuses root). Unix socket only (listen_addresses = ''),
     in the cluster's own directory. For speed it runs with fsync=off,
     synchronous_commit=off and full_page_writes=off: a crash of the machine loses the test
-    data, which is fine for tests and never acceptable anywhere else."""
+    data, which is fine for tests and never acceptable anywhere else.
+
+    With FEEDBACKD_TEST_PGBOUNCER=1 a PgBouncer in transaction pooling runs in front of it
+    (tests/integration/pgbouncer.py): conninfo() — what feedbackd is given — then names the
+    pooler, while connect()/sql() and host/port stay PostgreSQL's own."""
 
     def __init__(self, name="pg"):
         self.dir = make_private_dir(f"fd{name}-")
@@ -150,6 +162,7 @@ class PgCluster:
         self.user = "postgres"
         self._dbs = 0
         self.running = False
+        self.pooler = None
 
     # -- process control -------------------------------------------------------------
     def _run(self, args, check=True, timeout=120):
@@ -175,7 +188,14 @@ class PgCluster:
     def start(self):
         self._run([f"{PG_BIN}/pg_ctl", "-D", self.pgdata, "-l", self.logfile, "-w", "-t", "60", "start"])
         self.running = True
+        if pooler_requested() and self.pooler is None:  # it outlives restarts of PostgreSQL
+            self.start_pooler()
         return self
+
+    def start_pooler(self, **kw):
+        """Start a PgBouncer in front of this cluster (keywords: PgBouncer's); returns it."""
+        self.pooler = PgBouncer(self, free_port(), **kw).start()
+        return self.pooler
 
     def stop(self, mode="fast"):
         """Stop the server (`mode` as pg_ctl -m: smart, fast, immediate)."""
@@ -187,6 +207,8 @@ class PgCluster:
         self.start()
 
     def destroy(self):
+        if self.pooler is not None:
+            self.pooler.stop()
         if os.path.exists(os.path.join(self.pgdata, "postmaster.pid")):
             self._run([f"{PG_BIN}/pg_ctl", "-D", self.pgdata, "-m", "immediate", "-w", "stop"], check=False)
         self.running = False
@@ -202,11 +224,18 @@ class PgCluster:
 
     # -- SQL -------------------------------------------------------------------------------
     def conninfo(self, dbname="postgres"):
-        """A libpq keyword/value connection string, as feedbackd's database_url takes it."""
+        """A libpq keyword/value connection string, as feedbackd's database_url takes it: the
+        pooler's when one runs in front of the cluster."""
+        if self.pooler is not None:
+            return self.pooler.conninfo(dbname)
+        return self.direct_conninfo(dbname)
+
+    def direct_conninfo(self, dbname="postgres"):
+        """PostgreSQL's own address, also when a pooler runs in front of it."""
         return f"host={self.host} port={self.port} dbname={dbname} user={self.user}"
 
     def connect(self, dbname="postgres"):
-        conn = psycopg2.connect(self.conninfo(dbname))
+        conn = psycopg2.connect(self.direct_conninfo(dbname))
         conn.autocommit = True
         return conn
 
@@ -268,6 +297,7 @@ class Feedbackd:
             "FEEDBACKD_DATA_DIR": os.path.join(self.dir, "var"),
             "FEEDBACKD_LOG_LEVEL": "info",
             "FEEDBACKD_DB_RETRY_SECONDS": "10",
+            **pooler_env(),
         }
         base.update(self.extra_env)
         base.update(overrides)
