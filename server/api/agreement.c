@@ -73,7 +73,7 @@ void fd_api_agreement_get(struct fd_request *req) {
     fd_reply_fd_error(req, &err);
     return;
   }
-  struct fd_db *db = fd_api_db_get(req);
+  struct fd_db *db = fd_api_read_db_get(req);
   if (!db) return;
   struct fd_agreement_data d;
   enum fd_db_status st = fd_agreement_votes(db, req->auth.project_id, w.since, w.until, &d);

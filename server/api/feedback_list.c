@@ -12,7 +12,7 @@ void fd_api_feedback_list(struct fd_request *req) {
     fd_reply_fd_error(req, &err);
     return;
   }
-  struct fd_db *db = fd_api_db_get(req);
+  struct fd_db *db = fd_api_read_db_get(req);
   if (!db) return;
   json_t *page = NULL;
   enum fd_db_status st = fd_feedback_list(db, req->auth.project_id, &f, &page);

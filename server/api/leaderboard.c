@@ -156,7 +156,7 @@ void fd_api_leaderboard_get(struct fd_request *req) {
     fd_reply_fd_error(req, &err);
     return;
   }
-  struct fd_db *db = fd_api_db_get(req);
+  struct fd_db *db = fd_api_read_db_get(req);
   if (!db) return;
   struct fd_battles b;
   enum fd_db_status st = fd_leaderboard_battles(db, req->auth.project_id, w.since, w.until, &b);

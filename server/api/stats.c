@@ -56,10 +56,17 @@ void fd_api_stats_get(struct fd_request *req) {
     return;
   }
   struct fd_stats_query q = {sp.since, sp.until, sp.bucket, sp.group_by, sp.model};
+  /* the catch-up writes, so it runs on the primary, in its own transaction: the query's
+   * snapshot (on the primary, or on a standby that replayed past it) must see what it wrote */
   struct fd_db *db = fd_api_db_get(req);
   if (!db) return;
+  enum fd_db_status st = fd_stats_catch_up_now(db, req->auth.project_id);
+  if (!fd_db_failed(st) && fd_api_app_of(req)->read_pool) {
+    fd_api_db_put(req, db);
+    if (!(db = fd_api_read_db_get(req))) return;
+  }
   json_t *counts = NULL;
-  enum fd_db_status st = fd_stats_query(db, req->auth.project_id, &q, &counts);
+  if (!fd_db_failed(st)) st = fd_stats_query(db, req->auth.project_id, &q, &counts);
   fd_api_db_put(req, db);
   if (fd_db_failed(st)) {
     fd_reply_db_failure(req, st);

@@ -95,6 +95,12 @@ int fd_cli_serve(const struct fd_config *cfg, int argc, char **argv) {
   app.conninfo = conninfo;
   app.pool = fd_pool_new(conninfo, cfg->pool_size, cfg->prepared_statements);
   if (!app.pool) goto out;
+  if (cfg->read_database_url && *cfg->read_database_url) {
+    /* opened on demand like the primary's: a standby that is down only sends reads to the primary */
+    app.read_pool = fd_pool_new(cfg->read_database_url, cfg->pool_size, cfg->prepared_statements);
+    if (!app.read_pool) goto out;
+    fd_log(FD_LOG_INFO, "msg=\"reads routed to a hot standby\" replay_wait_ms=%d", FD_READ_REPLAY_WAIT_MS);
+  }
   app.ingest = fd_ingest_start(cfg, conninfo);
   if (!app.ingest) {
     fprintf(stderr, "feedbackd: cannot start the ingest writers\n");
@@ -138,6 +144,7 @@ out:
   fd_stats_catch_up_stop(stats);
   fd_webhooks_stop(webhooks);
   fd_ingest_free(app.ingest);
+  fd_pool_free(app.read_pool);
   fd_pool_free(app.pool);
   fd_db_close(db);
   fd_embedded_stop(emb);

@@ -172,6 +172,10 @@ struct fd_db *fd_pool_get(struct fd_pool *pool, int timeout_ms) {
   return db;
 }
 
+bool fd_pool_owns(const struct fd_pool *pool, const struct fd_db *db) {
+  return pool && db >= pool->dbs && db < pool->dbs + pool->size;
+}
+
 void fd_pool_put(struct fd_pool *pool, struct fd_db *db) {
   if (!db) return;
   if (db->conn) {

@@ -66,6 +66,10 @@ bool fd_db_ok(const PGresult *res);
 /* The SQLSTATE of a failed result ("" if none). */
 const char *fd_db_sqlstate(const PGresult *res);
 
+/* Whether db is one of pool's connections (a caller holding connections of two pools gives
+ * each back to its own). */
+bool fd_pool_owns(const struct fd_pool *pool, const struct fd_db *db);
+
 /* Pool usage for /metrics. */
 void fd_pool_stats(struct fd_pool *pool, int *size, int *in_use, long *waits, long *errors);
 

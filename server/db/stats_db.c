@@ -4,7 +4,9 @@
  * and how it covers [since, until) is described there); it lives in the database so that it
  * can run with jit = off — see the comment on it. Before it, fd_stats_catch_up of
  * migrations/0003_stats_catch_up.sql applies the events written since the last catch-up, so
- * a read counts every event acknowledged before it. */
+ * a read counts every event acknowledged before it. The two are separate calls because the
+ * catch-up writes (it runs on the primary) and the query may run on a hot standby
+ * (docs/operations.md "Read routing"). */
 #include "db/stats_db.h"
 
 #include <stdio.h>
@@ -30,10 +32,8 @@ enum fd_db_status fd_stats_query(struct fd_db *db, int64_t project_id, const str
                                  json_t **counts) {
   char pid[24];
   snprintf(pid, sizeof pid, "%lld", (long long)project_id);
-  /* its own statement (and transaction): the query's snapshot must see what it wrote */
-  enum fd_db_status st = fd_stats_catch_up_now(db, project_id);
-  if (fd_db_failed(st)) return st;
   PGresult *r;
+  enum fd_db_status st;
   const char *p[6] = {pid, q->since, q->until, q->bucket, q->group_by, q->model};
   r = fd_db_exec(db, &stmt_stats, 6, p);
   st = fd_db_result(db, r);

@@ -28,7 +28,8 @@ struct fd_stats_query {
  *    "groups": [{key, ratings, up, down}, ...]                 ([] without group_by),
  *    "top_tags": [{tag, count}, ...]}
  * into *counts (the caller's); rates are left to the caller. FD_DB_ONE or a failure
- * (db/status.h). */
+ * (db/status.h). Read-only (it may run on a hot standby): run fd_stats_catch_up_now on the
+ * primary first, or events written since the last catch-up are not counted yet. */
 enum fd_db_status fd_stats_query(struct fd_db *db, int64_t project_id, const struct fd_stats_query *q, json_t **counts)
     __attribute__((warn_unused_result));
 

@@ -37,6 +37,8 @@ static bool check_address_ranges(const char *value, char *err, size_t errlen) {
 
 static const struct setting settings[] = {
     S(database_url, T_STRING, "", 0, 0, true, "libpq connection string or URI; empty = embedded private PostgreSQL"),
+    S(read_database_url, T_STRING, "", 0, 0, true,
+      "libpq connection string of a hot standby that serves reads (empty = everything on database_url)"),
     S(listen, T_STRING, "127.0.0.1:8080", 0, 0, false, "HTTP listen address host:port"),
     S(threads, T_INT, "0", 0, 256, false, "HTTP worker threads (0 = number of cores)"),
     S(data_dir, T_STRING, "./var", 0, 0, false, "directory of the embedded cluster and state"),

@@ -12,10 +12,11 @@
 #include <stdio.h>
 
 struct fd_config {
-  char *database_url; /* NULL/empty: run the embedded private PostgreSQL */
-  char *listen;       /* host:port */
-  int threads;        /* HTTP worker threads; 0 = number of cores */
-  char *data_dir;     /* embedded cluster and state */
+  char *database_url;      /* NULL/empty: run the embedded private PostgreSQL */
+  char *read_database_url; /* a hot standby for reads (docs/operations.md "Read routing"); empty = primary */
+  char *listen;            /* host:port */
+  int threads;             /* HTTP worker threads; 0 = number of cores */
+  char *data_dir;          /* embedded cluster and state */
   char *log_level;
   char *metrics_token;         /* when set, /metrics needs `Authorization: Bearer <token>` */
   char *embedded_user;         /* OS user that runs the embedded cluster when feedbackd runs as root */

@@ -58,7 +58,7 @@ class ReplicatedPair:
 
     def wait_replayed(self, timeout=30):
         """Until the standby replayed everything the primary wrote so far."""
-        lsn = self.primary.sql("SELECT pg_current_wal_lsn()::text")[0][0]
+        lsn = self.primary.sql("SELECT pg_current_wal_insert_lsn()::text")[0][0]
         wait_until(lambda: self.standby.sql("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", (lsn,))[0][0], timeout,
                    what=f"the standby replaying up to {lsn}")
 
