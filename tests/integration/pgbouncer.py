@@ -21,6 +21,12 @@ PGBOUNCER_BIN = os.environ.get("PGBOUNCER_BIN", "/usr/sbin/pgbouncer")
 IS_ROOT = os.geteuid() == 0
 
 
+# The migration runner's lock among pg_locks: the one-bigint key 727465686466 of
+# server/db/migrate.c (classid = high 32 bits, objid = low 32 bits, objsubid 1). The stats
+# catch-up takes two-int advisory locks (objsubid 2) of its own, briefly, inside its CALL.
+MIGRATION_LOCK = " AND l.objsubid = 1 AND (l.classid::bigint << 32) + l.objid::bigint = 727465686466"
+
+
 def pooler_requested():
     return os.environ.get("FEEDBACKD_TEST_PGBOUNCER") == "1"
 

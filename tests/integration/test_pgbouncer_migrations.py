@@ -9,7 +9,7 @@ import psycopg2
 import pytest
 
 from helpers import clean_env, feedbackd_bin, free_port
-from pgbouncer import PgBouncer
+from pgbouncer import MIGRATION_LOCK, PgBouncer
 
 POOL = 4
 
@@ -55,5 +55,5 @@ def test_repeated_migrate_through_pgbouncer_leaves_no_lock(pg, pooler):
             pytest.fail(f"run {run + 1} of `feedbackd migrate` through PgBouncer hung (a leaked migration lock?)")
         assert r.returncode == 0, r.stderr
         held = pg.sql("SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database "
-                      "WHERE l.locktype = 'advisory' AND d.datname = %s", (db,))[0][0]
+                      "WHERE l.locktype = 'advisory' AND d.datname = %s" + MIGRATION_LOCK, (db,))[0][0]
         assert held == 0, f"an advisory lock outlived run {run + 1} of `feedbackd migrate`"
