@@ -56,8 +56,13 @@ fi
 if wants lint; then
   pkgs+=(clang-format)  # Debian 12: clang-format 14, the version the tree is formatted with
 fi
+# node_modules: the browser tests, and the integration tests' webhook receiver (it verifies
+# signatures with the standardwebhooks package)
+wants_node() { wants e2e || wants integration || wants asan; }
 if wants e2e; then
   pkgs+=(chromium)
+fi
+if wants_node; then
   # node >= 18 (any source: Debian's nodejs, NodeSource, nvm); Debian's npm only with Debian's node
   if ! command -v node >/dev/null 2>&1; then
     pkgs+=(nodejs npm)
@@ -90,9 +95,9 @@ if ! fd_pkg_installed postgresql-15; then
   fi
 fi
 
-if wants e2e; then
+if wants_node; then
   major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
-  [ "$major" -ge 18 ] || fd_die "node >= 18 is needed for the browser tests (found $(node --version 2>/dev/null || echo none))"
+  [ "$major" -ge 18 ] || fd_die "node >= 18 is needed for the browser tests and the webhook receiver (found $(node --version 2>/dev/null || echo none))"
   # npm ci when node_modules is missing or does not hold exactly what package-lock.json pins
   if [ -f package-lock.json ]; then
     if ! node -e '
@@ -106,7 +111,7 @@ if wants e2e; then
       }' 2>/dev/null; then
       fd_log "npm ci (node_modules missing or out of date)"
       if ! npm ci --no-audit --no-fund; then
-        # only the browser tests need node_modules: build anyway, report it at the end
+        # only the browser tests and the webhook receiver need node_modules: build anyway, report it at the end
         npm_failed=1
         fd_warn "npm ci failed: the browser tests (tests/e2e) cannot run"
       fi

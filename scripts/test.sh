@@ -83,7 +83,7 @@ bash scripts/setup.sh "--test=${setup_for#,}"
 setup_rc=$?
 npm_failed=0
 if [ "$setup_rc" -eq 3 ]; then
-  npm_failed=1  # only the browser tests are affected
+  npm_failed=1  # only the browser tests and the webhook tests are affected
 elif [ "$setup_rc" -ne 0 ]; then
   record setup 0 1 "scripts/setup.sh failed: packages or the build of $build_dir, see above"
   finish
