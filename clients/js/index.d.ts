@@ -297,7 +297,7 @@ export interface Agreement {
 
 // ------------------------------------------------------------------ export
 
-export type ExportFormat = 'trl' | 'trl-text' | 'kto' | 'openai' | 'hh' | 'sft';
+export type ExportFormat = 'trl' | 'trl-text' | 'kto' | 'openai' | 'hh' | 'sft' | 'prm' | 'spans';
 export type Split = 'all' | 'train' | 'test';
 
 /** Query of GET /v1/export (docs/export.md). */

@@ -58,7 +58,7 @@ bool fd_export_request_parse(fd_param_get_fn get, void *cls, const char *project
   char since_n[FD_RFC3339_BUF] = "", until_n[FD_RFC3339_BUF] = "";
   if (format && !fd_export_format_parse(format, &p->format))
     return fd_error_set(err, FD_ERR_INVALID_PARAMETER, "format",
-                        "format must be trl, trl-text, kto, openai, hh or sft");
+                        "format must be trl, trl-text, kto, openai, hh, sft, prm or spans");
   if (split && !fd_split_select_parse(split, &p->split))
     return fd_error_set(err, FD_ERR_INVALID_PARAMETER, "split", "split must be all, train or test");
   if (tf && !parse_real(tf, 0, 1, &p->test_fraction))

@@ -47,6 +47,20 @@ static void card_features(FILE *f, enum fd_export_format fmt, bool meta) {
       fprintf(f, "  - name: messages\n");
       yaml_messages(f, "  ");
       break;
+    case FD_FORMAT_PRM:
+      fprintf(f,
+              "  - name: prompt\n    dtype: string\n  - name: completions\n    sequence: string\n"
+              "  - name: labels\n    sequence: bool\n");
+      break;
+    case FD_FORMAT_SPANS:
+      fprintf(f, "  - name: prompt\n");
+      yaml_messages(f, "  ");
+      fprintf(f,
+              "  - name: completion\n    dtype: string\n  - name: spans\n    list:\n"
+              "    - name: start\n      dtype: int64\n    - name: end\n      dtype: int64\n"
+              "    - name: label\n      dtype: string\n    - name: value\n      dtype: float64\n"
+              "    - name: n\n      dtype: int64\n");
+      break;
   }
   if (!meta) return;
   enum fd_family fam = fd_export_format_family(fmt);
@@ -61,7 +75,8 @@ static void card_features(FILE *f, enum fd_export_format fmt, bool meta) {
             "    - name: n_votes\n      dtype: int64\n    - name: agreement\n      dtype: float64\n"
             "    - name: models\n      struct:\n      - name: chosen\n        dtype: string\n"
             "      - name: rejected\n        dtype: string\n");
-  if (fam == FD_FAMILY_UNPAIRED) fprintf(f, "    - name: model\n      dtype: string\n");
+  if (fam == FD_FAMILY_UNPAIRED || fam == FD_FAMILY_STEPS || fam == FD_FAMILY_SPANS)
+    fprintf(f, "    - name: model\n      dtype: string\n");
 }
 
 static const char *trainer_of(enum fd_export_format f) {
@@ -73,8 +88,22 @@ static const char *trainer_of(enum fd_export_format f) {
     case FD_FORMAT_OPENAI: return "OpenAI preference fine-tuning (DPO) data";
     case FD_FORMAT_HH: return "Anthropic HH-RLHF style transcripts (chosen / rejected)";
     case FD_FORMAT_SFT: return "chat SFT data (messages ending with the assistant response)";
+    case FD_FORMAT_PRM:
+      return "TRL stepwise supervision data for process reward models (PRMTrainer); only single-user-turn prompts";
+    case FD_FORMAT_SPANS:
+      return "fine-grained reward data: responses with labelled passages (offsets in Unicode code points)";
   }
   return "";
+}
+
+static const char *card_tag(enum fd_export_format fmt) {
+  switch (fmt) {
+    case FD_FORMAT_SFT: return "sft";
+    case FD_FORMAT_KTO: return "kto";
+    case FD_FORMAT_PRM: return "process-supervision";
+    case FD_FORMAT_SPANS: return "fine-grained-feedback";
+    default: return "preference";
+  }
 }
 
 /* The YAML front matter the Hub reads: the two splits, the features of the format, tags. */
@@ -101,14 +130,14 @@ static void write_front_matter(FILE *f, enum fd_export_format fmt, bool meta, js
           "- human-feedback\n"
           "- feedbackd\n"
           "---\n\n",
-          (long long)n_train, (long long)n_test,
-          fmt == FD_FORMAT_SFT ? "sft" : (fmt == FD_FORMAT_KTO ? "kto" : "preference"));
+          (long long)n_train, (long long)n_test, card_tag(fmt));
 }
 
 /* The title and the facts of this export, from its manifest. */
 static void write_summary(FILE *f, const char *slug, const json_t *manifest, enum fd_export_format fmt,
                           json_int_t n_train, json_int_t n_test) {
   char *by = json_dumps(json_object_get(manifest, fmt == FD_FORMAT_KTO ? "by_label" : "by_origin"), JSON_COMPACT);
+  bool has_by = fd_export_format_family(fmt) == FD_FAMILY_PAIRS || fmt == FD_FORMAT_KTO;
   fprintf(f,
           "# %s — %s export\n\n"
           "%s, exported by feedbackd %s from the human feedback of project `%s`.\n\n"
@@ -121,8 +150,7 @@ static void write_summary(FILE *f, const char *slug, const json_t *manifest, enu
           json_string_value(json_object_get(manifest, "finished_at")),
           json_string_value(json_object_get(manifest, "watermark")),
           (long long)json_integer_value(json_object_get(manifest, "records")), (long long)n_train, (long long)n_test,
-          by && fmt != FD_FORMAT_SFT ? (fmt == FD_FORMAT_KTO ? ", by label " : ", by origin ") : "",
-          by && fmt != FD_FORMAT_SFT ? by : "");
+          by && has_by ? (fmt == FD_FORMAT_KTO ? ", by label " : ", by origin ") : "", by && has_by ? by : "");
   free(by);
 }
 
@@ -135,7 +163,7 @@ static void write_derivation(FILE *f, const json_t *manifest) {
   fprintf(f,
           "## How the data was derived\n\n"
           "Records are derived deterministically from logged conversation turns and feedback events\n"
-          "(thumbs and scale ratings, in-place edits, A/B comparisons), following the rules of\n"
+          "(thumbs and scale ratings, in-place edits, A/B comparisons, span and step labels), following the rules of\n"
           "feedbackd's export specification:\n\n"
           "- **Counting feedback**: per rater, message and kind (for comparisons: rater and pair) only\n"
           "  the latest event counts; a retracted latest event removes that rater's vote; erased users'\n"
@@ -151,6 +179,11 @@ static void write_derivation(FILE *f, const json_t *manifest) {
           "- **Unpaired** (kto): each rated response with a non-zero score (label = score > 0), both sides\n"
           "  of each non-trivial edit, and both responses of each `both_bad` comparison vote.\n"
           "- **SFT**: edited texts, and responses rated only at the top score.\n"
+          "- **prm**: per response to a single user turn, its steps (non-blank lines) with a label per\n"
+          "  step from the mean of its counting step votes (true > 0, false < 0), the longest prefix of\n"
+          "  labelled steps.\n"
+          "- **spans**: per response, its labelled passages (code-point offsets), one entry per (start, end,\n"
+          "  label) with the mean label value and the number of counting span events.\n"
           "- **Dedup**: identical records appear once, their evidence merged; the first occurrence by\n"
           "  (conversation id, parent id) keeps its conversation's split.\n"
           "- **Split**: by conversation — `test` when the first 8 bytes of SHA-256(project + \":\" +\n"

@@ -26,7 +26,7 @@
 #include "util/rfc3339.h"
 
 static const char usage_text[] =
-    "usage: feedbackd export [--project <slug>] [--format trl|trl-text|kto|openai|hh|sft]\n"
+    "usage: feedbackd export [--project <slug>] [--format trl|trl-text|kto|openai|hh|sft|prm|spans]\n"
     "                        [-o FILE | --out DIR] [--since T] [--until T] [--model M]\n"
     "                        [--split all|train|test] [--test-fraction F] [--min-margin M]\n"
     "                        [--after WATERMARK] [--include-meta] [--exclude-users U1,U2]\n"

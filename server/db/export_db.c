@@ -45,18 +45,21 @@
   " FROM messages m WHERE m.project_id = $1::bigint"
 
 /* Each event under the conversation of each message it names (a comparison whose two
- * messages live in two conversations appears under both, once per conversation). Comments,
- * spans and steps are read by no pair/KTO rule, so they are not loaded. */
+ * messages live in two conversations appears under both, once per conversation). Every kind
+ * the export knows is loaded: comments are read by no rule but a counting one still names
+ * its message for unknown_turn / invalid_prompt (docs/export.md "Manifest"). */
 #define FEEDBACK_SELECT \
   "SELECT v.c, f.id, f.seq, f.kind, f.message_id, f.other_message_id, f.user_ref, f.value, f.scale,"      \
-  "  f.edited_content, f.outcome, " US("f.created_at") ", f.retracted_at IS NOT NULL"                     \
+  "  f.edited_content, f.outcome, " US("f.created_at") ", f.retracted_at IS NOT NULL,"                    \
+  "  f.span_start, f.span_end, f.span_label, f.step_index"                                               \
   " FROM feedback f"                                                                                      \
   " LEFT JOIN messages m1 ON m1.project_id = f.project_id AND m1.id = f.message_id"                        \
   " LEFT JOIN messages m2 ON f.other_message_id IS NOT NULL AND m2.project_id = f.project_id"             \
   "   AND m2.id = f.other_message_id"                                                                     \
   " CROSS JOIN LATERAL (VALUES (m1.conversation_id), (CASE WHEN m2.conversation_id IS DISTINCT FROM"      \
   "   m1.conversation_id THEN m2.conversation_id END)) v(c)"                                              \
-  " WHERE f.project_id = $1::bigint AND f.kind NOT IN ('comment', 'span', 'step') AND v.c IS NOT NULL"
+  " WHERE f.project_id = $1::bigint AND f.kind IN ('rating', 'comment', 'edit', 'comparison', 'span', 'step')"     \
+  "  AND v.c IS NOT NULL"
 
 static struct fd_stmt stmt_check_after = {"export_check_after", "SELECT pg_snapshot_xmin($1::pg_snapshot)", 0};
 static struct fd_stmt stmt_watermark = {"export_watermark", "SELECT pg_current_snapshot()::text", 0};
@@ -416,6 +419,10 @@ static bool add_feedback(struct fd_export_reader *r, const struct cursor *c) {
       .edited_content = val(c, 9),
       .created_at = strtoll(PQgetvalue(c->res, c->row, 11), NULL, 10),
       .retracted = PQgetvalue(c->res, c->row, 12)[0] == 't',
+      .span_start = val(c, 13) ? atoi(val(c, 13)) : 0,
+      .span_end = val(c, 14) ? atoi(val(c, 14)) : 0,
+      .span_label = val(c, 15),
+      .step_index = val(c, 16) ? atoi(val(c, 16)) : 0,
   };
   if (!fd_export_kind_parse(val(c, 3), &f.kind) || (outcome && !fd_outcome_parse(outcome, &f.outcome))) {
     snprintf(r->error, sizeof r->error, "event %s has an unknown kind or outcome", f.id);

@@ -11,6 +11,7 @@
 
 #include "export/dedup.h"
 #include "export/exclude.h"
+#include "export/fine.h"
 #include "export/rules.h"
 #include "export/tree.h"
 #include "export/votes.h"
@@ -77,7 +78,7 @@ struct fd_export *fd_export_new(const struct fd_export_params *p, fd_export_writ
                                 struct fd_error *err) {
   struct fd_error dummy;
   if (!err) err = &dummy;
-  if ((unsigned)p->format > (unsigned)FD_FORMAT_SFT) {
+  if ((unsigned)p->format > (unsigned)FD_FORMAT_SPANS) {
     fd_error_set(err, FD_ERR_INVALID_PARAMETER, "format", "unknown format");
     return NULL;
   }
@@ -468,7 +469,11 @@ static bool handle_candidate(struct fd_export *x, const struct conv_state *s, st
   if (!ensure_prompt(x, s, gc)) return false;
   json_t *rec = NULL;
   enum fd_skip_reason skip;
-  if (!fd_format_record_new(x->p.format, s->conv, gc->turns, gc->n_turns, gc->prompt, c, &rec, &skip))
+  bool fine = x->family == FD_FAMILY_STEPS || x->family == FD_FAMILY_SPANS;
+  bool rendered = fine ? fd_fine_record_new(x->family, s->conv, gc->turns, gc->n_turns, gc->prompt, c,
+                                            x->cands.evidence, &rec, &skip)
+                       : fd_format_record_new(x->p.format, s->conv, gc->turns, gc->n_turns, gc->prompt, c, &rec, &skip);
+  if (!rendered)
     return fail(x, "cannot render a record of %s/%s (out of memory or invalid UTF-8)", s->conv->id, gc->parent_id);
   if (!rec) {
     count_skip(x, s, skip);

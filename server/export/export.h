@@ -53,15 +53,18 @@
  * - Format-level skips (not_single_turn, unsupported_role) happen before dedup, per
  *   candidate; a trivial edit is one trivial_edit in every format.
  * - unknown_turn / invalid_prompt count, per group, each logged assistant message named by a
- *   counting rating, edit or comparison (comments are read by no rule), subject to the
- *   filters with the message's model and the naming events as evidence. A comparison counts
+ *   counting event of any kind (comments, spans and steps included: docs/export.md counts
+ *   every counting feedback event), subject to the filters with the message's model and the
+ *   naming events as evidence.
+ * - prm / spans (export/fine.h): invalid_span / invalid_step count each counting event that
+ *   does not fit its message, unlabelled each prm message with no labelled step prefix. A comparison counts
  *   only when both its messages are logged in the same conversation.
  * - Reals in meta (margin, agreement) are written with jansson's default 17 significant
  *   digits (exact round trip): 2/3 is 0.66666666666666663.
  *
  * COUNTERS (fd_export_counts_new): {"records", "by_split": {"train","test"}, "by_origin":
  * {"edit","comparison","ratings"} (pair formats), "by_label": {"true","false"} (kto),
- * "skipped": {the ten reasons of docs/export.md}, "sha256": hex of every byte written}. */
+ * "skipped": {the fourteen reasons of docs/export.md}, "sha256": hex of every byte written}. */
 #ifndef FD_EXPORT_EXPORT_H
 #define FD_EXPORT_EXPORT_H
 

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const format_names[] = {"trl", "trl-text", "kto", "openai", "hh", "sft"};
+static const char *const format_names[] = {"trl", "trl-text", "kto", "openai", "hh", "sft", "prm", "spans"};
 #define N_FORMATS (sizeof format_names / sizeof format_names[0])
 
 bool fd_export_format_parse(const char *s, enum fd_export_format *out) {
@@ -24,6 +24,8 @@ enum fd_family fd_export_format_family(enum fd_export_format f) {
   switch (f) {
     case FD_FORMAT_KTO: return FD_FAMILY_UNPAIRED;
     case FD_FORMAT_SFT: return FD_FAMILY_SFT;
+    case FD_FORMAT_PRM: return FD_FAMILY_STEPS;
+    case FD_FORMAT_SPANS: return FD_FAMILY_SPANS;
     case FD_FORMAT_TRL:
     case FD_FORMAT_TRL_TEXT:
     case FD_FORMAT_OPENAI:
@@ -197,6 +199,8 @@ bool fd_format_record_new(enum fd_export_format f, const struct fd_conversation 
       if (!a) break;
       rec = json_pack("{s:O, s:O, s:b}", "prompt", p, "completion", a, "label", (int)c->label);
       break;
+    case FD_FORMAT_PRM:
+    case FD_FORMAT_SPANS: break; /* export/fine.c renders these */
     case FD_FORMAT_SFT:
       a = json_copy(p); /* shallow: shares the prompt's turn objects, which are never modified */
       if (!a || json_array_append_new(a, turn_new("assistant", c->chosen)) != 0) break;
@@ -227,7 +231,7 @@ json_t *fd_format_meta_new(enum fd_family family, const struct fd_meta *m) {
     rc |= json_object_set_new(meta, "agreement", m->has_agreement ? json_real(m->agreement) : json_null());
     rc |= json_object_set_new(meta, "models",
                               json_pack("{s:s?, s:s?}", "chosen", m->chosen_model, "rejected", m->rejected_model));
-  } else if (family == FD_FAMILY_UNPAIRED) {
+  } else if (family == FD_FAMILY_UNPAIRED || family == FD_FAMILY_STEPS || family == FD_FAMILY_SPANS) {
     rc |= json_object_set_new(meta, "model", m->chosen_model ? json_string(m->chosen_model) : json_null());
   }
   if (rc != 0) {

@@ -27,13 +27,16 @@ enum fd_export_format {
   FD_FORMAT_KTO,
   FD_FORMAT_OPENAI,
   FD_FORMAT_HH,
-  FD_FORMAT_SFT
+  FD_FORMAT_SFT,
+  FD_FORMAT_PRM,  /* export/fine.h */
+  FD_FORMAT_SPANS /* export/fine.h */
 };
 
-/* "trl", "trl-text", "kto", "openai", "hh", "sft" (the `format=` values). */
+/* "trl", "trl-text", "kto", "openai", "hh", "sft", "prm", "spans" (the `format=` values). */
 bool fd_export_format_parse(const char *s, enum fd_export_format *out) __attribute__((warn_unused_result));
 const char *fd_export_format_name(enum fd_export_format f);
-/* Which rules feed the format: pairs (trl, trl-text, openai, hh), unpaired (kto), sft. */
+/* Which rules feed the format: pairs (trl, trl-text, openai, hh), unpaired (kto), sft, steps
+ * (prm), spans (spans). */
 enum fd_family fd_export_format_family(enum fd_export_format f);
 
 /* The canonical JSON text of j; caller frees with free(). NULL when out of memory. */
@@ -78,7 +81,7 @@ struct fd_meta {
 
 /* The meta object for a record of `family`: prompt_id, conversation_id, parent_id, origin,
  * feedback_ids, split; pairs add pair_id, margin, n_votes, agreement, models; unpaired adds
- * model. New reference; NULL when out of memory or a string is not valid UTF-8. */
+ * model, and so do prm and spans records. New reference; NULL when out of memory or a string is not valid UTF-8. */
 json_t *fd_format_meta_new(enum fd_family family, const struct fd_meta *m) __attribute__((warn_unused_result));
 
 #endif

@@ -48,6 +48,7 @@ static void feedback_clear(struct fd_feedback *f) {
   free((char *)f->other_message_id);
   free((char *)f->user);
   free((char *)f->edited_content);
+  free((char *)f->span_label);
 }
 
 bool fd_conversation_add_message(struct fd_conversation *c, const struct fd_message *m) {
@@ -82,6 +83,7 @@ bool fd_conversation_add_feedback(struct fd_conversation *c, const struct fd_fee
   copy.other_message_id = dup_opt(f->other_message_id, &ok);
   copy.user = dup_opt(f->user, &ok);
   copy.edited_content = dup_opt(f->edited_content, &ok);
+  copy.span_label = dup_opt(f->span_label, &ok);
   if (!ok) {
     feedback_clear(&copy);
     return false;
@@ -101,7 +103,7 @@ void fd_conversation_free(struct fd_conversation *c) {
 }
 
 static const char *const role_names[] = {"system", "user", "assistant", "tool"};
-static const char *const kind_names[] = {"rating", "comment", "edit", "comparison"};
+static const char *const kind_names[] = {"rating", "comment", "edit", "comparison", "span", "step"};
 static const char *const outcome_names[] = {"preferred", "tie", "both_bad"};
 
 static bool parse_name(const char *s, const char *const *names, size_t n, int *out) {
@@ -124,7 +126,7 @@ bool fd_role_parse(const char *s, enum fd_role *out) {
 
 bool fd_export_kind_parse(const char *s, enum fd_feedback_kind *out) {
   int v;
-  if (!parse_name(s, kind_names, 4, &v)) return false;
+  if (!parse_name(s, kind_names, sizeof kind_names / sizeof kind_names[0], &v)) return false;
   *out = (enum fd_feedback_kind)v;
   return true;
 }

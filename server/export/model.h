@@ -16,7 +16,7 @@
 
 enum fd_role { FD_ROLE_SYSTEM, FD_ROLE_USER, FD_ROLE_ASSISTANT, FD_ROLE_TOOL };
 
-enum fd_feedback_kind { FD_KIND_RATING, FD_KIND_COMMENT, FD_KIND_EDIT, FD_KIND_COMPARISON };
+enum fd_feedback_kind { FD_KIND_RATING, FD_KIND_COMMENT, FD_KIND_EDIT, FD_KIND_COMPARISON, FD_KIND_SPAN, FD_KIND_STEP };
 
 enum fd_outcome { FD_OUTCOME_PREFERRED, FD_OUTCOME_TIE, FD_OUTCOME_BOTH_BAD };
 
@@ -40,10 +40,13 @@ struct fd_feedback {
   const char *message_id;       /* comparisons: the preferred message (outcome preferred) */
   const char *other_message_id; /* comparisons only */
   const char *user;             /* NULL: anonymous, each such event counts on its own */
-  int value;                    /* ratings */
+  int value;                    /* ratings; steps (-1/0/1); spans: the label's value */
   int scale;                    /* ratings: 2 = thumbs (value -1/1), 3..10 = scale (value 1..scale) */
   const char *edited_content;   /* edits only */
   enum fd_outcome outcome;      /* comparisons only */
+  int span_start, span_end;     /* spans only: code points of the message's content */
+  const char *span_label;       /* spans only */
+  int step_index;               /* steps only */
   int64_t created_at;           /* microseconds since the Unix epoch */
   bool retracted;               /* retracted_at IS NOT NULL */
 };

@@ -7,14 +7,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "export/fine.h"
 #include "export/votes.h"
 
 /* Rule 3: at most this many rated pairs per sibling group. */
 #define FD_RATED_PAIR_CAP 4
 
-static const char *const origin_names[] = {"edit", "comparison", "ratings", "both_bad"};
-static const char *const skip_names[] = {"unknown_turn", "trivial_edit", "tie", "low_agreement",   "invalid_prompt",
-                                         "duplicate",    "conflict",     "cap", "not_single_turn", "unsupported_role"};
+static const char *const origin_names[] = {"edit", "comparison", "ratings", "both_bad", "span", "step"};
+static const char *const skip_names[] = {"unknown_turn",    "trivial_edit",     "tie",        "low_agreement",
+                                         "invalid_prompt",  "duplicate",        "conflict",   "cap",
+                                         "not_single_turn", "unsupported_role", "no_consent", "invalid_span",
+                                         "invalid_step",    "unlabelled"};
 
 const char *fd_origin_name(enum fd_origin o) { return (unsigned)o < FD_ORIGIN_COUNT ? origin_names[o] : "ratings"; }
 
@@ -49,9 +52,7 @@ bool fd_text_equal_ws(const char *a, const char *b) {
   }
 }
 
-/* A new zeroed candidate whose evidence starts at the current end of the evidence pool.
- * The pointer is valid until the next push. */
-static struct fd_candidate *push(struct fd_candidates *cs, enum fd_origin origin) {
+struct fd_candidate *fd_candidate_push(struct fd_candidates *cs, enum fd_origin origin) {
   if (cs->n == cs->cap) {
     size_t ncap = cs->cap ? cs->cap * 2 : 32;
     struct fd_candidate *p = realloc(cs->items, ncap * sizeof *p);
@@ -67,8 +68,7 @@ static struct fd_candidate *push(struct fd_candidates *cs, enum fd_origin origin
   return c;
 }
 
-/* Append one evidence event to c, which must be the last candidate pushed. */
-static bool add_ev(struct fd_candidates *cs, struct fd_candidate *c, size_t ev) {
+bool fd_candidate_add_ev(struct fd_candidates *cs, struct fd_candidate *c, size_t ev) {
   if (cs->n_ev == cs->cap_ev) {
     size_t ncap = cs->cap_ev ? cs->cap_ev * 2 : 64;
     size_t *p = realloc(cs->evidence, ncap * sizeof *p);
@@ -125,13 +125,13 @@ static bool derive_bad_prompt(struct work *w) {
       bool names = g->ev_msg[ev] == msg || (event(g, ev)->kind == FD_KIND_COMPARISON && g->ev_other[ev] == msg);
       if (!names) continue;
       if (!c) {
-        c = push(w->out, FD_ORIGIN_RATINGS);
+        c = fd_candidate_push(w->out, FD_ORIGIN_RATINGS);
         if (!c) return false;
         c->skip = reason;
         c->chosen = member(g, l)->content;
         c->chosen_model = member(g, l)->model;
       }
-      if (!add_ev(w->out, c, ev)) return false;
+      if (!fd_candidate_add_ev(w->out, c, ev)) return false;
     }
   }
   return true;
@@ -189,7 +189,7 @@ static bool compute_scores(struct work *w) {
 
 static bool add_ratings_ev(struct work *w, struct fd_candidate *c, size_t l) {
   for (size_t k = 0; k < w->rat_count[l]; k++)
-    if (!add_ev(w->out, c, w->rat_ev[w->rat_start[l] + k])) return false;
+    if (!fd_candidate_add_ev(w->out, c, w->rat_ev[w->rat_start[l] + k])) return false;
   return true;
 }
 
@@ -202,7 +202,7 @@ static bool derive_edits(struct work *w, enum fd_family family) {
     if (f->kind != FD_KIND_EDIT || !local_of(g, g->ev_msg[ev], &l)) continue;
     const struct fd_message *m = member(g, l);
     bool trivial = fd_text_equal_ws(f->edited_content, m->content);
-    struct fd_candidate *c = push(w->out, FD_ORIGIN_EDIT);
+    struct fd_candidate *c = fd_candidate_push(w->out, FD_ORIGIN_EDIT);
     if (!c) return false;
     c->chosen = f->edited_content;
     c->chosen_model = m->model;
@@ -212,14 +212,14 @@ static bool derive_edits(struct work *w, enum fd_family family) {
       c->rejected_model = m->model;
     }
     if (trivial) c->skip = FD_SKIP_TRIVIAL_EDIT;
-    if (!add_ev(w->out, c, ev)) return false;
+    if (!fd_candidate_add_ev(w->out, c, ev)) return false;
     if (family == FD_FAMILY_UNPAIRED && !trivial) {
-      c = push(w->out, FD_ORIGIN_EDIT);
+      c = fd_candidate_push(w->out, FD_ORIGIN_EDIT);
       if (!c) return false;
       c->chosen = m->content;
       c->chosen_model = m->model;
       c->label = false;
-      if (!add_ev(w->out, c, ev)) return false;
+      if (!fd_candidate_add_ev(w->out, c, ev)) return false;
     }
   }
   return true;
@@ -266,7 +266,7 @@ static bool derive_comparisons(struct work *w) {
     }
     size_t win = a >= b ? lo : hi, lose = a >= b ? hi : lo;
     unsigned long top = a >= b ? a : b, total = a + b + t;
-    struct fd_candidate *c = push(w->out, FD_ORIGIN_COMPARISON);
+    struct fd_candidate *c = fd_candidate_push(w->out, FD_ORIGIN_COMPARISON);
     if (!c) goto out;
     c->chosen = member(g, win)->content;
     c->rejected = member(g, lose)->content;
@@ -285,7 +285,7 @@ static bool derive_comparisons(struct work *w) {
       }
     }
     for (size_t k = start; k < end; k++)
-      if (!add_ev(w->out, c, votes[k].ev)) goto out;
+      if (!fd_candidate_add_ev(w->out, c, votes[k].ev)) goto out;
     start = end;
   }
   ok = true;
@@ -338,7 +338,7 @@ static bool derive_rated_pairs(struct work *w, size_t explicit_from) {
   qsort(pairs, np, sizeof *pairs, cmp_rated_pair);
   for (size_t k = 0; k < np; k++) {
     size_t a = w->rank[pairs[k].hi_rank], b = w->rank[pairs[k].lo_rank];
-    struct fd_candidate *c = push(w->out, FD_ORIGIN_RATINGS);
+    struct fd_candidate *c = fd_candidate_push(w->out, FD_ORIGIN_RATINGS);
     if (!c) goto out;
     c->chosen = member(g, a)->content;
     c->rejected = member(g, b)->content;
@@ -366,7 +366,7 @@ static bool derive_unpaired(struct work *w) {
   const struct fd_group *g = w->g;
   for (size_t l = 0; l < g->n_members; l++) {
     if (!w->rated[l] || fabs(w->score[l]) <= FD_SCORE_TOL) continue;
-    struct fd_candidate *c = push(w->out, FD_ORIGIN_RATINGS);
+    struct fd_candidate *c = fd_candidate_push(w->out, FD_ORIGIN_RATINGS);
     if (!c) return false;
     c->chosen = member(g, l)->content;
     c->chosen_model = member(g, l)->model;
@@ -378,12 +378,12 @@ static bool derive_unpaired(struct work *w) {
     if (!sibling_comparison(g, ev, &lm, &lo) || event(g, ev)->outcome != FD_OUTCOME_BOTH_BAD) continue;
     size_t both[2] = {lm, lo};
     for (int k = 0; k < 2; k++) {
-      struct fd_candidate *c = push(w->out, FD_ORIGIN_BOTH_BAD);
+      struct fd_candidate *c = fd_candidate_push(w->out, FD_ORIGIN_BOTH_BAD);
       if (!c) return false;
       c->chosen = member(g, both[k])->content;
       c->chosen_model = member(g, both[k])->model;
       c->label = false;
-      if (!add_ev(w->out, c, ev)) return false;
+      if (!fd_candidate_add_ev(w->out, c, ev)) return false;
     }
   }
   return true;
@@ -394,7 +394,7 @@ static bool derive_sft(struct work *w) {
   const struct fd_group *g = w->g;
   for (size_t l = 0; l < g->n_members; l++) {
     if (!w->rated[l] || !w->has_one[l] || w->has_neg[l]) continue;
-    struct fd_candidate *c = push(w->out, FD_ORIGIN_RATINGS);
+    struct fd_candidate *c = fd_candidate_push(w->out, FD_ORIGIN_RATINGS);
     if (!c) return false;
     c->chosen = member(g, l)->content;
     c->chosen_model = member(g, l)->model;
@@ -409,6 +409,7 @@ bool fd_rules_derive(const struct fd_group *g, enum fd_family family, double min
     struct work bw = {.g = g, .out = out};
     return derive_bad_prompt(&bw);
   }
+  if (family == FD_FAMILY_STEPS || family == FD_FAMILY_SPANS) return fd_fine_derive(g, family, out);
   bool ok = false;
   size_t n = g->n_members ? g->n_members : 1;
   struct work w = {.g = g, .out = out, .min_margin = min_margin};
@@ -433,6 +434,8 @@ bool fd_rules_derive(const struct fd_group *g, enum fd_family family, double min
     case FD_FAMILY_SFT:
       if (!derive_sft(&w)) goto out;
       break;
+    case FD_FAMILY_STEPS:
+    case FD_FAMILY_SPANS: break; /* above */
   }
   ok = true;
 out:

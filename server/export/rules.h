@@ -28,7 +28,15 @@
 #include "export/model.h"
 #include "export/tree.h"
 
-enum fd_origin { FD_ORIGIN_EDIT, FD_ORIGIN_COMPARISON, FD_ORIGIN_RATINGS, FD_ORIGIN_BOTH_BAD, FD_ORIGIN_COUNT };
+enum fd_origin {
+  FD_ORIGIN_EDIT,
+  FD_ORIGIN_COMPARISON,
+  FD_ORIGIN_RATINGS,
+  FD_ORIGIN_BOTH_BAD,
+  FD_ORIGIN_SPAN, /* spans records */
+  FD_ORIGIN_STEP, /* prm records */
+  FD_ORIGIN_COUNT
+};
 
 /* The manifest's `skipped` keys, in manifest order. */
 enum fd_skip_reason {
@@ -43,13 +51,17 @@ enum fd_skip_reason {
   FD_SKIP_CAP,
   FD_SKIP_NOT_SINGLE_TURN,
   FD_SKIP_UNSUPPORTED_ROLE,
+  FD_SKIP_NO_CONSENT, /* always 0 here: no consent rule yet */
+  FD_SKIP_INVALID_SPAN,
+  FD_SKIP_INVALID_STEP,
+  FD_SKIP_UNLABELLED,
   FD_SKIP_COUNT
 };
 
 /* Which rule set a format uses. */
-enum fd_family { FD_FAMILY_PAIRS, FD_FAMILY_UNPAIRED, FD_FAMILY_SFT };
+enum fd_family { FD_FAMILY_PAIRS, FD_FAMILY_UNPAIRED, FD_FAMILY_SFT, FD_FAMILY_STEPS, FD_FAMILY_SPANS };
 
-/* "edit", "comparison", "ratings", "both_bad". */
+/* "edit", "comparison", "ratings", "both_bad", "span", "step". */
 const char *fd_origin_name(enum fd_origin o);
 /* "unknown_turn", ... (reason must be a real reason, not FD_SKIP_NONE). */
 const char *fd_skip_name(enum fd_skip_reason r);
@@ -82,6 +94,14 @@ void fd_candidates_reset(struct fd_candidates *cs);
 /* Frees the buffers; the struct itself is the caller's. */
 void fd_candidates_clear(struct fd_candidates *cs);
 
+/* A new zeroed candidate (skip FD_SKIP_NONE) whose evidence starts at the current end of the
+ * evidence pool; NULL when out of memory. The pointer is valid until the next push. */
+struct fd_candidate *fd_candidate_push(struct fd_candidates *cs, enum fd_origin origin)
+    __attribute__((warn_unused_result));
+/* Append one evidence event to c, which must be the last candidate pushed. */
+bool fd_candidate_add_ev(struct fd_candidates *cs, struct fd_candidate *c, size_t ev)
+    __attribute__((warn_unused_result));
+
 /* One sibling group, prepared by the driver. All arrays borrowed. */
 struct fd_group {
   const struct fd_conversation *conv;
@@ -89,7 +109,7 @@ struct fd_group {
   const size_t *members; /* message indices of the group's assistant messages, in rank-tie order
                             (created_at, then id) */
   size_t n_members;
-  const size_t *events; /* counting rating/edit/comparison events naming at least one member,
+  const size_t *events; /* counting events of every kind naming at least one member,
                            sorted by (created_at, seq); comparisons only when both their
                            messages are logged in this conversation */
   size_t n_events;

@@ -18,11 +18,14 @@ bool fd_rating_score(const struct fd_feedback *f, double *score) {
 }
 
 /* An event reduced to its vote key; the comparison pair is stored ordered (lo <= hi) so both
- * directions of the same pair share one key. */
+ * directions of the same pair share one key. Spans add (start, end, label), steps the step
+ * index (docs/api.md "Vote semantics"); other kinds leave them 0 / NULL. */
 struct vote_key {
   size_t idx;
   const struct fd_feedback *f;
   const char *lo, *hi;
+  int a, b;
+  const char *label;
 };
 
 static int cmp_str(const char *a, const char *b) { return strcmp(a ? a : "", b ? b : ""); }
@@ -33,7 +36,11 @@ static int cmp_key_only(const struct vote_key *a, const struct vote_key *b) {
   if (a->f->kind != b->f->kind) return a->f->kind < b->f->kind ? -1 : 1;
   c = cmp_str(a->lo, b->lo);
   if (c) return c;
-  return cmp_str(a->hi, b->hi);
+  c = cmp_str(a->hi, b->hi);
+  if (c) return c;
+  if (a->a != b->a) return a->a < b->a ? -1 : 1;
+  if (a->b != b->b) return a->b < b->b ? -1 : 1;
+  return cmp_str(a->label, b->label);
 }
 
 static int cmp_vote(const void *pa, const void *pb) {
@@ -49,10 +56,12 @@ static int cmp_vote(const void *pa, const void *pb) {
 static bool votable(const struct fd_feedback *f) {
   switch (f->kind) {
     case FD_KIND_RATING:
+    case FD_KIND_COMMENT:
+    case FD_KIND_SPAN:
+    case FD_KIND_STEP:
     case FD_KIND_EDIT: return f->message_id != NULL;
     case FD_KIND_COMPARISON:
       return f->message_id && f->other_message_id && strcmp(f->message_id, f->other_message_id) != 0;
-    case FD_KIND_COMMENT: return false;
   }
   return false;
 }
@@ -65,7 +74,9 @@ static bool valid_payload(const struct fd_feedback *f) {
     case FD_KIND_RATING: return fd_rating_score(f, &s);
     case FD_KIND_EDIT: return f->edited_content != NULL;
     case FD_KIND_COMPARISON: return true;
-    case FD_KIND_COMMENT: return false;
+    case FD_KIND_COMMENT: return true; /* counts, though only unknown_turn / invalid_prompt read it */
+    case FD_KIND_SPAN: return f->span_label && f->span_start >= 0 && f->span_end > f->span_start;
+    case FD_KIND_STEP: return f->step_index >= 0 && f->value >= -1 && f->value <= 1;
   }
   return false;
 }
@@ -90,6 +101,12 @@ bool fd_votes_select(const struct fd_conversation *conv, bool *counting) {
       bool swap = strcmp(f->message_id, f->other_message_id) > 0;
       k.lo = swap ? f->other_message_id : f->message_id;
       k.hi = swap ? f->message_id : f->other_message_id;
+    } else if (f->kind == FD_KIND_SPAN) {
+      k.a = f->span_start;
+      k.b = f->span_end;
+      k.label = f->span_label;
+    } else if (f->kind == FD_KIND_STEP) {
+      k.a = f->step_index;
     }
     keys[nk++] = k;
   }

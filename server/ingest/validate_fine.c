@@ -1,13 +1,10 @@
-/* validate_fine.c — span and step events (see validate_fine.h).
- *
- * Offsets are Unicode code points of the content (what Python's str indexes and what a
- * browser's Array.from(text) counts), not bytes or UTF-16 units: a span means the same
- * text whatever language cuts it. */
+/* validate_fine.c — span and step events (see validate_fine.h). */
 #include "ingest/validate_fine.h"
 
 #include <string.h>
 
 #include "ingest/validate_common.h"
+#include "util/text_steps.h"
 
 bool fd_check_span_fields(const json_t *ev, const struct fd_limits *lim, const char *path, struct fd_feedback_row *row,
                           struct fd_error *err) {
@@ -51,35 +48,6 @@ bool fd_check_step_fields(const json_t *ev, const char *path, struct fd_feedback
   row->has_value = true;
   row->value = (int)value;
   return true;
-}
-
-bool fd_utf8_cp_to_byte(const char *s, size_t len, long long cp, size_t *byte) {
-  size_t b = 0;
-  for (long long n = 0; n < cp; n++) {
-    if (b >= len) return false;
-    b++;
-    while (b < len && ((unsigned char)s[b] & 0xC0) == 0x80) b++; /* continuation bytes */
-  }
-  *byte = b;
-  return true;
-}
-
-static bool blank(const char *line, size_t n) {
-  for (size_t i = 0; i < n; i++)
-    if (!strchr(" \t\r\v\f", line[i]) || line[i] == '\0') return false;
-  return true;
-}
-
-size_t fd_steps_each(const char *s, size_t len, bool (*each)(size_t i, const char *line, size_t n, void *arg),
-                     void *arg) {
-  size_t steps = 0, at = 0;
-  while (at <= len) {
-    const char *nl = memchr(s + at, '\n', len - at);
-    size_t n = nl ? (size_t)(nl - (s + at)) : len - at;
-    if (!blank(s + at, n) && !each(steps++, s + at, n, arg)) return steps;
-    at += n + 1;
-  }
-  return steps;
 }
 
 static bool count_only(size_t i, const char *line, size_t n, void *arg) {

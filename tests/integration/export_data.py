@@ -187,7 +187,8 @@ SFT = [{"messages": P_BASIC + A("Paris.")}, {"messages": P_EDIT + A("An old sile
        {"messages": P_TOOL + A("It is 20C and sunny.")}]
 
 TRL_SKIPPED = {"unknown_turn": 2, "trivial_edit": 1, "tie": 1, "low_agreement": 1, "invalid_prompt": 1,
-               "duplicate": 0, "conflict": 0, "cap": 0, "not_single_turn": 0, "unsupported_role": 0}
+               "duplicate": 0, "conflict": 0, "cap": 0, "not_single_turn": 0, "unsupported_role": 0,
+               "no_consent": 0, "invalid_span": 0, "invalid_step": 0, "unlabelled": 0}
 SKIP_KEYS = set(TRL_SKIPPED)
 
 

@@ -227,15 +227,16 @@ static void test_sft_lines(void) {
   fx_free_convs(&c, 1);
 }
 
-/* The manifest counters always carry all ten skip reasons, and the body hash. */
+/* The manifest counters always carry all fourteen skip reasons, and the body hash. */
 static void test_counts_shape(void) {
   struct fd_conversation *c = france_rated();
   struct fx_out o;
   run_fmt(c, FD_FORMAT_TRL, false, &o);
-  const char *keys[] = {"unknown_turn", "trivial_edit", "tie", "low_agreement",   "invalid_prompt",
-                        "duplicate",    "conflict",     "cap", "not_single_turn", "unsupported_role"};
-  for (int i = 0; i < 10; i++) CHECK(fx_count(&o, "skipped", keys[i]) == 0);
-  CHECK(json_object_size(json_object_get(o.counts, "skipped")) == 10);
+  const char *keys[] = {"unknown_turn", "trivial_edit", "tie",          "low_agreement",   "invalid_prompt",
+                        "duplicate",    "conflict",     "cap",          "not_single_turn", "unsupported_role",
+                        "no_consent",   "invalid_span", "invalid_step", "unlabelled"};
+  for (int i = 0; i < 14; i++) CHECK(fx_count(&o, "skipped", keys[i]) == 0);
+  CHECK(json_object_size(json_object_get(o.counts, "skipped")) == 14);
   /* sha256 of the body = of the one line written */
   char hex[65];
   CHECK(o.n == 1);

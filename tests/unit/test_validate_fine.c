@@ -5,6 +5,7 @@
 
 #include "ingest/validate_fine.h"
 #include "unit.h"
+#include "util/text_steps.h"
 
 static void test_cp_to_byte(void) {
   /* "a" (1 byte) "é" (2) "e"+U+0301 (1+2) "😀" (4) "中" (3): 6 code points, 13 bytes */

@@ -13,7 +13,7 @@ ErrorCode = Literal[
 Role = Literal["system", "user", "assistant", "tool"]
 Scope = Literal["ingest", "read", "export", "admin"]
 FeedbackKind = Literal["rating", "comment", "edit", "comparison", "span", "step"]
-ExportFormat = Literal["trl", "trl-text", "kto", "openai", "hh", "sft"]
+ExportFormat = Literal["trl", "trl-text", "kto", "openai", "hh", "sft", "prm", "spans"]
 Metadata = dict[str, Any]
 
 
