@@ -3,6 +3,7 @@
 
 #include "core/scope.h"
 #include "http/cors.h"
+#include "ingest/reactions.h"
 #include "ingest/validate_common.h"
 #include "ingest/validate_fine.h"
 
@@ -59,11 +60,14 @@ static bool check_span_labels(const json_t *labels, struct fd_error *err) {
 
 bool fd_project_patch_body_parse(const json_t *body, const char **name, const json_t **origins,
                                  const json_t **span_labels, struct fd_error *err) {
-  static const char *const fields[] = {"name", "allowed_origins", "span_labels", NULL};
+  static const char *const fields[] = {"name", "allowed_origins", "span_labels", "reactions", NULL};
   const char *unknown = fd_first_unknown_key(body, fields);
-  if (unknown) return unknown_field(unknown, " (name, allowed_origins and span_labels can be changed)", err);
+  if (unknown) return unknown_field(unknown, " (name, allowed_origins, span_labels and reactions can be changed)", err);
   *span_labels = json_object_get(body, "span_labels");
   if (*span_labels && !check_span_labels(*span_labels, err)) return false;
+  json_t *reactions = json_object_get(body, "reactions");
+  struct fd_reaction_set set;
+  if (reactions && !fd_reaction_set_parse(reactions, &set, err)) return false;
   json_t *jname = json_object_get(body, "name");
   *origins = json_object_get(body, "allowed_origins");
   if (jname && (!json_is_string(jname) || json_string_length(jname) < 1 || json_string_length(jname) > NAME_MAX_BYTES))

@@ -7,6 +7,7 @@
 #include "api/app.h"
 #include "api/body.h"
 #include "api/ingest_request.h"
+#include "api/reaction_sets.h"
 #include "db/feedback_db.h"
 #include "http/reply.h"
 #include "ingest/validate_common.h"
@@ -47,6 +48,18 @@ void fd_api_feedback_post(struct fd_request *req) {
   if (!body) return;
   struct fd_error err;
   struct fd_feedback_row *row = fd_feedback_row_new(body, &fd_api_app_of(req)->limits, NULL, &err);
+  if (row && row->kind == FD_KIND_REACTION) {
+    struct fd_reaction_set set;
+    if (!fd_api_reaction_set(req, &set)) {
+      fd_feedback_row_free(row);
+      json_decref(body);
+      return;
+    }
+    if (!fd_feedback_row_resolve_reaction(row, &set, NULL, &err)) {
+      fd_feedback_row_free(row);
+      row = NULL;
+    }
+  }
   if (!row) {
     json_decref(body);
     fd_reply_fd_error(req, &err);

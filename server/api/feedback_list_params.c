@@ -52,7 +52,8 @@ static bool valid_time(const char *s) {
 }
 
 bool fd_feedback_filter_parse(fd_param_get_fn get, void *cls, struct fd_feedback_filter *f, struct fd_error *err) {
-  static const char *const kinds[] = {"rating", "comment", "edit", "comparison", "span", "step", NULL};
+  static const char *const kinds[] = {"rating", "comment",  "edit",   "comparison", "span",
+                                      "step",   "reaction", "signal", NULL};
   memset(f, 0, sizeof *f);
   f->limit = 50;
   f->kind = get(cls, "kind");
@@ -67,7 +68,7 @@ bool fd_feedback_filter_parse(fd_param_get_fn get, void *cls, struct fd_feedback
     for (int i = 0; kinds[i]; i++) known = known || strcmp(kinds[i], f->kind) == 0;
     if (!known)
       return fd_error_set(err, FD_ERR_INVALID_PARAMETER, "kind",
-                          "kind must be rating, comment, edit, comparison, span or step");
+                          "kind must be rating, comment, edit, comparison, span, step, reaction or signal");
   }
   static const char *const texts[] = {"model", "tag", "user"};
   const char *const values[] = {f->model, f->tag, f->user};

@@ -2,9 +2,11 @@
 #include "api/ingest_request.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "api/app.h"
 #include "api/body.h"
+#include "api/reaction_sets.h"
 #include "http/ratelimit.h"
 #include "http/reply.h"
 #include "ingest/validate_common.h"
@@ -172,6 +174,17 @@ void fd_ingest_batch(struct fd_request *req, const char *key) {
     return;
   }
   size_t n = json_array_size(items);
+  /* The project's reaction set, read before anything is allocated, when an item needs it. */
+  struct fd_reaction_set reactions = {0};
+  bool any_reaction = false;
+  for (size_t i = 0; events && i < n; i++) {
+    json_t *kind = json_object_get(json_array_get(items, i), "kind");
+    any_reaction = any_reaction || (json_is_string(kind) && strcmp(json_string_value(kind), "reaction") == 0);
+  }
+  if (any_reaction && !fd_api_reaction_set(req, &reactions)) {
+    json_decref(body);
+    return;
+  }
   struct fd_ingest_request *ir = fd_ingest_request_new(req, body, events ? n : 0, events ? 0 : n);
   if (!ir || !(ir->results = json_array())) {
     fd_reply_error(req, FD_ERR_INTERNAL, NULL, "out of memory");
@@ -183,6 +196,10 @@ void fd_ingest_batch(struct fd_request *req, const char *key) {
     fd_path_index(path, key, i);
     void *row = events ? (void *)fd_feedback_row_new(item, limits, path, &err)
                        : (void *)fd_message_row_new(item, limits, path, &err);
+    if (events && row && !fd_feedback_row_resolve_reaction(row, &reactions, path, &err)) {
+      fd_feedback_row_free(row);
+      row = NULL;
+    }
     if (!row) {
       json_array_append_new(ir->results, fd_item_error(i, json_string_value(json_object_get(item, "id")), &err));
       continue;

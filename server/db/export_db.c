@@ -47,7 +47,8 @@
 /* Each event under the conversation of each message it names (a comparison whose two
  * messages live in two conversations appears under both, once per conversation). Every kind
  * the export knows is loaded: comments are read by no rule but a counting one still names
- * its message for unknown_turn / invalid_prompt (docs/export.md "Manifest"). */
+ * its message for unknown_turn / invalid_prompt (docs/export.md "Manifest"). Reactions and
+ * signals are read by no export and not loaded. */
 #define FEEDBACK_SELECT \
   "SELECT v.c, f.id, f.seq, f.kind, f.message_id, f.other_message_id, f.user_ref, f.value, f.scale,"      \
   "  f.edited_content, f.outcome, " US("f.created_at") ", f.retracted_at IS NOT NULL,"                    \

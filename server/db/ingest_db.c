@@ -41,15 +41,16 @@ static struct fd_stmt stmt_feedback = {
     "ingest_feedback",
     "WITH ins AS (INSERT INTO feedback (project_id, id, kind, message_id, conversation_id, user_ref, value, scale,"
     " tags, comment, edited_content, edit_ratio, other_message_id, outcome, strength, created_at, metadata,"
-    " content_sha256, span_start, span_end, span_label, quote, step_index) "
+    " content_sha256, span_start, span_end, span_label, quote, step_index, reaction, signal, signal_value) "
     "SELECT u.p, u.id, u.kind, u.mid, u.cid, u.usr, u.val, u.sc,"
     " u.tags::text[], u.cm, u.ec, u.er, u.omid, u.oc, u.st, u.ca,"
-    " u.md::jsonb, decode(u.h, 'hex'), u.ss, u.se, u.sl, u.q, u.si "
+    " u.md::jsonb, decode(u.h, 'hex'), u.ss, u.se, u.sl, u.q, u.si, u.rx, u.sg, u.sv "
     "FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::int[],"
     " $9::text[], $10::text[], $11::text[], $12::float8[], $13::text[], $14::text[], $15::int[],"
-    " $16::timestamptz[], $17::text[], $18::text[], $19::int[], $20::int[], $21::text[], $22::text[], $23::int[])"
+    " $16::timestamptz[], $17::text[], $18::text[], $19::int[], $20::int[], $21::text[], $22::text[], $23::int[],"
+    " $24::text[], $25::text[], $26::float8[])"
     " WITH ORDINALITY AS u(p, id, kind, mid, cid, usr, val, sc, tags, cm, ec, er, omid, oc, st, ca, md, h,"
-    " ss, se, sl, q, si, ord) ORDER BY u.ord "
+    " ss, se, sl, q, si, rx, sg, sv, ord) ORDER BY u.ord "
     /* only what the webhook payload needs: RETURNING * (texts, metadata) cost ~15 % per batch */
     "ON CONFLICT (project_id, id) DO NOTHING RETURNING id, project_id, kind, message_id, conversation_id, value,"
     " scale, tags, other_message_id, outcome, created_at, received_at), "
@@ -70,7 +71,7 @@ static struct fd_stmt stmt_feedback_hashes = {
     " AS u(p, id, ord) JOIN feedback f ON f.project_id = u.p AND f.id = u.id",
     0};
 
-enum { MAX_COLS = 23 };
+enum { MAX_COLS = 26 };
 
 struct cols {
   struct fd_buf b[MAX_COLS];
@@ -222,7 +223,7 @@ enum fd_db_status fd_db_insert_messages(struct fd_db *db, const struct fd_msg_re
 enum fd_db_status fd_db_insert_feedback(struct fd_db *db, const struct fd_fb_ref *refs, size_t n, bool *inserted) {
   if (n == 0) return FD_DB_NONE;
   struct cols c;
-  cols_begin(&c, 23);
+  cols_begin(&c, 26);
   struct fd_buf tags = {0};
   for (size_t i = 0; i < n; i++) {
     const struct fd_feedback_row *f = refs[i].row;
@@ -262,9 +263,18 @@ enum fd_db_status fd_db_insert_feedback(struct fd_db *db, const struct fd_fb_ref
     fd_pgarray_text(&c.b[20], f->span_label);
     fd_pgarray_text(&c.b[21], f->quote);
     step ? num(&c.b[22], f->step_index) : fd_pgarray_raw(&c.b[22], NULL);
+    fd_pgarray_text(&c.b[23], nz(f->reaction));
+    fd_pgarray_text(&c.b[24], f->signal);
+    if (f->has_signal_value) {
+      char v[40];
+      snprintf(v, sizeof v, "%.17g", f->signal_value);
+      fd_pgarray_raw(&c.b[25], v);
+    } else {
+      fd_pgarray_raw(&c.b[25], NULL);
+    }
   }
   fd_buf_release(&tags);
-  const char *params[23];
+  const char *params[26];
   return insert_rows(db, &stmt_feedback, &c, params, n, inserted, fb_id, fb_project, refs);
 }
 

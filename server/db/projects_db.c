@@ -7,12 +7,16 @@
 
 #include "db/sql_time.h"
 #include "db/txn.h"
+#include "ingest/reactions.h"
 #include "util/buf.h"
 
-#define PROJECT_JSON                                                                        \
+/* Settings a project never set show their defaults (span_labels: FD_SPAN_LABELS_SQL;
+ * reactions: the built-in set). */
+#define PROJECT_JSON \
   "json_build_object('slug', slug, 'name', name, 'allowed_origins', "                       \
   "coalesce(settings->'allowed_origins', '[]'::jsonb), 'span_labels', " FD_SPAN_LABELS_SQL( \
-      settings) ", 'created_at', " TS("created_at") ")"
+      settings) ", 'reactions', coalesce(settings->'reactions', "                            \
+  "'" FD_REACTIONS_DEFAULT_JSON "'::jsonb), 'created_at', " TS("created_at") ")"
 
 static struct fd_stmt stmt_create = {
     "projects_create",
@@ -26,8 +30,7 @@ static struct fd_stmt stmt_update = {"projects_update",
                                      "settings = settings"
                                      " || CASE WHEN $3::jsonb IS NULL THEN '{}'::jsonb"
                                      " ELSE jsonb_build_object('allowed_origins', $3::jsonb) END"
-                                     " || CASE WHEN $4::jsonb IS NULL THEN '{}'::jsonb"
-                                     " ELSE jsonb_build_object('span_labels', $4::jsonb) END "
+                                     " || coalesce($4::jsonb, '{}'::jsonb) "
                                      "WHERE id = $1::bigint RETURNING " PROJECT_JSON,
                                      0};
 static struct fd_stmt stmt_by_slug = {"projects_by_slug", "SELECT id FROM projects WHERE slug = $1", 0};
@@ -93,16 +96,16 @@ enum fd_db_status fd_projects_get(struct fd_db *db, int64_t project_id, json_t *
 }
 
 enum fd_db_status fd_projects_update(struct fd_db *db, int64_t project_id, const char *name, const json_t *origins,
-                                     const json_t *span_labels, json_t **project) {
+                                     const json_t *settings, json_t **project) {
   char id[24];
   snprintf(id, sizeof id, "%lld", (long long)project_id);
   char *o = origins ? json_dumps(origins, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-  char *l = span_labels ? json_dumps(span_labels, JSON_COMPACT) : NULL;
-  const char *p[4] = {id, name, o, l};
+  char *s = settings ? json_dumps(settings, JSON_COMPACT) : NULL;
+  const char *p[4] = {id, name, o, s};
   PGresult *r;
   enum fd_db_status st = fd_db_exec_txn(db, &stmt_update, 4, p, &r);
   free(o);
-  free(l);
+  free(s);
   return one_json(st, r, project);
 }
 

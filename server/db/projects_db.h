@@ -34,10 +34,11 @@ enum fd_db_status fd_projects_get(struct fd_db *db, int64_t project_id, json_t *
   "{\"name\": \"irrelevant\", \"value\": -1}, {\"name\": \"incomplete\", \"value\": -1}, " \
   "{\"name\": \"unsafe\", \"value\": -1}, {\"name\": \"well_said\", \"value\": 1}]'::jsonb)"
 
-/* Patch name, allowed_origins and/or span_labels (any may be NULL). FD_DB_ONE: *project is the updated
- * project; FD_DB_NONE: no such project. */
+/* Patch name and/or allowed_origins (either may be NULL), and merge `settings` (NULL or a
+ * validated object of settings, e.g. {"span_labels": [...], "reactions": [...]}) over the
+ * stored ones. FD_DB_ONE: *project is the updated project; FD_DB_NONE: no such project. */
 enum fd_db_status fd_projects_update(struct fd_db *db, int64_t project_id, const char *name, const json_t *origins,
-                                     const json_t *span_labels, json_t **project) __attribute__((warn_unused_result));
+                                     const json_t *settings, json_t **project) __attribute__((warn_unused_result));
 
 /* FD_DB_ONE: *id is the project of the slug; FD_DB_NONE: none has it. */
 enum fd_db_status fd_projects_id_by_slug(struct fd_db *db, const char *slug, int64_t *id)

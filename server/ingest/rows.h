@@ -30,6 +30,7 @@
 
 #include "core/errors.h"
 #include "core/limits.h"
+#include "ingest/reactions.h"
 #include "util/crypto.h"
 
 #define FD_ID_BUF (FD_ID_MAX_BYTES + 1)
@@ -72,6 +73,8 @@ enum fd_feedback_kind {
   FD_KIND_COMPARISON,
   FD_KIND_SPAN,
   FD_KIND_STEP,
+  FD_KIND_REACTION,
+  FD_KIND_SIGNAL,
 };
 
 /* One row of table feedback, plus the message rows its inline turns produce. */
@@ -79,7 +82,8 @@ struct fd_feedback_row {
   char id[FD_ID_BUF]; /* the client's id, or a generated UUIDv4 */
   bool id_generated;  /* true when the client sent no id (results echo the new id) */
   enum fd_feedback_kind kind;
-  const char *kind_name;       /* static "rating" | "comment" | "edit" | "comparison" | "span" | "step" */
+  const char
+      *kind_name; /* static "rating" | "comment" | "edit" | "comparison" | "span" | "step" | "reaction" | "signal" */
   const char *message_id;      /* borrowed; never NULL */
   const char *conversation_id; /* borrowed from message.conversation_id (or
                                 * other_message.conversation_id), or NULL */
@@ -106,6 +110,15 @@ struct fd_feedback_row {
   const char *span_label;
   const char *quote;
   long long step_index;
+  /* reaction: `emoji` as sent (a name or an emoji character, borrowed); `reaction` is the
+   * name it resolves to in the project's set (fd_feedback_row_resolve_reaction), "" until
+   * then. Other kinds: NULL and "". */
+  const char *emoji;
+  char reaction[FD_REACTION_NAME_MAX + 1];
+  /* signal: static name; signal_value only for "dwell" (milliseconds, >= 0). */
+  const char *signal;
+  bool has_signal_value;
+  double signal_value;
   int64_t created_at_us;
   bool created_at_defaulted;
   char *metadata_json;                         /* owned: compact JSON (sorted keys) for jsonb, or NULL */
@@ -129,6 +142,12 @@ struct fd_feedback_row {
 struct fd_feedback_row *fd_feedback_row_new(const json_t *event, const struct fd_limits *lim, const char *path,
                                             struct fd_error *err) __attribute__((warn_unused_result));
 void fd_feedback_row_free(struct fd_feedback_row *row);
+
+/* A reaction's emoji (name or character) -> its name in `set` (row->reaction). Other kinds:
+ * true, nothing to do. An emoji the set does not know is invalid_field `emoji` (with the
+ * row's path prefix, as for fd_feedback_row_new). */
+bool fd_feedback_row_resolve_reaction(struct fd_feedback_row *row, const struct fd_reaction_set *set, const char *path,
+                                      struct fd_error *err) __attribute__((warn_unused_result));
 
 /* Validate one item of POST /v1/messages (path as above, e.g. "messages[2]"). Returns a
  * new row (origin FD_MESSAGE_CLIENT; free with fd_message_row_free) or NULL with *err. */

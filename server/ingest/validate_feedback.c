@@ -36,6 +36,7 @@
  *   field (first in document order), kind, fields of another kind, then the fields in the
  *   order of docs/api.md: id, message_id, user, tags, comment, created_at, metadata, kind
  *   fields, message, context, other_message. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,7 +49,13 @@
 static const char *const kind_names[] = {
     [FD_KIND_RATING] = "rating",         [FD_KIND_COMMENT] = "comment", [FD_KIND_EDIT] = "edit",
     [FD_KIND_COMPARISON] = "comparison", [FD_KIND_SPAN] = "span",       [FD_KIND_STEP] = "step",
+    [FD_KIND_REACTION] = "reaction",     [FD_KIND_SIGNAL] = "signal",
 };
+
+/* Implicit signals a client may send (docs/api.md "Implicit signals"); the detected_* names
+ * are stored by the server only. */
+static const char *const signal_names[] = {"copy",    "share", "regenerate", "continue",
+                                           "abandon", "dwell", "retry",      NULL};
 
 const char *fd_feedback_kind_name(enum fd_feedback_kind kind) {
   return (unsigned)kind < sizeof kind_names / sizeof kind_names[0] ? kind_names[kind] : "unknown";
@@ -84,25 +91,29 @@ static const char *const event_fields[] = {
     "id",       "kind",     "message_id",    "user",  "tags",  "comment",        "created_at",
     "metadata", "message",  "context",       "value", "scale", "edited_content", "other_message_id",
     "outcome",  "strength", "other_message", "start", "end",   "label",          "quote",
-    "step",     NULL,
+    "step",     "emoji",    "signal",        NULL,
 };
 
-/* Fields that only one kind may carry. */
+/* Fields that only one kind may carry (value, shared by three kinds, is checked in check_kind). */
+#define KIND_BIT(k) (1u << (k))
 static const struct {
   const char *name;
-  enum fd_feedback_kind kind;
+  enum fd_feedback_kind kind; /* named in the error */
+  unsigned kinds;             /* bits of the kinds that may carry it */
 } kind_fields[] = {
-    {"scale", FD_KIND_RATING},
-    {"start", FD_KIND_SPAN},
-    {"end", FD_KIND_SPAN},
-    {"label", FD_KIND_SPAN},
-    {"quote", FD_KIND_SPAN},
-    {"step", FD_KIND_STEP},
-    {"edited_content", FD_KIND_EDIT},
-    {"other_message_id", FD_KIND_COMPARISON},
-    {"outcome", FD_KIND_COMPARISON},
-    {"strength", FD_KIND_COMPARISON},
-    {"other_message", FD_KIND_COMPARISON},
+    {"scale", FD_KIND_RATING, KIND_BIT(FD_KIND_RATING)},
+    {"start", FD_KIND_SPAN, KIND_BIT(FD_KIND_SPAN)},
+    {"end", FD_KIND_SPAN, KIND_BIT(FD_KIND_SPAN)},
+    {"label", FD_KIND_SPAN, KIND_BIT(FD_KIND_SPAN)},
+    {"quote", FD_KIND_SPAN, KIND_BIT(FD_KIND_SPAN)},
+    {"step", FD_KIND_STEP, KIND_BIT(FD_KIND_STEP)},
+    {"edited_content", FD_KIND_EDIT, KIND_BIT(FD_KIND_EDIT)},
+    {"other_message_id", FD_KIND_COMPARISON, KIND_BIT(FD_KIND_COMPARISON)},
+    {"outcome", FD_KIND_COMPARISON, KIND_BIT(FD_KIND_COMPARISON)},
+    {"strength", FD_KIND_COMPARISON, KIND_BIT(FD_KIND_COMPARISON)},
+    {"other_message", FD_KIND_COMPARISON, KIND_BIT(FD_KIND_COMPARISON)},
+    {"emoji", FD_KIND_REACTION, KIND_BIT(FD_KIND_REACTION)},
+    {"signal", FD_KIND_SIGNAL, KIND_BIT(FD_KIND_SIGNAL)},
 };
 
 static const char *const inline_message_fields[] = {"content", "model", "parent_id", "conversation_id", NULL};
@@ -373,17 +384,19 @@ static bool check_kind(const json_t *ev, const char *path, enum fd_feedback_kind
   fd_path_key(p, path, "kind");
   if (!(v = fd_json_member(ev, "kind")))
     return fd_error_set(err, FD_ERR_MISSING_FIELD, p,
-                        "kind is required (rating, comment, edit, comparison, span or step).");
+                        "kind is required (rating, comment, edit, comparison, span, step, reaction or signal).");
   if (!json_is_string(v) || !fd_feedback_kind_parse(json_string_value(v), kind))
-    return fd_error_set(err, FD_ERR_INVALID_FIELD, p, "kind must be rating, comment, edit, comparison, span or step.");
-  /* value belongs to ratings and steps */
-  if (*kind != FD_KIND_RATING && *kind != FD_KIND_STEP && fd_json_member(ev, "value")) {
+    return fd_error_set(err, FD_ERR_INVALID_FIELD, p,
+                        "kind must be rating, comment, edit, comparison, span, step, reaction or signal.");
+  /* value belongs to ratings, steps and signals (a dwell's milliseconds) */
+  if (*kind != FD_KIND_RATING && *kind != FD_KIND_STEP && *kind != FD_KIND_SIGNAL && fd_json_member(ev, "value")) {
     fd_path_key(p, path, "value");
     return fd_error_set(err, FD_ERR_INVALID_FIELD, p,
-                        "This field belongs to kinds \"rating\" and \"step\", not to \"%s\".", kind_names[*kind]);
+                        "This field belongs to kinds \"rating\", \"step\" and \"signal\", not to \"%s\".",
+                        kind_names[*kind]);
   }
   for (size_t i = 0; i < sizeof kind_fields / sizeof kind_fields[0]; i++)
-    if (kind_fields[i].kind != *kind && fd_json_member(ev, kind_fields[i].name)) {
+    if (!(kind_fields[i].kinds & KIND_BIT(*kind)) && fd_json_member(ev, kind_fields[i].name)) {
       fd_path_key(p, path, kind_fields[i].name);
       return fd_error_set(err, FD_ERR_INVALID_FIELD, p, "This field belongs to kind \"%s\", not to \"%s\".",
                           kind_names[kind_fields[i].kind], kind_names[*kind]);
@@ -459,6 +472,58 @@ static bool check_edit(const json_t *ev, const struct fd_limits *lim, const char
   return true;
 }
 
+/* reaction: `emoji`, a string the project's set resolves later (fd_feedback_row_resolve_reaction). */
+static bool check_reaction(const json_t *ev, const char *path, struct fd_feedback_row *row, struct fd_error *err) {
+  char p[FD_PATH_MAX];
+  json_t *v;
+  fd_path_key(p, path, "emoji");
+  if (!(v = fd_json_member(ev, "emoji")))
+    return fd_error_set(err, FD_ERR_MISSING_FIELD, p,
+                        "A reaction needs its emoji (a name or emoji of the project's set).");
+  if (!fd_check_string(v, 1, FD_REACTION_EMOJI_MAX, p, err)) return false;
+  row->emoji = json_string_value(v);
+  return true;
+}
+
+/* signal: a known name; value (a number >= 0) required for dwell, forbidden otherwise. */
+static bool check_signal(const json_t *ev, const char *path, struct fd_feedback_row *row, struct fd_error *err) {
+  char p[FD_PATH_MAX];
+  json_t *v;
+  fd_path_key(p, path, "signal");
+  if (!(v = fd_json_member(ev, "signal")))
+    return fd_error_set(err, FD_ERR_MISSING_FIELD, p, "A signal event needs its signal name.");
+  for (size_t i = 0; json_is_string(v) && signal_names[i]; i++)
+    if (strcmp(json_string_value(v), signal_names[i]) == 0) row->signal = signal_names[i];
+  if (!row->signal)
+    return fd_error_set(err, FD_ERR_INVALID_FIELD, p,
+                        "signal must be copy, share, regenerate, continue, abandon, dwell or retry.");
+  bool dwell = strcmp(row->signal, "dwell") == 0;
+  fd_path_key(p, path, "value");
+  v = fd_json_member(ev, "value");
+  if (!dwell && v) return fd_error_set(err, FD_ERR_INVALID_FIELD, p, "Only a dwell signal carries a value.");
+  if (dwell && !v) return fd_error_set(err, FD_ERR_MISSING_FIELD, p, "A dwell signal needs its value (milliseconds).");
+  if (dwell && (!json_is_number(v) || !(json_number_value(v) >= 0) || !isfinite(json_number_value(v))))
+    return fd_error_set(err, FD_ERR_INVALID_FIELD, p, "value must be a number of milliseconds >= 0.");
+  if (dwell) {
+    row->has_signal_value = true;
+    row->signal_value = json_number_value(v);
+  }
+  return true;
+}
+
+bool fd_feedback_row_resolve_reaction(struct fd_feedback_row *row, const struct fd_reaction_set *set, const char *path,
+                                      struct fd_error *err) {
+  if (row->kind != FD_KIND_REACTION) return true;
+  const struct fd_reaction *r = fd_reaction_find(set, row->emoji);
+  if (!r) {
+    char p[FD_PATH_MAX];
+    fd_path_key(p, path ? path : "", "emoji");
+    return fd_error_set(err, FD_ERR_INVALID_FIELD, p, "This emoji is not in the project's reaction set.");
+  }
+  snprintf(row->reaction, sizeof row->reaction, "%s", r->name);
+  return true;
+}
+
 /* The fields of the event's own kind. */
 static bool check_kind_fields(const json_t *ev, const struct fd_limits *lim, const char *path,
                               struct fd_feedback_row *row, struct fd_error *err) {
@@ -469,6 +534,8 @@ static bool check_kind_fields(const json_t *ev, const struct fd_limits *lim, con
     case FD_KIND_COMPARISON: return check_comparison(ev, lim, path, row, err);
     case FD_KIND_SPAN: return fd_check_span_fields(ev, lim, path, row, err);
     case FD_KIND_STEP: return fd_check_step_fields(ev, path, row, err);
+    case FD_KIND_REACTION: return check_reaction(ev, path, row, err);
+    case FD_KIND_SIGNAL: return check_signal(ev, path, row, err);
   }
   return true;
 }

@@ -52,6 +52,8 @@ static enum fd_stored_kind stored_kind(enum fd_feedback_kind k) {
     case FD_KIND_COMPARISON: return FD_STORED_COMPARISON;
     case FD_KIND_SPAN: return FD_STORED_SPAN;
     case FD_KIND_STEP: return FD_STORED_STEP;
+    case FD_KIND_REACTION: return FD_STORED_REACTION;
+    case FD_KIND_SIGNAL: return FD_STORED_SIGNAL;
   }
   return FD_STORED_RATING;
 }

@@ -6,6 +6,7 @@ ctx_id() is docs/api.md's formula for context turn ids, written out independentl
 import contextlib
 import hashlib
 import json
+import re
 import uuid
 
 from helpers import error_body
@@ -89,3 +90,25 @@ def two_project_daemon(pg, dbname, name, origins, other_origins, with_base_url=F
 
 def project_id(db_sql, slug):
     return db_sql("SELECT id FROM projects WHERE slug = %s", (slug,))[0][0]
+
+
+def stored_count(fd, kind):
+    """feedbackd_events_stored_total{kind} from /metrics."""
+    text = fd.get("/metrics").text
+    m = re.search(r'^feedbackd_events_stored_total\{kind="%s"\} (\d+)$' % kind, text, re.M)
+    assert m, text
+    return int(m.group(1))
+
+
+def stats_events(fd, window):
+    """totals.events of /v1/stats over `window` ({since, until})."""
+    r = fd.get("/v1/stats", key="read", params=window)
+    assert r.status_code == 200, r.text
+    return r.json()["totals"]["events"]
+
+
+def listed(fd, **params):
+    """GET /v1/feedback (up to 500 items, these filters) as {id: item}."""
+    r = fd.get("/v1/feedback", key="read", params=dict({"limit": 500}, **params))
+    assert r.status_code == 200, r.text
+    return {i["id"]: i for i in r.json()["items"]}

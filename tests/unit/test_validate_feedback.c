@@ -943,6 +943,83 @@ static void test_content_hash(void) {
   json_decref(ev);
 }
 
+/* reaction: emoji required (1..32 bytes), resolved against a set later; signal: names and
+ * dwell's value rule (docs/api.md "Reactions", "Implicit signals"). */
+static void test_reaction_and_signal(void) {
+  json_t *rx = J("{\"kind\":\"reaction\",\"message_id\":\"m1\"}");
+  EXPECT_ERR(json_deep_copy(rx), FD_ERR_MISSING_FIELD, "emoji");
+  EXPECT_ERR(with(json_deep_copy(rx), "emoji", json_string("")), FD_ERR_INVALID_FIELD, "emoji");
+  EXPECT_ERR(with_str(json_deep_copy(rx), "emoji", rep("e", 33, "")), FD_ERR_INVALID_FIELD, "emoji");
+  EXPECT_ERR(with(with(json_deep_copy(rx), "emoji", json_string("love")), "value", json_integer(1)),
+             FD_ERR_INVALID_FIELD, "value");
+  json_t *ev = with(json_deep_copy(rx), "emoji", json_string("\xf0\x9f\x91\x8d"));
+  struct fd_feedback_row *r = ok_row(ev);
+  struct fd_reaction_set set;
+  fd_reaction_set_default(&set);
+  CHECK(set.n == 7);
+  struct fd_error err;
+  CHECK(r && r->kind == FD_KIND_REACTION && r->reaction[0] == 0);
+  CHECK(r && fd_feedback_row_resolve_reaction(r, &set, "events[2]", &err) && strcmp(r->reaction, "like") == 0);
+  fd_feedback_row_free(r);
+  json_decref(ev);
+  ev = with(json_deep_copy(rx), "emoji", json_string("heart"));
+  r = ok_row(ev);
+  CHECK(r && !fd_feedback_row_resolve_reaction(r, &set, "events[2]", &err) && err.code == FD_ERR_INVALID_FIELD);
+  CHECK_STR(err.field, "events[2].emoji");
+  fd_feedback_row_free(r);
+  json_decref(ev);
+  json_decref(rx);
+
+  json_t *sg = J("{\"kind\":\"signal\",\"message_id\":\"m1\"}");
+  EXPECT_ERR(json_deep_copy(sg), FD_ERR_MISSING_FIELD, "signal");
+  EXPECT_ERR(with(json_deep_copy(sg), "signal", json_string("detected_praise")), FD_ERR_INVALID_FIELD, "signal");
+  EXPECT_ERR(with(json_deep_copy(sg), "signal", json_string("dwell")), FD_ERR_MISSING_FIELD, "value");
+  EXPECT_ERR(with(with(json_deep_copy(sg), "signal", json_string("dwell")), "value", json_real(-0.5)),
+             FD_ERR_INVALID_FIELD, "value");
+  EXPECT_ERR(with(with(json_deep_copy(sg), "signal", json_string("copy")), "value", json_integer(1)),
+             FD_ERR_INVALID_FIELD, "value");
+  EXPECT_ERR(with(with(json_deep_copy(sg), "signal", json_string("copy")), "scale", json_integer(3)),
+             FD_ERR_INVALID_FIELD, "scale");
+  ev = with(with(json_deep_copy(sg), "signal", json_string("dwell")), "value", json_real(2500.5));
+  r = ok_row(ev);
+  CHECK(r && strcmp(r->signal, "dwell") == 0 && r->has_signal_value && r->signal_value == 2500.5);
+  CHECK(r && fd_feedback_row_resolve_reaction(r, &set, NULL, &err)); /* not a reaction: nothing to do */
+  fd_feedback_row_free(r);
+  json_decref(ev);
+  json_decref(sg);
+}
+
+/* The reaction set setting (PATCH /v1/project). */
+static void test_reaction_set(void) {
+  struct fd_reaction_set set;
+  struct fd_error err;
+  json_t *ok = J("[{\"name\":\"a_1\",\"emoji\":\"x\",\"value\":-1},{\"name\":\"b\",\"emoji\":\"y\",\"value\":0.25}]");
+  CHECK(fd_reaction_set_parse(ok, &set, &err) && set.n == 2 && set.r[1].value == 0.25);
+  CHECK(fd_reaction_find(&set, "y") == &set.r[1] && fd_reaction_find(&set, "a_1") == &set.r[0]);
+  CHECK(fd_reaction_find(&set, "z") == NULL);
+  json_decref(ok);
+  static const struct {
+    const char *json, *field;
+  } bad[] = {
+      {"[]", "reactions"},
+      {"{}", "reactions"},
+      {"[1]", "reactions[0]"},
+      {"[{\"name\":\"A\",\"emoji\":\"x\",\"value\":1}]", "reactions[0].name"},
+      {"[{\"name\":\"a\",\"emoji\":\"x\",\"value\":1.01}]", "reactions[0].value"},
+      {"[{\"name\":\"a\",\"emoji\":\"x\",\"value\":1},{\"name\":\"a\",\"emoji\":\"y\",\"value\":1}]",
+       "reactions[1].name"},
+      {"[{\"name\":\"a\",\"emoji\":\"x\",\"value\":1},{\"name\":\"b\",\"emoji\":\"x\",\"value\":1}]",
+       "reactions[1].emoji"},
+      {"[{\"name\":\"a\",\"emoji\":\"x\",\"value\":1,\"k\":0}]", "reactions[0].k"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    json_t *j = J(bad[i].json);
+    CHECK(!fd_reaction_set_parse(j, &set, &err) && err.code == FD_ERR_INVALID_FIELD);
+    CHECK_STR(err.field, bad[i].field);
+    json_decref(j);
+  }
+}
+
 int main(void) {
   L = fd_limits_default();
   RUN(test_parse);
@@ -960,6 +1037,8 @@ int main(void) {
   RUN(test_rating);
   RUN(test_edit);
   RUN(test_comparison);
+  RUN(test_reaction_and_signal);
+  RUN(test_reaction_set);
   RUN(test_foreign_fields);
   RUN(test_inline_chain);
   RUN(test_inline_errors);

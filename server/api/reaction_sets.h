@@ -1,0 +1,22 @@
+/* reaction_sets.h — each project's reaction set, cached in the process for the ingest
+ * handlers: a reaction event's emoji is resolved against it on the request path (an
+ * unknown one is a 400 the client must see), and reading the project's settings for every
+ * event would cost a database round trip per request. Loaded on first use, dropped by
+ * PATCH /v1/project. */
+#ifndef FD_API_REACTION_SETS_H
+#define FD_API_REACTION_SETS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "http/request.h"
+#include "ingest/reactions.h"
+
+/* *out = the set of the request's project. False after replying 503 (the database could
+ * not be read): the handler just returns. */
+bool fd_api_reaction_set(struct fd_request *req, struct fd_reaction_set *out) __attribute__((warn_unused_result));
+
+/* The project's settings changed: the next use reloads its set. */
+void fd_api_reaction_set_forget(int64_t project_id);
+
+#endif
