@@ -1,6 +1,9 @@
 /* admin_body.c — the bodies of POST /v1/keys and PATCH /v1/project (see admin_body.h). */
 #include "api/admin_body.h"
 
+#include <ctype.h>
+#include <string.h>
+
 #include "core/scope.h"
 #include "http/cors.h"
 #include "ingest/reactions.h"
@@ -58,13 +61,38 @@ static bool check_span_labels(const json_t *labels, struct fd_error *err) {
   return true;
 }
 
+/* An SPDX identifier or expression, shape only ("CC-BY-4.0", "MIT OR Apache-2.0",
+ * "LicenseRef-x"): 1..100 bytes of letters, digits, . + - : ( ) and single spaces, starting
+ * with a letter or digit. The SPDX list itself changes over time and is not checked. */
+static bool spdx_ok(const json_t *v) {
+  if (!json_is_string(v)) return false;
+  const char *s = json_string_value(v);
+  size_t n = json_string_length(v);
+  if (n < 1 || n > 100 || strlen(s) != n || !isalnum((unsigned char)s[0]) || s[n - 1] == ' ') return false;
+  for (size_t i = 0; i < n; i++)
+    if (!isalnum((unsigned char)s[i]) && !strchr(".+-:()", s[i]) && !(s[i] == ' ' && s[i + 1] != ' ')) return false;
+  return true;
+}
+
 bool fd_project_patch_body_parse(const json_t *body, const char **name, const json_t **origins,
                                  const json_t **span_labels, struct fd_error *err) {
-  static const char *const fields[] = {"name", "allowed_origins", "span_labels", "reactions", NULL};
+  static const char *const fields[] = {
+      "name", "allowed_origins", "span_labels", "reactions", "default_consent", "dataset_license", NULL};
   const char *unknown = fd_first_unknown_key(body, fields);
-  if (unknown) return unknown_field(unknown, " (name, allowed_origins, span_labels and reactions can be changed)", err);
+  if (unknown)
+    return unknown_field(
+        unknown, " (name, allowed_origins, span_labels, reactions, default_consent, dataset_license can be changed)",
+        err);
   *span_labels = json_object_get(body, "span_labels");
   if (*span_labels && !check_span_labels(*span_labels, err)) return false;
+  json_t *consent = json_object_get(body, "default_consent"), *license = json_object_get(body, "dataset_license");
+  if (consent && !(json_is_string(consent) && (strcmp(json_string_value(consent), "train") == 0 ||
+                                               strcmp(json_string_value(consent), "none") == 0)))
+    return fd_error_set(err, FD_ERR_INVALID_FIELD, "default_consent", "default_consent must be \"train\" or \"none\"");
+  if (license && !json_is_null(license) && !spdx_ok(license))
+    return fd_error_set(
+        err, FD_ERR_INVALID_FIELD, "dataset_license",
+        "dataset_license must be an SPDX license identifier or expression (e.g. \"CC-BY-4.0\") or null");
   json_t *reactions = json_object_get(body, "reactions");
   struct fd_reaction_set set;
   if (reactions && !fd_reaction_set_parse(reactions, &set, err)) return false;

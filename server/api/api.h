@@ -35,6 +35,8 @@ void fd_api_feedback_delete(struct fd_request *req);
 void fd_api_feedback_list(struct fd_request *req);
 void fd_api_messages_post(struct fd_request *req);
 void fd_api_users_delete(struct fd_request *req);
+void fd_api_consent_put(struct fd_request *req);
+void fd_api_consent_get(struct fd_request *req);
 /* stats.c */
 void fd_api_stats_get(struct fd_request *req);
 /* leaderboard.c, agreement.c */

@@ -40,7 +40,7 @@ void fd_api_project_patch(struct fd_request *req) {
   struct fd_db *db = fd_api_db_get(req);
   if (!db) goto out;
   /* the settings stored in projects.settings, as validated above */
-  static const char *const keys[] = {"span_labels", "reactions"};
+  static const char *const keys[] = {"span_labels", "reactions", "default_consent", "dataset_license"};
   json_t *p = NULL, *settings = json_object();
   for (size_t i = 0; settings && i < sizeof keys / sizeof keys[0]; i++) {
     json_t *v = json_object_get(body, keys[i]);

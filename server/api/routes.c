@@ -34,6 +34,9 @@ const struct fd_route fd_api_routes[] = {
     {"GET", "/v1/keys", fd_api_keys_list, FD_SCOPE_ADMIN, "keys"},
     {"DELETE", "/v1/keys/{id}", fd_api_keys_revoke, FD_SCOPE_ADMIN, "key"},
     {"DELETE", "/v1/users/{user}", fd_api_users_delete, FD_SCOPE_ADMIN, "user"},
+    /* ingest: a page opts its rater out; the handler lets only admin keys opt in */
+    {"PUT", "/v1/users/{user}/consent", fd_api_consent_put, FD_SCOPE_INGEST, "consent"},
+    {"GET", "/v1/users/{user}/consent", fd_api_consent_get, FD_SCOPE_READ, "consent"},
     {"POST", "/v1/webhooks", fd_api_webhooks_create, FD_SCOPE_ADMIN, "webhooks"},
     {"GET", "/v1/webhooks", fd_api_webhooks_list, FD_SCOPE_ADMIN, "webhooks"},
     {"DELETE", "/v1/webhooks/{id}", fd_api_webhooks_delete, FD_SCOPE_ADMIN, "webhook"},

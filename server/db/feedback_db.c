@@ -30,7 +30,8 @@ static struct fd_stmt stmt_erase = {
     "   WHERE other_message_id IS NOT NULL),"
     " e AS (INSERT INTO erasures (project_id, message_ids)"
     "   SELECT $1::bigint, array_agg(m) FROM touched HAVING count(*) > 0 RETURNING 1),"
-    " c AS (UPDATE conversations SET user_ref = NULL WHERE project_id = $1::bigint AND user_ref = $2 RETURNING 1)"
+    " c AS (UPDATE conversations SET user_ref = NULL WHERE project_id = $1::bigint AND user_ref = $2 RETURNING 1),"
+    " k AS (DELETE FROM consents WHERE project_id = $1::bigint AND user_ref = $2 RETURNING 1)"
     "SELECT (SELECT count(*) FROM d)",
     0};
 

@@ -16,8 +16,8 @@ enum fd_db_status fd_feedback_retract(struct fd_db *db, int64_t project_id, cons
     __attribute__((warn_unused_result));
 
 /* Erase a rater: delete their events, forget the pseudonymous id on conversations, record
- * the touched messages for incremental exports. FD_DB_ONE with *deleted the number of events
- * deleted (0 included). */
+ * the touched messages for incremental exports, delete their consent record. FD_DB_ONE with *deleted the number of
+ * events deleted (0 included). */
 enum fd_db_status fd_feedback_erase_user(struct fd_db *db, int64_t project_id, const char *user, long *deleted)
     __attribute__((warn_unused_result));
 
