@@ -137,6 +137,21 @@ export interface FeedbackStep extends Omit<FeedbackCommon, 'other_message'> {
   value: -1 | 0 | 1;
 }
 
+/** FeedbackReaction: a reaction of the project's set, by name or emoji character. */
+export interface FeedbackReaction extends FeedbackCommon {
+  kind: 'reaction';
+  emoji: string;
+}
+
+export type SignalName = 'copy' | 'share' | 'regenerate' | 'continue' | 'abandon' | 'dwell' | 'retry';
+
+/** FeedbackSignal: an implicit signal; value (milliseconds >= 0) for dwell only, required there. */
+export interface FeedbackSignal extends FeedbackCommon {
+  kind: 'signal';
+  signal: SignalName;
+  value?: number;
+}
+
 /** FeedbackEvent: any of the six kinds. */
 export type FeedbackEvent =
   | FeedbackRating
@@ -144,7 +159,9 @@ export type FeedbackEvent =
   | FeedbackEdit
   | FeedbackComparison
   | FeedbackSpan
-  | FeedbackStep;
+  | FeedbackStep
+  | FeedbackReaction
+  | FeedbackSignal;
 
 export type StoredStatus = 'stored' | 'duplicate';
 
@@ -208,6 +225,8 @@ export interface FeedbackItem {
   label?: string;
   quote?: string;
   step?: number;
+  emoji?: string;
+  signal?: string;
 }
 
 /** FeedbackPage: one page of GET /v1/feedback. */
@@ -390,6 +409,9 @@ export interface Project {
   name: string;
   allowed_origins: '*' | string[];
   span_labels: SpanLabel[];
+  reactions: Reaction[];
+  default_consent: 'train' | 'none';
+  dataset_license: string | null;
   created_at: string;
 }
 
@@ -399,11 +421,33 @@ export interface SpanLabel {
   value: -1 | 0 | 1;
 }
 
+/** Reaction: one entry of the project's reaction set. */
+export interface Reaction {
+  name: string;
+  emoji: string;
+  value: number;
+}
+
 /** ProjectPatch: PATCH /v1/project (any of the fields). */
 export interface ProjectPatch {
   name?: string | null;
   allowed_origins?: '*' | string[];
   span_labels?: SpanLabel[];
+  reactions?: Reaction[];
+  default_consent?: 'train' | 'none';
+  dataset_license?: string | null;
+}
+
+/** Consent: a rater's consent to training use (updated_at null: the project default). */
+export interface Consent {
+  user: string;
+  train: boolean;
+  updated_at: string | null;
+}
+
+/** ConsentPut: PUT /v1/users/{user}/consent. */
+export interface ConsentPut {
+  train: boolean;
 }
 
 /** KeyCreate: POST /v1/keys. */
@@ -533,7 +577,7 @@ export interface Operation {
 export const OPERATIONS: Readonly<Record<
   | 'logMessages' | 'postFeedback' | 'postFeedbackBatch' | 'retractFeedback' | 'listFeedback'
   | 'getStats' | 'getLeaderboard' | 'getAgreement' | 'export' | 'getExportManifest' | 'getProject' | 'updateProject' | 'createKey'
-  | 'listKeys' | 'revokeKey' | 'eraseUser' | 'createWebhook' | 'listWebhooks' | 'deleteWebhook'
+  | 'listKeys' | 'revokeKey' | 'eraseUser' | 'putConsent' | 'getConsent' | 'createWebhook' | 'listWebhooks' | 'deleteWebhook'
   | 'listWebhookDeliveries', Operation>>;
 
 export const DEFAULT_RETRY: Readonly<Required<RetryOptions>>;
@@ -584,6 +628,10 @@ export class FeedbackdClient {
   revokeKey(id: string): Promise<KeyItem>;
   /** DELETE /v1/users/{user} (admin): erase a rater's feedback. */
   eraseUser(user: string): Promise<Erased>;
+  /** PUT /v1/users/{user}/consent (ingest: opt-out only; admin: either). */
+  putConsent(user: string, consent: ConsentPut): Promise<Consent>;
+  /** GET /v1/users/{user}/consent (read): the rater's consent or the project default. */
+  getConsent(user: string): Promise<Consent>;
 
   /** POST /v1/webhooks (admin): a signed-webhook endpoint; never retried. */
   createWebhook(request: WebhookCreate): Promise<WebhookCreated>;

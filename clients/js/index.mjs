@@ -28,6 +28,8 @@ export const OPERATIONS = Object.freeze({
   listKeys: { method: 'GET', path: '/v1/keys', operationId: 'listKeys' },
   revokeKey: { method: 'DELETE', path: '/v1/keys/{id}', operationId: 'revokeKey' },
   eraseUser: { method: 'DELETE', path: '/v1/users/{user}', operationId: 'eraseUser' },
+  putConsent: { method: 'PUT', path: '/v1/users/{user}/consent', operationId: 'putConsent' },
+  getConsent: { method: 'GET', path: '/v1/users/{user}/consent', operationId: 'getConsent' },
   createWebhook: { method: 'POST', path: '/v1/webhooks', operationId: 'createWebhook' },
   listWebhooks: { method: 'GET', path: '/v1/webhooks', operationId: 'listWebhooks' },
   deleteWebhook: { method: 'DELETE', path: '/v1/webhooks/{id}', operationId: 'deleteWebhook' },
@@ -261,6 +263,14 @@ export class FeedbackdClient {
 
   eraseUser(user) {
     return this.#json('eraseUser', { params: { user } });
+  }
+
+  putConsent(user, consent) {
+    return this.#json('putConsent', { params: { user }, body: consent });
+  }
+
+  getConsent(user) {
+    return this.#json('getConsent', { params: { user } });
   }
 
   createWebhook(request) {

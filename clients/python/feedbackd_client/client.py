@@ -23,7 +23,7 @@ from typing import Any, cast
 
 from .errors import FeedbackdError
 from .export import ExportStream
-from .models import (Agreement, BatchResults, Erased, FeedbackEvent, FeedbackItem, FeedbackPage, FeedbackStatus,
+from .models import (Agreement, BatchResults, Consent, Erased, FeedbackEvent, FeedbackItem, FeedbackPage, FeedbackStatus,
                      KeyCreated, KeyItem, KeyList, Leaderboard, Manifest, Message, Project, ProjectPatch, Retracted,
                      Scope, Stats, WebhookCreated, WebhookDeliveryList, WebhookEvent, WebhookItem, WebhookList)
 
@@ -54,6 +54,8 @@ OPERATIONS: dict[str, Operation] = {
     "list_keys": Operation("GET", "/v1/keys", "listKeys"),
     "revoke_key": Operation("DELETE", "/v1/keys/{id}", "revokeKey"),
     "erase_user": Operation("DELETE", "/v1/users/{user}", "eraseUser"),
+    "put_consent": Operation("PUT", "/v1/users/{user}/consent", "putConsent"),
+    "get_consent": Operation("GET", "/v1/users/{user}/consent", "getConsent"),
     "create_webhook": Operation("POST", "/v1/webhooks", "createWebhook"),
     "list_webhooks": Operation("GET", "/v1/webhooks", "listWebhooks"),
     "delete_webhook": Operation("DELETE", "/v1/webhooks/{id}", "deleteWebhook"),
@@ -305,6 +307,14 @@ class FeedbackdClient:
     def erase_user(self, user: str) -> Erased:
         """DELETE /v1/users/{user} (admin): erase a rater's feedback."""
         return cast(Erased, self._json("erase_user", params={"user": user}))
+
+    def put_consent(self, user: str, train: bool) -> Consent:
+        """PUT /v1/users/{user}/consent (ingest: opt-out only; admin: either)."""
+        return cast(Consent, self._json("put_consent", params={"user": user}, body={"train": train}))
+
+    def get_consent(self, user: str) -> Consent:
+        """GET /v1/users/{user}/consent (read): the rater's consent or the project default."""
+        return cast(Consent, self._json("get_consent", params={"user": user}))
 
     # ---------------------------------------------------------------- webhooks (admin)
 

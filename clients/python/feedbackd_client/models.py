@@ -12,7 +12,8 @@ ErrorCode = Literal[
 ]
 Role = Literal["system", "user", "assistant", "tool"]
 Scope = Literal["ingest", "read", "export", "admin"]
-FeedbackKind = Literal["rating", "comment", "edit", "comparison", "span", "step"]
+FeedbackKind = Literal["rating", "comment", "edit", "comparison", "span", "step", "reaction", "signal"]
+SignalName = Literal["copy", "share", "regenerate", "continue", "abandon", "dwell", "retry"]
 ExportFormat = Literal["trl", "trl-text", "kto", "openai", "hh", "sft", "prm", "spans"]
 Metadata = dict[str, Any]
 
@@ -120,7 +121,23 @@ class FeedbackStep(TypedDict):
     context: NotRequired[list[ContextTurn] | None]
 
 
-FeedbackEvent = Union[FeedbackRating, FeedbackComment, FeedbackEdit, FeedbackComparison, FeedbackSpan, FeedbackStep]
+class FeedbackReaction(_FeedbackCommon):
+    """A reaction of the project's set, by name or emoji character; stored as the name."""
+    kind: Literal["reaction"]
+    comment: NotRequired[str | None]
+    emoji: str
+
+
+class FeedbackSignal(_FeedbackCommon):
+    """An implicit signal; value (milliseconds, >= 0) for dwell only, required there."""
+    kind: Literal["signal"]
+    comment: NotRequired[str | None]
+    signal: SignalName
+    value: NotRequired[float]
+
+
+FeedbackEvent = Union[FeedbackRating, FeedbackComment, FeedbackEdit, FeedbackComparison, FeedbackSpan, FeedbackStep,
+                      FeedbackReaction, FeedbackSignal]
 
 
 class FeedbackStatus(TypedDict):
@@ -160,7 +177,7 @@ class FeedbackItem(TypedDict):
     retracted_at: str | None
     conversation_id: NotRequired[str]
     user: NotRequired[str]
-    value: NotRequired[int]
+    value: NotRequired[float]
     scale: NotRequired[int]
     tags: NotRequired[list[str]]
     comment: NotRequired[str]
@@ -177,6 +194,8 @@ class FeedbackItem(TypedDict):
     label: NotRequired[str]
     quote: NotRequired[str]
     step: NotRequired[int]
+    emoji: NotRequired[str]
+    signal: NotRequired[str]
 
 
 class FeedbackPage(TypedDict):
@@ -269,11 +288,20 @@ class SpanLabel(TypedDict):
     value: int
 
 
+class Reaction(TypedDict):
+    name: str
+    emoji: str
+    value: float
+
+
 class Project(TypedDict):
     slug: str
     name: str
     allowed_origins: Literal["*"] | list[str]
     span_labels: list[SpanLabel]
+    reactions: list[Reaction]
+    default_consent: Literal["train", "none"]
+    dataset_license: str | None
     created_at: str
 
 
@@ -281,6 +309,19 @@ class ProjectPatch(TypedDict, total=False):
     name: str | None
     allowed_origins: Literal["*"] | list[str]
     span_labels: list[SpanLabel]
+    reactions: list[Reaction]
+    default_consent: Literal["train", "none"]
+    dataset_license: str | None
+
+
+class Consent(TypedDict):
+    user: str
+    train: bool
+    updated_at: str | None
+
+
+class ConsentPut(TypedDict):
+    train: bool
 
 
 class LeaderboardModel(TypedDict):

@@ -186,7 +186,9 @@ export function driftErrors(doc, operations, { checker, exported } = loadTypes()
     const bodySchema = docOp.requestBody?.content?.['application/json']?.schema;
     const params = sig.getParameters();
     if (bodySchema) {
-      const pt = params[0] && checker.getTypeOfSymbol(params[0]);
+      // the body follows the path parameters (putConsent(user, consent)), as the query does
+      const at = (op.path.match(/\{/g) ?? []).length;
+      const pt = params[at] && checker.getTypeOfSymbol(params[at]);
       const want = BODY_ITEM[method] ?? refName(bodySchema);
       const t = pt && (BODY_ITEM[method] ? checker.getTypeArguments(pt)[0] : pt);
       const got = t && (t.aliasSymbol?.name ?? t.symbol?.name);
