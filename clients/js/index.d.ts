@@ -342,7 +342,7 @@ export interface ExportMeta {
   prompt_id: string;
   conversation_id: string;
   parent_id: string | null;
-  origin: 'edit' | 'comparison' | 'ratings' | 'both_bad';
+  origin: 'edit' | 'comparison' | 'ratings' | 'both_bad' | 'span' | 'step';
   feedback_ids: string[];
   split: 'train' | 'test';
   pair_id?: string;
@@ -360,7 +360,12 @@ export type ExportRecord =
   | { prompt: Turn[]; completion: Turn[]; label: boolean; meta?: ExportMeta } // kto
   | { input: { messages: Turn[] }; preferred_output: Turn[]; non_preferred_output: Turn[]; meta?: ExportMeta } // openai
   | { chosen: string; rejected: string; meta?: ExportMeta } // hh
-  | { messages: Turn[]; meta?: ExportMeta }; // sft
+  | { messages: Turn[]; meta?: ExportMeta } // sft
+  | { prompt: string; completions: string[]; labels: boolean[]; meta?: ExportMeta } // prm
+  | { prompt: Turn[]; completion: string; spans: ExportSpan[]; meta?: ExportMeta }; // spans
+
+/** One labelled span of a `spans` record: completion[start:end] in code points. */
+export interface ExportSpan { start: number; end: number; label: string; value: number; n: number }
 
 /** The records of one export, read as they arrive; iterate it once. */
 export class ExportStream implements AsyncIterable<ExportRecord> {
@@ -391,8 +396,11 @@ export interface Manifest {
   by_split?: Counts<'train' | 'test'>;
   by_origin?: Counts<'edit' | 'comparison' | 'ratings'>;
   by_label?: Counts<'true' | 'false'>;
-  skipped?: Counts<'unknown_turn' | 'trivial_edit' | 'tie' | 'low_agreement' | 'invalid_prompt'
-    | 'duplicate' | 'conflict' | 'cap' | 'not_single_turn' | 'unsupported_role'>;
+  skipped?: {
+    unknown_turn: number; trivial_edit: number; tie: number; low_agreement: number; invalid_prompt: number;
+    duplicate: number; conflict: number; cap: number; not_single_turn: number; unsupported_role: number;
+    no_consent?: number; invalid_span?: number; invalid_step?: number; unlabelled?: number;
+  };
   sha256: string | null;
   exporter_version: string | null;
   files?: Record<string, { records: number; sha256: string }>;
