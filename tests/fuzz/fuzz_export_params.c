@@ -16,8 +16,8 @@
 #include "query_input.h"
 #include "util/rfc3339.h"
 
-static const char *const names[] = {"format", "split",        "test_fraction", "min_margin", "since",
-                                    "until",  "include_meta", "model",         "after",      NULL};
+static const char *const names[] = {"format",       "split", "test_fraction", "min_margin",    "since", "until",
+                                    "include_meta", "model", "after",         "exclude_users", NULL};
 
 static void check_time(const struct fz_query *q, const char *name, bool has, int64_t us, const json_t *params) {
   const char *given = fz_query_get((void *)q, name);
