@@ -45,9 +45,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (!fd_feedback_filter_parse(fz_query_get, &q, &f, &err)) {
     fz_check_param_error(&err, names);
   } else {
-    if (f.kind && strcmp(f.kind, "rating") && strcmp(f.kind, "comment") && strcmp(f.kind, "edit") &&
-        strcmp(f.kind, "comparison"))
-      abort();
+    static const char *const kinds[] = {"rating", "comment", "edit",     "comparison",
+                                        "span",   "step",    "reaction", "signal"};
+    bool known = !f.kind;
+    for (size_t i = 0; !known && i < sizeof kinds / sizeof kinds[0]; i++) known = strcmp(f.kind, kinds[i]) == 0;
+    if (!known) abort();
     check_time(f.since);
     check_time(f.until);
     if (f.limit < 1 || f.limit > 500 || (!fz_query_get(&q, "limit") && f.limit != 50)) abort();
