@@ -436,6 +436,11 @@ export interface Reaction {
   value: number;
 }
 
+/** ReactionSet: GET /v1/reactions, the project's reaction set. */
+export interface ReactionSet {
+  reactions: Reaction[];
+}
+
 /** ProjectPatch: PATCH /v1/project (any of the fields). */
 export interface ProjectPatch {
   name?: string | null;
@@ -583,7 +588,7 @@ export interface Operation {
 
 /** The operations the client covers, by method name (checked against docs/openapi.json). */
 export const OPERATIONS: Readonly<Record<
-  | 'logMessages' | 'postFeedback' | 'postFeedbackBatch' | 'retractFeedback' | 'listFeedback'
+  | 'logMessages' | 'postFeedback' | 'postFeedbackBatch' | 'retractFeedback' | 'getReactions' | 'listFeedback'
   | 'getStats' | 'getLeaderboard' | 'getAgreement' | 'export' | 'getExportManifest' | 'getProject' | 'updateProject' | 'createKey'
   | 'listKeys' | 'revokeKey' | 'eraseUser' | 'putConsent' | 'getConsent' | 'createWebhook' | 'listWebhooks' | 'deleteWebhook'
   | 'listWebhookDeliveries', Operation>>;
@@ -607,6 +612,8 @@ export class FeedbackdClient {
   postFeedbackBatch(events: Iterable<FeedbackEvent>): Promise<BatchResults>;
   /** DELETE /v1/feedback/{id} (ingest): retract an event. */
   retractFeedback(id: string): Promise<Retracted>;
+  /** GET /v1/reactions (ingest): the project's reaction set. */
+  getReactions(): Promise<ReactionSet>;
 
   /** GET /v1/feedback (read): one page. */
   listFeedback(query?: ListFeedbackQuery): Promise<FeedbackPage>;

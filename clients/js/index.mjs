@@ -16,6 +16,7 @@ export const OPERATIONS = Object.freeze({
   postFeedback: { method: 'POST', path: '/v1/feedback', operationId: 'postFeedback' },
   postFeedbackBatch: { method: 'POST', path: '/v1/feedback/batch', operationId: 'postFeedbackBatch' },
   retractFeedback: { method: 'DELETE', path: '/v1/feedback/{id}', operationId: 'retractFeedback' },
+  getReactions: { method: 'GET', path: '/v1/reactions', operationId: 'getReactions' },
   listFeedback: { method: 'GET', path: '/v1/feedback', operationId: 'listFeedback' },
   getStats: { method: 'GET', path: '/v1/stats', operationId: 'getStats' },
   getLeaderboard: { method: 'GET', path: '/v1/leaderboard', operationId: 'getLeaderboard' },
@@ -200,6 +201,10 @@ export class FeedbackdClient {
 
   retractFeedback(id) {
     return this.#json('retractFeedback', { params: { id } });
+  }
+
+  getReactions() {
+    return this.#json('getReactions');
   }
 
   listFeedback(query = {}) {

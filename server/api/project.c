@@ -1,4 +1,5 @@
-/* project.c — GET and PATCH /v1/project: the key's own project. */
+/* project.c — GET and PATCH /v1/project: the key's own project; GET /v1/reactions: its
+ * reaction set for browser pages (docs/api.md "Reactions"). */
 #include "api/admin_body.h"
 #include "api/api.h"
 #include "api/app.h"
@@ -25,6 +26,19 @@ void fd_api_project_get(struct fd_request *req) {
   enum fd_db_status st = fd_projects_get(db, req->auth.project_id, &p);
   fd_api_db_put(req, db);
   reply_project(req, st, p);
+}
+
+/* The one setting a page needs to offer reactions, readable with the ingest key the page
+ * already holds (GET /v1/project needs admin, which never belongs in a browser). */
+void fd_api_reactions_get(struct fd_request *req) {
+  struct fd_db *db = fd_api_db_get(req);
+  if (!db) return;
+  json_t *p = NULL;
+  enum fd_db_status st = fd_projects_get(db, req->auth.project_id, &p);
+  fd_api_db_put(req, db);
+  json_t *out = st == FD_DB_ONE ? json_pack("{sO}", "reactions", json_object_get(p, "reactions")) : NULL;
+  json_decref(p);
+  reply_project(req, out ? st : FD_DB_HARD_ERROR, out);
 }
 
 void fd_api_project_patch(struct fd_request *req) {

@@ -16,6 +16,8 @@ const struct fd_route fd_api_routes[] = {
     {"POST", "/v1/feedback", fd_api_feedback_post, FD_SCOPE_INGEST, "feedback"},
     {"POST", "/v1/feedback/batch", fd_api_feedback_batch_post, FD_SCOPE_INGEST, "feedback_batch"},
     {"DELETE", "/v1/feedback/{id}", fd_api_feedback_delete, FD_SCOPE_INGEST, "feedback_item"},
+    /* the project's reaction set, for pages that offer reactions (ingest keys are in pages) */
+    {"GET", "/v1/reactions", fd_api_reactions_get, FD_SCOPE_INGEST, "reactions"},
 
     /* reading */
     {"GET", "/v1/feedback", fd_api_feedback_list, FD_SCOPE_READ, "feedback"},

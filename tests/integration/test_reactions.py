@@ -139,3 +139,25 @@ def test_patch_reactions_replaces_the_set(feedbackd_factory):
     assert r.status_code == 400 and r.json()["error"]["field"] == "emoji"
     # events keep their name when the set changes
     assert listed(fd, kind="reaction")[old["id"]]["emoji"] == "love"
+
+
+def test_reaction_set_readable_with_ingest_key(feedbackd):
+    # GET /v1/reactions: the set for browser pages, with the ingest key they hold
+    r = feedbackd.get("/v1/reactions", key="ingest")
+    assert r.status_code == 200, r.text
+    assert r.json() == {"reactions": [{"name": n, "emoji": e, "value": v} for n, e, v in DEFAULT_SET]}
+    for key in ("read", "export", "admin"):
+        assert feedbackd.get("/v1/reactions", key=key).status_code == (200 if key == "admin" else 403)
+    assert feedbackd.get("/v1/reactions").status_code == 401
+
+
+def test_reaction_set_endpoint_follows_patch(feedbackd):
+    custom = [{"name": "star", "emoji": "\u2b50", "value": 1}, {"name": "meh", "emoji": "\U0001f610", "value": -0.25}]
+    before = feedbackd.get("/v1/project", key="admin").json()["reactions"]
+    try:
+        r = feedbackd.patch("/v1/project", key="admin", json={"reactions": custom})
+        assert r.status_code == 200, r.text
+        assert feedbackd.get("/v1/reactions", key="ingest").json() == {"reactions": custom}
+    finally:
+        assert feedbackd.patch("/v1/project", key="admin", json={"reactions": before}).status_code == 200
+    assert feedbackd.get("/v1/reactions", key="ingest").json() == {"reactions": before}

@@ -24,8 +24,8 @@ from typing import Any, cast
 from .errors import FeedbackdError
 from .export import ExportStream
 from .models import (Agreement, BatchResults, Consent, Erased, FeedbackEvent, FeedbackItem, FeedbackPage, FeedbackStatus,
-                     KeyCreated, KeyItem, KeyList, Leaderboard, Manifest, Message, Project, ProjectPatch, Retracted,
-                     Scope, Stats, WebhookCreated, WebhookDeliveryList, WebhookEvent, WebhookItem, WebhookList)
+                     KeyCreated, KeyItem, KeyList, Leaderboard, Manifest, Message, Project, ProjectPatch, ReactionSet,
+                     Retracted, Scope, Stats, WebhookCreated, WebhookDeliveryList, WebhookEvent, WebhookItem, WebhookList)
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,7 @@ OPERATIONS: dict[str, Operation] = {
     "post_feedback": Operation("POST", "/v1/feedback", "postFeedback"),
     "post_feedback_batch": Operation("POST", "/v1/feedback/batch", "postFeedbackBatch"),
     "retract_feedback": Operation("DELETE", "/v1/feedback/{id}", "retractFeedback"),
+    "get_reactions": Operation("GET", "/v1/reactions", "getReactions"),
     "list_feedback": Operation("GET", "/v1/feedback", "listFeedback"),
     "get_stats": Operation("GET", "/v1/stats", "getStats"),
     "get_leaderboard": Operation("GET", "/v1/leaderboard", "getLeaderboard"),
@@ -224,6 +225,10 @@ class FeedbackdClient:
     def retract_feedback(self, id: str) -> Retracted:
         """DELETE /v1/feedback/{id} (ingest): retract an event."""
         return cast(Retracted, self._json("retract_feedback", params={"id": id}))
+
+    def get_reactions(self) -> ReactionSet:
+        """GET /v1/reactions (ingest): the project's reaction set."""
+        return cast(ReactionSet, self._json("get_reactions"))
 
     # ---------------------------------------------------------------- read
 

@@ -294,6 +294,10 @@ class Reaction(TypedDict):
     value: float
 
 
+class ReactionSet(TypedDict):
+    reactions: list[Reaction]
+
+
 class Project(TypedDict):
     slug: str
     name: str
