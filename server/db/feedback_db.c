@@ -36,7 +36,8 @@ static struct fd_stmt stmt_erase = {
     0};
 
 /* Event fields as the client knows them (nulls dropped), plus received_at, retracted_at and,
- * for edits, original_content (null while the judged message is unknown). Thumbs are
+ * for edits, spans and steps, original_content: the judged message's text, which the edit
+ * replaces and the offsets and step index point into (null while the message is unknown). Thumbs are
  * stored with scale 2 and shown without it, as they are sent. */
 static struct fd_stmt stmt_list = {
     "feedback_list",
@@ -52,7 +53,8 @@ static struct fd_stmt stmt_list = {
     "   'created_at', " TS("f.created_at") ","
     "   'metadata', f.metadata, 'model', m.model))"
     " || jsonb_build_object('received_at', " TS("f.received_at") ", 'retracted_at', " TS("f.retracted_at") ")"
-    " || CASE WHEN f.kind = 'edit' THEN jsonb_build_object('original_content', m.content) ELSE '{}'::jsonb END,"
+    " || CASE WHEN f.kind IN ('edit', 'span', 'step') THEN jsonb_build_object('original_content', m.content)"
+    "    ELSE '{}'::jsonb END,"
     " (extract(epoch FROM f.received_at) * 1000000)::bigint, f.seq "
     "FROM feedback f LEFT JOIN messages m ON m.project_id = f.project_id AND m.id = f.message_id "
     "WHERE f.project_id = $1::bigint"

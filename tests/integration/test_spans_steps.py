@@ -226,6 +226,10 @@ def test_listing_idempotency_retraction_erasure_metrics(feedbackd):
     steps = listed(feedbackd, "kind=step")
     assert steps[step["id"]]["step"] == 1 and steps[step["id"]]["value"] == 0 and "scale" not in steps[step["id"]]
     assert all(e["kind"] == "step" for e in steps.values())
+    # both carry the judged message's text, which the offsets and the step index point into
+    assert got["original_content"] == text and got["original_content"][8:11] == span["quote"]
+    assert steps[step["id"]]["original_content"] == text
+    assert steps_of(steps[step["id"]]["original_content"])[1] == "second"
     text_m = feedbackd.metrics()
     assert metric_value(text_m, "feedbackd_events_stored_total", kind="span") == before_span + 1
     assert metric_value(text_m, "feedbackd_events_stored_total", kind="step") == before_step + 1
@@ -263,3 +267,25 @@ def test_latest_vote_per_span_and_per_step_in_stats(feedbackd):
         assert post(feedbackd, ev).status_code == 201
     # slots: (0,2,incorrect), (0,2,unsafe), (0,3,incorrect), step 0, step 2
     assert events(model) == 5
+
+
+def test_listing_original_content_only_for_edits_spans_steps(feedbackd):
+    """GET /v1/feedback: spans and steps carry original_content (the judged message's text) like
+    edits; null while the message is not logged, filled in once it is; other kinds never."""
+    mid = new_id("m-")
+    text = "Première ligne 😀\nzweite Zeile"
+    span = {"id": new_id("s-"), "kind": "span", "message_id": mid, "start": 0, "end": 8, "label": "incorrect"}
+    step = {"id": new_id("t-"), "kind": "step", "message_id": mid, "step": 0, "value": 1}
+    rating = {"id": new_id("r-"), "kind": "rating", "message_id": mid, "value": 1}
+    for ev in (span, step, rating):
+        assert post(feedbackd, ev).status_code == 201
+    items = listed(feedbackd, "since=2000-01-01T00:00:00Z")
+    assert items[span["id"]]["original_content"] is None
+    assert items[step["id"]]["original_content"] is None
+    assert "original_content" not in items[rating["id"]]
+    store_message(feedbackd, mid, text)
+    items = listed(feedbackd, "since=2000-01-01T00:00:00Z")
+    assert items[span["id"]]["original_content"] == text
+    assert items[span["id"]]["original_content"][0:8] == "Première"
+    assert items[step["id"]]["original_content"] == text
+    assert "original_content" not in items[rating["id"]]
