@@ -40,11 +40,18 @@ build_dir=${FEEDBACKD_BUILD_DIR:-build}
 pkgs=(gcc libc6-dev meson ninja-build pkgconf python3 libmicrohttpd-dev libjansson-dev libpq-dev libssl-dev
       ca-certificates)
 if wants integration || wants asan || wants integration-pgbouncer; then
-  pkgs+=(python3-pytest python3-requests python3-psycopg2 python3-jsonschema)
+  pkgs+=(python3-pytest python3-requests python3-psycopg2 python3-jsonschema python3-yaml)
 fi
-# PgBouncer in front of each test cluster (integration-pgbouncer); haproxy in front of several
-# feedbackd replicas (test_replicas.py, bench/scale). Started by the tests, never as services.
-if wants integration-pgbouncer; then
+# `docker-compose config` validates docker-compose.yml and docker-compose.ha.yml
+# (tests/integration/test_compose.py); it needs no Docker daemon
+if wants integration; then
+  pkgs+=(docker-compose)
+fi
+# PgBouncer in front of each test cluster (integration-pgbouncer) and in the tests that start
+# one themselves (test_replicas.py, test_pgbouncer_migrations.py, test_compose.py); haproxy in
+# front of several feedbackd replicas (test_replicas.py, bench/scale). Started by the tests,
+# never as services.
+if wants integration || wants integration-pgbouncer; then
   pkgs+=(pgbouncer)
 fi
 if wants integration || wants integration-pgbouncer || wants haproxy; then

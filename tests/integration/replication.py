@@ -11,6 +11,17 @@ import os
 
 from helpers import PG_BIN, PgCluster, wait_until
 
+# The primary's settings for streaming replication (docker-compose.ha.yml gives its primary the
+# same, test_compose.py checks), and those that make it synchronous
+# (config/ha/primary-init.sh sets these).
+STREAMING = {"wal_level": "replica", "max_wal_senders": "5", "max_replication_slots": "5", "hot_standby": "on",
+             "wal_receiver_status_interval": "1s"}
+SYNCHRONOUS = {"synchronous_commit": "on", "synchronous_standby_names": "'*'"}
+
+
+def conf_lines(settings):
+    return "".join(f"{k} = {v}\n" for k, v in settings.items())
+
 
 class ReplicatedPair:
     def __init__(self, sync=True):
@@ -23,11 +34,9 @@ class ReplicatedPair:
         p.init()
         with open(os.path.join(p.pgdata, "postgresql.conf"), "a") as f:
             # later lines win: the throwaway defaults above turned synchronous_commit off
-            f.write("\n# streaming replication (tests/integration/replication.py)\n"
-                    "wal_level = replica\nmax_wal_senders = 5\nmax_replication_slots = 5\n"
-                    "hot_standby = on\nwal_receiver_status_interval = 1s\n")
+            f.write("\n# streaming replication (tests/integration/replication.py)\n" + conf_lines(STREAMING))
             if self.sync:
-                f.write("synchronous_commit = on\nsynchronous_standby_names = '*'\n")
+                f.write(conf_lines(SYNCHRONOUS))
         p.start()
         s = self.standby
         # initdb's pg_hba.conf trusts local replication connections; -R writes standby.signal
