@@ -255,11 +255,14 @@ export interface StatsQuery {
   since?: string;
   until?: string;
   bucket?: 'hour' | 'day' | 'week';
-  group_by?: 'model' | 'tag' | 'kind';
+  group_by?: 'model' | 'tag' | 'kind' | 'emoji' | 'span_label';
   model?: string;
 }
 
-/** Stats: the answer of GET /v1/stats. */
+/** Signal names in stats: the client's and the server's detected ones. */
+export type StatsSignalName = SignalName | 'detected_praise' | 'detected_complaint' | 'detected_correction';
+
+/** Stats: the answer of GET /v1/stats. Reactions, signals and spans: docs/api.md "Stats". */
 export interface Stats {
   since: string;
   until: string;
@@ -267,11 +270,39 @@ export interface Stats {
   totals: {
     events: number; ratings: number; up: number; down: number; comments: number; edits: number;
     comparisons: number; positive_rate: number | null; positive_rate_ci95: [number, number] | null;
+    /** Logged assistant messages created in the window. */
+    assistant_messages: number;
+    /** Counting reactions by name: every name of the project's current set, zeros included. */
+    reactions: Record<string, number>;
+    /** Reactions of value > 0 / reactions of value != 0; null without such reactions. */
+    reaction_positive_rate: number | null;
+    /** Wilson 95 % interval of reaction_positive_rate. */
+    reaction_positive_rate_ci95: [number, number] | null;
+    /** Counting signals by name, every name. */
+    signals: Record<StatsSignalName, number>;
+    /** signals / assistant_messages per name; null without assistant messages. */
+    signal_rates: Record<StatsSignalName, number> | null;
+    /** Counting span events by label. */
+    spans: Record<string, number>;
   };
-  series: { t: string; events: number; up: number; down: number; edits: number; comments: number }[];
+  series: {
+    t: string; events: number; up: number; down: number; edits: number; comments: number;
+    assistant_messages: number; reactions: Record<string, number>; reaction_positive_rate: number | null;
+    reaction_positive_rate_ci95: [number, number] | null; signals: Record<StatsSignalName, number>;
+    signal_rates: Record<StatsSignalName, number> | null;
+  }[];
   groups: {
-    key: string | null; ratings: number; up: number; down: number;
+    key: string | null; events: number; ratings: number; up: number; down: number;
     positive_rate: number | null; ci95: [number, number] | null;
+    /** Model groups only; null in the others. */
+    assistant_messages: number | null;
+    /** These are null in tag groups. */
+    reactions: Record<string, number> | null;
+    reaction_positive_rate: number | null;
+    reaction_positive_rate_ci95: [number, number] | null;
+    signals: Record<StatsSignalName, number> | null;
+    signal_rates: Record<StatsSignalName, number> | null;
+    spans: Record<string, number> | null;
   }[];
   top_tags: { tag: string; count: number }[];
 }

@@ -52,8 +52,12 @@ bool fd_stats_params_parse(fd_param_get_fn get, void *cls, int64_t now_us, size_
     return fd_error_set(err, FD_ERR_INVALID_PARAMETER, "bucket",
                         "too many %s buckets between since and until: at most %d per request (use a larger bucket)",
                         bucket, FD_STATS_MAX_BUCKETS);
-  if (group_by && strcmp(group_by, "model") != 0 && strcmp(group_by, "tag") != 0 && strcmp(group_by, "kind") != 0)
-    return fd_error_set(err, FD_ERR_INVALID_PARAMETER, "group_by", "group_by must be model, tag or kind");
+  static const char *const groupings[] = {"model", "tag", "kind", "emoji", "span_label", NULL};
+  size_t gi = 0;
+  while (group_by && groupings[gi] && strcmp(group_by, groupings[gi]) != 0) gi++;
+  if (group_by && !groupings[gi])
+    return fd_error_set(err, FD_ERR_INVALID_PARAMETER, "group_by",
+                        "group_by must be model, tag, kind, emoji or span_label");
 
   if (!fd_rfc3339_format(since, out->since) || !fd_rfc3339_format(until, out->until))
     return fd_error_set(err, FD_ERR_INVALID_PARAMETER, since_s ? "since" : "until",

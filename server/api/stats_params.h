@@ -21,6 +21,7 @@ struct fd_stats_params {
 };
 
 /* Read and validate since, until (default: the 30 days before now_us), bucket, group_by
+ * (model, tag, kind, emoji or span_label)
  * and model (at most model_max_bytes). False with *err = FD_ERR_INVALID_PARAMETER and
  * err->field = the parameter at fault. */
 bool fd_stats_params_parse(fd_param_get_fn get, void *cls, int64_t now_us, size_t model_max_bytes,

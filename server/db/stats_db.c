@@ -1,8 +1,8 @@
 /* stats_db.c — SQL of GET /v1/stats: one round trip, one JSON document.
  *
  * The query itself is the function fd_stats_query of migrations/0002_stats.sql (what it reads
- * and how it covers [since, until) is described there); it lives in the database so that it
- * can run with jit = off — see the comment on it. Before it, fd_stats_catch_up of
+ * and how it covers [since, until) is described there), extended by migrations/0009_stats_names.sql; it lives in the
+ * database so that it can run with jit = off — see the comment on it. Before it, fd_stats_catch_up of
  * migrations/0003_stats_catch_up.sql applies the events written since the last catch-up, so
  * a read counts every event acknowledged before it. The two are separate calls because the
  * catch-up writes (it runs on the primary) and the query may run on a hot standby
@@ -11,10 +11,17 @@
 
 #include <stdio.h>
 
+#include "db/projects_db.h"
 #include "db/txn.h"
+#include "ingest/reactions.h"
 
+/* The 7th argument: the project's reaction set and span labels as they are now (defaults
+ * where never set), so names count against the current settings (docs/api.md "Stats"). */
 static struct fd_stmt stmt_stats = {
-    "stats_query", "SELECT fd_stats_query($1::bigint, $2::timestamptz, $3::timestamptz, $4::text, $5::text, $6::text)",
+    "stats_query",
+    "SELECT fd_stats_query($1::bigint, $2::timestamptz, $3::timestamptz, $4::text, $5::text, $6::text, "
+    "(SELECT jsonb_build_object('reactions', coalesce(settings->'reactions', '" FD_REACTIONS_DEFAULT_JSON
+    "'::jsonb), 'span_labels', " FD_SPAN_LABELS_SQL(settings) ") FROM projects WHERE id = $1::bigint))",
     0};
 
 static struct fd_stmt stmt_catch_up = {"stats_catch_up", "SELECT fd_stats_catch_up($1::bigint)", 0};

@@ -43,6 +43,7 @@
 
 #include "ingest/content_hash.h"
 #include "ingest/rows.h"
+#include "ingest/signal_names.h"
 #include "ingest/validate_common.h"
 #include "ingest/validate_fine.h"
 
@@ -51,11 +52,6 @@ static const char *const kind_names[] = {
     [FD_KIND_COMPARISON] = "comparison", [FD_KIND_SPAN] = "span",       [FD_KIND_STEP] = "step",
     [FD_KIND_REACTION] = "reaction",     [FD_KIND_SIGNAL] = "signal",
 };
-
-/* Implicit signals a client may send (docs/api.md "Implicit signals"); the detected_* names
- * are stored by the server only. */
-static const char *const signal_names[] = {"copy",    "share", "regenerate", "continue",
-                                           "abandon", "dwell", "retry",      NULL};
 
 const char *fd_feedback_kind_name(enum fd_feedback_kind kind) {
   return (unsigned)kind < sizeof kind_names / sizeof kind_names[0] ? kind_names[kind] : "unknown";
@@ -492,8 +488,9 @@ static bool check_signal(const json_t *ev, const char *path, struct fd_feedback_
   fd_path_key(p, path, "signal");
   if (!(v = fd_json_member(ev, "signal")))
     return fd_error_set(err, FD_ERR_MISSING_FIELD, p, "A signal event needs its signal name.");
-  for (size_t i = 0; json_is_string(v) && signal_names[i]; i++)
-    if (strcmp(json_string_value(v), signal_names[i]) == 0) row->signal = signal_names[i];
+  /* the detected_* names are stored by the server only */
+  int si = json_is_string(v) ? fd_signal_index(json_string_value(v)) : -1;
+  if (si >= 0 && si < FD_SIGNALS_CLIENT) row->signal = fd_signal_names[si];
   if (!row->signal)
     return fd_error_set(err, FD_ERR_INVALID_FIELD, p,
                         "signal must be copy, share, regenerate, continue, abandon, dwell or retry.");

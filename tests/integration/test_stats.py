@@ -5,7 +5,11 @@ erasure); every number /v1/stats answers is compared with what this file compute
 from the events it posted: the latest-vote rule per (user, message, kind) — per unordered
 pair for comparisons — by created_at then arrival, retractions, events without user,
 thumbs and scale ratings around the midpoint, the Wilson interval by its textbook formula,
-hour/day/week buckets (weeks start Monday 00:00 UTC), groups by model/tag/kind, top tags.
+hour/day/week buckets (weeks start Monday 00:00 UTC), groups by model/tag/kind/emoji/span_label,
+top tags; reactions per name (latest per rater, message and name) with the positive-reaction
+rate over the default set's values, signals per name (every one counts) and their rates over
+the logged assistant messages of the window, spans per label (latest per rater, message and
+(start, end, label)).
 """
 
 import math
@@ -35,7 +39,16 @@ def parse(s):
 # ---- the model this test keeps of what it posted ---------------------------------------
 
 MODELS = {"a1": "chat-v7", "a2": "chat-v8", "a3": "chat-v7", "a4": None, "b1": "chat-v8", "b2": "chat-mini"}
+MODELS_Q = {}  # the answers without feedback, filled by the fixture
 # "late1" gets its message (model chat-late) only after its feedback; "ghost" never does.
+
+# The default reaction set (docs/api.md "Reactions"): name -> (emoji, value).
+REACTIONS = {"love": ("\u2764\ufe0f", 1), "like": ("\U0001f44d", 1), "laugh": ("\U0001f602", 0.5), "wow": ("\U0001f62e", 0),
+             "sad": ("\U0001f622", -0.5), "angry": ("\U0001f621", -1), "dislike": ("\U0001f44e", -1)}
+BY_EMOJI = {e: n for n, (e, _) in REACTIONS.items()}
+SIGNALS = ["copy", "share", "regenerate", "continue", "abandon", "dwell", "retry",
+           "detected_praise", "detected_complaint", "detected_correction"]
+SPAN_LABELS = ["incorrect", "irrelevant", "incomplete", "unsafe", "well_said"]
 
 
 class World:
@@ -44,9 +57,12 @@ class World:
         self.retracted = set()
         self.erased_users = set()
         self.models = dict(MODELS)
+        self.assistant = {}    # logged assistant message id -> (model, created_at datetime)
 
     def add(self, ev):
         ev = dict(ev)
+        if ev["kind"] == "reaction":
+            ev["_reaction"] = BY_EMOJI.get(ev["emoji"], ev["emoji"])
         ev["_arrival"] = len(self.events)
         ev["_created"] = parse(ev["created_at"])
         self.events.append(ev)
@@ -89,10 +105,31 @@ def bucket_start(dt, bucket):
     return day - timedelta(days=day.weekday())  # Monday
 
 
+def names(evs, messages, spans=True):
+    """The reaction, signal and span figures of one scope (totals, a bucket, a group) from its
+    counting events and its number of logged assistant messages."""
+    reactions = {n: sum(e["kind"] == "reaction" and e["_reaction"] == n for e in evs) for n in REACTIONS}
+    positive = sum(c for n, c in reactions.items() if REACTIONS[n][1] > 0)
+    negative = sum(c for n, c in reactions.items() if REACTIONS[n][1] < 0)
+    rate, ci = wilson(positive, negative)
+    signals = {n: sum(e["kind"] == "signal" and e["signal"] == n for e in evs) for n in SIGNALS}
+    out = {"reactions": reactions, "reaction_positive_rate": rate, "reaction_positive_rate_ci95": ci,
+           "signals": signals, "signal_rates": {n: c / messages for n, c in signals.items()} if messages else None}
+    if spans:
+        labels = {n: 0 for n in SPAN_LABELS}
+        for e in evs:
+            if e["kind"] == "span":
+                labels[e["label"]] = labels.get(e["label"], 0) + 1
+        out["spans"] = labels
+    return out
+
+
 def expected(world, since, until, bucket, group_by=None, model=None):
     evs = [e for e in world.counting() if since <= e["_created"] < until]
+    msgs = {m: v for m, v in world.assistant.items() if since <= v[1] < until}
     if model is not None:  # the model filter: events on messages of that model only
         evs = [e for e in evs if world.models.get(e["message_id"]) == model]
+        msgs = {m: v for m, v in msgs.items() if v[0] == model}
     ups = [e for e in evs if world.vote(e) > 0]
     downs = [e for e in evs if world.vote(e) < 0]
     rate, ci = wilson(len(ups), len(downs))
@@ -104,16 +141,19 @@ def expected(world, since, until, bucket, group_by=None, model=None):
         "edits": sum(e["kind"] == "edit" for e in evs),
         "comparisons": sum(e["kind"] == "comparison" for e in evs),
         "positive_rate": rate, "positive_rate_ci95": ci,
+        "assistant_messages": len(msgs), **names(evs, len(msgs)),
     }
     step = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(days=7)}[bucket]
     series = []
     t = bucket_start(since, bucket)
     while t < until:
         inb = [e for e in evs if bucket_start(e["_created"], bucket) == t]
+        nm = sum(bucket_start(v[1], bucket) == t for v in msgs.values())
         series.append({"t": iso(t), "events": len(inb),
                        "up": sum(world.vote(e) > 0 for e in inb), "down": sum(world.vote(e) < 0 for e in inb),
                        "edits": sum(e["kind"] == "edit" for e in inb),
-                       "comments": sum(bool(e.get("comment")) for e in inb)})
+                       "comments": sum(bool(e.get("comment")) for e in inb),
+                       "assistant_messages": nm, **names(inb, nm, spans=False)})
         t += step
     groups = []
     if group_by:
@@ -123,18 +163,36 @@ def expected(world, since, until, bucket, group_by=None, model=None):
                 keys = [world.models.get(e["message_id"])]
             elif group_by == "kind":
                 keys = [e["kind"]]
+            elif group_by == "emoji":
+                keys = [e["_reaction"]] if e["kind"] == "reaction" else []
+            elif group_by == "span_label":
+                keys = [e["label"]] if e["kind"] == "span" else []
             else:
                 keys = list(dict.fromkeys(e.get("tags", [])))
             for k in keys:
                 keyed.setdefault(k, []).append(e)
+        per_model = {}
+        for m, _ in msgs.values():
+            per_model[m] = per_model.get(m, 0) + 1
+        if group_by == "model":  # a model with assistant messages but no feedback is a group too
+            for m in per_model:
+                keyed.setdefault(m, [])
         # documented order: by key (bytes), the null key last
         for k in sorted(keyed, key=lambda k: (k is None, (k or "").encode())):
             g = keyed[k]
             up = sum(world.vote(e) > 0 for e in g)
             down = sum(world.vote(e) < 0 for e in g)
             r, c = wilson(up, down)
-            groups.append({"key": k, "ratings": sum(e["kind"] == "rating" for e in g), "up": up, "down": down,
-                           "positive_rate": r, "ci95": c})
+            grp = {"key": k, "events": len(g), "ratings": sum(e["kind"] == "rating" for e in g), "up": up,
+                   "down": down, "positive_rate": r, "ci95": c}
+            if group_by == "tag":  # tag counters have no names: these are null
+                grp.update({"assistant_messages": None, "reactions": None, "reaction_positive_rate": None,
+                            "reaction_positive_rate_ci95": None, "signals": None, "signal_rates": None,
+                            "spans": None})
+            else:
+                nm = per_model.get(k, 0) if group_by == "model" else None
+                grp.update({"assistant_messages": nm, **names(g, nm)})
+            groups.append(grp)
     tagcount = {}
     for e in evs:
         for tag in dict.fromkeys(e.get("tags", [])):
@@ -249,6 +307,29 @@ def handmade():
         {"id": "h-erase-1", "kind": "rating", "message_id": "a1", "user": "gone", "value": -1, "created_at": at(2, 3),
          "tags": ["unsafe"]},
         {"id": "h-erase-2", "kind": "comment", "message_id": "a2", "user": "gone", "comment": "x", "created_at": at(2, 4)},
+        # reactions: re-reacted with the same name (emoji character, then name) -> one counts;
+        # a second name of the same rater on the same message counts too
+        {"id": "h-re-1", "kind": "reaction", "message_id": "a1", "user": "u1", "emoji": "\U0001f44d", "created_at": at(1, 3)},
+        {"id": "h-re-2", "kind": "reaction", "message_id": "a1", "user": "u1", "emoji": "like", "created_at": at(1, 4)},
+        {"id": "h-re-3", "kind": "reaction", "message_id": "a1", "user": "u1", "emoji": "laugh", "created_at": at(1, 5),
+         "comment": "ha", "tags": ["funny"]},
+        {"id": "h-re-wow", "kind": "reaction", "message_id": "b1", "user": "u2", "emoji": "wow", "created_at": at(2, 6)},
+        {"id": "h-re-sad", "kind": "reaction", "message_id": "b1", "user": "u3", "emoji": "sad", "created_at": at(2, 7)},
+        {"id": "h-re-retr", "kind": "reaction", "message_id": "b2", "user": "u3", "emoji": "love", "created_at": at(2, 8)},
+        # signals: all count, also twice the same of one rater; dwell with its value
+        {"id": "h-sig-1", "kind": "signal", "message_id": "a2", "user": "u1", "signal": "copy", "created_at": at(3, 3)},
+        {"id": "h-sig-2", "kind": "signal", "message_id": "a2", "user": "u1", "signal": "copy", "created_at": at(3, 3)},
+        {"id": "h-sig-3", "kind": "signal", "message_id": "a2", "user": "u1", "signal": "dwell", "value": 3000,
+         "created_at": at(3, 4)},
+        {"id": "h-sig-retr", "kind": "signal", "message_id": "a2", "user": "u1", "signal": "regenerate",
+         "created_at": at(3, 5)},
+        # spans: re-labelled the same passage -> one counts; another label of it is another slot
+        {"id": "h-sp-1", "kind": "span", "message_id": "a3", "user": "u2", "start": 0, "end": 6, "label": "incorrect",
+         "created_at": at(4, 3)},
+        {"id": "h-sp-2", "kind": "span", "message_id": "a3", "user": "u2", "start": 0, "end": 6, "label": "incorrect",
+         "created_at": at(4, 4), "quote": "answer"},
+        {"id": "h-sp-3", "kind": "span", "message_id": "a3", "user": "u2", "start": 0, "end": 6, "label": "well_said",
+         "created_at": at(4, 5)},
         # created_at with an offset, at a bucket edge: 2026-03-06T00:00:00Z
         {"id": "h-offset", "kind": "rating", "message_id": "b2", "user": "u8", "value": 1,
          "created_at": "2026-03-06T02:00:00+02:00"},
@@ -262,8 +343,9 @@ def generated(rng):
     tags = ["inaccurate", "too_long", "helpful", "rude", "formatting", "outdated", "off_topic", "unsafe",
             "concise", "creative", "wrong_language", "other"]
     out = []
-    for i in range(160):
-        kind = rng.choice(["rating"] * 6 + ["comment", "edit", "comparison"])
+    for i in range(260):
+        kind = rng.choice(["rating"] * 6 + ["comment", "edit", "comparison"] + ["reaction"] * 3 + ["signal"] * 2
+                          + ["span"] * 2)
         ev = {"id": f"g-{i}", "kind": kind, "message_id": rng.choice(msgs),
               "created_at": at(rng.randrange(10), rng.randrange(24), rng.randrange(60), rng.randrange(60))}
         u = rng.choice(users)
@@ -279,6 +361,17 @@ def generated(rng):
             ev["comment"] = f"c{i}"
         elif kind == "edit":
             ev["edited_content"] = f"edited {i}"
+        elif kind == "reaction":  # by name or by its emoji character
+            name = rng.choice(list(REACTIONS))
+            ev["emoji"] = REACTIONS[name][0] if rng.random() < 0.3 else name
+        elif kind == "signal":
+            ev["signal"] = rng.choice(SIGNALS[:7])
+            if ev["signal"] == "dwell":
+                ev["value"] = rng.choice([0, 1500, 250.5])
+        elif kind == "span":  # every answer is "answer <id>", at least 9 code points
+            ev["start"] = rng.randrange(3)
+            ev["end"] = ev["start"] + rng.randint(1, 3)
+            ev["label"] = rng.choice(SPAN_LABELS)
         else:
             other = rng.choice([m for m in msgs if m != ev["message_id"]])
             ev["other_message_id"] = other
@@ -291,16 +384,36 @@ def generated(rng):
 
 
 @pytest.fixture(scope="module")
-def world(feedbackd):
+def world(feedbackd, pg):
     fd, w = feedbackd, World()
-    msgs = [{"id": "p1", "conversation_id": "c1", "role": "user", "content": "Capital of France?", "user": "u1"}]
+    # every message with its created_at: assistant messages count in assistant_messages
+    made = {"a1": at(0, 1, 5), "a2": at(1, 2, 30), "a3": at(2), "a4": at(3, 4), "b1": at(4, 23, 59, 59), "b2": at(5, 12)}
+    msgs = [{"id": "p1", "conversation_id": "c1", "role": "user", "content": "Capital of France?", "user": "u1",
+             "created_at": at(0, 1)}]
     msgs += [{"id": m, "conversation_id": "c1", "parent_id": "p1", "role": "assistant", "content": f"answer {m}",
-              **({"model": MODELS[m]} if MODELS[m] else {})} for m in ("a1", "a2", "a3", "a4")]
-    msgs += [{"id": "p2", "conversation_id": "c2", "role": "user", "content": "2+2?"}]
+              "created_at": made[m], **({"model": MODELS[m]} if MODELS[m] else {})} for m in ("a1", "a2", "a3", "a4")]
+    msgs += [{"id": "p2", "conversation_id": "c2", "role": "user", "content": "2+2?", "created_at": at(4, 1)}]
     msgs += [{"id": m, "conversation_id": "c2", "parent_id": "p2", "role": "assistant", "content": f"answer {m}",
-              "model": MODELS[m]} for m in ("b1", "b2")]
+              "model": MODELS[m], "created_at": made[m]} for m in ("b1", "b2")]
+    # answers nobody gave feedback on (one of a model without any feedback), and one of
+    # yesterday for the default window
+    mrng = random.Random(7)
+    for i in range(14):
+        model = mrng.choice(["chat-v7", "chat-v8", "chat-quiet", None])
+        made[f"q{i}"] = at(mrng.randrange(10), mrng.randrange(24), mrng.randrange(60), mrng.randrange(60))
+        msgs.append({"id": f"q{i}", "conversation_id": "c4", "role": "assistant", "content": "quiet",
+                     "created_at": made[f"q{i}"], **({"model": model} if model else {})})
+        MODELS_Q[f"q{i}"] = model
+    made["qnow"] = iso(datetime.now(UTC).replace(microsecond=0) - timedelta(days=1))
+    MODELS_Q["qnow"] = "chat-v7"
+    msgs.append({"id": "qnow", "conversation_id": "c5", "role": "assistant", "content": "recent", "model": "chat-v7",
+                 "created_at": made["qnow"]})
     r = fd.post("/v1/messages", key="ingest", json={"messages": msgs})
     assert r.status_code == 200 and all(x["status"] == "stored" for x in r.json()["results"]), r.text
+    w.models.update(MODELS_Q)
+    for m in msgs:
+        if m["role"] == "assistant":
+            w.assistant[m["id"]] = (m.get("model"), parse(m["created_at"]))
 
     for ev in handmade():
         post_one(fd, w, ev)
@@ -317,13 +430,27 @@ def world(feedbackd):
     post_one(fd, w, {"id": "h-rv-1", "kind": "rating", "message_id": "b2", "user": "u9", "value": -1, "created_at": at(4, 1)})
     retract(fd, w, "h-rv-1")
     post_one(fd, w, {"id": "h-rv-2", "kind": "rating", "message_id": "b2", "user": "u9", "value": 1, "created_at": at(4, 2)})
-    for eid in ("g-3", "g-17", "g-40", "g-77", "g-101", "g-150", "h-anon-2"):
+    for eid in ("g-3", "g-17", "g-40", "g-77", "g-101", "g-150", "h-anon-2", "h-re-retr", "h-sig-retr", "h-sp-3"):
         retract(fd, w, eid)
+    # a reaction again after the retraction of its slot's latest: counts
+    post_one(fd, w, {"id": "h-re-again", "kind": "reaction", "message_id": "b2", "user": "u3", "emoji": "\U0001f621",
+                     "created_at": at(2, 9)})
 
     r = fd.post("/v1/messages", key="ingest", json={"messages": [
-        {"id": "late1", "conversation_id": "c3", "role": "assistant", "content": "late", "model": "chat-late"}]})
+        {"id": "late1", "conversation_id": "c3", "role": "assistant", "content": "late", "model": "chat-late",
+         "created_at": at(9, 3)}]})
     assert r.status_code == 200, r.text
     w.models["late1"] = "chat-late"
+    w.assistant["late1"] = ("chat-late", parse(at(9, 3)))
+
+    # detected signals are stored by the server itself (no user); written here as it writes them
+    db = fd.database_url.split("dbname=")[1].split()[0]
+    for i, (sig, mid, when) in enumerate([("detected_complaint", "a1", at(6, 2)), ("detected_praise", "b1", at(6, 3)),
+                                          ("detected_complaint", "ghost", at(7, 5))]):
+        pg.sql("INSERT INTO feedback (project_id, id, kind, message_id, signal, created_at, content_sha256, metadata)"
+               " SELECT id, %s, 'signal', %s, %s, %s, '\\x00', '{}' FROM projects WHERE slug = %s",
+               (f"det-{i}", mid, sig, when, fd.project), dbname=db)
+        w.add({"id": f"det-{i}", "kind": "signal", "message_id": mid, "signal": sig, "created_at": when})
 
     r = fd.delete("/v1/users/gone", key="admin")
     assert r.status_code == 200 and r.json()["feedback_deleted"] == 2, r.text
@@ -353,7 +480,13 @@ def test_the_model_has_every_case(world):
     """Guards the test itself: the fixture produced re-votes, retractions, all kinds."""
     c = world.counting()
     assert len(world.events) > len(c) + 20
-    assert {e["kind"] for e in c} == {"rating", "comment", "edit", "comparison"}
+    assert {e["kind"] for e in c} == {"rating", "comment", "edit", "comparison", "reaction", "signal", "span"}
+    assert {"h-re-2", "h-re-3", "h-re-again", "h-sig-1", "h-sig-2", "h-sig-3", "h-sp-2", "det-0"} <= {e["id"] for e in c}
+    assert not {e["id"] for e in c} & {"h-re-1", "h-re-retr", "h-sig-retr", "h-sp-1", "h-sp-3"}
+    # every reaction name, signal name and span label occurs among the counting events
+    assert {e["_reaction"] for e in c if e["kind"] == "reaction"} == set(REACTIONS)
+    assert {e["signal"] for e in c if e["kind"] == "signal"} == set(SIGNALS) - {"detected_correction"}
+    assert {e["label"] for e in c if e["kind"] == "span"} == set(SPAN_LABELS)
     assert any(world.vote(e) == 0 for e in c if e["kind"] == "rating")
     ids = {e["id"] for e in c}
     assert {"h-revote-2", "h-tie-2", "h-rv-2", "h-cmp-2", "h-anon-1", "h-anon-3"} <= ids
@@ -362,7 +495,7 @@ def test_the_model_has_every_case(world):
 
 
 @pytest.mark.parametrize("bucket", ["hour", "day", "week"])
-@pytest.mark.parametrize("group_by", [None, "model", "tag", "kind"])
+@pytest.mark.parametrize("group_by", [None, "model", "tag", "kind", "emoji", "span_label"])
 def test_whole_range(feedbackd, world, bucket, group_by):
     since, until = ALL
     params = {"since": iso(since), "until": iso(until), "bucket": bucket}
@@ -372,7 +505,7 @@ def test_whole_range(feedbackd, world, bucket, group_by):
 
 
 @pytest.mark.parametrize("bucket", ["hour", "day", "week"])
-@pytest.mark.parametrize("group_by", [None, "model", "tag", "kind"])
+@pytest.mark.parametrize("group_by", [None, "model", "tag", "kind", "emoji", "span_label"])
 def test_window_with_partial_hours(feedbackd, world, bucket, group_by):
     """Edges inside hours: the counts come partly from whole hours, partly from the edges."""
     since = BASE + timedelta(days=1, hours=10, minutes=30, seconds=7)
@@ -384,7 +517,7 @@ def test_window_with_partial_hours(feedbackd, world, bucket, group_by):
 
 
 @pytest.mark.parametrize("bucket", ["hour", "day"])
-@pytest.mark.parametrize("group_by", [None, "model", "tag"])
+@pytest.mark.parametrize("group_by", [None, "model", "tag", "emoji"])
 def test_model_filter(feedbackd, world, bucket, group_by):
     """model=M (the dashboard's filter): every figure over the events on M's messages only,
     for whole hours/days and for partial hours at the edges."""
@@ -447,10 +580,16 @@ def test_since_and_until_are_echoed_in_utc(feedbackd, world):
 
 def test_empty_window_has_zero_buckets_and_null_rates(feedbackd, world):
     got = stats(feedbackd, since="2020-01-06T00:00:00Z", until="2020-01-20T00:00:00Z", bucket="week", group_by="model")
+    zero = {"reactions": dict.fromkeys(REACTIONS, 0), "reaction_positive_rate": None,
+            "reaction_positive_rate_ci95": None, "signals": dict.fromkeys(SIGNALS, 0), "signal_rates": None,
+            "assistant_messages": 0}
     assert got["totals"] == {"events": 0, "ratings": 0, "up": 0, "down": 0, "comments": 0, "edits": 0,
-                             "comparisons": 0, "positive_rate": None, "positive_rate_ci95": None}
-    assert got["series"] == [{"t": "2020-01-06T00:00:00Z", "events": 0, "up": 0, "down": 0, "edits": 0, "comments": 0},
-                             {"t": "2020-01-13T00:00:00Z", "events": 0, "up": 0, "down": 0, "edits": 0, "comments": 0}]
+                             "comparisons": 0, "positive_rate": None, "positive_rate_ci95": None,
+                             "spans": dict.fromkeys(SPAN_LABELS, 0), **zero}
+    assert got["series"] == [{"t": "2020-01-06T00:00:00Z", "events": 0, "up": 0, "down": 0, "edits": 0, "comments": 0,
+                              **zero},
+                             {"t": "2020-01-13T00:00:00Z", "events": 0, "up": 0, "down": 0, "edits": 0, "comments": 0,
+                              **zero}]
     assert got["groups"] == [] and got["top_tags"] == []
 
 
@@ -483,6 +622,8 @@ def test_group_by_model_keys(feedbackd, world):
     ({"bucket": ""}, "bucket"),
     ({"bucket": "DAY"}, "bucket"),
     ({"group_by": "user"}, "group_by"),
+    ({"group_by": "reaction"}, "group_by"),
+    ({"group_by": "Emoji"}, "group_by"),
     ({"group_by": ""}, "group_by"),
     ({"model": ""}, "model"),
     ({"model": "m" * 129}, "model"),

@@ -3,19 +3,27 @@ test posted count."""
 
 
 def counting(events, retracted, erased_users=(), created=lambda ev: ev["created_at"]):
-    """The latest event per (user, kind, message) — per unordered pair for comparisons — by
-    created_at then arrival ("_arrival"), unless retracted; events without user each count
-    unless retracted; erased users' events are gone."""
+    """The latest event per (user, kind, message) — per unordered pair for comparisons, per
+    reaction name, span (start, end, label) and step index — by created_at then arrival
+    ("_arrival"), unless retracted; events without user and signals each count unless
+    retracted; erased users' events are gone."""
     latest, out = {}, []
     for ev in events:
         if ev.get("user") in erased_users:
             continue
-        if ev.get("user") is None:
+        # signals are not votes: each counts on its own, like an event without user
+        if ev.get("user") is None or ev["kind"] == "signal":
             if ev["id"] not in retracted:
                 out.append(ev)
             continue
         if ev["kind"] == "comparison":
             slot = (ev["user"], "comparison", frozenset([ev["message_id"], ev["other_message_id"]]))
+        elif ev["kind"] == "reaction":  # per reaction name ("_reaction": an emoji sent as its character, resolved)
+            slot = (ev["user"], "reaction", ev["message_id"], ev.get("_reaction", ev.get("emoji")))
+        elif ev["kind"] == "span":
+            slot = (ev["user"], "span", ev["message_id"], ev["start"], ev["end"], ev["label"])
+        elif ev["kind"] == "step":
+            slot = (ev["user"], "step", ev["message_id"], ev["step"])
         else:
             slot = (ev["user"], ev["kind"], ev["message_id"])
         key = (created(ev), ev["_arrival"])

@@ -203,7 +203,17 @@ class FeedbackPage(TypedDict):
     next_cursor: str | None
 
 
-class StatsTotals(TypedDict):
+class StatsNames(TypedDict):
+    """Counting reactions by name (every name of the project's current set), the positive-
+    reaction rate, signals by name and their rates over assistant_messages (docs/api.md "Stats")."""
+    reactions: dict[str, int]
+    reaction_positive_rate: float | None
+    reaction_positive_rate_ci95: list[float] | None
+    signals: dict[str, int]
+    signal_rates: dict[str, float] | None
+
+
+class StatsTotals(StatsNames):
     events: int
     ratings: int
     up: int
@@ -213,24 +223,36 @@ class StatsTotals(TypedDict):
     comparisons: int
     positive_rate: float | None
     positive_rate_ci95: list[float] | None
+    assistant_messages: int
+    spans: dict[str, int]
 
 
-class StatsPoint(TypedDict):
+class StatsPoint(StatsNames):
     t: str
     events: int
     up: int
     down: int
     edits: int
     comments: int
+    assistant_messages: int
 
 
 class StatsGroup(TypedDict):
     key: str | None
+    events: int
     ratings: int
     up: int
     down: int
     positive_rate: float | None
     ci95: list[float] | None
+    # None outside model groups (assistant_messages) and in tag groups (the rest)
+    assistant_messages: int | None
+    reactions: dict[str, int] | None
+    reaction_positive_rate: float | None
+    reaction_positive_rate_ci95: list[float] | None
+    signals: dict[str, int] | None
+    signal_rates: dict[str, float] | None
+    spans: dict[str, int] | None
 
 
 class TagCount(TypedDict):
