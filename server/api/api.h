@@ -13,6 +13,9 @@ void fd_api_healthz(struct fd_request *req);
 void fd_api_readyz(struct fd_request *req);
 /* metrics.c */
 void fd_api_metrics(struct fd_request *req);
+/* Before serving: the default reaction set's names get their /metrics series first (see
+ * util/metrics.h), whatever names projects' sets bring later. */
+void fd_api_metrics_init(void);
 /* static_files.c: the embedded pages (dashboard, widget, demo) */
 void fd_api_static(struct fd_request *req);
 /* project.c */

@@ -7,6 +7,8 @@
 #include "api/app.h"
 #include "db/pool.h"
 #include "http/reply.h"
+#include "ingest/reactions.h"
+#include "ingest/signal_names.h"
 #include "pipeline/pipeline.h"
 #include "util/crypto.h"
 #include "util/metrics.h"
@@ -20,6 +22,12 @@ static bool token_ok(struct fd_request *req) {
   fd_sha256(h + 7, strlen(h + 7), a);
   fd_sha256(token, strlen(token), b);
   return fd_const_time_eq(a, b, sizeof a);
+}
+
+void fd_api_metrics_init(void) {
+  struct fd_reaction_set defaults;
+  fd_reaction_set_default(&defaults);
+  for (size_t r = 0; r < defaults.n; r++) fd_metrics_reaction_name(defaults.r[r].name);
 }
 
 void fd_api_metrics(struct fd_request *req) {
@@ -44,6 +52,16 @@ void fd_api_metrics(struct fd_request *req) {
   for (int k = 0; k < FD_STORED_COUNT; k++)
     fprintf(out, "feedbackd_events_stored_total{kind=\"%s\"} %llu\n", fd_stored_kind_names[k],
             (unsigned long long)FD_METRIC_GET(fd_metrics.stored[k]));
+  /* by name: the registered reaction names (fd_api_metrics_init) and every signal name,
+   * zeros included */
+  fd_metrics_write_reactions(out);
+  fputs(
+      "# HELP feedbackd_signals_stored_total Signal events committed by the ingest writer, by signal name.\n"
+      "# TYPE feedbackd_signals_stored_total counter\n",
+      out);
+  for (int sg = 0; sg < FD_SIGNALS_ALL; sg++)
+    fprintf(out, "feedbackd_signals_stored_total{name=\"%s\"} %llu\n", fd_signal_names[sg],
+            (unsigned long long)FD_METRIC_GET(fd_metrics.signals[sg]));
   fprintf(out,
           "# HELP feedbackd_events_duplicate_total Events and messages answered as duplicates.\n"
           "# TYPE feedbackd_events_duplicate_total counter\nfeedbackd_events_duplicate_total %llu\n"

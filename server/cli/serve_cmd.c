@@ -92,6 +92,7 @@ int fd_cli_serve(const struct fd_config *cfg, int argc, char **argv) {
   }
   app.cfg = cfg;
   app.limits = fd_config_limits(cfg);
+  fd_api_metrics_init();
   app.conninfo = conninfo;
   app.pool = fd_pool_new(conninfo, cfg->pool_size, cfg->prepared_statements);
   if (!app.pool) goto out;

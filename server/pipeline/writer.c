@@ -11,6 +11,7 @@
 
 #include "db/ingest_db.h"
 #include "db/txn.h"
+#include "ingest/signal_names.h"
 #include "pipeline/edit_ratios.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/queue.h"
@@ -233,10 +234,16 @@ out:
 static void count_stored(const struct batch *b) {
   for (size_t i = 0; i < b->n_msgs; i++)
     if (b->msg_status[i] && *b->msg_status[i] == FD_ITEM_STORED) FD_METRIC_ADD(fd_metrics.stored[FD_STORED_MESSAGE], 1);
-  for (size_t i = 0; i < b->n_fbs; i++)
-    if (b->fb_status[i] && *b->fb_status[i] == FD_ITEM_STORED)
-      FD_METRIC_ADD(fd_metrics.stored[stored_kind(b->fbs[i].row->kind)], 1);
+  for (size_t i = 0; i < b->n_fbs; i++) {
+    const struct fd_feedback_row *row = b->fbs[i].row;
+    if (!b->fb_status[i] || *b->fb_status[i] != FD_ITEM_STORED) continue;
+    FD_METRIC_ADD(fd_metrics.stored[stored_kind(row->kind)], 1);
+    if (row->kind == FD_KIND_REACTION) fd_metrics_reaction(row->reaction);
+    int s = row->kind == FD_KIND_SIGNAL ? fd_signal_index(row->signal) : -1;
+    if (s >= 0) FD_METRIC_ADD(fd_metrics.signals[s], 1);
+  }
 }
+_Static_assert(FD_METRIC_SIGNALS == FD_SIGNALS_ALL, "one /metrics counter per signal name");
 
 /* The body of a batch's transaction (db/txn.h): messages first, then the feedback rows.
  * Re-runnable: every status slot is rewritten. */

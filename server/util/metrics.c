@@ -1,6 +1,7 @@
 /* metrics.c — counters and histograms (see metrics.h). */
 #include "util/metrics.h"
 
+#include <pthread.h>
 #include <string.h>
 
 const double fd_latency_bounds[FD_HIST_BUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
@@ -110,4 +111,41 @@ void fd_metrics_write_requests(FILE *out) {
     snprintf(labels, sizeof labels, "route=\"%s\"", name);
     fd_histogram_write(out, "feedbackd_http_request_duration_seconds", labels, &request_seconds[r]);
   }
+}
+
+/* Reaction names: a fixed table filled once per name under a lock; counts are atomics. */
+#define REACTION_NAME_BYTES 33 /* [a-z0-9_]{1,32} and the NUL */
+static pthread_mutex_t reaction_lock = PTHREAD_MUTEX_INITIALIZER;
+static char reaction_names[FD_METRIC_REACTION_NAMES][REACTION_NAME_BYTES];
+static uint64_t reaction_counts[FD_METRIC_REACTION_NAMES + 1]; /* last: "other" */
+static int n_reaction_names;
+
+/* The slot of `name`, registered if there is room; FD_METRIC_REACTION_NAMES ("other") when
+ * there is not or the name does not fit. */
+static int reaction_slot(const char *name) {
+  if (!name || strlen(name) >= REACTION_NAME_BYTES) return FD_METRIC_REACTION_NAMES;
+  pthread_mutex_lock(&reaction_lock);
+  int i = 0;
+  while (i < n_reaction_names && strcmp(reaction_names[i], name) != 0) i++;
+  if (i == n_reaction_names && i < FD_METRIC_REACTION_NAMES) strcpy(reaction_names[n_reaction_names++], name);
+  pthread_mutex_unlock(&reaction_lock);
+  return i;
+}
+
+void fd_metrics_reaction_name(const char *name) { (void)reaction_slot(name); }
+
+void fd_metrics_reaction(const char *name) { FD_METRIC_ADD(reaction_counts[reaction_slot(name)], 1); }
+
+void fd_metrics_write_reactions(FILE *out) {
+  fputs(
+      "# HELP feedbackd_reactions_stored_total Reaction events committed by the ingest writer, by reaction name.\n"
+      "# TYPE feedbackd_reactions_stored_total counter\n",
+      out);
+  pthread_mutex_lock(&reaction_lock);
+  for (int i = 0; i < n_reaction_names; i++)
+    fprintf(out, "feedbackd_reactions_stored_total{name=\"%s\"} %llu\n", reaction_names[i],
+            (unsigned long long)FD_METRIC_GET(reaction_counts[i]));
+  pthread_mutex_unlock(&reaction_lock);
+  fprintf(out, "feedbackd_reactions_stored_total{name=\"other\"} %llu\n",
+          (unsigned long long)FD_METRIC_GET(reaction_counts[FD_METRIC_REACTION_NAMES]));
 }

@@ -36,8 +36,12 @@ enum fd_stored_kind {
 };
 extern const char *const fd_stored_kind_names[FD_STORED_COUNT];
 
+/* Signal names counted by /metrics: as many as ingest/signal_names.h has (checked there). */
+#define FD_METRIC_SIGNALS 10
+
 struct fd_metrics {
-  uint64_t stored[FD_STORED_COUNT]; /* rows committed by the writer, by kind */
+  uint64_t stored[FD_STORED_COUNT];    /* rows committed by the writer, by kind */
+  uint64_t signals[FD_METRIC_SIGNALS]; /* signal rows committed, by index in fd_signal_names */
   uint64_t duplicates;
   uint64_t conflicts;
   uint64_t rejected_full;             /* 503 because the ingest queue was full */
@@ -61,6 +65,18 @@ extern struct fd_metrics fd_metrics;
 void fd_metrics_set_route_names(const char *const *names, int n);
 void fd_metrics_request(int route_index, unsigned int status, uint64_t duration_us);
 void fd_metrics_write_requests(FILE *out);
+
+/* Reaction rows committed, by name. Names come from the projects' reaction sets (admins'
+ * choice, validated, at most 32 per project), not from raters, but many projects could still
+ * make many: at most FD_METRIC_REACTION_NAMES distinct names get their own series per
+ * process, in the order they were first seen; later ones count under "other".
+ * fd_metrics_reaction_name registers a name without counting (the default set's, so their
+ * series exist from the start). */
+#define FD_METRIC_REACTION_NAMES 64
+void fd_metrics_reaction_name(const char *name);
+void fd_metrics_reaction(const char *name);
+/* Prometheus lines of feedbackd_reactions_stored_total{name} (HELP and TYPE included). */
+void fd_metrics_write_reactions(FILE *out);
 
 #define FD_METRIC_ADD(field, n) __atomic_add_fetch(&(field), (n), __ATOMIC_RELAXED)
 #define FD_METRIC_GET(field) __atomic_load_n(&(field), __ATOMIC_RELAXED)
