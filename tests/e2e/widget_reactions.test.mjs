@@ -17,6 +17,7 @@ import { chromium } from 'playwright-core';
 import { startStack } from './lib/stack.mjs';
 import { sleep, waitFor } from './lib/wait.mjs';
 import { CHROMIUM_ARGS } from './lib/page.mjs';
+import { assertAccessible } from './lib/a11y.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ARTIFACTS = path.resolve(HERE, '..', 'artifacts');
@@ -343,6 +344,18 @@ describe('reactions, implicit signals and opt-out in the widget', { timeout: 240
     assert.equal((await consent('e2e-other')).train, false);
     assert.equal(await page.evaluate((key) => { try { window.FeedbackD.optOut('', { key }); return 'sent'; } catch (e) { return e.name; } }, stack.keys.ingest),
       'TypeError', 'no user: nobody to opt out');
+  });
+
+  it('passes the accessibility audit with the picker open, reactions held and the opt-out link', async () => {
+    const a = answer(a1);
+    await a.locator('.fbd-react').click();
+    await a.locator('.fbd-picker').waitFor({ state: 'visible' });
+    assert.ok(await a.locator('.fbd-chip').count() > 0, 'chips shown');
+    assert.equal(await page.locator('.fbd-opt-out').count(), 1, 'opt-out link shown');
+    await snap('a11y-picker');
+    await assertAccessible(page, 'demo with the reaction picker open');
+    await assertAccessible(page, 'the reaction picker', { include: ['.fbd-reactions'] });
+    await page.keyboard.press('Escape');
   });
 
   it('works from a page of another origin: the set and the consent cross CORS', async () => {
