@@ -7,6 +7,11 @@
  * Chart.js (window.Chart; every chart also has a table with its numbers) and downloads
  * GET /v1/export with a separate export key. No framework, no build step.
  *
+ * More panels live in their own files (signals.js: reactions, signals, span labels and the
+ * recent answers with their labelled passages). They register with
+ * window.feedbackdDashboard.addPanel({charts, fetch, render}) before init runs (DOMContentLoaded
+ * fires after every deferred script) and use the helpers in window.feedbackdDashboard.kit.
+ *
  * User text (comments, edits, tags, model names) is only ever inserted with textContent /
  * createTextNode, never as HTML: it comes from end users of a chat frontend. */
 'use strict';
@@ -41,6 +46,11 @@
   };
 
   function $(id) { return document.getElementById(id); }
+
+  /* Panels of other files: {charts: [canvas ids], fetch(f, key) -> promise (optional),
+   * render(stats, f, fetched) where stats is null when /v1/stats failed and fetched is
+   * {value} or {error} of fetch}. */
+  var panels = [];
 
   /* ---- storage (localStorage may be disabled: then keys live for the page only) ---- */
   var memoryStore = {};
@@ -281,7 +291,9 @@
   }
   function destroyCharts() {
     if (!chartReady()) return;
-    ['volume-chart', 'models-chart', 'leaderboard-chart', 'battles-chart', 'tags-chart'].forEach(function (id) {
+    var ids = ['volume-chart', 'models-chart', 'leaderboard-chart', 'battles-chart', 'tags-chart'];
+    panels.forEach(function (p) { ids = ids.concat(p.charts || []); });
+    ids.forEach(function (id) {
       var c = window.Chart.getChart($(id));
       if (c) c.destroy();
     });
@@ -355,6 +367,14 @@
     });
   }
 
+  function modelName(key) { return key === null || key === undefined || key === '' ? '(no model)' : String(key); }
+  /* a rate (0..1) as a percentage rounded to 0.01 for charts, or null */
+  function percentOrNull(x) { return (x === null || x === undefined || !isFinite(x)) ? null : Math.round(x * 10000) / 100; }
+  /* a Wilson interval as a floating bar [low %, high %], or null */
+  function intervalBar(ci) {
+    return Array.isArray(ci) && ci.length === 2 && ci[0] !== null && ci[1] !== null ? [percentOrNull(ci[0]), percentOrNull(ci[1])] : null;
+  }
+
   function renderModels(stats, f) {
     var groups = Array.isArray(stats.groups) ? stats.groups.slice() : [];
     if (f.model) groups = groups.filter(function (g) { return g.key === f.model; });
@@ -365,7 +385,7 @@
     groups.forEach(function (g) {
       var tr = document.createElement('tr');
       tr.dataset.model = g.key === null ? '' : g.key;
-      cell(tr, g.key === null || g.key === '' ? '(no model)' : g.key, true);
+      cell(tr, modelName(g.key), true);
       cell(tr, fmtInt(g.ratings));
       cell(tr, fmtInt(g.up));
       cell(tr, fmtInt(g.down));
@@ -374,18 +394,22 @@
       tb.appendChild(tr);
     });
     if (!groups.length) emptyRow(tb, 6, 'No ratings in this range.');
-    var pct = function (x) { return (x === null || x === undefined) ? null : Math.round(x * 10000) / 100; };
-    drawChart('models-chart', {
+    drawRateChart('models-chart', groups.map(function (g) { return modelName(g.key); }),
+      groups.map(function (g) { return g.positive_rate; }), groups.map(function (g) { return g.ci95; }), 'Positive rate (%)');
+  }
+
+  /* A bar per label with its rate (0..1) and, drawn over it like an error bar, its interval. */
+  function drawRateChart(canvasId, labels, rates, intervals, rateLabel) {
+    return drawChart(canvasId, {
       type: 'bar',
       data: {
-        labels: groups.map(function (g) { return g.key === null || g.key === '' ? '(no model)' : g.key; }),
+        labels: labels,
         datasets: [
           /* the interval is a thin floating bar drawn over the rate's bar, like an error bar */
-          { label: '95% interval (%)', data: groups.map(function (g) {
-              return Array.isArray(g.ci95) && g.ci95[0] !== null && g.ci95[1] !== null ? [pct(g.ci95[0]), pct(g.ci95[1])] : null;
-            }), backgroundColor: COLORS.ci, borderColor: COLORS.ciLine, borderWidth: 1, borderSkipped: false,
+          { label: '95% interval (%)', data: intervals.map(intervalBar),
+            backgroundColor: COLORS.ci, borderColor: COLORS.ciLine, borderWidth: 1, borderSkipped: false,
             grouped: false, barPercentage: 0.08, order: 0 },
-          { label: 'Positive rate (%)', data: groups.map(function (g) { return pct(g.positive_rate); }),
+          { label: rateLabel, data: rates.map(percentOrNull),
             backgroundColor: COLORS.rate, grouped: false, barPercentage: 0.55, order: 1 }
         ]
       },
@@ -780,6 +804,8 @@
       getJSON('/v1/leaderboard' + query({ since: f.since, until: f.until }), key),
       getJSON('/v1/agreement' + query({ since: f.since, until: f.until }), key)
     ];
+    var firstPanelJob = jobs.length;
+    panels.forEach(function (p) { jobs.push(p.fetch ? p.fetch(f, key) : Promise.resolve(null)); });
     return Promise.allSettled(jobs).then(function (res) {
       if (gen !== state.generation) return; /* a newer load is on its way */
       main.removeAttribute('aria-busy');
@@ -831,6 +857,12 @@
         renderAgreement(null, notProvided(res[5].reason) ? 'This server has no /v1/agreement.' : 'Rater agreement could not be loaded.');
         if (!notProvided(res[5].reason)) problems.push(explain(res[5].reason, 'Loading /v1/agreement', 'read'));
       }
+      panels.forEach(function (p, i) {
+        var r = res[firstPanelJob + i];
+        var fetched = r.status === 'fulfilled' ? { value: r.value } : { error: r.reason };
+        var problem = p.render(res[0].status === 'fulfilled' ? (res[0].value || {}) : null, f, fetched);
+        if (problem) problems.push(problem);
+      });
       if (problems.length) showAlert(problems.join(' '));
       else hideAlert();
     });
@@ -979,8 +1011,19 @@
   }
 
   /* Exposed for the browser test and for the curious; not an API. */
-  window.feedbackdDashboard = { diffWords: diffWords, reload: load };
+  window.feedbackdDashboard = {
+    diffWords: diffWords, reload: load,
+    addPanel: function (p) { panels.push(p); },
+    kit: {
+      $: $, COLORS: COLORS, fmtInt: fmtInt, fmtPct: fmtPct, fmtCI: fmtCI, fmtTime: fmtTime,
+      fmtBucket: fmtBucket, query: query, getJSON: getJSON, explain: explain, notProvided: notProvided,
+      cell: cell, clearBody: clearBody, emptyRow: emptyRow, feedNote: feedNote, chartReady: chartReady,
+      drawChart: drawChart, dropChart: dropChart, denseSeries: denseSeries, byNewest: byNewest,
+      modelName: modelName, percentOrNull: percentOrNull, drawRateChart: drawRateChart
+    }
+  };
 
-  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init);
-  else init();
+  /* DOMContentLoaded comes after every deferred script, so the other files' panels are in. */
+  if (document.readyState === 'complete') init();
+  else document.addEventListener('DOMContentLoaded', init);
 })();

@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { startStack } from './lib/stack.mjs';
-import { CHROMIUM_ARGS, num, readTable, chartData, paintedPixels } from './lib/page.mjs';
+import { CHROMIUM_ARGS, num, readTable, chartData, paintedPixels, pct, ci, assertRate, assertCI, wilson, settle } from './lib/page.mjs';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ARTIFACTS = path.join(ROOT, 'tests', 'artifacts');
@@ -131,13 +131,6 @@ function direction(e) { // +1 up, -1 down, 0 neither (scale midpoint), for ratin
   const mid = !e.scale || e.scale === 2 ? 0 : (e.scale + 1) / 2;
   return e.value > mid ? 1 : e.value < mid ? -1 : 0;
 }
-function wilson(up, n) {
-  if (n === 0) return null;
-  const z = 1.96, p = up / n, d = 1 + z * z / n;
-  const centre = (p + z * z / (2 * n)) / d;
-  const half = (z * Math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))) / d;
-  return [centre - half, centre + half];
-}
 function tally(events) {
   const r = { events: events.length, ratings: 0, up: 0, down: 0, comments: 0, edits: 0, comparisons: 0 };
   for (const e of events) {
@@ -176,25 +169,6 @@ function expected({ since, until, model }) {
 // ---------------------------------------------------------------------------------------------
 // Reading the page.
 
-const pct = (s) => (s.trim() === '—' ? null : Number(s.replace(/[%\s]/g, '')) / 100);
-function ci(s) {
-  if (s.trim() === '—') return null;
-  const m = s.match(/^\[\s*([\d.]+)\s*%,\s*([\d.]+)\s*%\]$/);
-  assert.ok(m, `interval text "${s}" is not "[a %, b %]"`);
-  return [Number(m[1]) / 100, Number(m[2]) / 100];
-}
-// A shown percentage has one decimal: it must be within half a unit of the exact value.
-function assertRate(shown, exact, what) {
-  if (exact === null || exact === undefined) { assert.equal(shown, null, `${what}: expected "—"`); return; }
-  assert.notEqual(shown, null, `${what}: shown as "—" but is ${exact}`);
-  assert.ok(Math.abs(shown - exact) <= 0.0005 + 1e-9, `${what}: shown ${shown}, expected ${exact}`);
-}
-function assertCI(shown, exact, what) {
-  if (!exact || exact[0] === null) { assert.equal(shown, null, `${what}: expected "—"`); return; }
-  assertRate(shown && shown[0], exact[0], `${what} low`);
-  assertRate(shown && shown[1], exact[1], `${what} high`);
-}
-
 async function readTotals(page) {
   return page.evaluate(() => {
     const t = (id) => document.getElementById(id).textContent;
@@ -221,17 +195,6 @@ async function newPage() {
     if (!u.startsWith(stack.baseUrl + '/') && !/^(blob|data):/.test(u)) problems.push(`request to another origin: ${u}`);
   });
   return { page, context, problems };
-}
-
-// Waits for the page's next successful /v1/stats answer and for the page to finish rendering;
-// returns the query the page sent.
-async function settle(page, action) {
-  const statsResponse = page.waitForResponse((r) => r.url().includes('/v1/stats') && r.status() === 200);
-  await action();
-  const res = await statsResponse;
-  await page.waitForFunction(() => !document.getElementById('main').hasAttribute('aria-busy'));
-  const u = new URL(res.url());
-  return { path: u.pathname + u.search, params: Object.fromEntries(u.searchParams) };
 }
 
 async function signIn(page, key) {
