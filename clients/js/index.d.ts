@@ -347,7 +347,7 @@ export interface Agreement {
 
 // ------------------------------------------------------------------ export
 
-export type ExportFormat = 'trl' | 'trl-text' | 'kto' | 'openai' | 'hh' | 'sft' | 'prm' | 'spans';
+export type ExportFormat = 'trl' | 'trl-text' | 'kto' | 'openai' | 'hh' | 'sft' | 'prm' | 'spans' | 'reward';
 export type Split = 'all' | 'train' | 'test';
 
 /** Query of GET /v1/export (docs/export.md). */
@@ -364,6 +364,10 @@ export interface ExportQuery {
   after?: string;
   /** Raters whose feedback is left out, comma-separated (u1,u2). */
   exclude_users?: string;
+  /** Reactions also count as ratings (trl, trl-text, openai, hh, kto; reward always). */
+  reactions?: boolean;
+  /** kto / reward: labels from implicit and detected signals for messages nobody rated. */
+  signals?: boolean;
 }
 
 export interface Turn { role: string; content: string }
@@ -373,7 +377,7 @@ export interface ExportMeta {
   prompt_id: string;
   conversation_id: string;
   parent_id: string | null;
-  origin: 'edit' | 'comparison' | 'ratings' | 'both_bad' | 'span' | 'step';
+  origin: 'edit' | 'comparison' | 'ratings' | 'both_bad' | 'span' | 'step' | 'reaction' | 'signal';
   feedback_ids: string[];
   split: 'train' | 'test';
   pair_id?: string;
@@ -393,7 +397,8 @@ export type ExportRecord =
   | { chosen: string; rejected: string; meta?: ExportMeta } // hh
   | { messages: Turn[]; meta?: ExportMeta } // sft
   | { prompt: string; completions: string[]; labels: boolean[]; meta?: ExportMeta } // prm
-  | { prompt: Turn[]; completion: string; spans: ExportSpan[]; meta?: ExportMeta }; // spans
+  | { prompt: Turn[]; completion: string; spans: ExportSpan[]; meta?: ExportMeta } // spans
+  | { prompt: Turn[]; completion: Turn[]; reward: number; n: number; reactions: Record<string, number>; meta?: ExportMeta }; // reward
 
 /** One labelled span of a `spans` record: completion[start:end] in code points. */
 export interface ExportSpan { start: number; end: number; label: string; value: number; n: number }
@@ -419,6 +424,8 @@ export interface Manifest {
     include_meta: boolean; since: string | null; until: string | null; model: string | null;
     after: string | null;
     exclude_users?: string[] | null;
+    reactions?: boolean;
+    signals?: boolean;
   };
   started_at: string;
   finished_at: string | null;
@@ -433,6 +440,8 @@ export interface Manifest {
     no_consent?: number; invalid_span?: number; invalid_step?: number; unlabelled?: number;
   };
   sha256: string | null;
+  /** The project's dataset_license (SPDX) when the export ran. */
+  license?: string | null;
   exporter_version: string | null;
   files?: Record<string, { records: number; sha256: string }>;
   sha256_covers?: string;

@@ -46,6 +46,18 @@ static json_t *excluded_json(const char *list, struct fd_error *err) {
   return a;
 }
 
+/* A true|false parameter into *out (absent: unchanged). False with *err when it is neither. */
+static bool parse_bool(const char *name, const char *v, bool *out, struct fd_error *err) {
+  if (!v) return true;
+  if (strcmp(v, "true") == 0)
+    *out = true;
+  else if (strcmp(v, "false") == 0)
+    *out = false;
+  else
+    return fd_error_set(err, FD_ERR_INVALID_PARAMETER, name, "%s must be true or false", name);
+  return true;
+}
+
 bool fd_export_request_parse(fd_param_get_fn get, void *cls, const char *project_slug, struct fd_export_request *out,
                              struct fd_error *err) {
   memset(out, 0, sizeof *out);
@@ -58,7 +70,7 @@ bool fd_export_request_parse(fd_param_get_fn get, void *cls, const char *project
   char since_n[FD_RFC3339_BUF] = "", until_n[FD_RFC3339_BUF] = "";
   if (format && !fd_export_format_parse(format, &p->format))
     return fd_error_set(err, FD_ERR_INVALID_PARAMETER, "format",
-                        "format must be trl, trl-text, kto, openai, hh, sft, prm or spans");
+                        "format must be trl, trl-text, kto, openai, hh, sft, prm, spans or reward");
   if (split && !fd_split_select_parse(split, &p->split))
     return fd_error_set(err, FD_ERR_INVALID_PARAMETER, "split", "split must be all, train or test");
   if (tf && !parse_real(tf, 0, 1, &p->test_fraction))
@@ -69,14 +81,15 @@ bool fd_export_request_parse(fd_param_get_fn get, void *cls, const char *project
     return fd_error_set(err, FD_ERR_INVALID_PARAMETER, "since", "since must be an RFC 3339 time with a zone");
   if (until && !(p->has_until = parse_time(until, &p->until, until_n)))
     return fd_error_set(err, FD_ERR_INVALID_PARAMETER, "until", "until must be an RFC 3339 time with a zone");
-  if (meta) {
-    if (strcmp(meta, "true") == 0)
-      p->include_meta = true;
-    else if (strcmp(meta, "false") == 0)
-      p->include_meta = false;
-    else
-      return fd_error_set(err, FD_ERR_INVALID_PARAMETER, "include_meta", "include_meta must be true or false");
-  }
+  if (!parse_bool("include_meta", meta, &p->include_meta, err) ||
+      !parse_bool("reactions", get(cls, "reactions"), &p->reactions, err) ||
+      !parse_bool("signals", get(cls, "signals"), &p->signals, err))
+    return false;
+  if (p->reactions && !fd_export_reactions_allowed(p->format))
+    return fd_error_set(err, FD_ERR_INVALID_PARAMETER, "reactions",
+                        "reactions=true goes with format trl, trl-text, openai, hh, kto or reward");
+  if (p->signals && !fd_export_signals_allowed(p->format))
+    return fd_error_set(err, FD_ERR_INVALID_PARAMETER, "signals", "signals=true goes with format kto or reward");
   p->model = get(cls, "model");
   if (p->model && (!*p->model || !fd_param_text_ok(p->model)))
     return fd_error_set(err, FD_ERR_INVALID_PARAMETER, "model", "model must be non-empty UTF-8");
@@ -87,14 +100,22 @@ bool fd_export_request_parse(fd_param_get_fn get, void *cls, const char *project
   p->exclude_users = get(cls, "exclude_users");
   if (p->exclude_users && !(excluded = excluded_json(p->exclude_users, err))) return false;
   static const char *const split_names[] = {"all", "train", "test"};
-  out->params_json =
-      json_pack("{s:s, s:s, s:f, s:f, s:b, s:s?, s:s?, s:s?, s:s?, s:o}", "format", fd_export_format_name(p->format),
-                "split", split_names[p->split], "test_fraction", p->test_fraction, "min_margin", p->min_margin,
-                "include_meta", p->include_meta, "since", since ? since_n : NULL, "until", until ? until_n : NULL,
-                "model", p->model, "after", out->after, "exclude_users", excluded ? excluded : json_null());
+  out->params_json = json_pack(
+      "{s:s, s:s, s:f, s:f, s:b, s:s?, s:s?, s:s?, s:s?, s:o, s:b, s:b}", "format", fd_export_format_name(p->format),
+      "split", split_names[p->split], "test_fraction", p->test_fraction, "min_margin", p->min_margin, "include_meta",
+      p->include_meta, "since", since ? since_n : NULL, "until", until ? until_n : NULL, "model", p->model, "after",
+      out->after, "exclude_users", excluded ? excluded : json_null(), "reactions", p->reactions, "signals", p->signals);
   if (!out->params_json) return fd_error_set(err, FD_ERR_INTERNAL, NULL, "out of memory");
   /* s? writes null for an absent filter, so every manifest has the same keys. */
   return true;
+}
+
+void fd_export_job_bind(struct fd_export_request *rq, struct fd_export_reader *rd) {
+  rq->p.reaction_set = fd_export_reader_reactions(rd, &rq->p.n_reaction_set);
+  rq->license = fd_export_reader_license(rd);
+  rq->default_train = fd_export_reader_default_train(rd);
+  /* Signals need the reactions too: a counting reaction keeps a message out of the signal rule. */
+  fd_export_reader_load(rd, rq->p.reactions || rq->p.signals || rq->p.format == FD_FORMAT_REWARD, rq->p.signals);
 }
 
 enum fd_export_step fd_export_job_step(struct fd_export_reader *rd, struct fd_export *x, const char *after) {
@@ -137,6 +158,7 @@ json_t *fd_export_manifest_new(const char *id, const struct fd_export_request *r
                 rq->params_json, "started_at", started_at, "finished_at", finished_at, "watermark", watermark);
   if (!m) return NULL;
   if (json_object_update(m, (json_t *)counts) != 0 ||
+      json_object_set_new(m, "license", rq->license ? json_string(rq->license) : json_null()) != 0 ||
       json_object_set_new(m, "exporter_version", json_string(FEEDBACKD_VERSION)) != 0 ||
       (extra && json_object_update(m, (json_t *)extra) != 0)) {
     json_decref(m);

@@ -18,6 +18,8 @@ struct fd_export_request {
   struct fd_export_params p;
   const char *after;   /* NULL: full export */
   json_t *params_json; /* the parameters as recorded in the manifest (owned) */
+  const char *license; /* the project's dataset_license (NULL: none), set by fd_export_job_bind */
+  bool default_train;  /* the project's default_consent is train, set by fd_export_job_bind */
 };
 
 /* Read and validate every parameter. False with *err = FD_ERR_INVALID_PARAMETER and
@@ -26,6 +28,11 @@ struct fd_export_request {
 bool fd_export_request_parse(fd_param_get_fn get, void *cls, const char *project_slug, struct fd_export_request *out,
                              struct fd_error *err) __attribute__((warn_unused_result));
 void fd_export_request_clear(struct fd_export_request *rq);
+
+/* After fd_export_reader_new, before fd_export_new and the first rewind: take the project's
+ * settings of the snapshot into rq (reaction set, licence, default consent; borrowed from
+ * the reader, which must outlive the export) and tell the reader which kinds to load. */
+void fd_export_job_bind(struct fd_export_request *rq, struct fd_export_reader *rd);
 
 /* What to tell the client when fd_export_reader_new did not return FD_DB_ONE: FD_DB_NONE
  * means `after` is not a snapshot (FD_ERR_INVALID_PARAMETER, field "after"); a failure is
@@ -51,8 +58,8 @@ enum fd_export_step fd_export_job_step(struct fd_export_reader *rd, struct fd_ex
 
 /* The manifest of docs/export.md: id, format, params, started_at, finished_at, watermark, then
  * the counters of fd_export_counts_new (records, by_split, by_origin / by_label, skipped,
- * sha256), exporter_version. counts borrowed; extra (borrowed, may be NULL) is merged last.
- * New reference; NULL when out of memory. */
+ * sha256), license (rq->license or null), exporter_version. counts borrowed; extra (borrowed, may be NULL) is merged
+ * last. New reference; NULL when out of memory. */
 json_t *fd_export_manifest_new(const char *id, const struct fd_export_request *rq, const char *started_at,
                                const char *finished_at, const char *watermark, const json_t *counts,
                                const json_t *extra) __attribute__((warn_unused_result));

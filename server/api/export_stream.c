@@ -198,6 +198,7 @@ static bool setup(struct fd_export_stream *s, struct fd_error *err) {
     return false;
   }
   s->watermark = strdup(fd_export_reader_watermark(s->rd));
+  fd_export_job_bind(&s->rq, s->rd);
   s->x = fd_export_new(&s->rq.p, fill_write, s, err);
   if (!s->watermark || !s->x || fd_db_failed(fd_export_reader_rewind(s->rd))) {
     if (err->code == FD_ERR_NONE) fd_error_set(err, FD_ERR_UNAVAILABLE, NULL, "the database is unavailable");

@@ -9,7 +9,8 @@ static void yaml_messages(FILE *f, const char *indent) {
           indent, indent, indent, indent);
 }
 
-static void card_features(FILE *f, enum fd_export_format fmt, bool meta) {
+static void card_features(FILE *f, enum fd_export_format fmt, bool meta, const struct fd_export_reaction *set,
+                          size_t n_set) {
   fprintf(f, "  features:\n");
   switch (fmt) {
     case FD_FORMAT_TRL:
@@ -61,6 +62,16 @@ static void card_features(FILE *f, enum fd_export_format fmt, bool meta) {
               "    - name: label\n      dtype: string\n    - name: value\n      dtype: float64\n"
               "    - name: n\n      dtype: int64\n");
       break;
+    case FD_FORMAT_REWARD:
+      fprintf(f, "  - name: prompt\n");
+      yaml_messages(f, "  ");
+      fprintf(f, "  - name: completion\n");
+      yaml_messages(f, "  ");
+      fprintf(f,
+              "  - name: reward\n    dtype: float64\n  - name: n\n    dtype: int64\n"
+              "  - name: reactions\n    struct:\n");
+      for (size_t i = 0; i < n_set; i++) fprintf(f, "    - name: %s\n      dtype: int64\n", set[i].name);
+      break;
   }
   if (!meta) return;
   enum fd_family fam = fd_export_format_family(fmt);
@@ -75,7 +86,7 @@ static void card_features(FILE *f, enum fd_export_format fmt, bool meta) {
             "    - name: n_votes\n      dtype: int64\n    - name: agreement\n      dtype: float64\n"
             "    - name: models\n      struct:\n      - name: chosen\n        dtype: string\n"
             "      - name: rejected\n        dtype: string\n");
-  if (fam == FD_FAMILY_UNPAIRED || fam == FD_FAMILY_STEPS || fam == FD_FAMILY_SPANS)
+  if (fam == FD_FAMILY_UNPAIRED || fam == FD_FAMILY_STEPS || fam == FD_FAMILY_SPANS || fam == FD_FAMILY_REWARD)
     fprintf(f, "    - name: model\n      dtype: string\n");
 }
 
@@ -92,6 +103,8 @@ static const char *trainer_of(enum fd_export_format f) {
       return "TRL stepwise supervision data for process reward models (PRMTrainer); only single-user-turn prompts";
     case FD_FORMAT_SPANS:
       return "fine-grained reward data: responses with labelled passages (offsets in Unicode code points)";
+    case FD_FORMAT_REWARD:
+      return "reward data: one response per record with its mean human score (ratings and emoji reactions)";
   }
   return "";
 }
@@ -102,14 +115,19 @@ static const char *card_tag(enum fd_export_format fmt) {
     case FD_FORMAT_KTO: return "kto";
     case FD_FORMAT_PRM: return "process-supervision";
     case FD_FORMAT_SPANS: return "fine-grained-feedback";
+    case FD_FORMAT_REWARD: return "reward-modeling";
     default: return "preference";
   }
 }
 
-/* The YAML front matter the Hub reads: the two splits, the features of the format, tags. */
-static void write_front_matter(FILE *f, enum fd_export_format fmt, bool meta, json_int_t n_train, json_int_t n_test) {
+/* The YAML front matter the Hub reads: the licence (when the project set one), the two
+ * splits, the features of the format, tags. */
+static void write_front_matter(FILE *f, const char *license, enum fd_export_format fmt, bool meta,
+                               const struct fd_dataset_card_facts *facts, json_int_t n_train, json_int_t n_test) {
+  fprintf(f, "---\n");
+  /* An SPDX identifier is a YAML plain scalar ([A-Za-z0-9.+-], " WITH ", " AND ", "OR", parentheses). */
+  if (license) fprintf(f, "license: %s\n", license);
   fprintf(f,
-          "---\n"
           "configs:\n"
           "- config_name: default\n"
           "  data_files:\n"
@@ -118,7 +136,7 @@ static void write_front_matter(FILE *f, enum fd_export_format fmt, bool meta, js
           "  - split: test\n"
           "    path: test.jsonl\n"
           "dataset_info:\n");
-  card_features(f, fmt, meta);
+  card_features(f, fmt, meta, facts->set, facts->n_set);
   fprintf(f,
           "  splits:\n"
           "  - name: train\n"
@@ -154,6 +172,24 @@ static void write_summary(FILE *f, const char *slug, const json_t *manifest, enu
   free(by);
 }
 
+/* Whose feedback is in the data, and under which licence (docs/export.md "Consent and licence"). */
+static void write_consent(FILE *f, const json_t *manifest, bool default_train) {
+  const char *license = json_string_value(json_object_get(manifest, "license"));
+  json_int_t lost = json_integer_value(json_object_get(json_object_get(manifest, "skipped"), "no_consent"));
+  fprintf(f,
+          "## Consent and licence\n\n"
+          "Only feedback of raters who consented to its use for training is included: raters who said\n"
+          "so, and raters who did not opt out while the project's default consent is `train`; feedback\n"
+          "without a rater follows that default. The project's default consent was `%s` at the time of\n"
+          "the export. %lld candidate record(s) lost all of their evidence to this rule and were left out\n"
+          "(`skipped.no_consent`).\n\n",
+          default_train ? "train" : "none", (long long)lost);
+  if (license)
+    fprintf(f, "The data is released under the licence `%s` (SPDX), the project's `dataset_license`.\n\n", license);
+  else
+    fprintf(f, "The project set no licence (`dataset_license`): ask its owners before redistributing the data.\n\n");
+}
+
 /* How the records were derived (the export rules in brief), the parameters, the skipped
  * candidates and what the checksums cover. */
 static void write_derivation(FILE *f, const json_t *manifest) {
@@ -184,6 +220,12 @@ static void write_derivation(FILE *f, const json_t *manifest) {
           "  labelled steps.\n"
           "- **spans**: per response, its labelled passages (code-point offsets), one entry per (start, end,\n"
           "  label) with the mean label value and the number of counting span events.\n"
+          "- **reward**: per response, the mean score of its counting ratings and emoji reactions (each\n"
+          "  reaction scores its value in the project's reaction set), how many there are, and its\n"
+          "  reactions by name. With `reactions=true` reactions also count as ratings in pair and kto\n"
+          "  records; with `signals=true` (kto, reward) responses without explicit feedback get a label\n"
+          "  or reward from implicit signals (copy, share, continue, praise +1; regenerate, abandon,\n"
+          "  retry, complaint, correction -1).\n"
           "- **Dedup**: identical records appear once, their evidence merged; the first occurrence by\n"
           "  (conversation id, parent id) keeps its conversation's split.\n"
           "- **Split**: by conversation — `test` when the first 8 bytes of SHA-256(project + \":\" +\n"
@@ -202,14 +244,15 @@ static void write_derivation(FILE *f, const json_t *manifest) {
 }
 
 bool fd_dataset_card_write(const char *path, const char *slug, const json_t *manifest, enum fd_export_format fmt,
-                           bool meta) {
+                           bool meta, const struct fd_dataset_card_facts *facts) {
   FILE *f = fopen(path, "w");
   if (!f) return false;
   json_t *files = json_object_get(manifest, "files");
   json_int_t n_train = json_integer_value(json_object_get(json_object_get(files, "train.jsonl"), "records"));
   json_int_t n_test = json_integer_value(json_object_get(json_object_get(files, "test.jsonl"), "records"));
-  write_front_matter(f, fmt, meta, n_train, n_test);
+  write_front_matter(f, json_string_value(json_object_get(manifest, "license")), fmt, meta, facts, n_train, n_test);
   write_summary(f, slug, manifest, fmt, n_train, n_test);
+  write_consent(f, manifest, facts->default_train);
   write_derivation(f, manifest);
   return fclose(f) == 0;
 }

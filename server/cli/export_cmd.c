@@ -26,10 +26,11 @@
 #include "util/rfc3339.h"
 
 static const char usage_text[] =
-    "usage: feedbackd export [--project <slug>] [--format trl|trl-text|kto|openai|hh|sft|prm|spans]\n"
+    "usage: feedbackd export [--project <slug>] [--format trl|trl-text|kto|openai|hh|sft|prm|spans|reward]\n"
     "                        [-o FILE | --out DIR] [--since T] [--until T] [--model M]\n"
     "                        [--split all|train|test] [--test-fraction F] [--min-margin M]\n"
     "                        [--after WATERMARK] [--include-meta] [--exclude-users U1,U2]\n"
+    "                        [--reactions] [--signals]\n"
     "  -o FILE    one NDJSON file (\"-\" = stdout, the default)\n"
     "  --out DIR  DIR/train.jsonl, DIR/test.jsonl, DIR/manifest.json, DIR/README.md\n";
 
@@ -48,6 +49,8 @@ static const struct {
     {"min-margin", "min_margin"},
     {"after", "after"},
     {"include-meta", "include_meta"},
+    {"reactions", "reactions"},
+    {"signals", "signals"},
     {"out", NULL},
     {"o", NULL},
 };
@@ -65,7 +68,12 @@ static int flag_index(const char *name) {
 
 static const char *arg(const struct cli_args *a, const char *flag) { return a->v[flag_index(flag)]; }
 
-/* --name VALUE, --name=VALUE, -o FILE; --include-meta alone means true. */
+/* The flags that mean true when given without a value. */
+static bool boolean_flag(const char *name) {
+  return strcmp(name, "include-meta") == 0 || strcmp(name, "reactions") == 0 || strcmp(name, "signals") == 0;
+}
+
+/* --name VALUE, --name=VALUE, -o FILE; --include-meta, --reactions, --signals alone mean true. */
 static bool parse_args(int argc, char **argv, struct cli_args *a) {
   memset(a, 0, sizeof *a);
   for (int i = 2; i < argc; i++) {
@@ -88,7 +96,7 @@ static bool parse_args(int argc, char **argv, struct cli_args *a) {
     if (k < 0) goto bad;
     if (eq)
       a->v[k] = eq + 1;
-    else if (strcmp(name, "include-meta") == 0)
+    else if (boolean_flag(name))
       a->v[k] = "true";
     else if (i + 1 < argc)
       a->v[k] = argv[++i];
@@ -238,11 +246,11 @@ static bool write_file(const char *path, const char *mode, const char *text) {
 
 /* --out: DIR/manifest.json and the dataset card DIR/README.md. */
 static bool write_dir_files(const char *out_dir, const char *slug, const json_t *manifest,
-                            const struct fd_export_request *rq) {
+                            const struct fd_export_request *rq, const struct fd_dataset_card_facts *facts) {
   char *mpath = path_join(out_dir, "manifest.json"), *cpath = path_join(out_dir, "README.md");
   char *mtext = json_dumps(manifest, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
   bool ok = mpath && cpath && mtext && write_file(mpath, "w", mtext) && write_file(mpath, "a", "\n") &&
-            fd_dataset_card_write(cpath, slug, manifest, rq->p.format, rq->p.include_meta);
+            fd_dataset_card_write(cpath, slug, manifest, rq->p.format, rq->p.include_meta, facts);
   if (!ok) fprintf(stderr, "feedbackd export: cannot write the manifest or the dataset card in %s\n", out_dir);
   free(mpath);
   free(cpath);
@@ -267,6 +275,8 @@ struct export_run {
   char id[37];
   char started[FD_RFC3339_BUF];
   json_t *manifest;
+  struct fd_export_reaction set[32]; /* the reader's, kept for the dataset card */
+  struct fd_dataset_card_facts facts;
 };
 
 /* The project: --project, or the only one there is. Its id (>0), else 0 after a message. */
@@ -331,6 +341,10 @@ static int open_source(struct export_run *r, const struct fd_config *cfg) {
             err.field[0] ? flag_of_param(err.field) : "", err.field[0] ? ": " : "", err.message);
     return err.code == FD_ERR_INVALID_PARAMETER ? 2 : 1;
   }
+  fd_export_job_bind(&r->rq, r->rd);
+  size_t n = r->rq.p.n_reaction_set < 32 ? r->rq.p.n_reaction_set : 32;
+  if (n) memcpy(r->set, r->rq.p.reaction_set, n * sizeof *r->set);
+  r->facts = (struct fd_dataset_card_facts){.default_train = r->rq.default_train, .set = r->set, .n_set = n};
   return 0;
 }
 
@@ -426,7 +440,7 @@ int fd_cli_export(const struct fd_config *cfg, int argc, char **argv) {
   if (rc == 0) {
     bool ok = outputs_open(&r.out, out_dir, arg(&r.a, "o")) && start_export(&r) && run_passes(&r) &&
               outputs_close(&r.out) && record_manifest(&r) &&
-              (!out_dir || write_dir_files(out_dir, r.slug, r.manifest, &r.rq));
+              (!out_dir || write_dir_files(out_dir, r.slug, r.manifest, &r.rq, &r.facts));
     rc = ok ? 0 : 1;
   }
   if (rc == 0)

@@ -8,6 +8,7 @@
 
 #include "db/txn.h"
 #include "db/webhooks_sql.h"
+#include "ingest/reactions.h"
 #include "util/rfc3339.h"
 
 /* Rows per FETCH: large enough that round trips do not dominate, small enough that a chunk
@@ -47,20 +48,37 @@
 /* Each event under the conversation of each message it names (a comparison whose two
  * messages live in two conversations appears under both, once per conversation). Every kind
  * the export knows is loaded: comments are read by no rule but a counting one still names
- * its message for unknown_turn / invalid_prompt (docs/export.md "Manifest"). Reactions and
- * signals are read by no export and not loaded. */
-#define FEEDBACK_SELECT \
+ * its message for unknown_turn / invalid_prompt (docs/export.md "Manifest"). Reactions are
+ * loaded when parameter R (a boolean) is true, signals when S is: only exports that read them
+ * (reactions=true, format=reward, signals=true) pay for them. The last column is the rater's
+ * consent (docs/export.md "Consent"): the consents row, else the project's default_consent;
+ * joined here, in the same scan, so consent costs no query per row. */
+#define FEEDBACK_SELECT(R, S) \
   "SELECT v.c, f.id, f.seq, f.kind, f.message_id, f.other_message_id, f.user_ref, f.value, f.scale,"      \
   "  f.edited_content, f.outcome, " US("f.created_at") ", f.retracted_at IS NOT NULL,"                    \
-  "  f.span_start, f.span_end, f.span_label, f.step_index"                                               \
+  "  f.span_start, f.span_end, f.span_label, f.step_index, f.reaction, f.signal,"                         \
+  "  coalesce(cs.train, d.dflt)"                                                                          \
   " FROM feedback f"                                                                                      \
+  " CROSS JOIN (SELECT coalesce(settings->>'default_consent', 'train') <> 'none' AS dflt FROM projects"  \
+  "   WHERE id = $1::bigint) d"                                                                           \
+  " LEFT JOIN consents cs ON cs.project_id = f.project_id AND cs.user_ref = f.user_ref"                   \
   " LEFT JOIN messages m1 ON m1.project_id = f.project_id AND m1.id = f.message_id"                        \
   " LEFT JOIN messages m2 ON f.other_message_id IS NOT NULL AND m2.project_id = f.project_id"             \
   "   AND m2.id = f.other_message_id"                                                                     \
   " CROSS JOIN LATERAL (VALUES (m1.conversation_id), (CASE WHEN m2.conversation_id IS DISTINCT FROM"      \
   "   m1.conversation_id THEN m2.conversation_id END)) v(c)"                                              \
-  " WHERE f.project_id = $1::bigint AND f.kind IN ('rating', 'comment', 'edit', 'comparison', 'span', 'step')"     \
+  " WHERE f.project_id = $1::bigint AND (f.kind IN ('rating', 'comment', 'edit', 'comparison', 'span', 'step')" \
+  "   OR (f.kind = 'reaction' AND " R "::boolean) OR (f.kind = 'signal' AND " S "::boolean))"            \
   "  AND v.c IS NOT NULL"
+
+/* The project's settings the export reads, in the export's snapshot. */
+static struct fd_stmt stmt_settings = {
+    "export_settings",
+    "SELECT coalesce(settings->>'default_consent', 'train'), settings->>'dataset_license',"
+    " coalesce(settings->'reactions', '" FD_REACTIONS_DEFAULT_JSON
+    "'::jsonb)::text"
+    " FROM projects WHERE id = $1::bigint",
+    0};
 
 static struct fd_stmt stmt_check_after = {"export_check_after", "SELECT pg_snapshot_xmin($1::pg_snapshot)", 0};
 static struct fd_stmt stmt_watermark = {"export_watermark", "SELECT pg_current_snapshot()::text", 0};
@@ -73,16 +91,18 @@ static struct fd_stmt stmt_decl_m_full = {
     "export_decl_m_full",
     "DECLARE fd_export_m NO SCROLL CURSOR FOR " MESSAGES_SELECT " ORDER BY m.conversation_id COLLATE \"C\"", 0};
 static struct fd_stmt stmt_decl_f_full = {
-    "export_decl_f_full", "DECLARE fd_export_f NO SCROLL CURSOR FOR " FEEDBACK_SELECT " ORDER BY v.c COLLATE \"C\"", 0};
+    "export_decl_f_full",
+    "DECLARE fd_export_f NO SCROLL CURSOR FOR " FEEDBACK_SELECT("$2", "$3") " ORDER BY v.c COLLATE \"C\"", 0};
 static struct fd_stmt stmt_decl_m_incr = {"export_decl_m_incr",
                                           "DECLARE fd_export_m NO SCROLL CURSOR FOR " TOUCH_CTE MESSAGES_SELECT
                                           " AND m.conversation_id IN (SELECT c FROM touch)"
                                           " ORDER BY m.conversation_id COLLATE \"C\"",
                                           0};
-static struct fd_stmt stmt_decl_f_incr = {"export_decl_f_incr",
-                                          "DECLARE fd_export_f NO SCROLL CURSOR FOR " TOUCH_CTE FEEDBACK_SELECT
-                                          " AND v.c IN (SELECT c FROM touch) ORDER BY v.c COLLATE \"C\"",
-                                          0};
+static struct fd_stmt stmt_decl_f_incr = {
+    "export_decl_f_incr",
+    "DECLARE fd_export_f NO SCROLL CURSOR FOR " TOUCH_CTE FEEDBACK_SELECT(
+        "$3", "$4") " AND v.c IN (SELECT c FROM touch) ORDER BY v.c COLLATE \"C\"",
+    0};
 static struct fd_stmt stmt_decl_t = {
     "export_decl_t",
     "DECLARE fd_export_t NO SCROLL CURSOR FOR " TOUCH_CTE "SELECT c, mid, sub FROM touch ORDER BY c COLLATE \"C\"", 0};
@@ -212,6 +232,11 @@ struct fd_export_reader {
   char *after;
   char *watermark;
   bool in_tx;
+  bool load_reactions, load_signals;
+  bool default_train;
+  char *license;
+  struct fd_export_reaction set[FD_REACTIONS_MAX];
+  size_t n_set;
   struct cursor m, f, t;
   struct fd_conversation *conv;
   struct fd_touch *touches;
@@ -221,6 +246,18 @@ struct fd_export_reader {
 };
 
 const char *fd_export_reader_watermark(const struct fd_export_reader *r) { return r->watermark; }
+const char *fd_export_reader_license(const struct fd_export_reader *r) { return r->license; }
+bool fd_export_reader_default_train(const struct fd_export_reader *r) { return r->default_train; }
+
+const struct fd_export_reaction *fd_export_reader_reactions(const struct fd_export_reader *r, size_t *n) {
+  *n = r->n_set;
+  return r->set;
+}
+
+void fd_export_reader_load(struct fd_export_reader *r, bool reactions, bool signals) {
+  r->load_reactions = reactions;
+  r->load_signals = signals;
+}
 const char *fd_export_reader_error(const struct fd_export_reader *r) { return r->error; }
 
 static void set_error(struct fd_export_reader *r, const char *what) {
@@ -278,6 +315,7 @@ void fd_export_reader_free(struct fd_export_reader *r) {
   free(r->touch_ids);
   free(r->after);
   free(r->watermark);
+  free(r->license);
   free(r);
 }
 
@@ -289,6 +327,33 @@ static enum fd_db_status check_after(struct fd_db *db, const char *after) {
   PGresult *res = fd_db_exec(db, &stmt_check_after, 1, p);
   enum fd_db_status st =
       !fd_db_ok(res) && res && strncmp(fd_db_sqlstate(res), "22", 2) == 0 ? FD_DB_NONE : fd_db_result(db, res);
+  PQclear(res);
+  return st;
+}
+
+/* default_consent, dataset_license and the reaction set, as of the snapshot. */
+static enum fd_db_status read_settings(struct fd_export_reader *r) {
+  const char *p[1] = {r->pid};
+  PGresult *res = fd_db_exec(r->db, &stmt_settings, 1, p);
+  enum fd_db_status st = fd_db_result(r->db, res);
+  if (st == FD_DB_ONE) {
+    r->default_train = strcmp(PQgetvalue(res, 0, 0), "none") != 0;
+    if (!PQgetisnull(res, 0, 1) && !(r->license = strdup(PQgetvalue(res, 0, 1))))
+      st = fd_db_bug("export settings: out of memory");
+    json_t *list = json_loads(PQgetvalue(res, 0, 2), 0, NULL);
+    struct fd_reaction_set set;
+    struct fd_error err;
+    /* PATCH /v1/project validated the set; one that no longer parses counts no reaction. */
+    if (!list || !fd_reaction_set_parse(list, &set, &err)) set.n = 0;
+    json_decref(list);
+    for (size_t i = 0; i < set.n; i++) {
+      snprintf(r->set[i].name, sizeof r->set[i].name, "%s", set.r[i].name);
+      r->set[i].value = set.r[i].value;
+    }
+    r->n_set = set.n;
+  } else if (!fd_db_failed(st)) {
+    st = fd_db_bug("export settings: no project");
+  }
   PQclear(res);
   return st;
 }
@@ -319,6 +384,7 @@ enum fd_db_status fd_export_reader_new(struct fd_db *db, int64_t project_id, con
     goto fail;
   }
   if (!r->watermark) goto oom;
+  if ((st = read_settings(r)) != FD_DB_ONE) goto fail;
   *reader = r;
   return FD_DB_ONE;
 oom:
@@ -347,13 +413,16 @@ enum fd_db_status fd_export_reader_rewind(struct fd_export_reader *r) {
     snprintf(r->error, sizeof r->error, "the export transaction is gone");
     return fd_db_failure(r->db, "export rewind without a transaction");
   }
+  const char *re = r->load_reactions ? "true" : "false", *si = r->load_signals ? "true" : "false";
   const char *p[2] = {r->pid, r->after};
+  const char *pf_full[3] = {r->pid, re, si}, *pf_incr[4] = {r->pid, r->after, re, si};
   int n = r->after ? 2 : 1;
   enum fd_db_status st =
       run(r, r->after ? &stmt_decl_m_incr : &stmt_decl_m_full, n, p, "declaring the messages cursor");
   if (fd_db_failed(st)) return st;
   r->m.open = true;
-  st = run(r, r->after ? &stmt_decl_f_incr : &stmt_decl_f_full, n, p, "declaring the feedback cursor");
+  st = r->after ? run(r, &stmt_decl_f_incr, 4, pf_incr, "declaring the feedback cursor")
+                : run(r, &stmt_decl_f_full, 3, pf_full, "declaring the feedback cursor");
   if (fd_db_failed(st)) return st;
   r->f.open = true;
   if (r->after) {
@@ -424,6 +493,9 @@ static bool add_feedback(struct fd_export_reader *r, const struct cursor *c) {
       .span_end = val(c, 14) ? atoi(val(c, 14)) : 0,
       .span_label = val(c, 15),
       .step_index = val(c, 16) ? atoi(val(c, 16)) : 0,
+      .reaction = val(c, 17),
+      .signal = fd_signal_parse(val(c, 18)),
+      .no_consent = PQgetvalue(c->res, c->row, 19)[0] != 't',
   };
   if (!fd_export_kind_parse(val(c, 3), &f.kind) || (outcome && !fd_outcome_parse(outcome, &f.outcome))) {
     snprintf(r->error, sizeof r->error, "event %s has an unknown kind or outcome", f.id);

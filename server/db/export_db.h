@@ -11,7 +11,8 @@
  * messages, one over its feedback events keyed by the conversation(s) of the message(s) they
  * name (a comparison across two conversations appears under both). Rows are FETCHed in
  * bounded chunks and copied into the conversation; memory is one chunk of each cursor plus
- * the largest conversation.
+ * the largest conversation. Each event row carries its rater's consent (the consents row,
+ * else the project's default_consent), joined in the same scan.
  *
  * INCREMENTAL (after=<watermark>). Rows carry the xid8 of the transaction that wrote them
  * (migrations/0001_initial.sql). Changes after the watermark are the rows whose txid (or a
@@ -69,6 +70,18 @@ enum fd_db_status fd_export_reader_new(struct fd_db *db, int64_t project_id, con
 
 /* The watermark of this export (pg_snapshot text). Owned by the reader. */
 const char *fd_export_reader_watermark(const struct fd_export_reader *r);
+
+/* The project's settings as of the snapshot (docs/export.md "Consent and licence"):
+ * dataset_license (NULL when none; owned by the reader), whether default_consent is `train`,
+ * and the current reaction set (owned by the reader, *n entries). */
+const char *fd_export_reader_license(const struct fd_export_reader *r);
+bool fd_export_reader_default_train(const struct fd_export_reader *r);
+const struct fd_export_reaction *fd_export_reader_reactions(const struct fd_export_reader *r, size_t *n);
+
+/* Which of the kinds only some exports read to load from the next rewind on: reactions
+ * (reactions=true, format=reward, signals=true) and signals (signals=true). Both off by
+ * default. */
+void fd_export_reader_load(struct fd_export_reader *r, bool reactions, bool signals);
 
 /* FD_DB_ONE with *count the number of conversations a pass will stream (for a progress bar). */
 enum fd_db_status fd_export_reader_count(struct fd_export_reader *r, long *count) __attribute__((warn_unused_result));

@@ -21,6 +21,8 @@ struct fd_export {
   struct fd_export_params p;
   char *slug, *model;
   struct fd_user_set excluded;
+  struct fd_export_reaction *set; /* the copy of p.reaction_set */
+  struct fd_rules_opts opts;
   enum fd_family family;
   fd_export_write_fn write;
   void *cls;
@@ -66,6 +68,12 @@ bool fd_split_select_parse(const char *s, enum fd_split_select *out) {
   return false;
 }
 
+bool fd_export_reactions_allowed(enum fd_export_format f) {
+  return f != FD_FORMAT_SFT && f != FD_FORMAT_PRM && f != FD_FORMAT_SPANS;
+}
+
+bool fd_export_signals_allowed(enum fd_export_format f) { return f == FD_FORMAT_KTO || f == FD_FORMAT_REWARD; }
+
 void fd_export_params_default(struct fd_export_params *p) {
   memset(p, 0, sizeof *p);
   p->format = FD_FORMAT_TRL;
@@ -78,7 +86,7 @@ struct fd_export *fd_export_new(const struct fd_export_params *p, fd_export_writ
                                 struct fd_error *err) {
   struct fd_error dummy;
   if (!err) err = &dummy;
-  if ((unsigned)p->format > (unsigned)FD_FORMAT_SPANS) {
+  if ((unsigned)p->format > (unsigned)FD_FORMAT_REWARD) {
     fd_error_set(err, FD_ERR_INVALID_PARAMETER, "format", "unknown format");
     return NULL;
   }
@@ -94,6 +102,15 @@ struct fd_export *fd_export_new(const struct fd_export_params *p, fd_export_writ
     fd_error_set(err, FD_ERR_INVALID_PARAMETER, "split", "split must be all, train or test");
     return NULL;
   }
+  if (p->reactions && !fd_export_reactions_allowed(p->format)) {
+    fd_error_set(err, FD_ERR_INVALID_PARAMETER, "reactions",
+                 "reactions=true goes with format trl, trl-text, openai, hh, kto or reward");
+    return NULL;
+  }
+  if (p->signals && !fd_export_signals_allowed(p->format)) {
+    fd_error_set(err, FD_ERR_INVALID_PARAMETER, "signals", "signals=true goes with format kto or reward");
+    return NULL;
+  }
   if (!p->project_slug || !*p->project_slug || !write) {
     fd_error_set(err, FD_ERR_INTERNAL, NULL, "export without a project or an output");
     return NULL;
@@ -105,7 +122,15 @@ struct fd_export *fd_export_new(const struct fd_export_params *p, fd_export_writ
   x->model = p->model ? strdup(p->model) : NULL;
   x->dedup = fd_dedup_new();
   x->body_hash = EVP_MD_CTX_new();
-  if (!x->slug || (p->model && !x->model) || !x->dedup || !x->body_hash) goto oom;
+  x->set = calloc(p->n_reaction_set ? p->n_reaction_set : 1, sizeof *x->set);
+  if (!x->slug || (p->model && !x->model) || !x->dedup || !x->body_hash || !x->set) goto oom;
+  if (p->n_reaction_set) memcpy(x->set, p->reaction_set, p->n_reaction_set * sizeof *x->set);
+  x->p.reaction_set = x->set;
+  x->opts = (struct fd_rules_opts){.min_margin = p->min_margin,
+                                   .reactions = p->reactions || p->format == FD_FORMAT_REWARD,
+                                   .signals = p->signals,
+                                   .set = x->set,
+                                   .n_set = p->n_reaction_set};
   if (EVP_DigestInit_ex(x->body_hash, EVP_sha256(), NULL) != 1) goto oom;
   bool oom = false;
   if (!fd_user_set_parse(p->exclude_users, &x->excluded, &oom)) {
@@ -134,6 +159,7 @@ void fd_export_free(struct fd_export *x) {
   free(x->slug);
   free(x->model);
   fd_user_set_free(&x->excluded);
+  free(x->set);
   free(x->last_id);
   fd_dedup_free(x->dedup);
   fd_candidates_clear(&x->cands);
@@ -442,10 +468,21 @@ static bool emit_first(struct fd_export *x, const struct conv_state *s, struct g
 
 /* A rendered record through dedup (rule 4): remembered (pass 1 of 2), skipped as a
  * duplicate, or emitted. */
+/* The dedup key of a record: its canonical JSON's SHA-256; for reward only prompt and
+ * completion count (docs/export.md "Reactions and signals"). */
+static bool record_digest(const struct fd_export *x, json_t *rec, unsigned char digest[FD_SHA256_LEN]) {
+  if (x->family != FD_FAMILY_REWARD) return fd_canonical_sha256(rec, digest);
+  json_t *key = json_pack("{s:O, s:O}", "prompt", json_object_get(rec, "prompt"), "completion",
+                          json_object_get(rec, "completion"));
+  bool ok = key && fd_canonical_sha256(key, digest);
+  json_decref(key);
+  return ok;
+}
+
 static bool handle_record(struct fd_export *x, const struct conv_state *s, struct group_ctx *gc,
                           const struct fd_candidate *c, json_t *rec) {
   unsigned char digest[FD_SHA256_LEN];
-  if (!fd_canonical_sha256(rec, digest)) return fail(x, "out of memory");
+  if (!record_digest(x, rec, digest)) return fail(x, "out of memory");
   x->n_occ[x->pass - 1]++;
   bool inserted;
   struct fd_dedup_entry *e = dedup_entry(x, c, digest, &inserted);
@@ -472,7 +509,8 @@ static bool handle_candidate(struct fd_export *x, const struct conv_state *s, st
   bool fine = x->family == FD_FAMILY_STEPS || x->family == FD_FAMILY_SPANS;
   bool rendered = fine ? fd_fine_record_new(x->family, s->conv, gc->turns, gc->n_turns, gc->prompt, c,
                                             x->cands.evidence, &rec, &skip)
-                       : fd_format_record_new(x->p.format, s->conv, gc->turns, gc->n_turns, gc->prompt, c, &rec, &skip);
+                       : fd_format_record_new(x->p.format, s->conv, gc->turns, gc->n_turns, gc->prompt, c,
+                                              x->cands.evidence, &x->opts, &rec, &skip);
   if (!rendered)
     return fail(x, "cannot render a record of %s/%s (out of memory or invalid UTF-8)", s->conv->id, gc->parent_id);
   if (!rec) {
@@ -519,10 +557,18 @@ bool fd_export_add_conversation_touched(struct fd_export *x, const struct fd_con
   return add_conversation(x, conv, touches, n_touches, false);
 }
 
-/* The sibling group of members[start, end) with its counting events[0..n_ev): derive its
- * candidates (rules.h) and handle each. */
-static bool derive_group(struct fd_export *x, const struct conv_state *s, size_t start, size_t end,
-                         const size_t *events, size_t n_ev) {
+/* Whether every evidence event of c lacks the rater's consent. */
+static bool all_without_consent(const struct fd_export *x, const struct conv_state *s, const struct fd_candidate *c) {
+  for (size_t k = 0; k < c->n_ev; k++)
+    if (!s->conv->feedback[x->cands.evidence[c->ev_off + k]].no_consent) return false;
+  return c->n_ev > 0;
+}
+
+/* The sibling group of members[start, end) with its counting events[0..n_ev) (compacted in
+ * place to the consented ones when some lack consent): derive its candidates (rules.h) and
+ * handle each; see export.h "Consent" for the two derivations. */
+static bool derive_group(struct fd_export *x, const struct conv_state *s, size_t start, size_t end, size_t *events,
+                         size_t n_ev) {
   const char *parent_id = s->conv->messages[s->members[start]].parent_id;
   struct group_ctx gc = {.parent_id = parent_id, .turns = s->turns};
   struct fd_group g = {
@@ -536,9 +582,26 @@ static bool derive_group(struct fd_export *x, const struct conv_state *s, size_t
       .ev_other = s->ev_other,
       .msg_local = s->msg_local,
   };
-  fd_candidates_reset(&x->cands);
-  bool ok = fd_rules_derive(&g, x->family, x->p.min_margin, &x->cands) || fail(x, "out of memory");
-  for (size_t k = 0; ok && k < x->cands.n; k++) ok = handle_candidate(x, s, &gc, &x->cands.items[k]);
+  size_t n_ok = 0;
+  for (size_t k = 0; k < n_ev; k++) n_ok += !s->conv->feedback[events[k]].no_consent;
+  bool ok = true;
+  if (n_ok < n_ev) {
+    fd_candidates_reset(&x->cands);
+    ok = fd_rules_derive(&g, x->family, &x->opts, &x->cands) || fail(x, "out of memory");
+    for (size_t k = 0; ok && k < x->cands.n; k++) {
+      const struct fd_candidate *c = &x->cands.items[k];
+      if (all_without_consent(x, s, c) && passes_filters(x, s, c)) count_skip(x, s, FD_SKIP_NO_CONSENT);
+    }
+    size_t u = 0;
+    for (size_t k = 0; k < n_ev; k++)
+      if (!s->conv->feedback[events[k]].no_consent) events[u++] = events[k];
+    g.n_events = n_ok;
+  }
+  if (ok && n_ok) {
+    fd_candidates_reset(&x->cands);
+    ok = fd_rules_derive(&g, x->family, &x->opts, &x->cands) || fail(x, "out of memory");
+    for (size_t k = 0; ok && k < x->cands.n; k++) ok = handle_candidate(x, s, &gc, &x->cands.items[k]);
+  }
   json_decref(gc.prompt);
   return ok;
 }

@@ -61,6 +61,14 @@
  *   only when both its messages are logged in the same conversation.
  * - Reals in meta (margin, agreement) are written with jansson's default 17 significant
  *   digits (exact round trip): 2/3 is 0.66666666666666663.
+ * - Consent (docs/export.md "Consent"): events whose fd_feedback.no_consent is set are evidence
+ *   of nothing. A sibling group holding such events is derived twice: with every counting
+ *   event, where each candidate whose evidence is entirely such events counts as `no_consent`
+ *   (subject to the filters, before any other reason: it would not exist without them), and
+ *   then without them, which gives the records and the other counters. A group without such
+ *   events is derived once, as before.
+ * - reward dedups on (prompt, completion) (docs/export.md): the kept occurrence's `reward`, `n`
+ *   and `reactions` stand.
  *
  * COUNTERS (fd_export_counts_new): {"records", "by_split": {"train","test"}, "by_origin":
  * {"edit","comparison","ratings"} (pair formats), "by_label": {"true","false"} (kto),
@@ -92,13 +100,18 @@ struct fd_export_params {
   const char *project_slug;     /* required; hashed into the split */
   const char *model;            /* NULL: any model */
   const char *exclude_users;    /* NULL: nobody; "u1,u2": these raters' events count nowhere (exclude.h) */
+  bool reactions;               /* counting reactions count as ratings (pair formats, kto; reward always) */
+  bool signals;                 /* kto / reward: labels from signals for messages without explicit feedback */
+  const struct fd_export_reaction *reaction_set; /* the project's current set (copied); NULL/0: none */
+  size_t n_reaction_set;
   bool has_since;
   int64_t since; /* microseconds since the epoch, inclusive */
   bool has_until;
   int64_t until; /* microseconds since the epoch, exclusive */
 };
 
-/* The defaults of docs/api.md (format trl, split all, test_fraction 0.1, min_margin 1.0). */
+/* The defaults of docs/api.md (format trl, split all, test_fraction 0.1, min_margin 1.0,
+ * reactions and signals off). */
 void fd_export_params_default(struct fd_export_params *p);
 
 /* Receives each finished line (one JSON object plus '\n', len bytes, not NUL-terminated for
@@ -107,6 +120,12 @@ void fd_export_params_default(struct fd_export_params *p);
 typedef bool (*fd_export_write_fn)(void *cls, enum fd_split split, const char *line, size_t len);
 
 struct fd_export;
+
+/* Whether `reactions=true` / `signals=true` may go with format f (docs/export.md: reactions
+ * with trl, trl-text, openai, hh, kto and reward, where they always count; signals with kto
+ * and reward). */
+bool fd_export_reactions_allowed(enum fd_export_format f);
+bool fd_export_signals_allowed(enum fd_export_format f);
 
 /* A new export. The params' strings are copied. On invalid params returns NULL with *err set
  * to FD_ERR_INVALID_PARAMETER and the parameter's name in err->field; when out of memory,

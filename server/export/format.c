@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const format_names[] = {"trl", "trl-text", "kto", "openai", "hh", "sft", "prm", "spans"};
+static const char *const format_names[] = {"trl", "trl-text", "kto", "openai", "hh", "sft", "prm", "spans", "reward"};
 #define N_FORMATS (sizeof format_names / sizeof format_names[0])
 
 bool fd_export_format_parse(const char *s, enum fd_export_format *out) {
@@ -26,6 +26,7 @@ enum fd_family fd_export_format_family(enum fd_export_format f) {
     case FD_FORMAT_SFT: return FD_FAMILY_SFT;
     case FD_FORMAT_PRM: return FD_FAMILY_STEPS;
     case FD_FORMAT_SPANS: return FD_FAMILY_SPANS;
+    case FD_FORMAT_REWARD: return FD_FAMILY_REWARD;
     case FD_FORMAT_TRL:
     case FD_FORMAT_TRL_TEXT:
     case FD_FORMAT_OPENAI:
@@ -158,9 +159,27 @@ out:
   return rec;
 }
 
+/* {name: count} of the reactions among c's evidence, over every name of the set, in set order. */
+static json_t *reaction_counts_new(const struct fd_conversation *conv, const struct fd_candidate *c,
+                                   const size_t *evidence, const struct fd_rules_opts *o) {
+  json_t *obj = json_object();
+  for (size_t i = 0; obj && i < o->n_set; i++) {
+    json_int_t n = 0;
+    for (size_t k = 0; k < c->n_ev; k++) {
+      const struct fd_feedback *f = &conv->feedback[evidence[c->ev_off + k]];
+      if (f->kind == FD_KIND_REACTION && f->reaction && strcmp(f->reaction, o->set[i].name) == 0) n++;
+    }
+    if (json_object_set_new(obj, o->set[i].name, json_integer(n)) != 0) {
+      json_decref(obj);
+      return NULL;
+    }
+  }
+  return obj;
+}
+
 bool fd_format_record_new(enum fd_export_format f, const struct fd_conversation *conv, const size_t *turns,
-                          size_t n_turns, const json_t *prompt, const struct fd_candidate *c, json_t **out,
-                          enum fd_skip_reason *skip) {
+                          size_t n_turns, const json_t *prompt, const struct fd_candidate *c, const size_t *evidence,
+                          const struct fd_rules_opts *o, json_t **out, enum fd_skip_reason *skip) {
   json_t *rec = NULL, *a = NULL, *b = NULL;
   json_t *p = (json_t *)prompt; /* json_pack's "O" takes a non-const pointer; it only increfs */
   *out = NULL;
@@ -199,6 +218,13 @@ bool fd_format_record_new(enum fd_export_format f, const struct fd_conversation 
       if (!a) break;
       rec = json_pack("{s:O, s:O, s:b}", "prompt", p, "completion", a, "label", (int)c->label);
       break;
+    case FD_FORMAT_REWARD:
+      a = assistant_list_new(c->chosen);
+      b = reaction_counts_new(conv, c, evidence, o);
+      if (!a || !b) break;
+      rec = json_pack("{s:O, s:O, s:f, s:I, s:O}", "prompt", p, "completion", a, "reward", c->reward, "n",
+                      (json_int_t)c->n_scored, "reactions", b);
+      break;
     case FD_FORMAT_PRM:
     case FD_FORMAT_SPANS: break; /* export/fine.c renders these */
     case FD_FORMAT_SFT:
@@ -231,7 +257,8 @@ json_t *fd_format_meta_new(enum fd_family family, const struct fd_meta *m) {
     rc |= json_object_set_new(meta, "agreement", m->has_agreement ? json_real(m->agreement) : json_null());
     rc |= json_object_set_new(meta, "models",
                               json_pack("{s:s?, s:s?}", "chosen", m->chosen_model, "rejected", m->rejected_model));
-  } else if (family == FD_FAMILY_UNPAIRED || family == FD_FAMILY_STEPS || family == FD_FAMILY_SPANS) {
+  } else if (family == FD_FAMILY_UNPAIRED || family == FD_FAMILY_STEPS || family == FD_FAMILY_SPANS ||
+             family == FD_FAMILY_REWARD) {
     rc |= json_object_set_new(meta, "model", m->chosen_model ? json_string(m->chosen_model) : json_null());
   }
   if (rc != 0) {

@@ -28,15 +28,16 @@ enum fd_export_format {
   FD_FORMAT_OPENAI,
   FD_FORMAT_HH,
   FD_FORMAT_SFT,
-  FD_FORMAT_PRM,  /* export/fine.h */
-  FD_FORMAT_SPANS /* export/fine.h */
+  FD_FORMAT_PRM,   /* export/fine.h */
+  FD_FORMAT_SPANS, /* export/fine.h */
+  FD_FORMAT_REWARD /* one scored response per record (docs/export.md "Reactions and signals") */
 };
 
-/* "trl", "trl-text", "kto", "openai", "hh", "sft", "prm", "spans" (the `format=` values). */
+/* "trl", "trl-text", "kto", "openai", "hh", "sft", "prm", "spans", "reward" (the `format=` values). */
 bool fd_export_format_parse(const char *s, enum fd_export_format *out) __attribute__((warn_unused_result));
 const char *fd_export_format_name(enum fd_export_format f);
 /* Which rules feed the format: pairs (trl, trl-text, openai, hh), unpaired (kto), sft, steps
- * (prm), spans (spans). */
+ * (prm), spans (spans), reward (reward). */
 enum fd_family fd_export_format_family(enum fd_export_format f);
 
 /* The canonical JSON text of j; caller frees with free(). NULL when out of memory. */
@@ -50,14 +51,17 @@ bool fd_canonical_sha256(const json_t *j, unsigned char out[FD_SHA256_LEN]) __at
 json_t *fd_prompt_json_new(const struct fd_conversation *conv, const size_t *turns, size_t n_turns)
     __attribute__((warn_unused_result));
 
-/* Render candidate c (skip == FD_SKIP_NONE) as a record of format f, without meta. On success
+/* Render candidate c (skip == FD_SKIP_NONE) as a record of format f, without meta. A reward
+ * record counts its reactions by name over the set (every name, zeros included) from
+ * `evidence` (the candidates' evidence pool). On success
  * returns true and either sets *out to a new reference (caller decrefs) or, when the format
  * cannot express the record, leaves *out NULL and sets *skip (not_single_turn for trl-text,
  * unsupported_role for hh prompts with a tool turn). False when out of memory or a text is not
  * valid UTF-8. `prompt` is fd_prompt_json_new's result for the same turns (borrowed). */
 bool fd_format_record_new(enum fd_export_format f, const struct fd_conversation *conv, const size_t *turns,
-                          size_t n_turns, const json_t *prompt, const struct fd_candidate *c, json_t **out,
-                          enum fd_skip_reason *skip) __attribute__((warn_unused_result));
+                          size_t n_turns, const json_t *prompt, const struct fd_candidate *c, const size_t *evidence,
+                          const struct fd_rules_opts *o, json_t **out, enum fd_skip_reason *skip)
+    __attribute__((warn_unused_result));
 
 /* What `meta` says about one record (include_meta=true). Strings borrowed. */
 struct fd_meta {
@@ -81,7 +85,8 @@ struct fd_meta {
 
 /* The meta object for a record of `family`: prompt_id, conversation_id, parent_id, origin,
  * feedback_ids, split; pairs add pair_id, margin, n_votes, agreement, models; unpaired adds
- * model, and so do prm and spans records. New reference; NULL when out of memory or a string is not valid UTF-8. */
+ * model, and so do prm, spans and reward records. New reference; NULL when out of memory or a string is not valid
+ * UTF-8. */
 json_t *fd_format_meta_new(enum fd_family family, const struct fd_meta *m) __attribute__((warn_unused_result));
 
 #endif

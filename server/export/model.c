@@ -49,6 +49,7 @@ static void feedback_clear(struct fd_feedback *f) {
   free((char *)f->user);
   free((char *)f->edited_content);
   free((char *)f->span_label);
+  free((char *)f->reaction);
 }
 
 bool fd_conversation_add_message(struct fd_conversation *c, const struct fd_message *m) {
@@ -84,6 +85,7 @@ bool fd_conversation_add_feedback(struct fd_conversation *c, const struct fd_fee
   copy.user = dup_opt(f->user, &ok);
   copy.edited_content = dup_opt(f->edited_content, &ok);
   copy.span_label = dup_opt(f->span_label, &ok);
+  copy.reaction = dup_opt(f->reaction, &ok);
   if (!ok) {
     feedback_clear(&copy);
     return false;
@@ -103,7 +105,11 @@ void fd_conversation_free(struct fd_conversation *c) {
 }
 
 static const char *const role_names[] = {"system", "user", "assistant", "tool"};
-static const char *const kind_names[] = {"rating", "comment", "edit", "comparison", "span", "step"};
+static const char *const kind_names[] = {"rating", "comment", "edit",     "comparison",
+                                         "span",   "step",    "reaction", "signal"};
+static const char *const signal_names[] = {
+    "",      "copy",  "share",           "regenerate",         "continue",           "abandon",
+    "dwell", "retry", "detected_praise", "detected_complaint", "detected_correction"};
 static const char *const outcome_names[] = {"preferred", "tie", "both_bad"};
 
 static bool parse_name(const char *s, const char *const *names, size_t n, int *out) {
@@ -139,3 +145,26 @@ bool fd_outcome_parse(const char *s, enum fd_outcome *out) {
 }
 
 const char *fd_role_name(enum fd_role role) { return (unsigned)role < 4 ? role_names[role] : "user"; }
+
+enum fd_signal fd_signal_parse(const char *s) {
+  int v;
+  if (!parse_name(s, signal_names, sizeof signal_names / sizeof signal_names[0], &v)) return FD_SIGNAL_OTHER;
+  return (enum fd_signal)v;
+}
+
+int fd_signal_sign(enum fd_signal s) {
+  switch (s) {
+    case FD_SIGNAL_COPY:
+    case FD_SIGNAL_SHARE:
+    case FD_SIGNAL_CONTINUE:
+    case FD_SIGNAL_DETECTED_PRAISE: return 1;
+    case FD_SIGNAL_REGENERATE:
+    case FD_SIGNAL_ABANDON:
+    case FD_SIGNAL_RETRY:
+    case FD_SIGNAL_DETECTED_COMPLAINT:
+    case FD_SIGNAL_DETECTED_CORRECTION: return -1;
+    case FD_SIGNAL_DWELL:
+    case FD_SIGNAL_OTHER: break;
+  }
+  return 0;
+}

@@ -16,7 +16,39 @@
 
 enum fd_role { FD_ROLE_SYSTEM, FD_ROLE_USER, FD_ROLE_ASSISTANT, FD_ROLE_TOOL };
 
-enum fd_feedback_kind { FD_KIND_RATING, FD_KIND_COMMENT, FD_KIND_EDIT, FD_KIND_COMPARISON, FD_KIND_SPAN, FD_KIND_STEP };
+enum fd_feedback_kind {
+  FD_KIND_RATING,
+  FD_KIND_COMMENT,
+  FD_KIND_EDIT,
+  FD_KIND_COMPARISON,
+  FD_KIND_SPAN,
+  FD_KIND_STEP,
+  FD_KIND_REACTION,
+  FD_KIND_SIGNAL
+};
+
+/* The signal names of docs/api.md "Implicit signals" and the detected ones of docs/detection.md;
+ * FD_SIGNAL_OTHER for a name this exporter does not know (it counts nowhere). */
+enum fd_signal {
+  FD_SIGNAL_OTHER,
+  FD_SIGNAL_COPY,
+  FD_SIGNAL_SHARE,
+  FD_SIGNAL_REGENERATE,
+  FD_SIGNAL_CONTINUE,
+  FD_SIGNAL_ABANDON,
+  FD_SIGNAL_DWELL,
+  FD_SIGNAL_RETRY,
+  FD_SIGNAL_DETECTED_PRAISE,
+  FD_SIGNAL_DETECTED_COMPLAINT,
+  FD_SIGNAL_DETECTED_CORRECTION
+};
+
+/* One reaction of the project's current set: a counting reaction scores `value`
+ * (docs/export.md "Reactions and signals"). */
+struct fd_export_reaction {
+  char name[33];
+  double value;
+};
 
 enum fd_outcome { FD_OUTCOME_PREFERRED, FD_OUTCOME_TIE, FD_OUTCOME_BOTH_BAD };
 
@@ -47,8 +79,11 @@ struct fd_feedback {
   int span_start, span_end;     /* spans only: code points of the message's content */
   const char *span_label;       /* spans only */
   int step_index;               /* steps only */
+  const char *reaction;         /* reactions only: the reaction's name */
+  enum fd_signal signal;        /* signals only */
   int64_t created_at;           /* microseconds since the Unix epoch */
   bool retracted;               /* retracted_at IS NOT NULL */
+  bool no_consent;              /* the rater's consent is not `train` (explicit or by the project default) */
 };
 
 /* One conversation: its logged turns and every feedback event naming one of them (for a
@@ -84,6 +119,11 @@ void fd_conversation_free(struct fd_conversation *c);
 bool fd_role_parse(const char *s, enum fd_role *out) __attribute__((warn_unused_result));
 bool fd_export_kind_parse(const char *s, enum fd_feedback_kind *out) __attribute__((warn_unused_result));
 bool fd_outcome_parse(const char *s, enum fd_outcome *out) __attribute__((warn_unused_result));
+/* A signal's name; FD_SIGNAL_OTHER when unknown or NULL. */
+enum fd_signal fd_signal_parse(const char *s);
+/* +1 (copy, share, continue, detected_praise), -1 (regenerate, abandon, retry,
+ * detected_complaint, detected_correction), 0 (dwell, unknown). */
+int fd_signal_sign(enum fd_signal s);
 
 /* "system", "user", "assistant", "tool" — the role names of every output format. */
 const char *fd_role_name(enum fd_role role);

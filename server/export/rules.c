@@ -13,7 +13,8 @@
 /* Rule 3: at most this many rated pairs per sibling group. */
 #define FD_RATED_PAIR_CAP 4
 
-static const char *const origin_names[] = {"edit", "comparison", "ratings", "both_bad", "span", "step"};
+static const char *const origin_names[] = {"edit", "comparison", "ratings",  "both_bad",
+                                           "span", "step",       "reaction", "signal"};
 static const char *const skip_names[] = {"unknown_turn",    "trivial_edit",     "tie",        "low_agreement",
                                          "invalid_prompt",  "duplicate",        "conflict",   "cap",
                                          "not_single_turn", "unsupported_role", "no_consent", "invalid_span",
@@ -81,14 +82,26 @@ bool fd_candidate_add_ev(struct fd_candidates *cs, struct fd_candidate *c, size_
   return true;
 }
 
+bool fd_reaction_value(const struct fd_rules_opts *o, const char *name, double *value) {
+  for (size_t i = 0; name && i < o->n_set; i++) {
+    if (strcmp(o->set[i].name, name) == 0) {
+      *value = o->set[i].value;
+      return true;
+    }
+  }
+  return false;
+}
+
 /* Working state of one derivation. Arrays indexed by member position ("local"). */
 struct work {
   const struct fd_group *g;
   struct fd_candidates *out;
-  double min_margin;
+  const struct fd_rules_opts *o;
   double *score;
   bool *rated, *has_one, *has_neg;
-  size_t *rat_start, *rat_count, *rat_ev; /* each member's counting ratings, in event order */
+  bool *only_reactions;                   /* every scored event of the member is a reaction */
+  size_t *rat_start, *rat_count, *rat_ev; /* each member's scored events (ratings, and reactions when they
+                                             count as ratings), in event order */
   size_t *rank;                           /* rated members, best first */
   size_t n_rated;
 };
@@ -146,13 +159,22 @@ static int cmp_rank(const void *pa, const void *pb, void *ctx) {
   return a < b ? -1 : (a > b);
 }
 
-/* Per-member counting ratings, scores and the rating rank. */
+/* The score of a counting event that counts as a rating: a rating's normalised score, or (with
+ * reactions) a reaction's value in the current set. False for every other event. */
+static bool scored(const struct work *w, size_t ev, double *s) {
+  const struct fd_feedback *f = event(w->g, ev);
+  if (f->kind == FD_KIND_RATING) return fd_rating_score(f, s);
+  return f->kind == FD_KIND_REACTION && w->o->reactions && fd_reaction_value(w->o, f->reaction, s);
+}
+
+/* Per-member scored events, scores and the rating rank. */
 static bool compute_scores(struct work *w) {
   const struct fd_group *g = w->g;
   size_t n = g->n_members, total = 0;
+  double s;
   for (size_t i = 0; i < g->n_events; i++) {
     size_t ev = g->events[i], l;
-    if (event(g, ev)->kind == FD_KIND_RATING && local_of(g, g->ev_msg[ev], &l)) {
+    if (scored(w, ev, &s) && local_of(g, g->ev_msg[ev], &l)) {
       w->rat_count[l]++;
       total++;
     }
@@ -167,14 +189,15 @@ static bool compute_scores(struct work *w) {
   }
   for (size_t i = 0; i < g->n_events; i++) {
     size_t ev = g->events[i], l;
-    if (event(g, ev)->kind == FD_KIND_RATING && local_of(g, g->ev_msg[ev], &l))
-      w->rat_ev[w->rat_start[l] + w->rat_count[l]++] = ev;
+    if (scored(w, ev, &s) && local_of(g, g->ev_msg[ev], &l)) w->rat_ev[w->rat_start[l] + w->rat_count[l]++] = ev;
   }
   for (size_t l = 0; l < n; l++) {
     double sum = 0;
+    w->only_reactions[l] = true;
     for (size_t k = 0; k < w->rat_count[l]; k++) {
-      double s = 0;
-      if (!fd_rating_score(event(g, w->rat_ev[w->rat_start[l] + k]), &s)) continue; /* votes.c filtered */
+      size_t ev = w->rat_ev[w->rat_start[l] + k];
+      if (!scored(w, ev, &s)) continue; /* counted above: cannot happen */
+      if (event(g, ev)->kind != FD_KIND_REACTION) w->only_reactions[l] = false;
       sum += s;
       if (s >= 1.0 - FD_SCORE_TOL) w->has_one[l] = true;
       if (s < -FD_SCORE_TOL) w->has_neg[l] = true;
@@ -331,7 +354,7 @@ static bool derive_rated_pairs(struct work *w, size_t explicit_from) {
   for (size_t i = 0; i < w->n_rated; i++) {
     for (size_t j = i + 1; j < w->n_rated; j++) {
       double m = w->score[w->rank[i]] - w->score[w->rank[j]];
-      if (m > FD_SCORE_TOL && m >= w->min_margin - FD_SCORE_TOL)
+      if (m > FD_SCORE_TOL && m >= w->o->min_margin - FD_SCORE_TOL)
         pairs[np++] = (struct rated_pair){.hi_rank = i, .lo_rank = j, .margin = m};
     }
   }
@@ -361,12 +384,82 @@ out:
   return ok;
 }
 
+static enum fd_origin score_origin(const struct work *w, size_t l) {
+  return w->only_reactions[l] ? FD_ORIGIN_REACTION : FD_ORIGIN_RATINGS;
+}
+
+/* Whether member l has explicit feedback: a counting rating, reaction (of the set), edit or
+ * comparison names it. Only such messages are left out of the signal rule. */
+static bool has_explicit(const struct work *w, size_t l) {
+  const struct fd_group *g = w->g;
+  size_t msg = g->members[l];
+  double v;
+  for (size_t i = 0; i < g->n_events; i++) {
+    size_t ev = g->events[i];
+    const struct fd_feedback *f = event(g, ev);
+    bool names = g->ev_msg[ev] == msg || (f->kind == FD_KIND_COMPARISON && g->ev_other[ev] == msg);
+    if (!names) continue;
+    if (f->kind == FD_KIND_RATING || f->kind == FD_KIND_EDIT || f->kind == FD_KIND_COMPARISON) return true;
+    if (f->kind == FD_KIND_REACTION && fd_reaction_value(w->o, f->reaction, &v)) return true;
+  }
+  return false;
+}
+
+/* signals=true: one candidate per member without explicit feedback that has counting signals
+ * (evidence: all of them). label/reward from the sum of their signs; `tie` when it says
+ * nothing (sum 0 for kto; no signal but dwell for reward). */
+static bool derive_signals(struct work *w, enum fd_family family) {
+  const struct fd_group *g = w->g;
+  for (size_t l = 0; l < g->n_members; l++) {
+    if (has_explicit(w, l)) continue;
+    struct fd_candidate *c = NULL;
+    long sum = 0;
+    size_t n_signed = 0;
+    for (size_t i = 0; i < g->n_events; i++) {
+      size_t ev = g->events[i];
+      const struct fd_feedback *f = event(g, ev);
+      if (f->kind != FD_KIND_SIGNAL || g->ev_msg[ev] != g->members[l]) continue;
+      if (!c) {
+        if (!(c = fd_candidate_push(w->out, FD_ORIGIN_SIGNAL))) return false;
+        c->chosen = member(g, l)->content;
+        c->chosen_model = member(g, l)->model;
+      }
+      sum += fd_signal_sign(f->signal);
+      if (f->signal != FD_SIGNAL_DWELL) n_signed++;
+      if (!fd_candidate_add_ev(w->out, c, ev)) return false;
+    }
+    if (!c) continue;
+    c->label = sum > 0;
+    c->n_scored = n_signed;
+    c->reward = n_signed ? (double)sum / (double)n_signed : 0.0;
+    if (family == FD_FAMILY_REWARD ? n_signed == 0 : sum == 0) c->skip = FD_SKIP_TIE;
+  }
+  return true;
+}
+
+/* Reward: one record per scored member (mean score over its counting ratings and reactions),
+ * then, with signals, the members that have only signals. */
+static bool derive_reward(struct work *w) {
+  const struct fd_group *g = w->g;
+  for (size_t l = 0; l < g->n_members; l++) {
+    if (!w->rated[l]) continue;
+    struct fd_candidate *c = fd_candidate_push(w->out, score_origin(w, l));
+    if (!c) return false;
+    c->chosen = member(g, l)->content;
+    c->chosen_model = member(g, l)->model;
+    c->reward = w->score[l];
+    c->n_scored = w->rat_count[l];
+    if (!add_ratings_ev(w, c, l)) return false;
+  }
+  return !w->o->signals || derive_signals(w, FD_FAMILY_REWARD);
+}
+
 /* Unpaired rules beyond edits: rated messages with score != 0, then both_bad votes. */
 static bool derive_unpaired(struct work *w) {
   const struct fd_group *g = w->g;
   for (size_t l = 0; l < g->n_members; l++) {
     if (!w->rated[l] || fabs(w->score[l]) <= FD_SCORE_TOL) continue;
-    struct fd_candidate *c = fd_candidate_push(w->out, FD_ORIGIN_RATINGS);
+    struct fd_candidate *c = fd_candidate_push(w->out, score_origin(w, l));
     if (!c) return false;
     c->chosen = member(g, l)->content;
     c->chosen_model = member(g, l)->model;
@@ -386,7 +479,7 @@ static bool derive_unpaired(struct work *w) {
       if (!fd_candidate_add_ev(w->out, c, ev)) return false;
     }
   }
-  return true;
+  return !w->o->signals || derive_signals(w, FD_FAMILY_UNPAIRED);
 }
 
 /* SFT beyond edits: messages with a counting rating of score 1 and none below 0. */
@@ -404,7 +497,8 @@ static bool derive_sft(struct work *w) {
   return true;
 }
 
-bool fd_rules_derive(const struct fd_group *g, enum fd_family family, double min_margin, struct fd_candidates *out) {
+bool fd_rules_derive(const struct fd_group *g, enum fd_family family, const struct fd_rules_opts *o,
+                     struct fd_candidates *out) {
   if (g->status != FD_PROMPT_OK) {
     struct work bw = {.g = g, .out = out};
     return derive_bad_prompt(&bw);
@@ -412,7 +506,7 @@ bool fd_rules_derive(const struct fd_group *g, enum fd_family family, double min
   if (family == FD_FAMILY_STEPS || family == FD_FAMILY_SPANS) return fd_fine_derive(g, family, out);
   bool ok = false;
   size_t n = g->n_members ? g->n_members : 1;
-  struct work w = {.g = g, .out = out, .min_margin = min_margin};
+  struct work w = {.g = g, .out = out, .o = o};
   w.score = calloc(n, sizeof *w.score);
   w.rated = calloc(n, sizeof *w.rated);
   w.has_one = calloc(n, sizeof *w.has_one);
@@ -420,8 +514,14 @@ bool fd_rules_derive(const struct fd_group *g, enum fd_family family, double min
   w.rat_start = calloc(n, sizeof *w.rat_start);
   w.rat_count = calloc(n, sizeof *w.rat_count);
   w.rank = calloc(n, sizeof *w.rank);
-  if (!w.score || !w.rated || !w.has_one || !w.has_neg || !w.rat_start || !w.rat_count || !w.rank) goto out;
+  w.only_reactions = calloc(n, sizeof *w.only_reactions);
+  if (!w.score || !w.rated || !w.has_one || !w.has_neg || !w.rat_start || !w.rat_count || !w.rank || !w.only_reactions)
+    goto out;
   if (!compute_scores(&w)) goto out;
+  if (family == FD_FAMILY_REWARD) {
+    ok = derive_reward(&w);
+    goto out;
+  }
   size_t explicit_from = out->n;
   if (!derive_edits(&w, family)) goto out;
   switch (family) {
@@ -435,7 +535,8 @@ bool fd_rules_derive(const struct fd_group *g, enum fd_family family, double min
       if (!derive_sft(&w)) goto out;
       break;
     case FD_FAMILY_STEPS:
-    case FD_FAMILY_SPANS: break; /* above */
+    case FD_FAMILY_SPANS:
+    case FD_FAMILY_REWARD: break; /* above */
   }
   ok = true;
 out:
@@ -447,5 +548,6 @@ out:
   free(w.rat_count);
   free(w.rat_ev);
   free(w.rank);
+  free(w.only_reactions);
   return ok;
 }

@@ -18,7 +18,15 @@
  *   (A, B) or (B, A) by content — the records would otherwise be identical or opposite.
  * - A comparison record's margin is s_chosen - s_rejected when both messages are rated, else
  *   null; an edit record's margin is null (docs/export.md), its models are both M's model.
- * - A trivial edit is one skipped candidate in every format (not two in KTO). */
+ * - A trivial edit is one skipped candidate in every format (not two in KTO).
+ * - Reactions (docs/export.md "Reactions and signals"): with reactions=true a counting reaction
+ *   whose name is in the current set is one more rating of its message, scored by its value,
+ *   and part of the evidence wherever ratings are. A KTO / reward record from a score whose
+ *   evidence holds only reactions has origin `reaction`, else `ratings`.
+ * - Signals (signals=true, kto and reward): a message no counting rating, reaction (in the set),
+ *   edit or comparison names gets one candidate from its counting signals (evidence: all of
+ *   them, dwell included), origin `signal`: sum 0 (or, for reward, no signal but dwell) is
+ *   skipped as `tie`. */
 #ifndef FD_EXPORT_RULES_H
 #define FD_EXPORT_RULES_H
 
@@ -33,8 +41,10 @@ enum fd_origin {
   FD_ORIGIN_COMPARISON,
   FD_ORIGIN_RATINGS,
   FD_ORIGIN_BOTH_BAD,
-  FD_ORIGIN_SPAN, /* spans records */
-  FD_ORIGIN_STEP, /* prm records */
+  FD_ORIGIN_SPAN,     /* spans records */
+  FD_ORIGIN_STEP,     /* prm records */
+  FD_ORIGIN_REACTION, /* kto / reward records whose score evidence is reactions only */
+  FD_ORIGIN_SIGNAL,   /* kto / reward records from implicit and detected signals (signals=true) */
   FD_ORIGIN_COUNT
 };
 
@@ -51,7 +61,7 @@ enum fd_skip_reason {
   FD_SKIP_CAP,
   FD_SKIP_NOT_SINGLE_TURN,
   FD_SKIP_UNSUPPORTED_ROLE,
-  FD_SKIP_NO_CONSENT, /* always 0 here: no consent rule yet */
+  FD_SKIP_NO_CONSENT, /* counted by the driver (export.c), never derived here */
   FD_SKIP_INVALID_SPAN,
   FD_SKIP_INVALID_STEP,
   FD_SKIP_UNLABELLED,
@@ -59,9 +69,16 @@ enum fd_skip_reason {
 };
 
 /* Which rule set a format uses. */
-enum fd_family { FD_FAMILY_PAIRS, FD_FAMILY_UNPAIRED, FD_FAMILY_SFT, FD_FAMILY_STEPS, FD_FAMILY_SPANS };
+enum fd_family {
+  FD_FAMILY_PAIRS,
+  FD_FAMILY_UNPAIRED,
+  FD_FAMILY_SFT,
+  FD_FAMILY_STEPS,
+  FD_FAMILY_SPANS,
+  FD_FAMILY_REWARD
+};
 
-/* "edit", "comparison", "ratings", "both_bad", "span", "step". */
+/* "edit", "comparison", "ratings", "both_bad", "span", "step", "reaction", "signal". */
 const char *fd_origin_name(enum fd_origin o);
 /* "unknown_turn", ... (reason must be a real reason, not FD_SKIP_NONE). */
 const char *fd_skip_name(enum fd_skip_reason r);
@@ -78,6 +95,8 @@ struct fd_candidate {
   double margin;
   bool has_agreement;
   double agreement;
+  double reward;       /* reward records: the mean score (or signal sum / non-dwell signals) */
+  size_t n_scored;     /* reward records: how many ratings and reactions (or non-dwell signals) */
   size_t ev_off, n_ev; /* evidence: feedback indices at candidates->evidence[ev_off ..+ n_ev) */
 };
 
@@ -118,10 +137,23 @@ struct fd_group {
   const size_t *msg_local; /* per message index: its position in its group's members, or SIZE_MAX */
 };
 
-/* Append the group's candidates for `family` to *out. min_margin is rule 3's threshold.
- * False only when out of memory. */
-bool fd_rules_derive(const struct fd_group *g, enum fd_family family, double min_margin, struct fd_candidates *out)
+/* What the derivation reads beyond the group. */
+struct fd_rules_opts {
+  double min_margin;                    /* rule 3's threshold */
+  bool reactions;                       /* counting reactions count as ratings (reactions=true; always for reward) */
+  bool signals;                         /* kto / reward: messages without explicit feedback get a label from signals */
+  const struct fd_export_reaction *set; /* the project's current reaction set */
+  size_t n_set;
+};
+
+/* The value of reaction `name` in the set; false when the name is not in it (such a reaction
+ * no longer counts). */
+bool fd_reaction_value(const struct fd_rules_opts *o, const char *name, double *value)
     __attribute__((warn_unused_result));
+
+/* Append the group's candidates for `family` to *out. False only when out of memory. */
+bool fd_rules_derive(const struct fd_group *g, enum fd_family family, const struct fd_rules_opts *o,
+                     struct fd_candidates *out) __attribute__((warn_unused_result));
 
 /* Whether two texts are equal after trimming and collapsing runs of whitespace (space, \t,
  * \n, \v, \f, \r) into one space: the trivial-edit test of rule 1. */

@@ -59,7 +59,9 @@ static bool votable(const struct fd_feedback *f) {
     case FD_KIND_COMMENT:
     case FD_KIND_SPAN:
     case FD_KIND_STEP:
-    case FD_KIND_EDIT: return f->message_id != NULL;
+    case FD_KIND_EDIT:
+    case FD_KIND_SIGNAL: return f->message_id != NULL;
+    case FD_KIND_REACTION: return f->message_id != NULL && f->reaction != NULL;
     case FD_KIND_COMPARISON:
       return f->message_id && f->other_message_id && strcmp(f->message_id, f->other_message_id) != 0;
   }
@@ -77,6 +79,8 @@ static bool valid_payload(const struct fd_feedback *f) {
     case FD_KIND_COMMENT: return true; /* counts, though only unknown_turn / invalid_prompt read it */
     case FD_KIND_SPAN: return f->span_label && f->span_start >= 0 && f->span_end > f->span_start;
     case FD_KIND_STEP: return f->step_index >= 0 && f->value >= -1 && f->value <= 1;
+    case FD_KIND_REACTION: return true;                       /* its name's value: rules.c (the current set) */
+    case FD_KIND_SIGNAL: return f->signal != FD_SIGNAL_OTHER; /* not votes: see fd_votes_select */
   }
   return false;
 }
@@ -91,8 +95,8 @@ bool fd_votes_select(const struct fd_conversation *conv, bool *counting) {
   for (size_t i = 0; i < n; i++) {
     const struct fd_feedback *f = &conv->feedback[i];
     if (!votable(f)) continue;
-    if (!f->user) {
-      /* Anonymous events are their own key. */
+    if (!f->user || f->kind == FD_KIND_SIGNAL) {
+      /* Anonymous events are their own key; so is every signal (signals are not votes). */
       counting[i] = !f->retracted && valid_payload(f);
       continue;
     }
@@ -107,6 +111,8 @@ bool fd_votes_select(const struct fd_conversation *conv, bool *counting) {
       k.label = f->span_label;
     } else if (f->kind == FD_KIND_STEP) {
       k.a = f->step_index;
+    } else if (f->kind == FD_KIND_REACTION) {
+      k.label = f->reaction; /* a rater holds one counting reaction per (message, name) */
     }
     keys[nk++] = k;
   }

@@ -6,7 +6,8 @@
  * event is retracted, nothing of that rater counts there (earlier events do not come back).
  * Events without a user each count on their own unless retracted.
  *
- * For spans the key adds (start, end, label), for steps the step index. Comments count (only
+ * For spans the key adds (start, end, label), for steps the step index, for reactions the
+ * reaction's name. Signals are not votes: every non-retracted signal counts on its own. Comments count (only
  * unknown_turn / invalid_prompt read them: a message they name is counted there). Ratings whose value/scale are outside
  * the docs/api.md ranges, comparisons without a second message or naming the same message twice
  * never count (ingest rejects them; this only guards against hand-edited rows). */

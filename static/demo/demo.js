@@ -1,5 +1,7 @@
 /* demo.js — the demo chat at /demo: canned answers, regenerations (sibling answers of the same
- * prompt), turn logging with POST /v1/messages and the feedbackd widget on every answer.
+ * prompt), turn logging with POST /v1/messages and the feedbackd widget on every answer, with
+ * reactions, the page's own Copy / Share / Regenerate buttons sending implicit signals, and the
+ * widget's opt-out link.
  * Settings (endpoint, ingest key, user id) come from the URL query or the form and are kept in
  * localStorage, as is the conversation, so a reload shows the same chat and votes. */
 (function () {
@@ -71,7 +73,15 @@
     var ev = info.event || {};
     if (info.op === 'messages') return 'turns (' + ((ev.messages || []).length) + ' messages)';
     if (info.op === 'delete') return 'retraction of ' + info.id.slice(0, 8);
+    if (info.op === 'consent') return 'opt-out of ' + ev.user + ' from training use';
+    if (info.op === 'batch') {
+      return 'signals: ' + (ev.events || []).map(function (e) {
+        return e.signal + (e.signal === 'dwell' ? ' ' + (e.value / 1000).toFixed(1) + ' s' : '') +
+          ' on ' + String(e.message_id).slice(0, 8);
+      }).join(', ');
+    }
     var what = ev.kind;
+    if (ev.kind === 'reaction') what = 'reaction ' + ev.emoji;
     if (ev.kind === 'rating') what = ev.value > 0 ? 'thumbs up' : 'thumbs down';
     if (ev.kind === 'comparison') what = 'comparison (' + ev.outcome + ')';
     if (ev.tags) what += ' [' + ev.tags.join(', ') + ']';
@@ -123,6 +133,7 @@
   function regenerate(turn) {
     var alts = cannedFor(turn.user.content);
     var last = turn.answers[turn.answers.length - 1];
+    FD.signal(last.id, 'regenerate'); // the answer the user asked to replace
     var i = (last.alt + 1) % alts.length;
     var ans = { id: FD.uuid(), content: alts[i].content, model: alts[i].model, alt: i };
     turn.answers.push(ans);
@@ -138,6 +149,31 @@
     if (cls) e.className = cls;
     if (text != null) e.textContent = text;
     return e;
+  }
+
+  // The page's own buttons: the widget cannot see them, so they tell it (FeedbackD.signal).
+  function answerActions(ans, content) {
+    var bar = node('div', 'answer-actions');
+    var copy = node('button', 'copy-answer', 'Copy');
+    copy.type = 'button';
+    copy.setAttribute('aria-label', 'Copy this answer');
+    copy.addEventListener('click', function () {
+      var done = function () { copy.textContent = 'Copied'; };
+      if (navigator.clipboard && navigator.clipboard.writeText) {
+        navigator.clipboard.writeText(content.textContent).then(done, function () { /* denied */ });
+      }
+      FD.signal(ans.id, 'copy'); // a clipboard write by script fires no copy event
+    });
+    var share = node('button', 'share-answer', 'Share');
+    share.type = 'button';
+    share.setAttribute('aria-label', 'Share this answer');
+    share.addEventListener('click', function () {
+      FD.signal(ans.id, 'share');
+      share.textContent = 'Link ready';
+    });
+    bar.appendChild(copy);
+    bar.appendChild(share);
+    return bar;
   }
 
   function render() {
@@ -168,7 +204,10 @@
         art.appendChild(m);
         contents.push(c);
         if (settings.key) {
+          m.appendChild(answerActions(ans, c));
           var o = Object.assign({ messageId: ans.id }, widgetOpts);
+          // the opt-out link once, under the newest answer
+          o.optOutLink = ti === chat.turns.length - 1 && ai === turn.answers.length - 1;
           o.renderEdited = function (el, text) { el.textContent = text; ans.content = text; ans.edited = true; saveChat(); };
           FD.attach(c, o);
         }

@@ -13,9 +13,10 @@ declare namespace FeedbackD {
   /** What the delivery queue reports about one request. */
   interface DeliveryInfo {
     type: 'queued' | 'retrying' | 'delivered' | 'failed';
-    /** post: a feedback event; delete: a retraction; messages: logged turns. */
-    op: 'post' | 'delete' | 'messages';
-    /** The event's id (op post/delete) or the id of the messages request. */
+    /** post: a feedback event; delete: a retraction; messages: logged turns; batch: implicit
+     * signals sent together; consent: an opt-out. */
+    op: 'post' | 'delete' | 'messages' | 'batch' | 'consent';
+    /** The event's id (op post/delete) or the id of the messages/batch/consent request. */
     id: string;
     /** The request body (null for a retraction). */
     event: Record<string, unknown> | null;
@@ -30,7 +31,7 @@ declare namespace FeedbackD {
     /** `retrying`: attempts so far and the wait before the next one. */
     attempts?: number;
     delayMs?: number;
-    /** `failed` of op messages: the item's per-item result. */
+    /** `failed` of op messages/batch: the item's per-item result. */
     item?: unknown;
   }
 
@@ -60,8 +61,19 @@ declare namespace FeedbackD {
     reasonsTitle?: string; comment?: string; send?: string; skip?: string; save?: string;
     cancel?: string; editArea?: string; compareTitle?: string; a?: string; b?: string;
     tie?: string; bothBad?: string; thanks?: string; retracted?: string; edited?: string;
-    queued?: string; failed?: string;
+    queued?: string; failed?: string; react?: string; reactionsTitle?: string; unreact?: string;
+    reactionsFailed?: string; optOut?: string; optedOut?: string;
   }
+
+  /** One reaction of the project's set (GET /v1/reactions). */
+  interface Reaction {
+    name: string;
+    emoji: string;
+    value: number;
+  }
+
+  /** An implicit signal a page may send (docs/api.md "Implicit signals"). */
+  type SignalName = 'copy' | 'share' | 'regenerate' | 'continue' | 'abandon' | 'dwell' | 'retry';
 
   /** Options every call takes (page-wide defaults via configure()). */
   interface CommonOptions {
@@ -82,6 +94,15 @@ declare namespace FeedbackD {
     styleNonce?: string;
     persistState?: boolean;
     retry?: RetryOptions;
+    /** false: no automatic copy and dwell signals (FeedbackD.signal still sends). */
+    signals?: boolean;
+    /** How long signals wait to go out together in one batch (default 1000 ms). */
+    signalBatchMs?: number;
+    /** Dwell shorter than this is not sent (default 1000 ms). */
+    dwellMinMs?: number;
+    /** false: no reaction button; a list: this set instead of GET /v1/reactions. */
+    reactions?: boolean | Reaction[];
+    reactionLabels?: Record<string, string>;
   }
 
   interface AttachOptions extends CommonOptions {
@@ -104,6 +125,14 @@ declare namespace FeedbackD {
     persistState?: boolean;
     injectStyles?: boolean;
     styleNonce?: string;
+    /** The reaction button (default true: the project's set, fetched once per page). */
+    reactions?: boolean | Reaction[];
+    /** Accessible names of reactions by name (default: the name, capitalised). */
+    reactionLabels?: Record<string, string>;
+    /** Automatic copy and dwell signals for this answer (default true). */
+    signals?: boolean;
+    /** Show "Don't use my feedback for AI training" (needs `user`; default false). */
+    optOutLink?: boolean;
   }
 
   interface CompareOptions extends CommonOptions {
@@ -124,7 +153,11 @@ declare namespace FeedbackD {
     element: Element;
     messageId: string;
     root: HTMLElement;
-    state(): { vote: -1 | 0 | 1; voteId: string | null; pending: boolean; edited: boolean };
+    state(): {
+      vote: -1 | 0 | 1; voteId: string | null; pending: boolean; edited: boolean;
+      /** The reactions held: name -> the id of its event. */
+      reactions: Record<string, string>;
+    };
     destroy(): void;
   }
 
@@ -150,7 +183,7 @@ declare namespace FeedbackD {
 
   /** Any feedback event of docs/api.md; id and created_at are filled in when absent. */
   interface Event {
-    kind: 'rating' | 'comment' | 'edit' | 'comparison';
+    kind: 'rating' | 'comment' | 'edit' | 'comparison' | 'span' | 'step' | 'reaction' | 'signal';
     message_id: string;
     id?: string;
     created_at?: string;
@@ -172,6 +205,19 @@ declare namespace FeedbackD {
     flush(): Promise<void>;
     /** Requests still queued. */
     pending(): number;
+    /**
+     * Queues an implicit signal on a message (batched with other signals); `value` is required
+     * for dwell (milliseconds) and not allowed otherwise. Uses the options of the widget
+     * attached to that message, if any. Returns the event's id.
+     */
+    signal(messageId: string, name: SignalName, value?: number | null, options?: CommonOptions): string;
+    /** Queues PUT /v1/users/{user}/consent {"train": false} (default user: configure's). */
+    optOut(user?: string | null, options?: CommonOptions): string;
+    /** Whether this browser opted the user out. */
+    optedOut(user: string): boolean;
+    /** The project's reaction set (GET /v1/reactions, fetched once per page). */
+    reactionSet(options?: CommonOptions & { reactions?: boolean | Reaction[] }): Promise<Reaction[]>;
+    readonly signals: SignalName[];
     uuid(): string;
     readonly defaultTags: string[];
   }

@@ -3,7 +3,8 @@
  *   <script src="https://feedback.example.com/widget/feedbackd.js"></script>
  *   <script>FeedbackD.attach(answerEl, {key: 'INGEST_KEY', messageId: 'm3', user: 'u42'});</script>
  *
- * Speaks feedbackd HTTP API v1: POST /v1/feedback, DELETE /v1/feedback/{id}, POST /v1/messages.
+ * Speaks feedbackd HTTP API v1: POST /v1/feedback, POST /v1/feedback/batch (implicit signals),
+ * DELETE /v1/feedback/{id}, POST /v1/messages, GET /v1/reactions, PUT /v1/users/{user}/consent.
  * Every event gets its id when it is created and goes through a queue kept in localStorage, so
  * a retry (after a network error, a 429/503 or a page reload) re-sends the same id and the
  * server stores it exactly once (201 stored / 200 duplicate both mean delivered).
@@ -33,7 +34,9 @@
     compareTitle: 'Which answer is better?', a: 'A is better', b: 'B is better', tie: 'Tie',
     bothBad: 'Both bad', thanks: 'Thanks for the feedback', retracted: 'Feedback removed',
     edited: 'Edit saved', queued: 'Saved; will send when the server is reachable',
-    failed: 'Could not send feedback'
+    failed: 'Could not send feedback', react: 'Add a reaction', reactionsTitle: 'Reactions',
+    unreact: 'Remove this reaction', reactionsFailed: 'Could not load the reactions',
+    optOut: 'Don\u2019t use my feedback for AI training', optedOut: 'Your feedback will not be used for AI training'
   };
 
   // The script's own origin is the natural default endpoint (the widget is served by feedbackd).
@@ -48,6 +51,7 @@
   var globalCfg = {
     endpoint: scriptOrigin, key: null, user: undefined, tags: DEFAULT_TAGS, labels: {},
     onEvent: null, onError: null, injectStyles: true, styleNonce: undefined, persistState: true,
+    signals: true, signalBatchMs: 1000, dwellMinMs: 1000,
     retry: { baseMs: 1000, maxMs: 300000, flushIntervalMs: 30000, timeoutMs: 15000,
              maxAgeMs: 7 * 24 * 3600 * 1000 }
   };
@@ -133,7 +137,8 @@
   var seqCounter = 0;
   function joinUrl(base, path) { return String(base || '').replace(/\/+$/, '') + path; }
 
-  // op: 'post' (one feedback event), 'delete' (retract event id), 'messages' (log turns)
+  // op: 'post' (one feedback event), 'delete' (retract event id), 'messages' (log turns),
+  // 'batch' (several events: the implicit signals), 'consent' (a rater's opt-out)
   function enqueue(op, id, body, o, fn) {
     if (!o.key) throw new TypeError('feedbackd: an ingest key is required (option "key")');
     var now = Date.now();
@@ -180,9 +185,14 @@
     if (item.op === 'delete') {
       url = joinUrl(item.endpoint, '/v1/feedback/' + encodeURIComponent(item.id));
       init = { method: 'DELETE', headers: headers };
+    } else if (item.op === 'consent') { // PUT is idempotent: a retry records the same opt-out
+      headers['Content-Type'] = 'application/json';
+      url = joinUrl(item.endpoint, '/v1/users/' + encodeURIComponent(item.body.user) + '/consent');
+      init = { method: 'PUT', headers: headers, body: JSON.stringify({ train: item.body.train }) };
     } else {
       headers['Content-Type'] = 'application/json';
-      url = joinUrl(item.endpoint, item.op === 'messages' ? '/v1/messages' : '/v1/feedback');
+      url = joinUrl(item.endpoint, item.op === 'messages' ? '/v1/messages'
+        : item.op === 'batch' ? '/v1/feedback/batch' : '/v1/feedback');
       init = { method: 'POST', headers: headers, body: JSON.stringify(item.body) };
     }
     init.mode = 'cors';
@@ -255,10 +265,10 @@
       if (sGet(it.k) == null) return runQueue(); // another tab finished it meanwhile
       if (r.ok) {
         sDel(it.k);
-        if (it.op === 'messages' && r.body && Array.isArray(r.body.results)) {
-          r.body.results.forEach(function (x) {
+        if ((it.op === 'messages' || it.op === 'batch') && r.body && Array.isArray(r.body.results)) {
+          r.body.results.forEach(function (x) { // per-item refusals: final, the rest is stored
             if (x && x.status === 'error') {
-              emit({ type: 'failed', op: 'messages', id: it.id, event: it.body, status: r.status,
+              emit({ type: 'failed', op: it.op, id: it.id, event: it.body, status: r.status,
                      error: x.error || null, item: x, permanent: true });
             }
           });
@@ -302,8 +312,10 @@
     root.addEventListener('online', onOnline);
     if (doc) {
       doc.addEventListener('visibilitychange', function () {
+        onVisibility();
         if (doc.visibilityState === 'visible') flush();
       });
+      root.addEventListener('pagehide', dwellFlush);
     }
     (function tick() { // re-reads the interval, so configure() can change it later
       setTimeout(function () { flush(); tick(); }, globalCfg.retry.flushIntervalMs);
@@ -362,6 +374,142 @@
     };
   }
 
+  // ---------------------------------------------------------------- implicit signals, consent
+
+  // What a page may send as kind "signal" (docs/api.md "Implicit signals"); the detected_*
+  // names belong to the server. Only dwell carries a value (milliseconds on screen).
+  var SIGNALS = ['copy', 'share', 'regenerate', 'continue', 'abandon', 'dwell', 'retry'];
+  var BATCH_MAX = 1000; // POST /v1/feedback/batch's item limit
+
+  // Signals are many and small: they wait here briefly (retry.signalBatchMs) and go out
+  // together as one queued POST /v1/feedback/batch, with the ids they got when they happened.
+  var sigBuf = [], sigTimer = null;
+  function queueSignal(ev, o) {
+    sigBuf.push({ ev: ev, endpoint: o.endpoint || globalCfg.endpoint, key: o.key });
+    if (!sigTimer) sigTimer = setTimeout(flushSignals, globalCfg.signalBatchMs);
+    return ev.id;
+  }
+  function flushSignals() { // also synchronously when the page is hidden: the queue persists
+    if (sigTimer) { clearTimeout(sigTimer); sigTimer = null; }
+    var groups = {}, order = [];
+    sigBuf.splice(0).forEach(function (s) {
+      var g = s.endpoint + '\n' + s.key;
+      if (!groups[g]) { groups[g] = { o: { endpoint: s.endpoint, key: s.key }, events: [] }; order.push(g); }
+      groups[g].events.push(s.ev);
+    });
+    order.forEach(function (g) {
+      var evs = groups[g].events;
+      for (var i = 0; i < evs.length; i += BATCH_MAX) {
+        enqueue('batch', 'batch-' + uuid(), { events: evs.slice(i, i + BATCH_MAX) }, groups[g].o);
+      }
+    });
+  }
+
+  var answers = {}; // message id -> options of the widget attached to it (signal() uses them)
+
+  function signal(messageId, name, value, options) {
+    if (messageId == null || messageId === '') throw new TypeError('FeedbackD.signal: a message id is required');
+    if (SIGNALS.indexOf(name) < 0) throw new TypeError('FeedbackD.signal: name must be one of ' + SIGNALS.join(', '));
+    if (name === 'dwell' ? !(typeof value === 'number' && isFinite(value) && value >= 0) : value != null) {
+      throw new TypeError('FeedbackD.signal: dwell needs a value (milliseconds >= 0), other signals none');
+    }
+    var m = {}, k, base = answers[String(messageId)] || {}; // the attached widget's options, if any
+    for (k in base) m[k] = base[k];
+    for (k in (options || {})) if (options[k] !== undefined) m[k] = options[k];
+    var o = opts(m);
+    if (!o.key) throw new TypeError('feedbackd: an ingest key is required (option "key")');
+    o.messageId = String(messageId);
+    return queueSignal(makeEvent('signal', o, { signal: name, value: name === 'dwell' ? Math.round(value) : undefined }), o);
+  }
+
+  // Dwell: how long each answer was on screen (at least half of it, or half the viewport for
+  // a long one) while the page was visible. Sent when the page is hidden (tab switch, close,
+  // navigation), as the time since the last dwell of that answer, so the values add up. Kept
+  // by message, not element: a page that re-renders its answers keeps counting.
+  var dwell = {}, io = null;
+  function dwellTick(d, now) { if (d.since != null) { d.acc += now - d.since; d.since = null; } }
+  function dwellResume(d, now) { if (d.onScreen && d.live && doc.visibilityState !== 'hidden') d.since = now; }
+  function dwellFlush() {
+    var now = Date.now();
+    for (var id in dwell) {
+      var d = dwell[id];
+      dwellTick(d, now);
+      if (d.acc >= globalCfg.dwellMinMs && d.o.signals !== false) {
+        queueSignal(makeEvent('signal', d.o, { signal: 'dwell', value: Math.round(d.acc) }), d.o);
+        d.acc = 0;
+      }
+      dwellResume(d, now);
+    }
+    flushSignals();
+  }
+  function onScreen(entry) {
+    if (!entry.isIntersecting) return false;
+    var vh = entry.rootBounds ? entry.rootBounds.height : (root.innerHeight || 0);
+    return entry.intersectionRatio >= 0.5 || entry.intersectionRect.height >= vh / 2;
+  }
+  function trackAnswer(element, o) {
+    var id = o.messageId;
+    answers[id] = o;
+    var onCopy = function () { // the copy event's target is where the selection starts
+      var sel = root.getSelection && root.getSelection();
+      if (o.signals === false || !sel || sel.isCollapsed || !String(sel).trim()) return;
+      queueSignal(makeEvent('signal', o, { signal: 'copy' }), o);
+    };
+    element.addEventListener('copy', onCopy);
+    var d = dwell[id] = dwell[id] || { acc: 0, since: null, onScreen: false };
+    d.o = o;
+    d.live = true;
+    if (typeof IntersectionObserver === 'function') {
+      if (!io) {
+        io = new IntersectionObserver(function (entries) {
+          var now = Date.now();
+          entries.forEach(function (e) {
+            var x = dwell[e.target.__fbdDwell];
+            if (!x || !x.live) return;
+            x.onScreen = onScreen(e);
+            dwellTick(x, now);
+            dwellResume(x, now);
+          });
+        }, { threshold: [0, 0.25, 0.5, 0.75, 1] });
+      }
+      element.__fbdDwell = id;
+      io.observe(element);
+    }
+    return function stop() {
+      element.removeEventListener('copy', onCopy);
+      if (io) io.unobserve(element);
+      dwellTick(d, Date.now());
+      d.live = false;
+      d.onScreen = false;
+      if (answers[id] === o) delete answers[id];
+    };
+  }
+  function onVisibility() {
+    var now = Date.now();
+    if (doc.visibilityState === 'hidden') dwellFlush();
+    else for (var id in dwell) dwellResume(dwell[id], now);
+  }
+
+  // Consent: a page may only opt its rater out (an ingest key cannot opt in: docs/api.md
+  // "Consent and licence"). Remembered in this browser so the widget's link shows it.
+  function consentKey(user) { return S_PREFIX + 'consent.' + user; }
+  function optOut(user, options, fn) {
+    var o = opts(options);
+    if (user == null || user === '') user = o.user;
+    if (user == null || user === '') throw new TypeError('FeedbackD.optOut: a user id is required');
+    if (!o.key) throw new TypeError('feedbackd: an ingest key is required (option "key")');
+    user = String(user);
+    sSet(consentKey(user), 'out');
+    refreshConsent();
+    var each = o.onEvent || o.onError ? perCall(o) : null;
+    return enqueue('consent', 'consent-' + uuid(), { user: user, train: false }, o, function (info) {
+      if (info.type === 'failed') { sDel(consentKey(user)); refreshConsent(); } // refused: not opted out
+      if (each) each(info);
+      if (fn) fn(info);
+    });
+  }
+  function optedOut(user) { return user != null && user !== '' && sGet(consentKey(String(user))) === 'out'; }
+
   // ---------------------------------------------------------------- DOM helpers
 
   var STYLE_ID = 'feedbackd-style';
@@ -389,7 +537,19 @@
     '.fbd-editor{display:flex;flex-direction:column;gap:6px}',
     '.fbd-edit-area{min-height:6em}',
     '.fbd-status{color:var(--fbd-muted,#6b7280);font-size:.92em;margin-left:4px}',
-    '.fbd-status.fbd-error{color:var(--fbd-negative,#dc2626)}'
+    '.fbd-status.fbd-error{color:var(--fbd-negative,#dc2626)}',
+    '.fbd-reactions{position:relative;display:inline-flex;align-items:center;gap:4px}',
+    '.fbd-reacted{display:inline-flex;gap:4px}',
+    '.fbd-reacted:empty{display:none}',
+    '.fbd-emoji{font-size:1.15em;line-height:1}',
+    '.fbd-picker{position:absolute;z-index:20;top:100%;left:0;margin-top:4px;display:flex;gap:2px;padding:4px;' +
+      'border:1px solid var(--fbd-border,#d1d5db);border-radius:var(--fbd-radius,6px);background:var(--fbd-bg,#fff);' +
+      'box-shadow:0 4px 12px rgba(0,0,0,.12)}',
+    '.fbd-pick{border-color:transparent;padding:2px 6px}',
+    '.fbd-pick[aria-checked="true"]{background:var(--fbd-active-bg,#dbeafe);border-color:var(--fbd-accent,#2563eb)}',
+    '.fbd-link,.fbd-link:hover{border:0;background:none;padding:0;min-height:0;color:var(--fbd-muted,#4b5563);' +
+      'text-decoration:underline;font-size:.92em}',
+    '.fbd-link[aria-disabled="true"]{text-decoration:none;cursor:default}'
   ].join('\n');
 
   function injectStyles(o) {
@@ -454,6 +614,184 @@
     };
   }
 
+  // ---------------------------------------------------------------- reactions, opt-out link
+
+  // The project's reaction set, fetched once per page (per endpoint and key) and shared by
+  // every widget; a failed fetch is forgotten, so the next picker that opens asks again.
+  var reactionSets = {};
+  function reactionSet(options) {
+    var o = opts(options);
+    if (Array.isArray(o.reactions)) return Promise.resolve(o.reactions);
+    if (!o.key) return Promise.reject(new TypeError('feedbackd: an ingest key is required (option "key")'));
+    var k = (o.endpoint || '') + '\n' + o.key;
+    if (!reactionSets[k]) {
+      var p = reactionSets[k] = fetch(joinUrl(o.endpoint, '/v1/reactions'), {
+        headers: { Authorization: 'Bearer ' + o.key }, mode: 'cors', credentials: 'omit'
+      }).then(function (res) {
+        if (!res.ok) throw new Error('GET /v1/reactions answered ' + res.status);
+        return res.json();
+      }).then(function (b) {
+        if (!b || !Array.isArray(b.reactions)) throw new Error('GET /v1/reactions: no reaction set');
+        return b.reactions;
+      });
+      p.catch(function () { if (reactionSets[k] === p) delete reactionSets[k]; });
+    }
+    return reactionSets[k];
+  }
+
+  var SMILE = 'M11.99 2C6.47 2 2 6.48 2 12s4.47 10 9.99 10C17.52 22 22 17.52 22 12S17.52 2 11.99 2zM12 20' +
+    'c-4.42 0-8-3.58-8-8s3.58-8 8-8 8 3.58 8 8-3.58 8-8 8zm3.5-9c.83 0 1.5-.67 1.5-1.5S16.33 8 15.5 8 14 ' +
+    '8.67 14 9.5s.67 1.5 1.5 1.5zm-7 0c.83 0 1.5-.67 1.5-1.5S9.33 8 8.5 8 7 8.67 7 9.5 7.67 11 8.5 11zm3.5 ' +
+    '6.5c2.33 0 4.31-1.46 5.11-3.5H6.89c.8 2.04 2.78 3.5 5.11 3.5z';
+
+  // A reaction button opening a menu of the set (menuitemcheckbox per reaction: arrow keys,
+  // Home/End, Escape closes and gives focus back), and the reactions held shown as pressed
+  // chips. Choosing a held reaction (in the menu or its chip) retracts its event.
+  function reactionControl(o, n, actions, status, track) {
+    var L = o.labels;
+    var skey = stateKey('r', o.user, o.messageId);
+    var held = (o.persistState && loadJSON(skey)) || {}; // reaction name -> its event id
+    var set = null, items = [];
+    var wrap = el('span', 'fbd-reactions');
+    var chips = el('span', 'fbd-reacted');
+    var trigger = button('fbd-react', null, { 'aria-haspopup': 'menu', 'aria-expanded': 'false',
+                                              'aria-controls': 'fbd-' + n + '-rx', 'aria-label': L.react, title: L.react });
+    trigger.appendChild(icon(SMILE));
+    var menu = el('div', 'fbd-picker', { id: 'fbd-' + n + '-rx', role: 'menu', 'aria-label': L.reactionsTitle });
+    menu.hidden = true;
+    wrap.appendChild(chips);
+    wrap.appendChild(trigger);
+    wrap.appendChild(menu);
+    actions.insertBefore(wrap, status);
+
+    function labelOf(r) {
+      return (o.reactionLabels && o.reactionLabels[r.name]) || r.name.charAt(0).toUpperCase() + r.name.slice(1).replace(/_/g, ' ');
+    }
+    function save() { if (o.persistState) sSet(skey, JSON.stringify(held)); }
+    function render() {
+      chips.textContent = '';
+      var names = [];
+      (set || []).forEach(function (r) {
+        if (!held[r.name]) return;
+        names.push(r.name);
+        var c = button('fbd-chip', null, { 'aria-pressed': 'true', 'aria-label': labelOf(r), title: L.unreact,
+                                           'data-reaction': r.name });
+        c.appendChild(el('span', 'fbd-emoji', { 'aria-hidden': 'true' }, r.emoji));
+        c.addEventListener('click', function () { toggle(r); trigger.focus(); });
+        chips.appendChild(c);
+      });
+      items.forEach(function (b) { b.setAttribute('aria-checked', held[b.getAttribute('data-reaction')] ? 'true' : 'false'); });
+      wrap.setAttribute('data-fbd-reactions', names.join(' '));
+    }
+    function trackR(info) {
+      track(info);
+      if (info.type === 'failed' && info.op === 'post') { // refused for good: not held after all
+        for (var name in held) if (held[name] === info.id) delete held[name];
+        save();
+        render();
+      }
+    }
+    function toggle(r) {
+      if (held[r.name]) {
+        enqueue('delete', held[r.name], null, o, trackR);
+        delete held[r.name];
+      } else {
+        var ev = makeEvent('reaction', o, { emoji: r.name });
+        enqueue('post', ev.id, ev, o, trackR);
+        held[r.name] = ev.id;
+      }
+      save();
+      render();
+    }
+    function build() {
+      menu.textContent = '';
+      items = set.map(function (r) {
+        var b = el('button', 'fbd-btn fbd-pick', { type: 'button', role: 'menuitemcheckbox', tabindex: '-1',
+                                                   'aria-label': labelOf(r), title: labelOf(r), 'data-reaction': r.name });
+        b.appendChild(el('span', 'fbd-emoji', { 'aria-hidden': 'true' }, r.emoji));
+        b.addEventListener('click', function () { toggle(r); close(true); });
+        menu.appendChild(b);
+        return b;
+      });
+      render();
+    }
+    function focusItem(i) {
+      if (!items.length) return;
+      i = (i + items.length) % items.length;
+      items.forEach(function (b, j) { b.setAttribute('tabindex', j === i ? '0' : '-1'); });
+      items[i].focus();
+    }
+    function outside(e) { if (!wrap.contains(e.target)) close(false); }
+    function open() {
+      reactionSet(o).then(function (s) {
+        if (set !== s) { set = s; build(); }
+        menu.hidden = false;
+        trigger.setAttribute('aria-expanded', 'true');
+        doc.addEventListener('mousedown', outside, true);
+        var first = 0;
+        items.some(function (b, i) { if (b.getAttribute('aria-checked') === 'true') { first = i; return true; } return false; });
+        focusItem(first);
+      }, function (err) {
+        showError(L.reactionsFailed + (err && err.message ? ': ' + err.message : ''));
+      });
+    }
+    function showError(text) { status.classList.add('fbd-error'); status.textContent = text; }
+    function close(focusBack) {
+      if (menu.hidden) return;
+      menu.hidden = true;
+      trigger.setAttribute('aria-expanded', 'false');
+      doc.removeEventListener('mousedown', outside, true);
+      if (focusBack) trigger.focus();
+    }
+    trigger.addEventListener('click', function () { if (menu.hidden) open(); else close(true); });
+    trigger.addEventListener('keydown', function (e) {
+      if ((e.key === 'ArrowDown' || e.key === 'ArrowUp') && menu.hidden) { e.preventDefault(); open(); }
+    });
+    menu.addEventListener('keydown', function (e) {
+      var i = items.indexOf(doc.activeElement);
+      if (e.key === 'ArrowRight' || e.key === 'ArrowDown') focusItem(i + 1);
+      else if (e.key === 'ArrowLeft' || e.key === 'ArrowUp') focusItem(i - 1);
+      else if (e.key === 'Home') focusItem(0);
+      else if (e.key === 'End') focusItem(items.length - 1);
+      else if (e.key === 'Escape') { e.stopPropagation(); close(true); }
+      else if (e.key === 'Tab') { close(false); return; }
+      else return;
+      e.preventDefault();
+    });
+    if (Object.keys(held).length) { // show the reactions held since an earlier visit
+      reactionSet(o).then(function (s) { if (!set) { set = s; build(); } }, function () { /* shown on open */ });
+    }
+    return {
+      held: function () { var out = {}; for (var k in held) out[k] = held[k]; return out; },
+      destroy: function () { close(false); }
+    };
+  }
+
+  // "Don't use my feedback for training": opts the widget's rater out (FeedbackD.optOut); every
+  // such link on the page then says so.
+  var consentViews = [];
+  function optOutControl(o, bar) {
+    var L = o.labels, user = String(o.user);
+    var box = el('div', 'fbd-consent');
+    var btn = button('fbd-link fbd-opt-out', L.optOut);
+    box.appendChild(btn);
+    bar.appendChild(box);
+    function render() {
+      var out = optedOut(user);
+      btn.textContent = out ? L.optedOut : L.optOut;
+      btn.setAttribute('aria-disabled', out ? 'true' : 'false');
+      box.setAttribute('data-fbd-opted-out', out ? 'true' : 'false');
+    }
+    btn.addEventListener('click', function () {
+      if (optedOut(user)) return;
+      optOut(user, { endpoint: o.endpoint, key: o.key, onEvent: o.onEvent, onError: o.onError });
+    });
+    consentViews.push(render);
+    render();
+    return function stop() { var i = consentViews.indexOf(render); if (i >= 0) consentViews.splice(i, 1); };
+  }
+  function refreshConsent() { consentViews.slice().forEach(function (f) { f(); }); }
+
   // ---------------------------------------------------------------- attach(): one answer
 
   function attach(element, options) {
@@ -487,6 +825,9 @@
     actions.appendChild(status);
     bar.appendChild(actions);
     var showStatus = statusSetter(status, L);
+    var reactions = o.reactions !== false ? reactionControl(o, n, actions, status, track) : null;
+    var stopOptOut = o.optOutLink && o.user != null && o.user !== '' ? optOutControl(o, bar) : null;
+    var stopTracking = trackAnswer(element, o);
     function track(info) {
       showStatus(info);
       if (info.type === 'failed' && info.op === 'post' && info.id === st.voteId) {
@@ -661,9 +1002,15 @@
 
     var api = {
       element: element, messageId: o.messageId, root: bar,
-      state: function () { return { vote: pendingDown ? -1 : st.vote, voteId: st.voteId, pending: !!pendingDown, edited: !!st.edited }; },
+      state: function () {
+        return { vote: pendingDown ? -1 : st.vote, voteId: st.voteId, pending: !!pendingDown, edited: !!st.edited,
+                 reactions: reactions ? reactions.held() : {} };
+      },
       destroy: function () {
         root.removeEventListener('pagehide', onHide);
+        if (reactions) reactions.destroy();
+        if (stopOptOut) stopOptOut();
+        stopTracking();
         if (!editor.hidden) element.style.display = prevDisplay;
         if (bar.parentNode) bar.parentNode.removeChild(bar);
         if (editor.parentNode) editor.parentNode.removeChild(editor);
@@ -769,8 +1116,14 @@
     send: send,
     retract: retract,
     logMessages: logMessages,
-    flush: flush,
-    pending: function () { return queueItems().length; },
+    flush: function () { flushSignals(); return flush(); },
+    // signals still waiting to be batched count as one request
+    pending: function () { return queueItems().length + (sigBuf.length ? 1 : 0); },
+    signal: signal,
+    optOut: function (user, options) { return optOut(user, options); },
+    optedOut: optedOut,
+    reactionSet: function (options) { return reactionSet(options); },
+    signals: SIGNALS.slice(),
     uuid: uuid,
     defaultTags: DEFAULT_TAGS.map(function (t) { return t.id; })
   };

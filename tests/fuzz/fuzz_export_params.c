@@ -6,7 +6,8 @@
  * - a failure is 400 invalid_parameter about one of the parameters, never a 500;
  * - on success: test_fraction in [0, 1], min_margin finite and >= 0, since/until when given
  *   parse and equal the manifest's normalised texts, model and after non-empty valid UTF-8
- *   (they reach SQL and the manifest), and the manifest parameters serialise to JSON. */
+ *   (they reach SQL and the manifest), reactions=true / signals=true only with a format that
+ *   takes them, and the manifest parameters serialise to JSON. */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -16,8 +17,9 @@
 #include "query_input.h"
 #include "util/rfc3339.h"
 
-static const char *const names[] = {"format",       "split", "test_fraction", "min_margin",    "since", "until",
-                                    "include_meta", "model", "after",         "exclude_users", NULL};
+static const char *const names[] = {
+    "format", "split", "test_fraction", "min_margin", "since",   "until", "include_meta",
+    "model",  "after", "exclude_users", "reactions",  "signals", NULL};
 
 static void check_time(const struct fz_query *q, const char *name, bool has, int64_t us, const json_t *params) {
   const char *given = fz_query_get((void *)q, name);
@@ -50,6 +52,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     check_time(&q, "until", p->has_until, p->until, rq.params_json);
     if (p->model && !*p->model) abort();
     if (rq.after && !*rq.after) abort();
+    if ((p->reactions && !fd_export_reactions_allowed(p->format)) ||
+        (p->signals && !fd_export_signals_allowed(p->format)))
+      abort();
     fz_check_text(p->model);
     fz_check_text(rq.after);
     char *text = json_dumps(rq.params_json, FD_MANIFEST_JSON_FLAGS);

@@ -224,6 +224,20 @@ def multiset(records):
     return sorted(canonical(without_meta(r)) for r in records)
 
 
+def send_event(fd, events, ev, id, created_at, retract=False):
+    """POST one event (None fields left out) as `id` at `created_at`, retract it if asked, and
+    append it, with "retracted", to `events` (what the tests' models compute from)."""
+    ev = dict(ev, id=id, created_at=created_at)
+    ev = {k: v for k, v in ev.items() if v is not None}
+    r = fd.post("/v1/feedback", key="ingest", json=ev)
+    assert r.status_code == 201, (ev, r.text)
+    if retract:
+        assert fd.delete(f"/v1/feedback/{ev['id']}", key="ingest").status_code == 200
+    ev["retracted"] = retract
+    events.append(ev)
+    return ev
+
+
 def export(fd, key="export", **params):
     """GET /v1/export; returns (response, body bytes, records)."""
     r = fd.get("/v1/export", key=key, params=params, timeout=60)

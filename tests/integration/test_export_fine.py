@@ -80,15 +80,7 @@ class Data:
         assert r.status_code == 200 and all(x["status"] == "stored" for x in r.json()["results"]), r.text
 
     def send(self, ev, retract=False):
-        ev = dict(ev, id=new_id("f"), created_at=self.tick())
-        ev = {k: v for k, v in ev.items() if v is not None}
-        r = self.fd.post("/v1/feedback", key="ingest", json=ev)
-        assert r.status_code == 201, (ev, r.text)
-        if retract:
-            assert self.fd.delete(f"/v1/feedback/{ev['id']}", key="ingest").status_code == 200
-        ev["retracted"] = retract
-        self.events.append(ev)
-        return ev
+        return D.send_event(self.fd, self.events, ev, new_id("f"), self.tick(), retract)
 
     def post_events(self):
         rng = self.rng

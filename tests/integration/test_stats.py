@@ -673,3 +673,49 @@ def test_other_project_sees_nothing(feedbackd, world):
     r = feedbackd.get("/v1/stats", key=other, params={"since": iso(since), "until": iso(until)})
     assert r.status_code == 200, r.text
     assert r.json()["totals"]["events"] == 0 and r.json()["top_tags"] == []
+
+
+def test_reactions_and_spans_follow_the_current_settings(feedbackd_factory):
+    """A reaction counts with the value its name has in the project's *current* set; a name
+    no longer in the set stops counting in reactions and group_by=emoji (it stays an event).
+    Span labels: every current label, plus a label events still carry."""
+    fd = feedbackd_factory()
+    day = "2026-05-01T10:00:00Z"
+    evs = [{"id": f"r{i}", "kind": "reaction", "message_id": f"m{i % 3}", "user": f"u{i}", "emoji": name,
+            "created_at": day} for i, name in enumerate(["love", "love", "wow", "sad", "dislike", "laugh"])]
+    evs += [{"id": "s1", "kind": "span", "message_id": "m9", "user": "u1", "start": 0, "end": 2, "label": "unsafe",
+             "created_at": day}]
+    r = fd.post("/v1/feedback/batch", key="ingest", json={"events": evs})
+    assert r.status_code == 200, r.text
+    window = {"since": "2026-05-01T00:00:00Z", "until": "2026-05-02T00:00:00Z"}
+
+    def check(values, labels):
+        got = stats(fd, **window)
+        counts = {}
+        for e in evs:
+            if e["kind"] == "reaction":
+                counts[e["emoji"]] = counts.get(e["emoji"], 0) + 1
+        want = {n: counts.get(n, 0) for n in values}
+        pos = sum(c for n, c in want.items() if values[n] > 0)
+        neg = sum(c for n, c in want.items() if values[n] < 0)
+        rate, ci = wilson(pos, neg)
+        assert_same(got["totals"]["reactions"], want)
+        assert list(got["totals"]["reactions"]) == list(values)  # in the set's order
+        assert_same(got["totals"]["reaction_positive_rate"], rate)
+        assert_same(got["totals"]["reaction_positive_rate_ci95"], ci)
+        assert got["totals"]["events"] == len(evs)  # a name out of the set is still an event
+        assert_same(got["totals"]["spans"], labels)
+        groups = stats(fd, group_by="emoji", **window)["groups"]
+        assert [(g["key"], g["events"]) for g in groups] == sorted((n, c) for n, c in want.items() if c)
+        return got
+
+    check({n: v for n, (_, v) in REACTIONS.items()}, {**dict.fromkeys(SPAN_LABELS, 0), "unsafe": 1})
+    # a new set: wow now positive, sad gone, love negative, a new name without reactions
+    new = {"wow": 1, "love": -0.5, "dislike": -1, "laugh": 0, "meh": -0.2}
+    r = fd.patch("/v1/project", key="admin", json={
+        "reactions": [{"name": n, "emoji": f"x{n}", "value": v} for n, v in new.items()],
+        "span_labels": [{"name": "wrong", "value": -1}, {"name": "great", "value": 1}]})
+    assert r.status_code == 200, r.text
+    got = check(new, {"wrong": 0, "great": 0, "unsafe": 1})
+    assert got["totals"]["reactions"]["love"] == 2 and "sad" not in got["totals"]["reactions"]
+    assert got["totals"]["reaction_positive_rate"] == 1 / 4  # wow over wow, love x2, dislike

@@ -236,3 +236,154 @@ def test_retraction_and_erasure_wait_for_a_running_catch_up(pg, feedbackd_factor
     assert r.json()["totals"]["events"] == 2
     assert counted(pg, db) == (2, 2)
     assert pg.sql("SELECT id FROM stats_events ORDER BY id", dbname=db) == [("race1",), ("race2",)]
+
+
+def named_workload(seed):
+    """Like workload(), with reactions (re-reacted names), signals (each its own), spans
+    (re-labelled passages), assistant and user messages over five days, retractions and
+    erasures."""
+    rnd = random.Random(seed)
+    fid, mid = 0, 0
+    steps = []
+    day0 = "timestamptz '2026-11-20 00:00Z' + interval '%d seconds'"
+    for _ in range(70):
+        r = rnd.random()
+        if r < 0.6:
+            rows = []
+            for _ in range(rnd.randint(1, 40)):
+                fid += 1
+                kind = rnd.choice(["rating", "reaction", "reaction", "signal", "signal", "span"])
+                user = "NULL" if rnd.random() < 0.1 else q("u%d" % rnd.randint(1, 8))
+                val = sc = reaction = signal = sval = s0 = s1 = label = "NULL"
+                if kind == "rating":
+                    val, sc = str(rnd.choice([-1, 1])), "2"
+                elif kind == "reaction":
+                    reaction = q(rnd.choice(["love", "like", "sad", "angry", "custom"]))
+                elif kind == "signal":
+                    signal = q(rnd.choice(["copy", "regenerate", "dwell", "detected_complaint"]))
+                    sval = "1500" if signal == "'dwell'" else "NULL"
+                else:
+                    s0 = str(rnd.randrange(3))
+                    s1 = str(int(s0) + rnd.randint(1, 2))
+                    label = q(rnd.choice(["incorrect", "unsafe", "well_said"]))
+                    val = "1" if label == "'well_said'" else "-1"
+                tags = "'{%s}'" % ",".join(rnd.sample(["a", "b"], rnd.randint(0, 1)))
+                cm = q("c") if rnd.random() < 0.2 else "NULL"
+                ca = day0 % rnd.randint(0, 5 * 86400)
+                rows.append(f"(1,'f{fid}','{kind}',{q('m%d' % rnd.randint(1, 40))},{user},{val},{sc},{tags},{cm},"
+                            f"{reaction},{signal},{sval},{s0},{s1},{label},{ca},'\\x00')")
+            sql = ("INSERT INTO feedback (project_id, id, kind, message_id, user_ref, value, scale, tags, comment,"
+                   " reaction, signal, signal_value, span_start, span_end, span_label, created_at, content_sha256)"
+                   " VALUES " + ",".join(rows) + " ON CONFLICT DO NOTHING")
+        elif r < 0.8:
+            rows = []
+            for _ in range(rnd.randint(1, 6)):
+                mid += 1
+                role = rnd.choice(["assistant", "assistant", "user"])
+                model = q(rnd.choice(["A", "B"])) if rnd.random() < 0.8 else "NULL"
+                rows.append(f"(1,'m{mid}','c','{role}','x',{model},'\\x00',{day0 % rnd.randint(0, 5 * 86400)})")
+            sql = ("INSERT INTO messages (project_id, id, conversation_id, role, content, model, content_sha256,"
+                   " created_at) VALUES " + ",".join(rows))
+        elif r < 0.92 and fid:
+            ids = ",".join(q("f%d" % rnd.randint(1, fid)) for _ in range(3))
+            sql = ("UPDATE feedback SET retracted_at = now(), retracted_txid = pg_current_xact_id()"
+                   f" WHERE project_id = 1 AND id IN ({ids}) AND retracted_at IS NULL")
+        else:
+            sql = f"DELETE FROM feedback WHERE project_id = 1 AND user_ref = {q('u%d' % rnd.randint(1, 8))}"
+        steps.append((sql, rnd.random() < 0.4))
+    return steps
+
+
+# The counting events recomputed from scratch (docs/api.md "Vote semantics"), with the name
+# each counts under: the latest event of each (user, kind, message, slot key) by (created_at,
+# seq) unless retracted; signals and events without user each on their own.
+COUNTING = """
+  SELECT id, kind, coalesce(reaction, signal, span_label) AS name, created_at, message_id FROM (
+    SELECT DISTINCT ON (user_ref, kind, message_id, coalesce(reaction, span_start || ':' || span_end || ':' || span_label))
+           id, kind, reaction, signal, span_label, created_at, message_id, retracted_at
+    FROM feedback WHERE user_ref IS NOT NULL AND kind <> 'signal'
+    ORDER BY user_ref, kind, message_id, coalesce(reaction, span_start || ':' || span_end || ':' || span_label),
+             created_at DESC, seq DESC) latest
+  WHERE retracted_at IS NULL
+  UNION ALL
+  SELECT id, kind, coalesce(reaction, signal, span_label), created_at, message_id FROM feedback
+  WHERE (user_ref IS NULL OR kind = 'signal') AND retracted_at IS NULL"""
+
+
+@pytest.mark.parametrize("seed", [11, 12, 13])
+def test_catch_up_counts_names_and_assistant_messages(pg, feedbackd_factory, seed):
+    """The name and message counters of 0009 after catch-ups at random points equal what the
+    rules give recomputed from the feedback and messages tables."""
+    fd = feedbackd_factory(project=None, start=False)
+    db = db_of(fd)
+    pg.sql("INSERT INTO projects (slug, name) VALUES ('p', 'p')", dbname=db)
+    conn = pg.connect(db)
+    caught_up = 0
+    with conn.cursor() as cur:
+        for sql, catch_up in named_workload(seed):
+            cur.execute(sql)
+            if catch_up:
+                cur.execute("SELECT fd_stats_catch_up(1)")
+                caught_up += 1
+        cur.execute("SELECT fd_stats_catch_up(1)")
+    conn.close()
+    assert caught_up > 5
+
+    want_events = pg.sql(f"SELECT id, name FROM ({COUNTING}) c ORDER BY id", dbname=db)
+    assert len(want_events) > 200 and {k for (k,) in pg.sql(f"SELECT DISTINCT kind FROM ({COUNTING}) c", dbname=db)} \
+        == {"rating", "reaction", "signal", "span"}
+    assert pg.sql("SELECT id, name FROM stats_events ORDER BY id", dbname=db) == want_events
+    # per hour and day, kind, model (of the message, when logged) and name
+    for table, unit in (("stats_hourly", "hour"), ("stats_daily", "day")):
+        col = "hour" if unit == "hour" else "day"
+        got = pg.sql(f"SELECT {col}, kind, model, name, sum(events) FROM {table}"
+                     " GROUP BY 1, 2, 3, 4 HAVING sum(events) <> 0 ORDER BY 1, 2, 3 NULLS FIRST, 4 NULLS FIRST",
+                     dbname=db)
+        want = pg.sql(f"SELECT date_trunc('{unit}', c.created_at, 'UTC'), c.kind, m.model, c.name, count(*)"
+                      f" FROM ({COUNTING}) c LEFT JOIN messages m ON m.project_id = 1 AND m.id = c.message_id"
+                      " GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3 NULLS FIRST, 4 NULLS FIRST", dbname=db)
+        assert got == want, table
+        got = pg.sql(f"SELECT {col}, model, n FROM stats_messages_{'hourly' if unit == 'hour' else 'daily'}"
+                     " WHERE n <> 0 ORDER BY 1, 2 NULLS FIRST", dbname=db)
+        want = pg.sql(f"SELECT date_trunc('{unit}', created_at, 'UTC'), model, count(*) FROM messages"
+                      " WHERE role = 'assistant' GROUP BY 1, 2 ORDER BY 1, 2 NULLS FIRST", dbname=db)
+        assert got == want and len(want) > (10 if unit == "hour" else 5), table
+
+
+def test_migration_0009_counts_existing_data(pg):
+    """A database at 0008 with feedback and messages, caught up (and some rows written after
+    the last catch-up): after 0009 (the SQL file applied as is) and one catch-up, the name
+    and message counters hold everything, each once."""
+    db = pg.create_database("stats_0009")
+    files = sorted(f for f in os.listdir(os.path.join(REPO, "migrations")) if f.endswith(".sql"))
+    assert "0009_stats_names.sql" in files
+
+    def apply(name):
+        with open(os.path.join(REPO, "migrations", name)) as f:
+            pg.sql(f.read(), dbname=db)
+
+    for name in files[:files.index("0009_stats_names.sql")]:
+        apply(name)
+    pg.sql("INSERT INTO projects (slug, name) VALUES ('p', 'p')", dbname=db)
+    steps = named_workload(21)
+    conn = pg.connect(db)
+    with conn.cursor() as cur:
+        for i, (sql, catch_up) in enumerate(steps):
+            cur.execute(sql)
+            if catch_up or i == len(steps) // 2:
+                cur.execute("SELECT fd_stats_catch_up(1)")
+    conn.close()
+    assert pg.sql("SELECT count(*) FROM stats_events", dbname=db)[0][0] > 50
+    apply("0009_stats_names.sql")
+    pg.sql("SELECT fd_stats_catch_up(1)", dbname=db)
+    assert pg.sql("SELECT id, name FROM stats_events ORDER BY id", dbname=db) == \
+        pg.sql(f"SELECT id, name FROM ({COUNTING}) c ORDER BY id", dbname=db)
+    got = pg.sql("SELECT hour, kind, model, name, sum(events) FROM stats_hourly"
+                 " GROUP BY 1, 2, 3, 4 HAVING sum(events) <> 0 ORDER BY 1, 2, 3 NULLS FIRST, 4 NULLS FIRST", dbname=db)
+    want = pg.sql(f"SELECT date_trunc('hour', c.created_at, 'UTC'), c.kind, m.model, c.name, count(*)"
+                  f" FROM ({COUNTING}) c LEFT JOIN messages m ON m.project_id = 1 AND m.id = c.message_id"
+                  " GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3 NULLS FIRST, 4 NULLS FIRST", dbname=db)
+    assert got == want
+    assert pg.sql("SELECT day, model, n FROM stats_messages_daily WHERE n <> 0 ORDER BY 1, 2 NULLS FIRST", dbname=db) \
+        == pg.sql("SELECT date_trunc('day', created_at, 'UTC'), model, count(*) FROM messages WHERE role = 'assistant'"
+                  " GROUP BY 1, 2 ORDER BY 1, 2 NULLS FIRST", dbname=db)

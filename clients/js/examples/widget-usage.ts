@@ -14,6 +14,13 @@ export function wire(answerA: HTMLElement, answerB: HTMLElement): void {
   const id: string = FeedbackD.send({ kind: 'rating', message_id: 'm3', value: 1 }, { key: 'INGEST_KEY' });
   FeedbackD.retract(id, { key: 'INGEST_KEY' });
   FeedbackD.logMessages([{ id: 'm3', conversation_id: 'c1', role: 'assistant', content: 'Paris.' }], { key: 'INGEST_KEY' });
+  const r = FeedbackD.attach(answerB, { key: 'INGEST_KEY', messageId: 'm4', user: 'u42', optOutLink: true,
+                                       reactionLabels: { love: 'Love it' }, signals: true });
+  const held: Record<string, string> = r.state().reactions;
+  FeedbackD.signal('m3', 'regenerate');
+  FeedbackD.signal('m3', 'dwell', 1500, { key: 'INGEST_KEY' });
+  if (!FeedbackD.optedOut('u42')) FeedbackD.optOut('u42', { key: 'INGEST_KEY' });
+  void FeedbackD.reactionSet({ key: 'INGEST_KEY' }).then((set) => console.log(set.map((x) => x.emoji), held));
   void FeedbackD.flush().then(() => console.log(vote, choice, FeedbackD.pending(), FeedbackD.version));
   w.destroy();
 }

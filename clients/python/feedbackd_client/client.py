@@ -270,14 +270,16 @@ class FeedbackdClient:
     def export(self, *, format: str | None = None, since: str | None = None, until: str | None = None,
                model: str | None = None, split: str | None = None, test_fraction: float | None = None,
                min_margin: float | None = None, include_meta: bool | None = None,
-               after: str | None = None, exclude_users: str | Iterable[str] | None = None) -> ExportStream:
+               after: str | None = None, exclude_users: str | Iterable[str] | None = None,
+               reactions: bool | None = None, signals: bool | None = None) -> ExportStream:
         """GET /v1/export (export): the records as an iterator, read line by line as they arrive
         (constant memory). Use it as a context manager, or close() it when stopping early.
-        ``exclude_users``: raters left out, a list or a comma-separated string."""
+        ``exclude_users``: raters left out, a list or a comma-separated string. ``reactions``:
+        reactions also count as ratings; ``signals`` (kto, reward): labels from signals."""
         q = dict(format=format, since=since, until=until, model=model, split=split,
                  test_fraction=test_fraction, min_margin=min_margin, include_meta=include_meta, after=after,
                  exclude_users=exclude_users if exclude_users is None or isinstance(exclude_users, str)
-                 else ",".join(exclude_users))
+                 else ",".join(exclude_users), reactions=reactions, signals=signals)
         return ExportStream(self._open("export", query=q, stream=True))
 
     def get_export_manifest(self, id: str) -> Manifest:

@@ -14,7 +14,7 @@ Role = Literal["system", "user", "assistant", "tool"]
 Scope = Literal["ingest", "read", "export", "admin"]
 FeedbackKind = Literal["rating", "comment", "edit", "comparison", "span", "step", "reaction", "signal"]
 SignalName = Literal["copy", "share", "regenerate", "continue", "abandon", "dwell", "retry"]
-ExportFormat = Literal["trl", "trl-text", "kto", "openai", "hh", "sft", "prm", "spans"]
+ExportFormat = Literal["trl", "trl-text", "kto", "openai", "hh", "sft", "prm", "spans", "reward"]
 Metadata = dict[str, Any]
 
 
@@ -281,6 +281,8 @@ class ManifestParams(TypedDict):
     model: str | None
     after: str | None
     exclude_users: NotRequired[list[str] | None]
+    reactions: NotRequired[bool]
+    signals: NotRequired[bool]
 
 
 class Manifest(TypedDict):
@@ -299,6 +301,7 @@ class Manifest(TypedDict):
     skipped: NotRequired[dict[str, int]]
     files: NotRequired[dict[str, dict[str, Any]]]
     sha256_covers: NotRequired[str]
+    license: NotRequired[str | None]
 
 
 #: One NDJSON line of an export; its shape follows the format (docs/export.md).
