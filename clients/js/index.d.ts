@@ -460,7 +460,17 @@ export interface Project {
   reactions: Reaction[];
   default_consent: 'train' | 'none';
   dataset_license: string | null;
+  /** Whether user turns are classified as praise / complaint / correction (detected_* signals). */
+  detect_feedback: boolean;
+  detect_phrases: DetectPhrases;
   created_at: string;
+}
+
+/** DetectPhrases: a project's own phrases for the detector, per class. */
+export interface DetectPhrases {
+  praise: string[];
+  complaint: string[];
+  correction: string[];
 }
 
 /** A label a span event may carry, with its value (-1 a flaw, 1 a strength). */
@@ -489,6 +499,9 @@ export interface ProjectPatch {
   reactions?: Reaction[];
   default_consent?: 'train' | 'none';
   dataset_license?: string | null;
+  detect_feedback?: boolean;
+  /** Replaces the phrases as a whole: a class left out has none. */
+  detect_phrases?: { praise?: string[]; complaint?: string[]; correction?: string[] };
 }
 
 /** Consent: a rater's consent to training use (updated_at null: the project default). */

@@ -6,6 +6,7 @@
 
 #include "core/scope.h"
 #include "http/cors.h"
+#include "ingest/detect.h"
 #include "ingest/reactions.h"
 #include "ingest/validate_common.h"
 #include "ingest/validate_fine.h"
@@ -74,15 +75,62 @@ static bool spdx_ok(const json_t *v) {
   return true;
 }
 
+/* detect_phrases: an object with any of praise, complaint, correction, each a list of at
+ * most FD_DETECT_PHRASES_MAX phrases the detector accepts (fd_detect_phrase_valid: 1 to 12
+ * words, at most 200 bytes); docs/detection.md "Per-project phrases". */
+static bool check_detect_phrases(const json_t *phrases, struct fd_error *err) {
+  static const char *const classes[] = {"praise", "complaint", "correction", NULL};
+  if (!json_is_object(phrases))
+    return fd_error_set(err, FD_ERR_INVALID_FIELD, "detect_phrases",
+                        "detect_phrases must be an object {\"praise\": [...], \"complaint\": [...], "
+                        "\"correction\": [...]}");
+  const char *unknown = fd_first_unknown_key(phrases, classes);
+  if (unknown) {
+    char p[FD_PATH_MAX];
+    fd_path_key(p, "detect_phrases", unknown);
+    return fd_error_set(err, FD_ERR_INVALID_FIELD, p, "detect_phrases has only praise, complaint and correction");
+  }
+  for (const char *const *c = classes; *c; c++) {
+    json_t *list = json_object_get(phrases, *c);
+    char p[FD_PATH_MAX];
+    fd_path_key(p, "detect_phrases", *c);
+    if (!list) continue;
+    if (!json_is_array(list) || json_array_size(list) > FD_DETECT_PHRASES_MAX)
+      return fd_error_set(err, FD_ERR_INVALID_FIELD, p, "%s must be a list of at most %d phrases", p,
+                          FD_DETECT_PHRASES_MAX);
+    for (size_t i = 0; i < json_array_size(list); i++) {
+      json_t *it = json_array_get(list, i);
+      char q[FD_PATH_MAX];
+      fd_path_index(q, p, i);
+      if (!json_is_string(it) || !fd_detect_phrase_valid(json_string_value(it), json_string_length(it)))
+        return fd_error_set(err, FD_ERR_INVALID_FIELD, q, "a phrase is a string of 1 to %d words and at most %d bytes",
+                            FD_DETECT_PHRASE_MAX_WORDS, FD_DETECT_PHRASE_MAX_BYTES);
+    }
+  }
+  return true;
+}
+
 bool fd_project_patch_body_parse(const json_t *body, const char **name, const json_t **origins,
                                  const json_t **span_labels, struct fd_error *err) {
-  static const char *const fields[] = {
-      "name", "allowed_origins", "span_labels", "reactions", "default_consent", "dataset_license", NULL};
+  static const char *const fields[] = {"name",
+                                       "allowed_origins",
+                                       "span_labels",
+                                       "reactions",
+                                       "default_consent",
+                                       "dataset_license",
+                                       "detect_feedback",
+                                       "detect_phrases",
+                                       NULL};
   const char *unknown = fd_first_unknown_key(body, fields);
   if (unknown)
-    return unknown_field(
-        unknown, " (name, allowed_origins, span_labels, reactions, default_consent, dataset_license can be changed)",
-        err);
+    return unknown_field(unknown,
+                         " (name, allowed_origins, span_labels, reactions, default_consent, dataset_license, "
+                         "detect_feedback, detect_phrases can be changed)",
+                         err);
+  json_t *detect = json_object_get(body, "detect_feedback"), *phrases = json_object_get(body, "detect_phrases");
+  if (detect && !json_is_boolean(detect))
+    return fd_error_set(err, FD_ERR_INVALID_FIELD, "detect_feedback", "detect_feedback must be true or false");
+  if (phrases && !check_detect_phrases(phrases, err)) return false;
   *span_labels = json_object_get(body, "span_labels");
   if (*span_labels && !check_span_labels(*span_labels, err)) return false;
   json_t *consent = json_object_get(body, "default_consent"), *license = json_object_get(body, "dataset_license");
@@ -105,4 +153,26 @@ bool fd_project_patch_body_parse(const json_t *body, const char **name, const js
                         "allowed_origins must be \"*\" or a list of origins such as \"https://chat.example.com\"");
   *name = jname ? json_string_value(jname) : NULL;
   return true;
+}
+
+json_t *fd_project_patch_settings(const json_t *body) {
+  static const char *const keys[] = {"span_labels", "reactions", "default_consent", "dataset_license",
+                                     "detect_feedback"};
+  json_t *settings = json_object();
+  for (size_t i = 0; settings && i < sizeof keys / sizeof keys[0]; i++) {
+    json_t *v = json_object_get(body, keys[i]);
+    if (v) json_object_set(settings, keys[i], v);
+  }
+  /* detect_phrases replaces the project's phrases as a whole: a class left out has none */
+  json_t *phrases = json_object_get(body, "detect_phrases");
+  if (settings && phrases) {
+    static const char *const classes[] = {"praise", "complaint", "correction"};
+    json_t *all = json_object();
+    for (size_t i = 0; all && i < sizeof classes / sizeof classes[0]; i++) {
+      json_t *list = json_object_get(phrases, classes[i]);
+      json_object_set_new(all, classes[i], list ? json_incref(list) : json_array());
+    }
+    json_object_set_new(settings, "detect_phrases", all);
+  }
+  return settings;
 }

@@ -6,6 +6,7 @@
 
 #include "api/app.h"
 #include "api/body.h"
+#include "api/detectors.h"
 #include "api/reaction_sets.h"
 #include "http/ratelimit.h"
 #include "http/reply.h"
@@ -17,6 +18,7 @@ static void ir_free(void *p) {
   if (!ir) return;
   for (size_t i = 0; i < ir->job.n_events; i++) fd_feedback_row_free(ir->job.events[i]);
   for (size_t i = 0; i < ir->job.n_messages; i++) fd_message_row_free(ir->job.messages[i]);
+  free(ir->job.detected);
   if (ir->job.events != ir->one_event) {
     free(ir->job.events);
     free(ir->job.messages);
@@ -82,6 +84,36 @@ static void reply_after_job(struct fd_request *req) {
     ir->reply(req);
 }
 
+/* The job's user turns through the project's detector (docs/detection.md), here on the
+ * request thread: a few microseconds per turn that the writers, which serialise every
+ * request's COMMIT, never spend. The project's settings are read (cached) only when a turn
+ * can carry feedback at all. False after replying. */
+static bool detect_turns(struct fd_ingest_request *ir) {
+  struct fd_ingest_job *job = &ir->job;
+  size_t n = 0;
+  for (size_t i = 0; i < job->n_messages; i++) n += fd_detect_candidate(job->messages[i]);
+  for (size_t e = 0; e < job->n_events; e++)
+    for (size_t t = 0; t < job->events[e]->n_turns; t++) n += fd_detect_candidate(&job->events[e]->turns[t]);
+  if (n == 0) return true;
+  struct fd_api_detector *ref;
+  if (!fd_api_detector_get(ir->req, &ref)) return false;
+  const struct fd_detector *d = fd_api_detector_of(ref);
+  if (d && !(job->detected = calloc(n, sizeof *job->detected))) {
+    fd_api_detector_release(ref);
+    fd_reply_error(ir->req, FD_ERR_INTERNAL, NULL, "out of memory");
+    return false;
+  }
+  for (size_t i = 0; d && i < job->n_messages; i++)
+    if (fd_detect_candidate(job->messages[i]))
+      job->n_detected += fd_detected_from_turn(d, job->messages[i], &job->detected[job->n_detected]);
+  for (size_t e = 0; d && e < job->n_events; e++)
+    for (size_t t = 0; t < job->events[e]->n_turns; t++)
+      if (fd_detect_candidate(&job->events[e]->turns[t]))
+        job->n_detected += fd_detected_from_turn(d, &job->events[e]->turns[t], &job->detected[job->n_detected]);
+  fd_api_detector_release(ref);
+  return true;
+}
+
 void fd_ingest_request_submit(struct fd_ingest_request *ir, fd_handler reply) {
   ir->reply = reply;
   ir->job.done = job_done;
@@ -108,6 +140,7 @@ void fd_ingest_request_submit(struct fd_ingest_request *ir, fd_handler reply) {
     fd_reply_rate_limited(ir->req, retry_after);
     return;
   }
+  if (!detect_turns(ir)) return;
   if (!fd_ingest_submit(app->ingest, &ir->job)) {
     fd_reply_unavailable(ir->req, "the ingest queue is full or the database is unavailable; retry with the same id");
     return;

@@ -4,6 +4,7 @@
 #include "api/api.h"
 #include "api/app.h"
 #include "api/body.h"
+#include "api/detectors.h"
 #include "api/reaction_sets.h"
 #include "db/projects_db.h"
 #include "http/auth.h"
@@ -53,19 +54,14 @@ void fd_api_project_patch(struct fd_request *req) {
   }
   struct fd_db *db = fd_api_db_get(req);
   if (!db) goto out;
-  /* the settings stored in projects.settings, as validated above */
-  static const char *const keys[] = {"span_labels", "reactions", "default_consent", "dataset_license"};
-  json_t *p = NULL, *settings = json_object();
-  for (size_t i = 0; settings && i < sizeof keys / sizeof keys[0]; i++) {
-    json_t *v = json_object_get(body, keys[i]);
-    if (v) json_object_set(settings, keys[i], v);
-  }
+  json_t *p = NULL, *settings = fd_project_patch_settings(body);
   enum fd_db_status st = fd_projects_update(db, req->auth.project_id, name, origins, settings, &p);
   json_decref(settings);
   fd_api_db_put(req, db);
   if (st == FD_DB_ONE) {
     fd_auth_forget_project(req->auth.project_id);
     fd_api_reaction_set_forget(req->auth.project_id);
+    fd_api_detector_forget(req->auth.project_id);
     fd_cors_forget_origins(); /* preflights for a newly allowed origin work at once here */
   }
   reply_project(req, st, p);

@@ -1,9 +1,13 @@
-/* projects_cmd.c — `feedbackd projects create <slug> [--name N] [--origins O,…]` and
- * `feedbackd projects list`. */
+/* projects_cmd.c — `feedbackd projects create <slug> [--name N] [--origins O,…]`,
+ * `feedbackd projects list`, `feedbackd projects show <slug>` (the project as GET
+ * /v1/project shows it) and `feedbackd projects set <slug> [--detect-feedback on|off]
+ * [--detect-phrases JSON]` (the settings of docs/detection.md "Settings", validated as
+ * PATCH /v1/project validates them). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/admin_body.h"
 #include "cli/args.h"
 #include "cli/cli.h"
 #include "db/projects_db.h"
@@ -66,17 +70,110 @@ static int list(struct fd_db *db) {
   return 0;
 }
 
+static void print_project(const json_t *p) {
+  char *text = json_dumps(p, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+  if (text) printf("%s\n", text);
+  free(text);
+}
+
+/* The project id of the slug operand, or 0 after saying why. */
+static int64_t project_of(struct fd_db *db, const char *slug) {
+  int64_t id = 0;
+  enum fd_db_status st = fd_projects_id_by_slug(db, slug, &id);
+  if (fd_db_failed(st)) return 0;
+  if (st == FD_DB_NONE) fprintf(stderr, "feedbackd: no project '%s'\n", slug);
+  return st == FD_DB_ONE ? id : 0;
+}
+
+static int show(struct fd_db *db, int argc, char **argv) {
+  const char *slug = fd_arg_operand(argc, argv, 3, 0, NULL);
+  if (!slug) {
+    fprintf(stderr, "usage: feedbackd projects show <slug>\n");
+    return 2;
+  }
+  int64_t id = project_of(db, slug);
+  json_t *p = NULL;
+  if (!id || fd_projects_get(db, id, &p) != FD_DB_ONE) return 1;
+  print_project(p);
+  json_decref(p);
+  return 0;
+}
+
+/* The PATCH /v1/project body the flags stand for, or NULL after saying why. */
+static json_t *set_body(int argc, char **argv) {
+  bool bad = false;
+  const char *detect = fd_arg_value(argc, argv, 3, "detect-feedback", &bad);
+  const char *phrases = fd_arg_value(argc, argv, 3, "detect-phrases", &bad);
+  if (bad || (!detect && !phrases)) return NULL;
+  json_t *body = json_object();
+  if (detect) {
+    bool on = strcmp(detect, "on") == 0 || strcmp(detect, "true") == 0;
+    if (!on && strcmp(detect, "off") != 0 && strcmp(detect, "false") != 0) {
+      fprintf(stderr, "feedbackd: --detect-feedback takes on or off\n");
+      json_decref(body);
+      return NULL;
+    }
+    json_object_set_new(body, "detect_feedback", json_boolean(on));
+  }
+  if (phrases) {
+    json_error_t jerr;
+    json_t *v = json_loads(phrases, JSON_DECODE_ANY, &jerr);
+    if (!v) {
+      fprintf(stderr, "feedbackd: --detect-phrases is not JSON: %s\n", jerr.text);
+      json_decref(body);
+      return NULL;
+    }
+    json_object_set_new(body, "detect_phrases", v);
+  }
+  return body;
+}
+
+static int set(struct fd_db *db, int argc, char **argv) {
+  static const char *const valued[] = {"detect-feedback", "detect-phrases", NULL};
+  const char *slug = fd_arg_operand(argc, argv, 3, 0, valued);
+  json_t *body = slug ? set_body(argc, argv) : NULL;
+  if (!body) {
+    fprintf(stderr,
+            "usage: feedbackd projects set <slug> [--detect-feedback on|off] [--detect-phrases "
+            "'{\"praise\": [...], \"complaint\": [...], \"correction\": [...]}']\n");
+    return 2;
+  }
+  const char *name;
+  const json_t *origins, *labels;
+  struct fd_error err;
+  int rc = 1;
+  json_t *settings = NULL, *p = NULL;
+  int64_t id = 0;
+  if (!fd_project_patch_body_parse(body, &name, &origins, &labels, &err)) {
+    fprintf(stderr, "feedbackd: %s (%s)\n", err.message, err.field);
+    rc = 2;
+  } else if ((id = project_of(db, slug)) && (settings = fd_project_patch_settings(body)) &&
+             fd_projects_update(db, id, NULL, NULL, settings, &p) == FD_DB_ONE) {
+    print_project(p);
+    rc = 0;
+  }
+  json_decref(p);
+  json_decref(settings);
+  json_decref(body);
+  return rc;
+}
+
 int fd_cli_projects(const struct fd_config *cfg, int argc, char **argv) {
   const char *sub = argc > 2 ? argv[2] : "";
-  if (strcmp(sub, "create") != 0 && strcmp(sub, "list") != 0) {
-    fprintf(stderr, "usage: feedbackd projects create <slug> [--name N] [--origins O,...] | projects list\n");
+  if (strcmp(sub, "create") != 0 && strcmp(sub, "list") != 0 && strcmp(sub, "show") != 0 && strcmp(sub, "set") != 0) {
+    fprintf(stderr,
+            "usage: feedbackd projects create <slug> [--name N] [--origins O,...] | projects list | projects "
+            "show <slug> | projects set <slug> [--detect-feedback on|off] [--detect-phrases JSON]\n");
     return 2;
   }
   struct fd_embedded *emb;
   char conninfo[2048];
   struct fd_db *db = fd_cli_connect(cfg, &emb, conninfo, sizeof conninfo, NULL);
   if (!db) return 1;
-  int rc = strcmp(sub, "create") == 0 ? create(db, argc, argv) : list(db);
+  int rc = strcmp(sub, "create") == 0 ? create(db, argc, argv)
+           : strcmp(sub, "show") == 0 ? show(db, argc, argv)
+           : strcmp(sub, "set") == 0  ? set(db, argc, argv)
+                                      : list(db);
   fd_db_close(db);
   fd_embedded_stop(emb);
   return rc;

@@ -24,7 +24,13 @@ static struct fd_stmt stmt_retract = {
 
 static struct fd_stmt stmt_erase = {
     "feedback_erase",
-    "WITH d AS (DELETE FROM feedback WHERE project_id = $1::bigint AND user_ref = $2"
+    /* the rater's events, and the feedback detected in the turns of their conversations
+     * (docs/detection.md "Retraction and erasure"): the conversation is read before the
+     * UPDATE below forgets its user (one snapshot for the whole statement) */
+    "WITH d AS (DELETE FROM feedback WHERE project_id = $1::bigint AND (user_ref = $2"
+    "   OR (user_ref IS NULL AND kind = 'signal'"
+    "     AND signal IN ('detected_praise', 'detected_complaint', 'detected_correction')"
+    "     AND conversation_id IN (SELECT id FROM conversations WHERE project_id = $1::bigint AND user_ref = $2)))"
     "   RETURNING message_id, other_message_id),"
     " touched AS (SELECT message_id AS m FROM d UNION SELECT other_message_id FROM d"
     "   WHERE other_message_id IS NOT NULL),"

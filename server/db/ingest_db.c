@@ -59,6 +59,30 @@ static struct fd_stmt stmt_feedback = {
     "SELECT id, project_id FROM ins",
     0};
 
+/* Detected feedback: the turn must have been stored by this very transaction (a turn is
+ * read once, when it is first logged: a retry, or a turn logged again after its event was
+ * retracted or erased, brings nothing back) with the row's content, and have a stored
+ * assistant parent, which the event judges. The event's created_at is the turn's;
+ * content_sha256 covers what it says. */
+static struct fd_stmt stmt_detected = {
+    "ingest_detected",
+    "WITH ins AS (INSERT INTO feedback (project_id, id, kind, message_id, conversation_id, created_at, metadata,"
+    " content_sha256, signal) "
+    "SELECT u.p, u.id, 'signal', m.id, m.conversation_id, t.created_at,"
+    " jsonb_build_object('detected', jsonb_build_object('turn_id', t.id, 'match', u.mt, 'rule', u.rl)),"
+    " sha256(convert_to(u.sg || E'\\n' || t.id || E'\\n' || u.rl || E'\\n' || u.mt, 'UTF8')), u.sg "
+    "FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])"
+    " WITH ORDINALITY AS u(p, id, turn, th, sg, mt, rl, ord) "
+    "JOIN messages t ON t.project_id = u.p AND t.id = u.turn AND t.role = 'user' AND t.content_sha256 = decode(u.th, 'hex')"
+    " AND t.txid = pg_current_xact_id() "
+    "JOIN messages m ON m.project_id = u.p AND m.id = t.parent_id AND m.role = 'assistant' "
+    "ORDER BY u.ord "
+    "ON CONFLICT (project_id, id) DO NOTHING RETURNING id, project_id, kind, message_id, conversation_id, value,"
+    " scale, tags, other_message_id, outcome, created_at, received_at), "
+    "hook AS (" FD_WEBHOOK_ENQUEUE("feedback.stored", "ins", FEEDBACK_STORED_DATA) ") "
+    "SELECT id, project_id FROM ins",
+    0};
+
 static struct fd_stmt stmt_message_hashes = {
     "ingest_message_hashes",
     "SELECT u.ord, encode(m.content_sha256, 'hex') FROM unnest($1::bigint[], $2::text[]) WITH ORDINALITY "
@@ -276,6 +300,27 @@ enum fd_db_status fd_db_insert_feedback(struct fd_db *db, const struct fd_fb_ref
   fd_buf_release(&tags);
   const char *params[26];
   return insert_rows(db, &stmt_feedback, &c, params, n, inserted, fb_id, fb_project, refs);
+}
+
+static const char *det_id(const void *refs, size_t i) { return ((const struct fd_det_ref *)refs)[i].row->id; }
+static int64_t det_project(const void *refs, size_t i) { return ((const struct fd_det_ref *)refs)[i].project_id; }
+
+enum fd_db_status fd_db_insert_detected(struct fd_db *db, const struct fd_det_ref *refs, size_t n, bool *inserted) {
+  if (n == 0) return FD_DB_NONE;
+  struct cols c;
+  cols_begin(&c, 7);
+  for (size_t i = 0; i < n; i++) {
+    const struct fd_detected_row *d = refs[i].row;
+    num(&c.b[0], refs[i].project_id);
+    fd_pgarray_text(&c.b[1], d->id);
+    fd_pgarray_text(&c.b[2], d->turn->id);
+    hex(&c.b[3], d->turn->content_sha256);
+    fd_pgarray_text(&c.b[4], d->signal);
+    fd_pgarray_textn(&c.b[5], d->turn->content + d->match_offset, d->match_length);
+    fd_pgarray_text(&c.b[6], d->rule);
+  }
+  const char *params[7];
+  return insert_rows(db, &stmt_detected, &c, params, n, inserted, det_id, det_project, refs);
 }
 
 /* Look up rows by (project, key): take() receives each found value. Returns their number. */

@@ -10,6 +10,7 @@
 
 #include "db/pool.h"
 #include "db/status.h"
+#include "ingest/detected.h"
 #include "ingest/rows.h"
 
 struct fd_msg_ref {
@@ -24,6 +25,11 @@ struct fd_fb_ref {
   const struct fd_feedback_row *row;
 };
 
+struct fd_det_ref {
+  int64_t project_id;
+  const struct fd_detected_row *row;
+};
+
 /* Statuses: db/status.h. Each function returns the number of rows it inserted or found
  * (FD_DB_NONE: none) or a failure; the out-arrays have n elements and are the caller's. */
 
@@ -32,6 +38,14 @@ struct fd_fb_ref {
 enum fd_db_status fd_db_insert_messages(struct fd_db *db, const struct fd_msg_ref *refs, size_t n, bool *inserted)
     __attribute__((warn_unused_result));
 enum fd_db_status fd_db_insert_feedback(struct fd_db *db, const struct fd_fb_ref *refs, size_t n, bool *inserted)
+    __attribute__((warn_unused_result));
+
+/* Store detected feedback (docs/detection.md "Stored events"), rows with distinct
+ * (project_id, id), after their turns were inserted in the same transaction: a row becomes
+ * a `signal` event on its turn's parent when this transaction stored the turn (a user turn
+ * with the row's content) and that parent is a stored assistant message; else nothing is
+ * stored. inserted[i] tells whether row i was new. */
+enum fd_db_status fd_db_insert_detected(struct fd_db *db, const struct fd_det_ref *refs, size_t n, bool *inserted)
     __attribute__((warn_unused_result));
 
 /* The stored content_sha256 of existing rows (found[i] false if there is none). */

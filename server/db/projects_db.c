@@ -11,13 +11,16 @@
 #include "util/buf.h"
 
 /* Settings a project never set show their defaults (span_labels: FD_SPAN_LABELS_SQL;
- * reactions: the built-in set; default_consent: train; dataset_license: null). */
+ * reactions: the built-in set; default_consent: train; dataset_license: null;
+ * detect_feedback: true; detect_phrases: no extra phrase). */
 #define PROJECT_JSON \
   "json_build_object('slug', slug, 'name', name, 'allowed_origins', "                       \
   "coalesce(settings->'allowed_origins', '[]'::jsonb), 'span_labels', " FD_SPAN_LABELS_SQL( \
       settings) ", 'reactions', coalesce(settings->'reactions', "                            \
   "'" FD_REACTIONS_DEFAULT_JSON "'::jsonb), 'default_consent', coalesce(settings->>'default_consent', 'train'), " \
-  "'dataset_license', settings->'dataset_license', 'created_at', " TS("created_at") ")"
+  "'dataset_license', settings->'dataset_license', 'detect_feedback', "                                         \
+  "coalesce(settings->'detect_feedback', 'true'::jsonb), 'detect_phrases', coalesce(settings->'detect_phrases', "  \
+  "'{\"praise\": [], \"complaint\": [], \"correction\": []}'::jsonb), 'created_at', " TS("created_at") ")"
 
 static struct fd_stmt stmt_create = {
     "projects_create",

@@ -32,6 +32,8 @@
 /* Limits of one per-project extra phrase (the `detect_phrases` project setting). */
 #define FD_DETECT_PHRASE_MAX_BYTES 200
 #define FD_DETECT_PHRASE_MAX_WORDS 12
+/* Phrases per class a project may add (PATCH /v1/project refuses more). */
+#define FD_DETECT_PHRASES_MAX 100
 
 enum fd_detect_class {
   FD_DETECT_NONE = 0,

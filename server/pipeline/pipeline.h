@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "core/errors.h"
+#include "ingest/detected.h"
 #include "ingest/rows.h"
 #include "util/config.h"
 
@@ -28,8 +29,13 @@ struct fd_ingest_job {
   size_t n_events;
   struct fd_message_row **messages; /* owned by the job's creator */
   size_t n_messages;
-  enum fd_item_status *event_status;       /* n_events entries, filled by the writer */
-  enum fd_item_status *message_status;     /* n_messages entries */
+  enum fd_item_status *event_status;   /* n_events entries, filled by the writer */
+  enum fd_item_status *message_status; /* n_messages entries */
+  /* Feedback detected in the job's user turns (docs/detection.md), owned by the job's
+   * creator; stored after the turns, in the same transaction, when the turn's parent is a
+   * stored assistant message. No status: the client did not send them. */
+  struct fd_detected_row *detected;
+  size_t n_detected;
   bool unavailable;                        /* the database could not be reached: answer 503 */
   void (*done)(struct fd_ingest_job *job); /* called once, on a writer thread */
   void *done_arg;

@@ -111,6 +111,9 @@ struct batch {
   struct fd_fb_ref *fbs;
   enum fd_item_status **fb_status;
   size_t n_fbs;
+  struct fd_det_ref *dets; /* detected feedback, first occurrence of each (project, id) */
+  bool *det_inserted;      /* rewritten by every attempt of the transaction */
+  size_t n_dets;
 };
 
 static void batch_free(struct batch *b) {
@@ -118,6 +121,32 @@ static void batch_free(struct batch *b) {
   free(b->msg_status);
   free(b->fbs);
   free(b->fb_status);
+  free(b->dets);
+  free(b->det_inserted);
+}
+
+/* The same turn in two jobs of a batch gives the same detected id: keep the first, the
+ * rows of one INSERT must be distinct. */
+static const char *d_id(const void *r, size_t i) { return ((const struct fd_det_ref *)r)[i].row->id; }
+static int64_t d_proj(const void *r, size_t i) { return ((const struct fd_det_ref *)r)[i].project_id; }
+static bool dets_build(struct batch *b, struct fd_ingest_job **jobs, size_t n) {
+  size_t nd = 0;
+  for (size_t j = 0; j < n; j++) nd += jobs[j]->n_detected;
+  if (nd == 0) return true;
+  b->dets = calloc(nd, sizeof *b->dets);
+  b->det_inserted = calloc(nd, sizeof *b->det_inserted);
+  size_t *first = calloc(nd, sizeof *first);
+  bool ok = b->dets && b->det_inserted && first;
+  for (size_t j = 0; ok && j < n; j++)
+    for (size_t i = 0; i < jobs[j]->n_detected; i++)
+      b->dets[b->n_dets++] = (struct fd_det_ref){jobs[j]->project_id, &jobs[j]->detected[i]};
+  ok = ok && first_occurrences(b->n_dets, d_proj, d_id, b->dets, first);
+  size_t kept = 0;
+  for (size_t i = 0; ok && i < b->n_dets; i++)
+    if (first[i] == i) b->dets[kept++] = b->dets[i];
+  if (ok) b->n_dets = kept;
+  free(first);
+  return ok;
 }
 
 static bool batch_build(struct batch *b, struct fd_ingest_job **jobs, size_t n) {
@@ -153,7 +182,7 @@ static bool batch_build(struct batch *b, struct fd_ingest_job **jobs, size_t n) 
       b->fbs[b->n_fbs++] = (struct fd_fb_ref){job->project_id, created, row};
     }
   }
-  return true;
+  return dets_build(b, jobs, n);
 }
 
 /* Statuses of rows that were not inserted: same hash as the stored row -> duplicate, else
@@ -242,16 +271,27 @@ static void count_stored(const struct batch *b) {
     int s = row->kind == FD_KIND_SIGNAL ? fd_signal_index(row->signal) : -1;
     if (s >= 0) FD_METRIC_ADD(fd_metrics.signals[s], 1);
   }
+  for (size_t i = 0; i < b->n_dets; i++) {
+    if (!b->det_inserted[i]) continue;
+    FD_METRIC_ADD(fd_metrics.stored[FD_STORED_SIGNAL], 1);
+    int s = fd_signal_index(b->dets[i].row->signal);
+    if (s >= 0) FD_METRIC_ADD(fd_metrics.signals[s], 1);
+  }
 }
 _Static_assert(FD_METRIC_SIGNALS == FD_SIGNALS_ALL, "one /metrics counter per signal name");
 
-/* The body of a batch's transaction (db/txn.h): messages first, then the feedback rows.
- * Re-runnable: every status slot is rewritten. */
+/* The body of a batch's transaction (db/txn.h): messages first, then the feedback rows,
+ * then the feedback detected in the turns (which reads the stored turns and parents).
+ * Re-runnable: every status slot and det_inserted are rewritten. */
 static enum fd_db_status write_batch_rows(struct fd_db *db, void *arg) {
   struct batch *b = arg;
   enum fd_db_status st = write_rows(db, b->msgs, b->n_msgs, sizeof *b->msgs, b->msg_status, m_proj, m_id, m_hash, true);
   if (!fd_db_failed(st))
     st = write_rows(db, b->fbs, b->n_fbs, sizeof *b->fbs, b->fb_status, f_proj, f_id, f_hash, false);
+  if (!fd_db_failed(st) && b->n_dets) {
+    enum fd_db_status d = fd_db_insert_detected(db, b->dets, b->n_dets, b->det_inserted);
+    if (fd_db_failed(d)) st = d;
+  }
   return st;
 }
 

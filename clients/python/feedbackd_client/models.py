@@ -323,6 +323,21 @@ class ReactionSet(TypedDict):
     reactions: list[Reaction]
 
 
+class DetectPhrases(TypedDict):
+    """A project's own phrases for the detector of feedback written into the conversation,
+    per class."""
+    praise: list[str]
+    complaint: list[str]
+    correction: list[str]
+
+
+class DetectPhrasesPatch(TypedDict, total=False):
+    """PATCH /v1/project detect_phrases: replaces the phrases, a class left out has none."""
+    praise: list[str]
+    complaint: list[str]
+    correction: list[str]
+
+
 class Project(TypedDict):
     slug: str
     name: str
@@ -331,6 +346,8 @@ class Project(TypedDict):
     reactions: list[Reaction]
     default_consent: Literal["train", "none"]
     dataset_license: str | None
+    detect_feedback: bool
+    detect_phrases: DetectPhrases
     created_at: str
 
 
@@ -341,6 +358,8 @@ class ProjectPatch(TypedDict, total=False):
     reactions: list[Reaction]
     default_consent: Literal["train", "none"]
     dataset_license: str | None
+    detect_feedback: bool
+    detect_phrases: DetectPhrasesPatch
 
 
 class Consent(TypedDict):
