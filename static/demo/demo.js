@@ -33,12 +33,31 @@
       { model: 'demo-large-v1', content: 'list(reversed(items)) gives a new reversed list; items.reverse() reverses the list itself and returns None.' }
     ] }
   ];
+  // Two answers show passages and steps: one in Markdown with multi-byte text (emoji, a skin-tone
+  // modifier, a combining accent), rendered by renderMarkdown() below, and one the page marks as
+  // step-by-step (per-step thumbs: FeedbackD.attach(el, {steps: true})).
+  CANNED.push(
+    { match: /emoji|unicode/i, answers: [
+      { model: 'demo-large-v1', markdown: true, content: '**Emoji** are ordinary *Unicode characters*: 😀 is one code point ' +
+        '(U+1F600), but 👍🏽 is two — 👍 plus a skin-tone modifier.\n\nAccents can be *combining marks*: ' +
+        'e\u0301 looks like é but is two code points -- and that is why offsets count code points, not bytes.\n\n' +
+        '- `naïve` is 5 code points and 6 bytes in UTF-8\n- 👩‍💻 is three code points joined by a zero-width joiner' },
+      { model: 'demo-small-v1', markdown: true, content: 'Emoji are **pictures** sent as images. 🙂' }
+    ] },
+    { match: /solve|equation|step/i, answers: [
+      { model: 'demo-small-v1', steps: true, content: 'Subtract 3 from both sides: 2x = 8.\n\n' +
+        'Divide both sides by 2: x = 3.\n   \nCheck: 2 · 3 + 3 = 9, so x = 3 is right.' },
+      { model: 'demo-large-v1', steps: true, content: 'Subtract 3 from both sides: 2x = 8.\n' +
+        'Divide both sides by 2: x = 4.\nCheck: 2 · 4 + 3 = 11 ✓' }
+    ] }
+  );
   var FALLBACK = [
     { model: 'demo-small-v1', content: 'I am a demo assistant and only know a few canned answers. Try one of the suggested questions below.' },
     { model: 'demo-large-v1', content: 'This demo has no real model behind it. Ask about the capital of France, recursion, a haiku about autumn or reversing a list in Python.' }
   ];
   var SUGGESTIONS = ['What is the capital of France?', 'Explain recursion in one sentence.',
-    'Write a haiku about autumn.', 'How do I reverse a list in Python?'];
+    'Write a haiku about autumn.', 'How do I reverse a list in Python?', 'How do emoji work in Unicode?',
+    'Solve 2x + 3 = 11 step by step.'];
 
   function cannedFor(prompt) {
     for (var i = 0; i < CANNED.length; i++) if (CANNED[i].match.test(prompt)) return CANNED[i].answers;
@@ -84,6 +103,8 @@
     if (ev.kind === 'reaction') what = 'reaction ' + ev.emoji;
     if (ev.kind === 'rating') what = ev.value > 0 ? 'thumbs up' : 'thumbs down';
     if (ev.kind === 'comparison') what = 'comparison (' + ev.outcome + ')';
+    if (ev.kind === 'span') what = 'passage [' + ev.label + '] ' + ev.start + '–' + ev.end + ' “' + ev.quote + '”';
+    if (ev.kind === 'step') what = 'step ' + (ev.step + 1) + ' ' + ({ 1: 'good', 0: 'neutral', '-1': 'bad' })[ev.value];
     if (ev.tags) what += ' [' + ev.tags.join(', ') + ']';
     if (ev.comment) what += ' “' + ev.comment + '”';
     return what + ' on ' + String(ev.message_id).slice(0, 8);
@@ -118,7 +139,8 @@
     var alt = cannedFor(prompt)[0];
     var now = new Date().toISOString();
     var turn = { user: { id: FD.uuid(), content: prompt }, parentId: parentId,
-                 answers: [{ id: FD.uuid(), content: alt.content, model: alt.model, alt: 0 }] };
+                 answers: [{ id: FD.uuid(), content: alt.content, model: alt.model, alt: 0,
+                             markdown: !!alt.markdown, steps: !!alt.steps }] };
     var first = chat.turns.length === 0;
     chat.turns.push(turn);
     saveChat();
@@ -135,7 +157,8 @@
     var last = turn.answers[turn.answers.length - 1];
     FD.signal(last.id, 'regenerate'); // the answer the user asked to replace
     var i = (last.alt + 1) % alts.length;
-    var ans = { id: FD.uuid(), content: alts[i].content, model: alts[i].model, alt: i };
+    var ans = { id: FD.uuid(), content: alts[i].content, model: alts[i].model, alt: i,
+                markdown: !!alts[i].markdown, steps: !!alts[i].steps };
     turn.answers.push(ans);
     saveChat();
     // a sibling: same parent (the user turn) as the earlier answers
@@ -176,6 +199,48 @@
     return bar;
   }
 
+  // A tiny Markdown renderer (paragraphs, "- " lists, **bold**, *italic*, `code`, [text](url),
+  // " -- " as an en dash), built with DOM nodes only: the answer text never becomes HTML.
+  // Like real renderers it changes the text: the widget maps a selection back to the source.
+  function renderMarkdown(box, src) {
+    box.textContent = '';
+    src.split(/\n[ \t]*\n/).forEach(function (block) {
+      var lines = block.split('\n');
+      if (lines.every(function (l) { return /^\s*[-*] /.test(l); })) {
+        var ul = node('ul');
+        lines.forEach(function (l) { var li = node('li'); inline(li, l.replace(/^\s*[-*] /, '')); ul.appendChild(li); });
+        box.appendChild(ul);
+      } else {
+        var p = node('p');
+        lines.forEach(function (l, i) { if (i) p.appendChild(node('br')); inline(p, l); });
+        box.appendChild(p);
+      }
+    });
+  }
+  function inline(parent, text) {
+    var re = /\*\*([^*]+)\*\*|\*([^*]+)\*|`([^`]+)`|\[([^\]]+)\]\(([^)\s]+)\)/g, last = 0, m;
+    function plain(t) { parent.appendChild(document.createTextNode(t.replace(/ -- /g, ' \u2013 '))); }
+    while ((m = re.exec(text))) {
+      if (m.index > last) plain(text.slice(last, m.index));
+      var e;
+      if (m[1] != null) e = node('strong', null, m[1]);
+      else if (m[2] != null) e = node('em', null, m[2]);
+      else if (m[3] != null) e = node('code', null, m[3]);
+      else {
+        e = node('a', null, m[4]);
+        if (/^https?:\/\//.test(m[5])) e.href = m[5];
+        e.rel = 'noopener noreferrer';
+      }
+      parent.appendChild(e);
+      last = re.lastIndex;
+    }
+    if (last < text.length) plain(text.slice(last));
+  }
+  function showAnswer(el, ans) {
+    if (ans.markdown) { el.classList.add('md'); renderMarkdown(el, ans.content); }
+    else el.textContent = ans.content;
+  }
+
   function render() {
     var box = $('chat');
     Array.prototype.forEach.call(box.querySelectorAll('.content'), function (c) {
@@ -199,7 +264,8 @@
         m.setAttribute('data-answer', String(ai + 1));
         var who = 'Assistant · ' + ans.model + (turn.answers.length > 1 ? ' · answer ' + (ai + 1) : '');
         m.appendChild(node('div', 'who', who));
-        var c = node('div', 'content', ans.content);
+        var c = node('div', 'content');
+        showAnswer(c, ans);
         m.appendChild(c);
         art.appendChild(m);
         contents.push(c);
@@ -208,7 +274,10 @@
           var o = Object.assign({ messageId: ans.id }, widgetOpts);
           // the opt-out link once, under the newest answer
           o.optOutLink = ti === chat.turns.length - 1 && ai === turn.answers.length - 1;
-          o.renderEdited = function (el, text) { el.textContent = text; ans.content = text; ans.edited = true; saveChat(); };
+          o.renderEdited = function (el, text) { ans.content = text; ans.edited = true; showAnswer(el, ans); saveChat(); };
+          // offsets of marked passages count in the answer's source text, not in what is shown
+          o.getContent = function () { return ans.content; };
+          o.steps = !!ans.steps;
           FD.attach(c, o);
         }
       });

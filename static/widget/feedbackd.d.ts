@@ -63,6 +63,12 @@ declare namespace FeedbackD {
     tie?: string; bothBad?: string; thanks?: string; retracted?: string; edited?: string;
     queued?: string; failed?: string; react?: string; reactionsTitle?: string; unreact?: string;
     reactionsFailed?: string; optOut?: string; optedOut?: string;
+    /** Marked passages (span events) and step thumbs. */
+    mark?: string; markAria?: string; spanTitle?: string; spanLabels?: string; spanComment?: string;
+    spanSend?: string; spanCancel?: string; spanClose?: string; spanPick?: string; spanUnmapped?: string;
+    markHelp?: string; markArea?: string; markEmpty?: string; steps?: string;
+    /** aria-label of one step's thumbs; `{n}` is the step's number from 1. */
+    stepGroup?: string; stepUp?: string; stepZero?: string; stepDown?: string;
   }
 
   /** One reaction of the project's set (GET /v1/reactions). */
@@ -74,6 +80,12 @@ declare namespace FeedbackD {
 
   /** An implicit signal a page may send (docs/api.md "Implicit signals"). */
   type SignalName = 'copy' | 'share' | 'regenerate' | 'continue' | 'abandon' | 'dwell' | 'retry';
+
+  /** A span label: its name (as in the project's span_labels), optionally a display text. */
+  type SpanLabel = string | { name: string; value?: number; label?: string };
+  /** The project's span labels: a list, the body of GET /v1/project, or a loader called once per page. */
+  type SpanLabels = SpanLabel[] | { span_labels: SpanLabel[] }
+    | (() => SpanLabel[] | { span_labels: SpanLabel[] } | Promise<SpanLabel[] | { span_labels: SpanLabel[] }>);
 
   /** Options every call takes (page-wide defaults via configure()). */
   interface CommonOptions {
@@ -118,7 +130,14 @@ declare namespace FeedbackD {
     message?: InlineMessage;
     context?: { role: Role; content: string }[];
     conversationId?: string;
+    /** The answer's text (default: element.innerText): what edits start from and span offsets count in. */
     getContent?: (element: Element) => string;
+    /** Selecting text in the answer offers span labels; "Mark a passage" button (default true). */
+    spans?: boolean;
+    /** Default: the default span labels of docs/api.md. */
+    spanLabels?: SpanLabels;
+    /** A step-by-step answer: thumbs for each non-blank line (step events; default false). */
+    steps?: boolean;
     renderEdited?: (element: Element, text: string) => void;
     container?: Element;
     labels?: Labels;

@@ -557,7 +557,7 @@
     var st = doc.createElement('style');
     st.id = STYLE_ID;
     if (o.styleNonce) st.setAttribute('nonce', o.styleNonce);
-    st.textContent = CSS;
+    st.textContent = CSS + '\n' + FINE_CSS;
     (doc.head || doc.documentElement).insertBefore(st, (doc.head || doc.documentElement).firstChild);
   }
 
@@ -993,6 +993,11 @@
       else if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) { e.preventDefault(); closeEditor(true); }
     });
 
+    // passages (span) and steps
+    var fine = attachFine(element, o, bar, actions, function (ev, also) {
+      enqueue('post', ev.id, ev, o, also ? function (info) { track(info); also(info); } : track);
+    }, function (id) { enqueue('delete', id, null, o, track); }, n);
+
     // leaving the page with the reasons panel open still records the thumbs-down
     function onHide() { if (pendingDown) closeReasons(true); }
     root.addEventListener('pagehide', onHide);
@@ -1011,6 +1016,7 @@
         if (reactions) reactions.destroy();
         if (stopOptOut) stopOptOut();
         stopTracking();
+        fine.destroy();
         if (!editor.hidden) element.style.display = prevDisplay;
         if (bar.parentNode) bar.parentNode.removeChild(bar);
         if (editor.parentNode) editor.parentNode.removeChild(editor);
@@ -1019,6 +1025,432 @@
     };
     element.__feedbackd = api;
     return api;
+  }
+
+  // ---------------------------------------------------------------- passages (span) and steps
+
+  // Labels a span may carry. An ingest key cannot read the project's settings (docs/api.md:
+  // ingest keys only write), so a page passes the project's span_labels as `spanLabels` (a
+  // list, or a function the widget calls once per page, e.g. one that asks the page's own
+  // backend); without it the widget offers the default set of docs/api.md "Span feedback".
+  var DEFAULT_SPAN_LABELS = [
+    { name: 'incorrect', value: -1 }, { name: 'irrelevant', value: -1 }, { name: 'incomplete', value: -1 },
+    { name: 'unsafe', value: -1 }, { name: 'well_said', value: 1 }
+  ];
+  var FINE_LABELS = {
+    mark: 'Mark a passage', markAria: 'Mark a passage of this answer', spanTitle: 'Label this passage',
+    spanLabels: 'Label', spanComment: 'Comment (optional)', spanSend: 'Send', spanCancel: 'Cancel',
+    spanClose: 'Close', spanPick: 'Choose a label first.',
+    spanUnmapped: 'This selection cannot be matched exactly to the answer\u2019s text (the page shows it ' +
+      'differently). Select a passage without that part, or use \u201cMark a passage\u201d.',
+    markHelp: 'Select the passage in the text below (Shift + arrow keys), then choose a label and send.',
+    markArea: 'Text of the answer', markEmpty: 'Select a passage in the text first.',
+    steps: 'Rate each step', stepGroup: 'Step {n}', stepUp: 'Good step', stepZero: 'Neutral step',
+    stepDown: 'Bad step'
+  };
+  for (var fineKey in FINE_LABELS) DEFAULT_LABELS[fineKey] = FINE_LABELS[fineKey];
+
+  var FINE_CSS = [
+    '.fbd-popover{position:absolute;z-index:2147483000;width:max-content;max-width:min(26rem,calc(100vw - 16px));' +
+      'box-shadow:0 4px 16px rgba(0,0,0,.18)}',
+    '.fbd-popover[hidden],.fbd-marker[hidden],.fbd-steps[hidden]{display:none!important}',
+    '.fbd-quote{margin:0;padding:2px 8px;border-left:3px solid var(--fbd-accent,#2563eb);white-space:pre-wrap;' +
+      'max-height:4.5em;overflow:auto}',
+    '.fbd-note{margin:0;color:var(--fbd-negative,#b91c1c)}',
+    '.fbd-note:empty{display:none}',
+    '.fbd-help{margin:0;color:var(--fbd-muted,#4b5563)}',
+    '.fbd-root input.fbd-span-comment{box-sizing:border-box;width:100%;padding:4px 6px;font:inherit;color:inherit;' +
+      'border:1px solid var(--fbd-border,#d1d5db);border-radius:var(--fbd-radius,6px);background:var(--fbd-bg,#fff)}',
+    '.fbd-root input.fbd-span-comment:focus-visible{outline:2px solid var(--fbd-focus,#2563eb);outline-offset:2px}',
+    '.fbd-mark-area{min-height:6em}',
+    '.fbd-steps{margin:0;padding:0 0 0 1.8em;display:flex;flex-direction:column;gap:4px}',
+    '.fbd-step-row{display:flex;align-items:flex-start;justify-content:space-between;gap:8px}',
+    '.fbd-step-text{white-space:pre-wrap;overflow-wrap:anywhere;padding-top:4px}',
+    '.fbd-step-votes{display:inline-flex;gap:2px;flex:none}',
+    '.fbd-step-down svg{transform:rotate(180deg)}',
+    '.fbd-step-down[aria-pressed="true"]{background:var(--fbd-negative-bg,#fee2e2);border-color:var(--fbd-negative,#dc2626);' +
+      'color:var(--fbd-negative-fg,#7f1d1d)}'
+  ].join('\n');
+  var DASH = 'M5 11h14v2H5z';
+
+  function normSpanLabels(list) {
+    if (list && !Array.isArray(list) && Array.isArray(list.span_labels)) list = list.span_labels; // GET /v1/project
+    if (!Array.isArray(list)) return null;
+    var out = [];
+    list.forEach(function (x) {
+      var name = typeof x === 'string' ? x : x && x.name;
+      if (typeof name !== 'string' || !name) return;
+      var shown = x && typeof x === 'object' && x.label ? String(x.label)
+        : (name.charAt(0).toUpperCase() + name.slice(1)).replace(/_/g, ' ');
+      out.push({ name: name, label: shown, value: x && typeof x.value === 'number' ? x.value : null });
+    });
+    return out.length ? out : null;
+  }
+  var labelLoads = []; // [{fn, promise}]: a loader function runs once per page
+  function spanLabelsOf(o) {
+    var src = o.spanLabels;
+    if (typeof src !== 'function') return Promise.resolve(normSpanLabels(src) || normSpanLabels(DEFAULT_SPAN_LABELS));
+    for (var i = 0; i < labelLoads.length; i++) if (labelLoads[i].fn === src) return labelLoads[i].promise;
+    var p = new Promise(function (resolve) { resolve(src()); }).then(function (list) {
+      return normSpanLabels(list) || normSpanLabels(DEFAULT_SPAN_LABELS);
+    }, function (e) {
+      if (root.console) root.console.error('feedbackd: spanLabels', e);
+      return normSpanLabels(DEFAULT_SPAN_LABELS);
+    });
+    labelLoads.push({ fn: src, promise: p });
+    return p;
+  }
+
+  // docs/api.md "Step feedback": lines of the content, without empty or whitespace-only ones
+  function stepsOf(text) {
+    return String(text).split('\n').filter(function (l) { return !/^[ \t\r\v\f]*$/.test(l); });
+  }
+
+  // A passage [a, b) (UTF-16 indexes of `s`) in code points, with its text as the quote.
+  function cpSpan(s, a, b) {
+    var start = Array.from(s.slice(0, a)).length, quote = s.slice(a, b);
+    return { start: start, end: start + Array.from(quote).length, quote: quote };
+  }
+
+  // --- mapping a selection of the rendered answer back to its source text
+  //
+  // The page may render the answer (Markdown: **bold**, lists, links, entities), so the text on
+  // screen is not the text the offsets count in. The selected text is searched in the source
+  // allowing, between its characters, only what a renderer drops (markup characters,
+  // whitespace, link targets, tags, list numbers, entities for & < > "). The same search runs on
+  // the rendered text: if it finds as many occurrences in both, the selection's occurrence on
+  // screen is the same-numbered one in the source; otherwise the passage is not mapped (no
+  // offsets rather than wrong ones).
+  var GAP = '(?:' + /[\s*_~`#>|+=\\[\]!-]|\]\([^)\s]*(?:\s+"[^"]*")?\)|<[^<>\n]*>|\d{1,9}[.)](?=\s)/.source + ')*?';
+  var ENTITY = { '&': '(?:&|&amp;)', '<': '(?:<|&lt;)', '>': '(?:>|&gt;)', '"': '(?:"|&quot;)' };
+
+  function passageRegex(text) {
+    var cps = Array.from(text), out = '';
+    for (var i = 0; i < cps.length; i++) {
+      var c = cps[i];
+      if (/\s/.test(c)) continue; // whitespace may differ freely: GAP covers it
+      if (out) out += GAP;
+      out += ENTITY[c] || c.replace(/[.*+?^${}()|[\]\\\/-]/g, '\\$&');
+    }
+    return out ? new RegExp(out, 'g') : null;
+  }
+  function matchesOf(re, s) {
+    var out = [], m;
+    re.lastIndex = 0;
+    while ((m = re.exec(s)) && out.length < 1000) {
+      out.push({ index: m.index, length: m[0].length });
+      re.lastIndex = m.index + 1; // overlapping occurrences count too
+    }
+    return out;
+  }
+  // source: the answer's text; shown: the text on screen; [a, b): the selection in `shown`
+  // -> null (only whitespace), {text, start, end, quote} or {text, unmapped: true}
+  function mapPassage(source, shown, a, b) {
+    while (a < b && /\s/.test(shown.charAt(a))) a++;
+    while (b > a && /\s/.test(shown.charAt(b - 1))) b--;
+    if (a >= b) return null;
+    var text = shown.slice(a, b), m;
+    if (source === shown) m = cpSpan(source, a, b);
+    else {
+      var re = passageRegex(text), onScreen = matchesOf(re, shown), inSource = matchesOf(re, source), k = -1;
+      for (var i = 0; i < onScreen.length; i++) if (onScreen[i].index === a) k = i;
+      if (k < 0 || onScreen.length !== inSource.length) return { text: text, unmapped: true };
+      m = cpSpan(source, inSource[k].index, inSource[k].index + inSource[k].length);
+    }
+    m.text = text;
+    return m;
+  }
+
+  // The text nodes of an element (not the widget's own), their start in the concatenated text.
+  function shownText(element) {
+    var r = { nodes: [], starts: [], text: '' };
+    var w = doc.createTreeWalker(element, 4 /* NodeFilter.SHOW_TEXT */, null);
+    for (var t = w.nextNode(); t; t = w.nextNode()) {
+      var p = t.parentNode;
+      if (p && p.closest && p !== element && p.closest('script,style,template,.fbd-root') &&
+          element.contains(p.closest('script,style,template,.fbd-root'))) continue;
+      r.nodes.push(t);
+      r.starts.push(r.text.length);
+      r.text += t.data;
+    }
+    return r;
+  }
+  function pointIndex(r, node, offset) {
+    if (node.nodeType === 3) {
+      var i = r.nodes.indexOf(node);
+      if (i >= 0) return r.starts[i] + Math.min(offset, node.data.length);
+    }
+    var at = doc.createRange();
+    try { at.setStart(node, offset); } catch (e) { return -1; }
+    for (var j = 0; j < r.nodes.length; j++) if (at.comparePoint(r.nodes[j], 0) >= 0) return r.starts[j];
+    return r.text.length;
+  }
+
+  // Absolute position under a rectangle (viewport coordinates), kept inside the viewport.
+  function placeBelow(box, rect) {
+    var host = box.offsetParent || doc.documentElement;
+    if (host === doc.body && root.getComputedStyle(host).position === 'static') host = doc.documentElement;
+    var hr = host.getBoundingClientRect();
+    var vw = doc.documentElement.clientWidth || root.innerWidth;
+    var x = Math.max(8, Math.min(rect.left, vw - box.offsetWidth - 8));
+    box.style.left = Math.round(x - hr.left - (host.clientLeft || 0) + (host === doc.documentElement ? 0 : host.scrollLeft)) + 'px';
+    box.style.top = Math.round(rect.bottom + 6 - hr.top - (host.clientTop || 0) + (host === doc.documentElement ? 0 : host.scrollTop)) + 'px';
+  }
+
+  // Span popover, "Mark a passage" mode and step thumbs of one attached answer. post(ev) queues
+  // an event, drop(id) a retraction, both reported to the answer's status line.
+  function attachFine(element, o, bar, actions, post, drop, n) {
+    var L = o.labels, offs = [], built = [], idp = 'fbd-' + n;
+    var hasUser = o.user != null && o.user !== '';
+    function on(target, type, fn) {
+      target.addEventListener(type, fn);
+      offs.push(function () { target.removeEventListener(type, fn); });
+    }
+    function source() { // the text offsets count in (docs/api.md "Span feedback")
+      if (typeof o.getContent === 'function') return String(o.getContent(element));
+      if (o.message && typeof o.message.content === 'string') return o.message.content;
+      return element.innerText != null && element.offsetParent !== null ? element.innerText : element.textContent;
+    }
+    function addAction(b) { actions.insertBefore(b, actions.querySelector('.fbd-status')); built.push(b); }
+
+    // a label chooser, comment and Send/Cancel: onSend(label, comment)
+    function spanForm(id, onSend, onCancel) {
+      var f = { box: el('div', 'fbd-span-form'), picked: null, buttons: [] };
+      var group = el('div', 'fbd-tags fbd-span-labels', { role: 'group', 'aria-label': L.spanLabels });
+      var cl = el('label', 'fbd-label', { for: id + '-c' }, L.spanComment);
+      var c = el('input', 'fbd-span-comment', { id: id + '-c', type: 'text', maxlength: '20000', autocomplete: 'off' });
+      var note = el('p', 'fbd-note', { role: 'alert' });
+      var row = el('div', 'fbd-row');
+      var sendB = button('fbd-primary fbd-span-send', L.spanSend);
+      var cancelB = button('fbd-span-cancel', L.spanCancel);
+      row.appendChild(sendB);
+      row.appendChild(cancelB);
+      [group, cl, c, note, row].forEach(function (x) { f.box.appendChild(x); });
+      if (o.comment === false) { cl.hidden = true; c.hidden = true; }
+      f.setLabels = function (list) {
+        group.textContent = '';
+        f.buttons = list.map(function (x) {
+          var b = button('fbd-tag fbd-span-label', x.label, { 'aria-pressed': 'false', 'data-label': x.name });
+          b.addEventListener('click', function () {
+            f.picked = f.picked === x.name ? null : x.name;
+            f.buttons.forEach(function (y) {
+              y.setAttribute('aria-pressed', y.getAttribute('data-label') === f.picked ? 'true' : 'false');
+            });
+            if (f.picked) note.textContent = '';
+          });
+          group.appendChild(b);
+          return b;
+        });
+      };
+      f.reset = function () {
+        f.picked = null;
+        c.value = '';
+        note.textContent = '';
+        f.buttons.forEach(function (y) { y.setAttribute('aria-pressed', 'false'); });
+      };
+      f.say = function (text) { note.textContent = text; };
+      f.first = function () { return f.buttons[0] || sendB; };
+      sendB.addEventListener('click', function () {
+        if (!f.picked) { f.say(L.spanPick); f.first().focus(); return; }
+        onSend(f.picked, c.value.trim());
+      });
+      cancelB.addEventListener('click', onCancel);
+      return f;
+    }
+    function sendSpan(m, label, comment) {
+      post(makeEvent('span', o, { start: m.start, end: m.end, label: label, quote: m.quote, comment: comment || undefined }));
+    }
+
+    var markBtn = null;
+    if (o.spans !== false) {
+      // popover for a selection made with the mouse (or any other way) inside the answer
+      var pop = el('div', 'fbd-root fbd-panel fbd-popover', { role: 'dialog', 'aria-labelledby': idp + '-pt',
+                                                              'aria-describedby': idp + '-pq' });
+      pop.hidden = true;
+      pop.appendChild(el('div', 'fbd-title', { id: idp + '-pt' }, L.spanTitle));
+      var quoteEl = el('blockquote', 'fbd-quote', { id: idp + '-pq' });
+      pop.appendChild(quoteEl);
+      var unmapped = el('p', 'fbd-note fbd-unmapped', { role: 'alert' });
+      var closeB = button('fbd-span-close', L.spanClose);
+      var form = spanForm(idp + '-pf', function (label, comment) {
+        if (cur) sendSpan(cur, label, comment);
+        var sel = root.getSelection && root.getSelection();
+        if (sel) sel.removeAllRanges();
+        closePop(true);
+      }, function () { closePop(true); });
+      pop.appendChild(form.box);
+      pop.appendChild(unmapped);
+      pop.appendChild(closeB);
+      bar.appendChild(pop);
+      built.push(pop);
+      var cur = null, curKey = '', back = null;
+
+      var openPop = function (m, rect) {
+        back = doc.activeElement && doc.activeElement !== doc.body && !pop.contains(doc.activeElement) ? doc.activeElement : null;
+        cur = m.unmapped ? null : m;
+        quoteEl.textContent = m.text;
+        form.reset();
+        form.box.hidden = !!m.unmapped;
+        unmapped.textContent = m.unmapped ? L.spanUnmapped : '';
+        closeB.hidden = !m.unmapped;
+        pop.setAttribute('data-fbd-mapped', m.unmapped ? 'false' : 'true');
+        pop.hidden = false;
+        placeBelow(pop, rect);
+        (m.unmapped ? closeB : form.first()).focus();
+      };
+      var closePop = function (refocus) {
+        if (pop.hidden) return;
+        pop.hidden = true;
+        cur = null;
+        curKey = '';
+        if (refocus) (back && doc.contains(back) ? back : markBtn || element).focus();
+      };
+      var fromSelection = function () {
+        var sel = root.getSelection && root.getSelection();
+        if (!sel || !sel.rangeCount || sel.isCollapsed) return;
+        var r = sel.getRangeAt(0);
+        if (!element.contains(r.startContainer) || !element.contains(r.endContainer)) return;
+        var shown = shownText(element);
+        var a = pointIndex(shown, r.startContainer, r.startOffset), b = pointIndex(shown, r.endContainer, r.endOffset);
+        if (a < 0 || b <= a) return;
+        if (!pop.hidden && curKey === a + ':' + b) return;
+        var m = mapPassage(source(), shown.text, a, b);
+        if (!m) return;
+        curKey = a + ':' + b;
+        openPop(m, r.getBoundingClientRect());
+      };
+      var inWidget = function (t) { return t && t.closest && t.closest('.fbd-root, input, textarea, select, [contenteditable]'); };
+      on(doc, 'pointerup', function (e) { if (!inWidget(e.target)) setTimeout(fromSelection, 0); });
+      on(doc, 'keyup', function (e) { // a selection made from the keyboard (caret browsing)
+        if (e.shiftKey && /^(Arrow|Home|End|Page)/.test(e.key) && !inWidget(e.target)) setTimeout(fromSelection, 0);
+      });
+      on(doc, 'pointerdown', function (e) { if (!pop.hidden && !pop.contains(e.target)) closePop(false); });
+      pop.addEventListener('keydown', function (e) {
+        if (e.key === 'Escape') { e.preventDefault(); e.stopPropagation(); closePop(true); }
+      });
+      closeB.addEventListener('click', function () { closePop(true); });
+
+      // "Mark a passage": the answer's text in a read-only text area, selected from the keyboard
+      markBtn = button('fbd-mark', L.mark, { 'aria-expanded': 'false', 'aria-controls': idp + '-m', 'aria-label': L.markAria });
+      addAction(markBtn);
+      var marker = el('div', 'fbd-panel fbd-marker', { id: idp + '-m', role: 'group', 'aria-labelledby': idp + '-mt' });
+      marker.hidden = true;
+      marker.appendChild(el('div', 'fbd-title', { id: idp + '-mt' }, L.markAria));
+      marker.appendChild(el('p', 'fbd-help', { id: idp + '-mh' }, L.markHelp));
+      // not `readonly`: Chrome offers no caret (so no keyboard selection) in a read-only text
+      // area; edits are refused instead, and it is announced as read-only
+      var area = el('textarea', 'fbd-mark-area', { rows: '5', 'aria-label': L.markArea, 'aria-readonly': 'true',
+                                                   'aria-describedby': idp + '-mh', spellcheck: 'false' });
+      var areaText = '';
+      area.addEventListener('beforeinput', function (e) { e.preventDefault(); });
+      area.addEventListener('input', function () { // what beforeinput could not stop (IME)
+        if (area.value !== areaText) { area.value = areaText; area.setSelectionRange(0, 0); }
+      });
+      marker.appendChild(area);
+      var mform = spanForm(idp + '-mf', function (label, comment) {
+        var text = source(), a = area.selectionStart, b = area.selectionEnd;
+        // a text area turns \r\n into \n: map its selection like a rendered one then
+        var m = a < b ? mapPassage(text, area.value, a, b) : null;
+        if (!m) { mform.say(L.markEmpty); area.focus(); return; }
+        if (m.unmapped) { mform.say(L.spanUnmapped); area.focus(); return; }
+        sendSpan(m, label, comment);
+        closeMark();
+      }, function () { closeMark(); });
+      marker.appendChild(mform.box);
+      bar.appendChild(marker);
+      built.push(marker);
+      var openMark = function () {
+        closePop(false);
+        area.value = areaText = source();
+        mform.reset();
+        marker.hidden = false;
+        markBtn.setAttribute('aria-expanded', 'true');
+        area.focus();
+        area.setSelectionRange(0, 0);
+      };
+      var closeMark = function () {
+        if (marker.hidden) return;
+        marker.hidden = true;
+        markBtn.setAttribute('aria-expanded', 'false');
+        markBtn.focus();
+      };
+      markBtn.addEventListener('click', function () { if (marker.hidden) openMark(); else closeMark(); });
+      marker.addEventListener('keydown', function (e) {
+        if (e.key === 'Escape') { e.preventDefault(); e.stopPropagation(); closeMark(); }
+      });
+      spanLabelsOf(o).then(function (list) { form.setLabels(list); mform.setLabels(list); });
+    }
+
+    if (o.steps) {
+      // per-step thumbs: one row per step of docs/api.md "Step feedback"
+      var steps = stepsOf(source());
+      var skey = stateKey('p', o.user, o.messageId);
+      var votes = (o.persistState && loadJSON(skey)) || {}; // step index -> {value, id, prev}
+      var toggle = button('fbd-steps-toggle', L.steps, { 'aria-expanded': 'false', 'aria-controls': idp + '-s' });
+      var list = el('ol', 'fbd-steps', { id: idp + '-s' });
+      list.hidden = true;
+      var rows = steps.map(function (line, i) {
+        var li = el('li', 'fbd-step', { 'data-fbd-step': String(i) });
+        var rowEl = el('div', 'fbd-step-row');
+        rowEl.appendChild(el('span', 'fbd-step-text', { id: idp + '-s' + i }, line.trim()));
+        var g = el('span', 'fbd-step-votes', { role: 'group', 'aria-label': L.stepGroup.replace('{n}', String(i + 1)),
+                                               'aria-describedby': idp + '-s' + i });
+        var bs = [[1, 'up', L.stepUp, THUMB], [0, 'zero', L.stepZero, DASH], [-1, 'down', L.stepDown, THUMB]].map(function (d) {
+          var b = button('fbd-step-vote fbd-step-' + d[1], null, { 'aria-pressed': 'false', 'aria-label': d[2],
+                                                                   title: d[2], 'data-value': String(d[0]) });
+          b.appendChild(icon(d[3]));
+          b.addEventListener('click', function () { vote(i, d[0]); });
+          g.appendChild(b);
+          return b;
+        });
+        rowEl.appendChild(g);
+        li.appendChild(rowEl);
+        list.appendChild(li);
+        return { li: li, buttons: bs };
+      });
+      var saveVotes = function () { if (o.persistState) sSet(skey, JSON.stringify(votes)); };
+      var show = function (i) {
+        var v = votes[i] ? votes[i].value : null;
+        rows[i].li.setAttribute('data-fbd-value', v == null ? '' : String(v));
+        rows[i].buttons.forEach(function (b) { b.setAttribute('aria-pressed', String(Number(b.getAttribute('data-value')) === v)); });
+      };
+      var refused = function (info) { // a step vote refused for good: show the one that still counts
+        if (info.type !== 'failed' || info.op !== 'post') return;
+        for (var i in votes) {
+          if (votes[i] && votes[i].id === info.id) { votes[i] = votes[i].prev || null; saveVotes(); show(Number(i)); }
+        }
+      };
+      var vote = function (i, value) {
+        var was = votes[i] || null;
+        if (was && was.value === value) { drop(was.id); votes[i] = null; } // the pressed one again: retract
+        else {
+          // without a user id every event counts on its own (docs/api.md): retract the earlier one
+          if (was && !hasUser) drop(was.id);
+          var ev = makeEvent('step', o, { step: i, value: value });
+          post(ev, refused);
+          votes[i] = { value: value, id: ev.id, prev: was && hasUser ? { value: was.value, id: was.id } : null };
+        }
+        saveVotes();
+        show(i);
+      };
+      rows.forEach(function (r, i) { show(i); });
+      toggle.addEventListener('click', function () {
+        list.hidden = !list.hidden;
+        toggle.setAttribute('aria-expanded', String(!list.hidden));
+      });
+      if (steps.length) {
+        addAction(toggle);
+        bar.appendChild(list);
+        built.push(list);
+      }
+    }
+
+    return {
+      destroy: function () {
+        offs.forEach(function (f) { f(); });
+        built.forEach(function (x) { if (x.parentNode) x.parentNode.removeChild(x); });
+      }
+    };
   }
 
   // ---------------------------------------------------------------- compare(): A/B chooser

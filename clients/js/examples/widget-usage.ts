@@ -8,6 +8,15 @@ export function wire(answerA: HTMLElement, answerB: HTMLElement): void {
     onEvent: (info) => { if (info.type === 'delivered') console.log(info.id, info.duplicate); },
     onError: (info) => console.warn(info.status, info.error?.code),
   });
+  // a step-by-step answer whose page knows the project's span labels from its own backend
+  const steps = FeedbackD.attach(answerB, {
+    key: 'INGEST_KEY', messageId: 'm4', user: 'u42', steps: true,
+    spanLabels: () => fetch('/api/feedback-labels').then((r) => r.json() as Promise<{ span_labels: FeedbackD.SpanLabel[] }>),
+    labels: { mark: 'Mark text', stepGroup: 'Step {n}' },
+  });
+  FeedbackD.attach(answerA, { key: 'INGEST_KEY', spans: false, spanLabels: ['incorrect', { name: 'well_said', label: 'Well put' }] });
+  steps.destroy();
+  FeedbackD.send({ kind: 'span', message_id: 'm3', start: 0, end: 4, label: 'incorrect', quote: 'Lyon' }, { key: 'INGEST_KEY' });
   const vote: -1 | 0 | 1 = w.state().vote;
   const c = window.FeedbackD.compare(answerA, answerB, { key: 'INGEST_KEY', messageIds: ['m3', 'm4'] });
   const choice = c.state().choice;
