@@ -9,7 +9,10 @@
 static struct fd_stmt stmt_put = {
     "consent_put",
     "INSERT INTO consents AS c (project_id, user_ref, train) VALUES ($1::bigint, $2, $3::boolean) "
-    "ON CONFLICT (project_id, user_ref) DO UPDATE SET train = excluded.train, updated_at = now() "
+    "ON CONFLICT (project_id, user_ref) DO UPDATE SET train = excluded.train, updated_at = now(),"
+    /* txid: the last change of the value, which incremental exports look for (migrations/
+     * 0010_consent_txid.sql); saying the same again changes nothing there */
+    " txid = CASE WHEN c.train IS DISTINCT FROM excluded.train THEN pg_current_xact_id() ELSE c.txid END "
     "RETURNING json_build_object('user', user_ref, 'train', train, 'updated_at', " TS("updated_at") ")",
     0};
 

@@ -20,25 +20,30 @@
 #define US(col) "(date_part('epoch', " col ") * 1000000)::bigint"
 
 /* The changes after watermark $2 (export_db.h "INCREMENTAL"): touch(c, mid, sub). The xmin
- * prefilter lets the txid indexes skip everything older than the watermark. */
-#define TOUCH_CTE                                                                                      \
-  "WITH w AS (SELECT $2::pg_snapshot AS s, pg_snapshot_xmin($2::pg_snapshot) AS x),"                   \
-  " named AS ("                                                                                        \
-  "  SELECT f.message_id AS mid, f.other_message_id AS oid FROM feedback f, w"                         \
-  "   WHERE f.project_id = $1::bigint AND f.txid >= w.x AND NOT pg_visible_in_snapshot(f.txid, w.s)"   \
-  "  UNION ALL"                                                                                        \
-  "  SELECT f.message_id, f.other_message_id FROM feedback f, w"                                       \
-  "   WHERE f.project_id = $1::bigint AND f.retracted_txid >= w.x"                                     \
-  "     AND NOT pg_visible_in_snapshot(f.retracted_txid, w.s)"                                         \
-  "  UNION ALL"                                                                                        \
-  "  SELECT unnest(e.message_ids), NULL FROM erasures e, w"                                            \
-  "   WHERE e.project_id = $1::bigint AND e.txid >= w.x AND NOT pg_visible_in_snapshot(e.txid, w.s))," \
-  " ids AS (SELECT mid FROM named UNION SELECT oid FROM named WHERE oid IS NOT NULL),"                 \
-  " touch AS ("                                                                                        \
-  "  SELECT m.conversation_id AS c, m.id AS mid, false AS sub FROM messages m JOIN ids"                \
-  "    ON m.project_id = $1::bigint AND m.id = ids.mid"                                                \
-  "  UNION ALL"                                                                                        \
-  "  SELECT m.conversation_id, m.id, true FROM messages m, w"                                          \
+ * prefilter lets the txid indexes skip everything older than the watermark. A rater whose
+ * consent changed touches every message their events name (feedback_user_idx). */
+#define TOUCH_CTE                                                                                    \
+  "WITH w AS (SELECT $2::pg_snapshot AS s, pg_snapshot_xmin($2::pg_snapshot) AS x),"                 \
+  " named AS ("                                                                                      \
+  "  SELECT f.message_id AS mid, f.other_message_id AS oid FROM feedback f, w"                       \
+  "   WHERE f.project_id = $1::bigint AND f.txid >= w.x AND NOT pg_visible_in_snapshot(f.txid, w.s)" \
+  "  UNION ALL"                                                                                      \
+  "  SELECT f.message_id, f.other_message_id FROM feedback f, w"                                     \
+  "   WHERE f.project_id = $1::bigint AND f.retracted_txid >= w.x"                                   \
+  "     AND NOT pg_visible_in_snapshot(f.retracted_txid, w.s)"                                       \
+  "  UNION ALL"                                                                                      \
+  "  SELECT unnest(e.message_ids), NULL FROM erasures e, w"                                          \
+  "   WHERE e.project_id = $1::bigint AND e.txid >= w.x AND NOT pg_visible_in_snapshot(e.txid, w.s)" \
+  "  UNION ALL"                                                                                      \
+  "  SELECT f.message_id, f.other_message_id FROM consents k, w, feedback f"                         \
+  "   WHERE k.project_id = $1::bigint AND k.txid >= w.x AND NOT pg_visible_in_snapshot(k.txid, w.s)" \
+  "     AND f.project_id = k.project_id AND f.user_ref = k.user_ref),"                               \
+  " ids AS (SELECT mid FROM named UNION SELECT oid FROM named WHERE oid IS NOT NULL),"               \
+  " touch AS ("                                                                                      \
+  "  SELECT m.conversation_id AS c, m.id AS mid, false AS sub FROM messages m JOIN ids"              \
+  "    ON m.project_id = $1::bigint AND m.id = ids.mid"                                              \
+  "  UNION ALL"                                                                                      \
+  "  SELECT m.conversation_id, m.id, true FROM messages m, w"                                        \
   "   WHERE m.project_id = $1::bigint AND m.txid >= w.x AND NOT pg_visible_in_snapshot(m.txid, w.s)) "
 
 #define MESSAGES_SELECT \

@@ -19,8 +19,8 @@
  * feedback row's retracted_txid, or an erasure's txid) is not visible in the watermark
  * snapshot. A third cursor lists their touches per conversation (docs/export.md "Incremental
  * exports": events and retractions the messages they name, erasures erasures.message_ids, a
- * new turn its own group and every group below it); only conversations with a touch are
- * streamed. */
+ * rater's consent change (consents.txid) every message that rater's events name, a new turn
+ * its own group and every group below it); only conversations with a touch are streamed. */
 #ifndef FD_DB_EXPORT_DB_H
 #define FD_DB_EXPORT_DB_H
 

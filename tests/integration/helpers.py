@@ -30,6 +30,15 @@ IS_ROOT = os.geteuid() == 0
 START_TIMEOUT = float(os.environ.get("FEEDBACKD_TEST_START_TIMEOUT", "60"))
 
 
+def apply_migrations(pg, db, upto=None, only=None):
+    """Apply the SQL files of migrations/ as they are to database db: every file before
+    `upto` (a file name), or just `only`. For tests of a migration on existing data."""
+    files = sorted(f for f in os.listdir(os.path.join(REPO, "migrations")) if f.endswith(".sql"))
+    for name in ([only] if only else files[:files.index(upto)]):
+        with open(os.path.join(REPO, "migrations", name)) as f:
+            pg.sql(f.read(), dbname=db)
+
+
 def feedbackd_bin():
     """The binary under test: $FEEDBACKD_BIN (relative to the repository root) or build/feedbackd."""
     path = os.path.join(REPO, os.environ.get("FEEDBACKD_BIN", "build/feedbackd"))
