@@ -491,6 +491,11 @@ export interface ReactionSet {
   reactions: Reaction[];
 }
 
+/** SpanLabelSet: GET /v1/span-labels, the project's span labels. */
+export interface SpanLabelSet {
+  span_labels: SpanLabel[];
+}
+
 /** ProjectPatch: PATCH /v1/project (any of the fields). */
 export interface ProjectPatch {
   name?: string | null;
@@ -641,7 +646,7 @@ export interface Operation {
 
 /** The operations the client covers, by method name (checked against docs/openapi.json). */
 export const OPERATIONS: Readonly<Record<
-  | 'logMessages' | 'postFeedback' | 'postFeedbackBatch' | 'retractFeedback' | 'getReactions' | 'listFeedback'
+  | 'logMessages' | 'postFeedback' | 'postFeedbackBatch' | 'retractFeedback' | 'getReactions' | 'getSpanLabels' | 'listFeedback'
   | 'getStats' | 'getLeaderboard' | 'getAgreement' | 'export' | 'getExportManifest' | 'getProject' | 'updateProject' | 'createKey'
   | 'listKeys' | 'revokeKey' | 'eraseUser' | 'putConsent' | 'getConsent' | 'createWebhook' | 'listWebhooks' | 'deleteWebhook'
   | 'listWebhookDeliveries', Operation>>;
@@ -667,6 +672,8 @@ export class FeedbackdClient {
   retractFeedback(id: string): Promise<Retracted>;
   /** GET /v1/reactions (ingest): the project's reaction set. */
   getReactions(): Promise<ReactionSet>;
+  /** GET /v1/span-labels (ingest): the project's span labels. */
+  getSpanLabels(): Promise<SpanLabelSet>;
 
   /** GET /v1/feedback (read): one page. */
   listFeedback(query?: ListFeedbackQuery): Promise<FeedbackPage>;

@@ -17,6 +17,7 @@ export const OPERATIONS = Object.freeze({
   postFeedbackBatch: { method: 'POST', path: '/v1/feedback/batch', operationId: 'postFeedbackBatch' },
   retractFeedback: { method: 'DELETE', path: '/v1/feedback/{id}', operationId: 'retractFeedback' },
   getReactions: { method: 'GET', path: '/v1/reactions', operationId: 'getReactions' },
+  getSpanLabels: { method: 'GET', path: '/v1/span-labels', operationId: 'getSpanLabels' },
   listFeedback: { method: 'GET', path: '/v1/feedback', operationId: 'listFeedback' },
   getStats: { method: 'GET', path: '/v1/stats', operationId: 'getStats' },
   getLeaderboard: { method: 'GET', path: '/v1/leaderboard', operationId: 'getLeaderboard' },
@@ -205,6 +206,10 @@ export class FeedbackdClient {
 
   getReactions() {
     return this.#json('getReactions');
+  }
+
+  getSpanLabels() {
+    return this.#json('getSpanLabels');
   }
 
   listFeedback(query = {}) {

@@ -22,6 +22,7 @@ void fd_api_static(struct fd_request *req);
 void fd_api_project_get(struct fd_request *req);
 void fd_api_project_patch(struct fd_request *req);
 void fd_api_reactions_get(struct fd_request *req);
+void fd_api_span_labels_get(struct fd_request *req);
 /* keys.c */
 void fd_api_keys_create(struct fd_request *req);
 void fd_api_keys_list(struct fd_request *req);

@@ -1,5 +1,6 @@
-/* project.c — GET and PATCH /v1/project: the key's own project; GET /v1/reactions: its
- * reaction set for browser pages (docs/api.md "Reactions"). */
+/* project.c — GET and PATCH /v1/project: the key's own project; GET /v1/reactions and
+ * GET /v1/span-labels: its reaction set and span labels for browser pages (docs/api.md
+ * "Reactions", "Span feedback"). */
 #include "api/admin_body.h"
 #include "api/api.h"
 #include "api/app.h"
@@ -29,18 +30,23 @@ void fd_api_project_get(struct fd_request *req) {
   reply_project(req, st, p);
 }
 
-/* The one setting a page needs to offer reactions, readable with the ingest key the page
- * already holds (GET /v1/project needs admin, which never belongs in a browser). */
-void fd_api_reactions_get(struct fd_request *req) {
+/* One setting a page needs (to offer reactions, or span labels), as {"<name>": value},
+ * readable with the ingest key the page already holds (GET /v1/project needs admin, which
+ * never belongs in a browser). */
+static void reply_setting(struct fd_request *req, const char *name) {
   struct fd_db *db = fd_api_db_get(req);
   if (!db) return;
   json_t *p = NULL;
   enum fd_db_status st = fd_projects_get(db, req->auth.project_id, &p);
   fd_api_db_put(req, db);
-  json_t *out = st == FD_DB_ONE ? json_pack("{sO}", "reactions", json_object_get(p, "reactions")) : NULL;
+  json_t *out = st == FD_DB_ONE ? json_pack("{sO}", name, json_object_get(p, name)) : NULL;
   json_decref(p);
   reply_project(req, out ? st : FD_DB_HARD_ERROR, out);
 }
+
+void fd_api_reactions_get(struct fd_request *req) { reply_setting(req, "reactions"); }
+
+void fd_api_span_labels_get(struct fd_request *req) { reply_setting(req, "span_labels"); }
 
 void fd_api_project_patch(struct fd_request *req) {
   json_t *body = fd_body_object(req);

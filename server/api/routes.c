@@ -18,6 +18,8 @@ const struct fd_route fd_api_routes[] = {
     {"DELETE", "/v1/feedback/{id}", fd_api_feedback_delete, FD_SCOPE_INGEST, "feedback_item"},
     /* the project's reaction set, for pages that offer reactions (ingest keys are in pages) */
     {"GET", "/v1/reactions", fd_api_reactions_get, FD_SCOPE_INGEST, "reactions"},
+    /* the project's span labels, for pages that let raters mark passages */
+    {"GET", "/v1/span-labels", fd_api_span_labels_get, FD_SCOPE_INGEST, "span_labels"},
 
     /* reading */
     {"GET", "/v1/feedback", fd_api_feedback_list, FD_SCOPE_READ, "feedback"},

@@ -289,3 +289,20 @@ def test_listing_original_content_only_for_edits_spans_steps(feedbackd):
     assert items[span["id"]]["original_content"][0:8] == "Première"
     assert items[step["id"]]["original_content"] == text
     assert "original_content" not in items[rating["id"]]
+
+
+def test_span_labels_readable_with_ingest_key(feedbackd):
+    # GET /v1/span-labels: the labels for browser pages, with the ingest key they hold
+    r = feedbackd.get("/v1/span-labels", key="ingest")
+    assert r.status_code == 200, r.text
+    assert r.json() == {"span_labels": DEFAULT_LABELS}
+    for key in ("read", "export", "admin"):
+        assert feedbackd.get("/v1/span-labels", key=key).status_code == (200 if key == "admin" else 403)
+    assert feedbackd.get("/v1/span-labels").status_code == 401
+    labels = [{"name": "made_up", "value": -1}, {"name": "spot_on", "value": 1}, {"name": "so_so", "value": 0}]
+    try:
+        assert feedbackd.patch("/v1/project", key="admin", json={"span_labels": labels}).status_code == 200
+        assert feedbackd.get("/v1/span-labels", key="ingest").json() == {"span_labels": labels}
+    finally:
+        assert feedbackd.patch("/v1/project", key="admin", json={"span_labels": DEFAULT_LABELS}).status_code == 200
+    assert feedbackd.get("/v1/span-labels", key="ingest").json() == {"span_labels": DEFAULT_LABELS}

@@ -25,7 +25,8 @@ from .errors import FeedbackdError
 from .export import ExportStream
 from .models import (Agreement, BatchResults, Consent, Erased, FeedbackEvent, FeedbackItem, FeedbackPage, FeedbackStatus,
                      KeyCreated, KeyItem, KeyList, Leaderboard, Manifest, Message, Project, ProjectPatch, ReactionSet,
-                     Retracted, Scope, Stats, WebhookCreated, WebhookDeliveryList, WebhookEvent, WebhookItem, WebhookList)
+                     Retracted, Scope, SpanLabelSet, Stats, WebhookCreated, WebhookDeliveryList, WebhookEvent, WebhookItem,
+                     WebhookList)
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ OPERATIONS: dict[str, Operation] = {
     "post_feedback_batch": Operation("POST", "/v1/feedback/batch", "postFeedbackBatch"),
     "retract_feedback": Operation("DELETE", "/v1/feedback/{id}", "retractFeedback"),
     "get_reactions": Operation("GET", "/v1/reactions", "getReactions"),
+    "get_span_labels": Operation("GET", "/v1/span-labels", "getSpanLabels"),
     "list_feedback": Operation("GET", "/v1/feedback", "listFeedback"),
     "get_stats": Operation("GET", "/v1/stats", "getStats"),
     "get_leaderboard": Operation("GET", "/v1/leaderboard", "getLeaderboard"),
@@ -229,6 +231,10 @@ class FeedbackdClient:
     def get_reactions(self) -> ReactionSet:
         """GET /v1/reactions (ingest): the project's reaction set."""
         return cast(ReactionSet, self._json("get_reactions"))
+
+    def get_span_labels(self) -> SpanLabelSet:
+        """GET /v1/span-labels (ingest): the project's span labels."""
+        return cast(SpanLabelSet, self._json("get_span_labels"))
 
     # ---------------------------------------------------------------- read
 

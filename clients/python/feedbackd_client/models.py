@@ -323,6 +323,10 @@ class ReactionSet(TypedDict):
     reactions: list[Reaction]
 
 
+class SpanLabelSet(TypedDict):
+    span_labels: list[SpanLabel]
+
+
 class DetectPhrases(TypedDict):
     """A project's own phrases for the detector of feedback written into the conversation,
     per class."""
