@@ -341,3 +341,41 @@ def test_cli_equals_http(data, tmp_path):
     bad = fd.cli("export", "--project", "test", "--format", "sft", "--reactions", "-o", str(tmp_path / "x"),
                  check=False)
     assert bad.returncode == 2 and "--reactions" in bad.stderr
+
+
+def test_detected_feedback_from_logged_turns(feedbackd_factory):
+    """Signals detected in logged user turns (docs/detection.md) label the answer they judge
+    with signals=true, and follow default_consent (they have no user)."""
+    fd = feedbackd_factory()
+    turns = []
+    for c, reply in (("d1", "Perfect, thanks!"), ("d2", "That's wrong."), ("d3", "And what about Spain?")):
+        turns += [{"id": f"{c}-u", "conversation_id": c, "role": "user", "content": f"Capital of France? ({c})"},
+                  {"id": f"{c}-a", "conversation_id": c, "role": "assistant", "content": f"Paris. ({c})",
+                   "parent_id": f"{c}-u", "model": "m"},
+                  {"id": f"{c}-f", "conversation_id": c, "role": "user", "content": reply, "parent_id": f"{c}-a"}]
+    r = fd.post("/v1/messages", key="ingest", json={"messages": turns})
+    assert r.status_code == 200, r.text
+    listed = fd.get("/v1/feedback", key="read", params={"kind": "signal"}).json()["items"]
+    assert sorted((x["message_id"], x["signal"]) for x in listed) == [("d1-a", "detected_praise"),
+                                                                     ("d2-a", "detected_complaint")]
+
+    def prompt(c):
+        return [{"role": "user", "content": f"Capital of France? ({c})"}]
+
+    def A(c):
+        return [{"role": "assistant", "content": f"Paris. ({c})"}]
+
+    _, _, recs = D.export(fd, format="kto", signals="true")
+    assert recs == [{"prompt": prompt("d1"), "completion": A("d1"), "label": True},
+                    {"prompt": prompt("d2"), "completion": A("d2"), "label": False}]
+    _, _, recs = D.export(fd, format="kto")
+    assert recs == []
+    zeros = {n: 0 for n, _ in S.DEFAULT_SET}
+    _, _, recs = D.export(fd, format="reward", signals="true")
+    assert recs == [{"prompt": prompt("d1"), "completion": A("d1"), "reward": 1.0, "n": 1, "reactions": zeros},
+                    {"prompt": prompt("d2"), "completion": A("d2"), "reward": -1.0, "n": 1, "reactions": zeros}]
+    assert fd.patch("/v1/project", key="admin", json={"default_consent": "none"}).status_code == 200
+    r, _, recs = D.export(fd, format="kto", signals="true")
+    assert recs == []
+    m = fd.get(f"/v1/exports/{r.headers['X-Export-Id']}", key="export").json()
+    assert m["skipped"]["no_consent"] == 2
