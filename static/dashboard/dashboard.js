@@ -898,6 +898,23 @@
     var stamp = isoSeconds(new Date()).replace(/[:]/g, '').replace(/-/g, '');
     return 'feedbackd-' + format + '-' + (id ? String(id).replace(/[^A-Za-z0-9._-]/g, '') : stamp) + '.jsonl';
   }
+  /* The reactions=true / signals=true boxes are enabled only for the formats that take them;
+   * format=reward always counts reactions, so its box is shown ticked and fixed. */
+  var REACTIONS_FORMATS = ['trl', 'trl-text', 'openai', 'hh', 'kto'];
+  var SIGNALS_FORMATS = ['kto', 'reward'];
+  function exportOptionsFor() {
+    var format = $('export-format').value;
+    var r = $('export-reactions'), sig = $('export-signals');
+    if (format === 'reward') {
+      if (r.dataset.before === undefined) r.dataset.before = String(r.checked); /* restored after reward */
+      r.checked = true;
+      r.disabled = true;
+    } else {
+      if (r.dataset.before !== undefined) { r.checked = r.dataset.before === 'true'; delete r.dataset.before; }
+      r.disabled = REACTIONS_FORMATS.indexOf(format) < 0;
+    }
+    sig.disabled = SIGNALS_FORMATS.indexOf(format) < 0;
+  }
   function runExport(ev) {
     ev.preventDefault();
     var key = $('export-key').value.trim();
@@ -906,6 +923,9 @@
     if (!key) { $('export-key').focus(); return; }
     storeSet(EXPORT_KEY, key);
     var params = { format: format };
+    /* only where the format takes them (docs/export.md "Reactions and signals"): elsewhere 400 */
+    if ($('export-reactions').checked && REACTIONS_FORMATS.indexOf(format) >= 0) params.reactions = 'true';
+    if ($('export-signals').checked && SIGNALS_FORMATS.indexOf(format) >= 0) params.signals = 'true';
     if ($('export-filtered').checked) {
       var f = readFilters();
       if (f.error) { showAlert(f.error); return; }
@@ -989,6 +1009,8 @@
       }
     });
     $('export-form').addEventListener('submit', runExport);
+    $('export-format').addEventListener('change', exportOptionsFor);
+    exportOptionsFor();
     $('export-forget').addEventListener('click', function () {
       storeDel(EXPORT_KEY);
       $('export-key').value = '';

@@ -14,7 +14,7 @@
 // Screenshots go to tests/artifacts/ (git-ignored).
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -219,6 +219,14 @@ describe('dashboard reactions, signals and span panels in a real browser against
     if (browser) await browser.close();
     if (stack) await stack.stop();
   });
+  async function signIn(page) {
+    await page.goto(`${stack.baseUrl}/dashboard`);
+    await page.waitForSelector('#key-input', { state: 'visible' });
+    return settle(page, async () => {
+      await page.fill('#key-input', stack.keys.read);
+      await page.press('#key-input', 'Enter');
+    });
+  }
 
   test('empty state, then every figure equals /v1/stats and the events posted; markup stays text', { timeout: 240e3 }, async () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
@@ -229,12 +237,7 @@ describe('dashboard reactions, signals and span panels in a real browser against
     page.on('dialog', (d) => { problems.push(`dialog: ${d.message()}`); d.dismiss().catch(() => {}); });
     try {
       // --- nothing yet: each panel says so, no chart is drawn
-      await page.goto(`${stack.baseUrl}/dashboard`);
-      await page.waitForSelector('#key-input', { state: 'visible' });
-      await settle(page, async () => {
-        await page.fill('#key-input', stack.keys.read);
-        await page.press('#key-input', 'Enter');
-      });
+      await signIn(page);
       assert.equal(await page.isVisible('#alert'), false, `unexpected alert: ${await page.textContent('#alert')}`);
       assert.equal(await page.textContent('#reactions-note'), 'No reactions in this range.');
       assert.equal(await page.textContent('#signals-note'), 'No logged answers and no signals in this range.');
@@ -462,6 +465,72 @@ describe('dashboard reactions, signals and span panels in a real browser against
       const ids7 = await page.$$eval('#span-answers li.span-answer', (lis) => lis.map((li) => li.dataset.messageId));
       assert.deepEqual(ids7, order.filter((mid) => MODEL_OF[mid] === 'chat-v7'), 'chat-v7: labelled answers');
 
+      assert.deepEqual(problems, []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  // Runs after the test above (same stack, its data): the export form's new formats and options.
+  test('export form: reward, prm and spans, reactions=true and signals=true only where the format takes them', { timeout: 120e3 }, async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+    const page = await context.newPage();
+    const problems = [];
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    try {
+      await signIn(page);
+      await page.click('#export-open');
+      await page.fill('#export-key', stack.keys.export);
+      // which boxes each format allows (docs/export.md "Reactions and signals")
+      const allowed = { trl: [true, false], 'trl-text': [true, false], openai: [true, false], hh: [true, false], kto: [true, true],
+        sft: [false, false], reward: [false, true], prm: [false, false], spans: [false, false] };
+      for (const [format, [reactions, signals]] of Object.entries(allowed)) {
+        await page.selectOption('#export-format', format);
+        assert.equal(await page.isEnabled('#export-reactions'), reactions, `${format}: reactions box`);
+        assert.equal(await page.isEnabled('#export-signals'), signals, `${format}: signals box`);
+      }
+      await page.selectOption('#export-format', 'reward');
+      assert.equal(await page.isChecked('#export-reactions'), true, 'reward always counts reactions: shown ticked');
+      await page.selectOption('#export-format', 'trl');
+      assert.equal(await page.isChecked('#export-reactions'), false, 'and unticked again for trl');
+      await assertAccessible(page, 'export form with the new options', { include: ['#export-form'] });
+
+      async function download(format, boxes, wantParams) {
+        await page.selectOption('#export-format', format);
+        for (const [id, on] of Object.entries(boxes)) await page.setChecked(`#${id}`, on);
+        const resp = page.waitForResponse((r) => r.url().includes('/v1/export'));
+        const dl = page.waitForEvent('download');
+        await page.click('#export-go');
+        const res = await resp;
+        assert.equal(res.status(), 200, `${format}: ${res.url()}`);
+        const params = Object.fromEntries(new URL(res.url()).searchParams);
+        assert.deepEqual(params, wantParams, `${format}: the query sent`);
+        const file = path.join(ARTIFACTS, `export-${format}.jsonl`);
+        await (await dl).saveAs(file);
+        const lines = (await readFile(file, 'utf8')).split('\n').filter((l) => l !== '');
+        const direct = await stack.api('GET', `/v1/export?${new URLSearchParams(wantParams)}`, { key: stack.keys.export });
+        assert.equal(direct.status, 200, direct.text);
+        assert.deepEqual([...lines].sort(), direct.text.split('\n').filter((l) => l !== '').sort(), `${format}: file equals the API's export`);
+        return lines.map((l) => JSON.parse(l));
+      }
+      const prompt = [{ role: 'user', content: 'Capital of France?' }];
+      // reward: a1 has no rating, its counting reactions are love and like (value 1 each)
+      const reward = await download('reward', { 'export-signals': true }, { format: 'reward', signals: 'true' });
+      const a1 = reward.find((r) => r.completion[0].content === A1);
+      assert.ok(a1, `a reward record for a1: ${JSON.stringify(reward)}`);
+      assert.deepEqual(a1.prompt, prompt);
+      assert.equal(a1.reward, 1);
+      assert.equal(a1.n, 2);
+      assert.deepEqual(a1.reactions, { love: 1, like: 1, laugh: 0, wow: 0, sad: 0, angry: 0, dislike: 0 });
+      // spans: a1's counting passages, merged per (start, end, label)
+      const spans = await download('spans', {}, { format: 'spans' });
+      const s1 = spans.find((r) => r.completion === A1);
+      assert.ok(s1, 'a spans record for a1');
+      const lyon = cpRange(A1, 'Lyon'), flag = cpRange(A1, 'Lyon 🇫🇷');
+      assert.deepEqual(s1.spans, [
+        { start: lyon.start, end: lyon.end, label: 'incorrect', value: -1, n: 2 },
+        { start: flag.start, end: flag.end, label: 'incomplete', value: -1, n: 1 },
+      ]);
       assert.deepEqual(problems, []);
     } finally {
       await context.close();
