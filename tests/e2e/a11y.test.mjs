@@ -1,6 +1,7 @@
 // a11y.test.mjs — accessibility audit (axe-core, WCAG 2.1 A and AA rules) of the built-in pages
 // in a real headless Chromium against the real feedbackd binary (lib/stack.mjs): the demo chat
-// with answers, the reason chooser, the editor and the A/B comparison open, and the dashboard
+// with answers, the reason chooser, the editor, the reaction picker and the A/B comparison open
+// (the widget's own tests audit their controls too), and the dashboard
 // with data (every panel filled, the number tables and the export form open), plus its sign-in
 // form and its error message. No critical or serious finding is allowed (lib/a11y.mjs).
 //
@@ -95,7 +96,7 @@ describe('accessibility of the built-in pages (axe-core, WCAG 2.1 A/AA)', () => 
     } finally { await context.close(); }
   });
 
-  test('demo chat: answers, the reason chooser, the editor and the A/B comparison open', { timeout: 120e3 }, async () => {
+  test('demo chat: answers, the reason chooser, the editor, the reaction picker and the A/B comparison open', { timeout: 120e3 }, async () => {
     const { page, context, errors } = await newPage();
     try {
       // first visit without a key: the settings form is open and says what to do
@@ -120,8 +121,13 @@ describe('accessibility of the built-in pages (axe-core, WCAG 2.1 A/AA)', () => 
       await second.locator('.fbd-editor').waitFor({ state: 'visible' });
       await page.locator('#settings summary').click(); // connection settings open too
       await page.waitForFunction(() => document.querySelectorAll('#log li').length > 0);
+      // the reaction picker of the first answer, opened last (it closes on a click elsewhere)
+      await first.locator('.fbd-react').click();
+      await first.locator('.fbd-picker').waitFor({ state: 'visible' });
+      assert.equal(await second.locator('.fbd-editor').isVisible(), true, 'the editor stays open');
+      assert.equal(await first.locator('.fbd-reasons').isVisible(), true, 'the reasons stay open');
       await page.screenshot({ path: path.join(ARTIFACTS, 'a11y-demo.png'), fullPage: true });
-      const r = await assertAccessible(page, 'demo with answers, reasons, editor and comparison open');
+      const r = await assertAccessible(page, 'demo with answers, reasons, editor, reaction picker and comparison open');
       assert.ok(r.passes > 10, `axe ran ${r.passes} passing rules`);
       assert.deepEqual(errors, []);
     } finally { await context.close(); }
