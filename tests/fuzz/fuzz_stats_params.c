@@ -48,7 +48,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                                                     : (abort(), 0);
     /* buckets touched: from since's bucket (at most one step earlier) to until's */
     if ((until - since) / step + 1 > FD_STATS_MAX_BUCKETS) abort();
-    if (sp.group_by && strcmp(sp.group_by, "model") && strcmp(sp.group_by, "tag") && strcmp(sp.group_by, "kind"))
+    if (sp.group_by && strcmp(sp.group_by, "model") && strcmp(sp.group_by, "tag") && strcmp(sp.group_by, "kind") &&
+        strcmp(sp.group_by, "emoji") && strcmp(sp.group_by, "span_label"))
       abort();
     if (sp.model && (!*sp.model || strlen(sp.model) > MODEL_MAX)) abort();
     fz_check_text(sp.model);
