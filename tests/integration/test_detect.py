@@ -349,3 +349,41 @@ def test_cli_show_and_set(feedbackd):
 def test_cli_errors(feedbackd, args, rc, says):
     r = feedbackd.cli("projects", *args, check=False)
     assert r.returncode == rc and says in r.stderr, (r.returncode, r.stderr)
+
+
+def test_export_signals_true_uses_detected(feedbackd):
+    """export.md: with signals=true a message judged only by signals gets a KTO label from
+    them; detected_praise counts +1, detected_complaint and detected_correction -1."""
+    import json
+    model = new_id("det-model")
+    want = []
+    for text, label, answer in (("Perfect, thanks!", True, "Canberra."), ("That's completely wrong.", False, "Perth."),
+                                ("No, the capital of Australia is Canberra.", False, "Sydney.")):
+        conv, a, u, msgs = exchange(text)
+        msgs[1].update(model=model, content=answer)
+        post_messages(feedbackd, msgs)
+        want.append({"prompt": [{"role": "user", "content": msgs[0]["content"]}],
+                     "completion": [{"role": "assistant", "content": msgs[1]["content"]}], "label": label})
+    r = feedbackd.get("/v1/export", key="export", params={"format": "kto", "signals": "true", "model": model})
+    assert r.status_code == 200, r.text
+    got = [json.loads(line) for line in r.text.splitlines() if line.strip()]
+    key = lambda x: json.dumps(x, sort_keys=True)  # noqa: E731
+    assert sorted(map(key, got)) == sorted(map(key, want))
+    r = feedbackd.get("/v1/export", key="export", params={"format": "kto", "model": model})
+    assert r.status_code == 200 and not r.text.strip()  # without signals=true: nothing
+
+
+def test_metrics_by_signal_name(feedbackd):
+    import re
+
+    def count(name):
+        m = re.search(r'^feedbackd_signals_stored_total\{name="%s"\} (\d+)$' % name, feedbackd.get("/metrics").text, re.M)
+        return int(m.group(1)) if m else 0
+    before = {n: count(n) for n in SIGNAL.values()}
+    msgs = []
+    for text in ("Perfect, thanks!", "That's completely wrong.", "Useless answer."):
+        msgs += exchange(text)[3]
+    post_messages(feedbackd, msgs)
+    assert count("detected_praise") == before["detected_praise"] + 1
+    assert count("detected_complaint") == before["detected_complaint"] + 2
+    assert count("detected_correction") == before["detected_correction"]
