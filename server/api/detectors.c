@@ -3,6 +3,7 @@
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "api/app.h"
 #include "db/projects_db.h"
@@ -16,6 +17,7 @@ struct fd_api_detector {
   struct fd_detector *d; /* NULL: detection off */
   bool own;              /* d is this entry's (project phrases), else the shared built-in one */
   bool gone;             /* out of the list: freed by the last release */
+  char *settings;        /* detect_feedback and detect_phrases as loaded (compact JSON) */
   int refs;
   struct fd_api_detector *next;
 };
@@ -31,6 +33,7 @@ static void builtin_init(void) { builtin = fd_detector_new(NULL, NULL, 0); }
 
 static void entry_free(struct fd_api_detector *e) {
   if (e->own) fd_detector_free(e->d);
+  free(e->settings);
   free(e);
 }
 
@@ -52,24 +55,33 @@ static void unlink_project(int64_t project_id) {
   }
 }
 
-static struct fd_api_detector *cached(int64_t project_id) {
+/* A fresh entry of the project (referenced), or NULL; *expired = its expired entry
+ * (referenced too), which the caller keeps if the settings did not change. */
+static struct fd_api_detector *cached(int64_t project_id, struct fd_api_detector **expired) {
   uint64_t now = fd_now_us();
   struct fd_api_detector *found = NULL;
+  *expired = NULL;
   pthread_mutex_lock(&lock);
-  for (struct fd_api_detector **p = &entries; *p;) {
-    struct fd_api_detector *e = *p;
-    if (e->project_id != project_id) {
-      p = &e->next;
-    } else if (now - e->loaded_us > (uint64_t)FD_API_DETECTOR_TTL_US) {
-      unlink_entry(p);
-    } else {
-      e->refs++;
+  for (struct fd_api_detector *e = entries; e; e = e->next) {
+    if (e->project_id != project_id) continue;
+    e->refs++;
+    if (now - e->loaded_us > (uint64_t)FD_API_DETECTOR_TTL_US)
+      *expired = e;
+    else
       found = e;
-      break;
-    }
+    break;
   }
   pthread_mutex_unlock(&lock);
   return found;
+}
+
+/* The settings the detector is built from, compact JSON (NULL: out of memory). */
+static char *detect_settings(const json_t *project) {
+  json_t *o = json_pack("{s:O?, s:O?}", "detect_feedback", json_object_get(project, "detect_feedback"),
+                        "detect_phrases", json_object_get(project, "detect_phrases"));
+  char *text = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+  json_decref(o);
+  return text;
 }
 
 /* Phrases of one class from the stored detect_phrases (validated by PATCH /v1/project). */
@@ -82,9 +94,13 @@ static const char **phrase_list(const json_t *phrases, const char *cls, size_t *
 }
 
 /* A new entry from the project's settings (GET /v1/project shape), or NULL. */
-static struct fd_api_detector *build(int64_t project_id, const json_t *project) {
+static struct fd_api_detector *build(int64_t project_id, const json_t *project, char *settings) {
   struct fd_api_detector *e = calloc(1, sizeof *e);
-  if (!e) return NULL;
+  if (!e) {
+    free(settings);
+    return NULL;
+  }
+  e->settings = settings;
   e->project_id = project_id;
   e->loaded_us = fd_now_us();
   if (!json_is_true(json_object_get(project, "detect_feedback"))) return e;
@@ -110,7 +126,7 @@ static struct fd_api_detector *build(int64_t project_id, const json_t *project) 
   free((void *)extra.complaint);
   free((void *)extra.correction);
   if (!ok) {
-    free(e);
+    entry_free(e);
     return NULL;
   }
   return e;
@@ -118,13 +134,33 @@ static struct fd_api_detector *build(int64_t project_id, const json_t *project) 
 
 bool fd_api_detector_get(struct fd_request *req, struct fd_api_detector **out) {
   int64_t pid = req->auth.project_id;
-  if ((*out = cached(pid))) return true;
+  struct fd_api_detector *expired;
+  if ((*out = cached(pid, &expired))) return true;
   struct fd_db *db = fd_api_db_get(req);
-  if (!db) return false;
+  if (!db) {
+    fd_api_detector_release(expired);
+    return false;
+  }
   json_t *project = NULL;
   enum fd_db_status st = fd_projects_get(db, pid, &project);
   fd_api_db_put(req, db);
-  struct fd_api_detector *e = st == FD_DB_ONE ? build(pid, project) : NULL;
+  char *settings = st == FD_DB_ONE ? detect_settings(project) : NULL;
+  /* Settings unchanged since the expired entry was built (the usual case): keep its
+   * detector, building one with a project's phrases costs milliseconds. */
+  if (expired && settings && strcmp(settings, expired->settings) == 0) {
+    pthread_mutex_lock(&lock);
+    bool kept = !expired->gone;
+    if (kept) expired->loaded_us = fd_now_us();
+    pthread_mutex_unlock(&lock);
+    if (kept) {
+      free(settings);
+      json_decref(project);
+      *out = expired;
+      return true;
+    }
+  }
+  fd_api_detector_release(expired);
+  struct fd_api_detector *e = settings ? build(pid, project, settings) : NULL;
   json_decref(project);
   if (!e) {
     if (fd_db_failed(st))

@@ -387,3 +387,22 @@ def test_metrics_by_signal_name(feedbackd):
     assert count("detected_praise") == before["detected_praise"] + 1
     assert count("detected_complaint") == before["detected_complaint"] + 2
     assert count("detected_correction") == before["detected_correction"]
+
+
+def test_change_by_another_process_takes_effect_within_ten_seconds(feedbackd):
+    """The server keeps a project's detector for 10 s (docs/detection.md "Settings"): a change
+    it did not make itself (the command line here, another replica in production) applies
+    after that; an unchanged setting keeps working across the reload."""
+    import time
+    conv, a, u, msgs = exchange("Great answer, thanks!")
+    post_messages(feedbackd, msgs)  # loads the detector (on)
+    assert det_id(conv, u) in detected(feedbackd)
+    time.sleep(10.5)
+    conv, a, u, msgs = exchange("Great answer, thanks!")
+    post_messages(feedbackd, msgs)  # reloaded, settings unchanged: still on
+    assert det_id(conv, u) in detected(feedbackd)
+    feedbackd.cli("projects", "set", "test", "--detect-feedback", "off")
+    time.sleep(10.5)
+    conv, a, u, msgs = exchange("Great answer, thanks!")
+    post_messages(feedbackd, msgs)
+    assert det_id(conv, u) not in detected(feedbackd)
