@@ -352,7 +352,7 @@ def test_cli_errors(feedbackd, args, rc, says):
 
 
 def test_export_signals_true_uses_detected(feedbackd):
-    """export.md: with signals=true a message judged only by signals gets a KTO label from
+    """docs/export.md "Reactions and signals": with signals=true a message judged only by signals gets a KTO label from
     them; detected_praise counts +1, detected_complaint and detected_correction -1."""
     import json
     model = new_id("det-model")
