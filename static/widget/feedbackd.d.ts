@@ -83,7 +83,7 @@ declare namespace FeedbackD {
 
   /** A span label: its name (as in the project's span_labels), optionally a display text. */
   type SpanLabel = string | { name: string; value?: number; label?: string };
-  /** The project's span labels: a list, the body of GET /v1/project, or a loader called once per page. */
+  /** Span labels to offer instead of GET /v1/span-labels: a list, an object with span_labels, or a loader called once per page. */
   type SpanLabels = SpanLabel[] | { span_labels: SpanLabel[] }
     | (() => SpanLabel[] | { span_labels: SpanLabel[] } | Promise<SpanLabel[] | { span_labels: SpanLabel[] }>);
 
@@ -134,7 +134,7 @@ declare namespace FeedbackD {
     getContent?: (element: Element) => string;
     /** Selecting text in the answer offers span labels; "Mark a passage" button (default true). */
     spans?: boolean;
-    /** Default: the default span labels of docs/api.md. */
+    /** Default: the project's, from GET /v1/span-labels (once per page). */
     spanLabels?: SpanLabels;
     /** A step-by-step answer: thumbs for each non-blank line (step events; default false). */
     steps?: boolean;

@@ -4,7 +4,8 @@
  *   <script>FeedbackD.attach(answerEl, {key: 'INGEST_KEY', messageId: 'm3', user: 'u42'});</script>
  *
  * Speaks feedbackd HTTP API v1: POST /v1/feedback, POST /v1/feedback/batch (implicit signals),
- * DELETE /v1/feedback/{id}, POST /v1/messages, GET /v1/reactions, PUT /v1/users/{user}/consent.
+ * DELETE /v1/feedback/{id}, POST /v1/messages, GET /v1/reactions, GET /v1/span-labels,
+ * PUT /v1/users/{user}/consent.
  * Every event gets its id when it is created and goes through a queue kept in localStorage, so
  * a retry (after a network error, a 429/503 or a page reload) re-sends the same id and the
  * server stores it exactly once (201 stored / 200 duplicate both mean delivered).
@@ -616,27 +617,33 @@
 
   // ---------------------------------------------------------------- reactions, opt-out link
 
-  // The project's reaction set, fetched once per page (per endpoint and key) and shared by
-  // every widget; a failed fetch is forgotten, so the next picker that opens asks again.
-  var reactionSets = {};
+  // A project setting an ingest key may read (GET /v1/reactions -> reactions, GET
+  // /v1/span-labels -> span_labels), fetched once per page (per endpoint and key) and shared by
+  // every widget; a failed fetch is forgotten, so the next widget that needs it asks again.
+  var settingFetches = {};
+  function projectSetting(o, path, field) {
+    if (!o.key) return Promise.reject(new TypeError('feedbackd: an ingest key is required (option "key")'));
+    var k = path + '\n' + (o.endpoint || '') + '\n' + o.key;
+    if (!settingFetches[k]) {
+      var p = settingFetches[k] = fetch(joinUrl(o.endpoint, path), {
+        headers: { Authorization: 'Bearer ' + o.key }, mode: 'cors', credentials: 'omit'
+      }).then(function (res) {
+        if (!res.ok) throw new Error('GET ' + path + ' answered ' + res.status);
+        return res.json();
+      }).then(function (b) {
+        if (!b || !Array.isArray(b[field])) throw new Error('GET ' + path + ': no ' + field);
+        return b[field];
+      });
+      p.catch(function () { if (settingFetches[k] === p) delete settingFetches[k]; });
+    }
+    return settingFetches[k];
+  }
+
+  // The project's reaction set (the page's own `reactions` option wins).
   function reactionSet(options) {
     var o = opts(options);
     if (Array.isArray(o.reactions)) return Promise.resolve(o.reactions);
-    if (!o.key) return Promise.reject(new TypeError('feedbackd: an ingest key is required (option "key")'));
-    var k = (o.endpoint || '') + '\n' + o.key;
-    if (!reactionSets[k]) {
-      var p = reactionSets[k] = fetch(joinUrl(o.endpoint, '/v1/reactions'), {
-        headers: { Authorization: 'Bearer ' + o.key }, mode: 'cors', credentials: 'omit'
-      }).then(function (res) {
-        if (!res.ok) throw new Error('GET /v1/reactions answered ' + res.status);
-        return res.json();
-      }).then(function (b) {
-        if (!b || !Array.isArray(b.reactions)) throw new Error('GET /v1/reactions: no reaction set');
-        return b.reactions;
-      });
-      p.catch(function () { if (reactionSets[k] === p) delete reactionSets[k]; });
-    }
-    return reactionSets[k];
+    return projectSetting(o, '/v1/reactions', 'reactions');
   }
 
   var SMILE = 'M11.99 2C6.47 2 2 6.48 2 12s4.47 10 9.99 10C17.52 22 22 17.52 22 12S17.52 2 11.99 2zM12 20' +
@@ -1029,10 +1036,10 @@
 
   // ---------------------------------------------------------------- passages (span) and steps
 
-  // Labels a span may carry. An ingest key cannot read the project's settings (docs/api.md:
-  // ingest keys only write), so a page passes the project's span_labels as `spanLabels` (a
-  // list, or a function the widget calls once per page, e.g. one that asks the page's own
-  // backend); without it the widget offers the default set of docs/api.md "Span feedback".
+  // Labels a span may carry: the project's, read with the page's ingest key from
+  // GET /v1/span-labels once per page (docs/api.md "Span feedback"), unless the page passes
+  // `spanLabels` (a list, or a function the widget calls once per page); the default set of
+  // docs/api.md when neither gives any (e.g. a server without that endpoint).
   var DEFAULT_SPAN_LABELS = [
     { name: 'incorrect', value: -1 }, { name: 'irrelevant', value: -1 }, { name: 'incomplete', value: -1 },
     { name: 'unsafe', value: -1 }, { name: 'well_said', value: 1 }
@@ -1089,6 +1096,14 @@
   var labelLoads = []; // [{fn, promise}]: a loader function runs once per page
   function spanLabelsOf(o) {
     var src = o.spanLabels;
+    if (src == null) {
+      return projectSetting(o, '/v1/span-labels', 'span_labels').then(function (list) {
+        return normSpanLabels(list) || normSpanLabels(DEFAULT_SPAN_LABELS);
+      }, function (e) {
+        if (root.console) root.console.warn('feedbackd: span labels', e && e.message || e, '(offering the defaults)');
+        return normSpanLabels(DEFAULT_SPAN_LABELS);
+      });
+    }
     if (typeof src !== 'function') return Promise.resolve(normSpanLabels(src) || normSpanLabels(DEFAULT_SPAN_LABELS));
     for (var i = 0; i < labelLoads.length; i++) if (labelLoads[i].fn === src) return labelLoads[i].promise;
     var p = new Promise(function (resolve) { resolve(src()); }).then(function (list) {

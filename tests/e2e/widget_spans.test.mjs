@@ -32,6 +32,7 @@ const EMOJI_SRC = '**Emoji** are ordinary *Unicode characters*: \u{1F600} is one
 const STEPS_PROMPT = 'Solve 2x + 3 = 11 step by step.';
 const STEPS_SRC = 'Subtract 3 from both sides: 2x = 8.\n\nDivide both sides by 2: x = 3.\n   \nCheck: 2 \u00b7 3 + 3 = 9, so x = 3 is right.';
 
+const CUSTOM_LABELS = [{ name: 'wrong_number', value: -1 }, { name: 'nice', value: 1 }];
 const cp = (s) => [...s].length; // code points, as the server counts
 // [start, end) in code points of the `nth` occurrence of `quote` in `src`
 function spanOf(src, quote, nth = 0) {
@@ -304,10 +305,36 @@ describe('widget: marked passages and step thumbs on the demo chat', { timeout: 
     assert.equal(await answer(ids.steps).locator(`[data-fbd-step="${wrong}"] .fbd-step-zero`).getAttribute('aria-pressed'), 'true');
   });
 
-  it('takes the project\'s span labels from spanLabels (a loader called once per page)', async () => {
-    const labels = [{ name: 'wrong_number', value: -1 }, { name: 'nice', value: 1 }];
-    const r = await stack.api('PATCH', '/v1/project', { key: stack.keys.admin, body: { span_labels: labels } });
+  it('offers the project\'s span labels: GET /v1/span-labels once per page', async () => {
+    const r = await stack.api('PATCH', '/v1/project', { key: stack.keys.admin, body: { span_labels: CUSTOM_LABELS } });
     assert.equal(r.status, 200, r.text);
+    const asked = [];
+    const count = (req) => { if (new URL(req.url()).pathname === '/v1/span-labels') asked.push(req.method()); };
+    page.on('request', count);
+    try {
+      await page.reload();
+      await page.waitForFunction(() => document.querySelectorAll('.fbd-popover').length >= 2 &&
+        document.querySelectorAll('.fbd-span-label[data-label="nice"]').length >= 2);
+      const widgets = await page.locator('.fbd-popover').count();
+      assert.ok(widgets >= 2, 'several answers on the page');
+      assert.deepEqual(asked, ['GET'], `one request for ${widgets} answers`);
+      await dragSelect(ids.emoji, 'ordinary');
+      const pop = answer(ids.emoji).locator('.fbd-popover');
+      await pop.waitFor({ state: 'visible' });
+      assert.deepEqual(await pop.locator('.fbd-span-label').allInnerTexts(), ['Wrong number', 'Nice']);
+      await label(pop, 'wrong_number');
+      const [ev] = await fresh(1);
+      assert.deepEqual([ev.label, ev.quote, ev.start], ['wrong_number', 'ordinary', cp(EMOJI_SRC.slice(0, EMOJI_SRC.indexOf('ordinary')))]);
+    } finally {
+      page.off('request', count);
+    }
+  });
+
+  it('or the page\'s spanLabels: a loader called once per page', async () => {
+    const labels = CUSTOM_LABELS;
+    const asked = [];
+    const count = (req) => { if (new URL(req.url()).pathname === '/v1/span-labels') asked.push(req.method()); };
+    page.on('request', count);
     // a page of the same origin (served by the test) with two answers and a loader that asks
     // "its backend" (here: returns the list after a delay)
     const url = `${stack.baseUrl}/host-spans-test`;
@@ -335,6 +362,8 @@ describe('widget: marked passages and step thumbs on the demo chat', { timeout: 
     await label(pop, 'nice');
     const [ev] = await fresh(1);
     assert.deepEqual([ev.start, ev.end, ev.quote, ev.label, ev.user], [0, cp('Subtract'), 'Subtract', 'nice', 'host']);
+    page.off('request', count);
+    assert.deepEqual(asked, [], 'the loader replaces GET /v1/span-labels');
   });
 
   it('raised no page errors', () => {

@@ -8,7 +8,7 @@ export function wire(answerA: HTMLElement, answerB: HTMLElement): void {
     onEvent: (info) => { if (info.type === 'delivered') console.log(info.id, info.duplicate); },
     onError: (info) => console.warn(info.status, info.error?.code),
   });
-  // a step-by-step answer whose page knows the project's span labels from its own backend
+  // a step-by-step answer whose page loads the labels to offer (with its own texts) itself
   const steps = FeedbackD.attach(answerB, {
     key: 'INGEST_KEY', messageId: 'm4', user: 'u42', steps: true,
     spanLabels: () => fetch('/api/feedback-labels').then((r) => r.json() as Promise<{ span_labels: FeedbackD.SpanLabel[] }>),
