@@ -406,3 +406,25 @@ def test_change_by_another_process_takes_effect_within_ten_seconds(feedbackd):
     conv, a, u, msgs = exchange("Great answer, thanks!")
     post_messages(feedbackd, msgs)
     assert det_id(conv, u) not in detected(feedbackd)
+
+
+def test_feedback_stored_webhook_for_detected(feedbackd, db_sql):
+    """A detected event is announced like any stored event: a feedback.stored delivery is
+    queued in the same commit (docs/api.md "Webhooks"), with its id, kind and message."""
+    r = feedbackd.post("/v1/webhooks", key="admin",
+                       json={"url": "https://hooks.example.com/detect", "events": ["feedback.stored"]})
+    assert r.status_code == 201, r.text
+    endpoint = r.json()["id"]
+    try:
+        conv, a, u, msgs = exchange("That's completely wrong.")
+        post_messages(feedbackd, msgs)
+        i = det_id(conv, u)
+        rows = db_sql("SELECT payload FROM webhook_deliveries WHERE event = 'feedback.stored'"
+                      " AND payload->'data'->>'id' = %s", (i,))
+        assert len(rows) == 1
+        data = rows[0][0]["data"]
+        assert (data["kind"], data["message_id"], data["conversation_id"]) == ("signal", a, conv)
+        post_messages(feedbackd, msgs)  # a retry announces nothing more
+        assert db_sql("SELECT count(*) FROM webhook_deliveries WHERE payload->'data'->>'id' = %s", (i,))[0][0] == 1
+    finally:
+        assert feedbackd.delete(f"/v1/webhooks/{endpoint}", key="admin").status_code == 200
