@@ -65,9 +65,9 @@ event_tables=0
 for t in feedback feedback_ids stats_events stats_slots stats_hourly stats_hourly_tags stats_daily stats_daily_tags; do
   event_tables=$((event_tables + ${TOTAL[$t]:-0}))
 done
-message_tables=$((TOTAL[messages] + TOTAL[conversations]))
+message_tables=$((TOTAL[messages] + TOTAL[conversations] + ${TOTAL[stats_messages]:-0}))
 echo
 echo "per feedback event: $((TOTAL[feedback] / events)) bytes in feedback alone," \
   "$((event_tables / events)) with the stats tables and the id registry ($events events)"
-echo "per message: $((message_tables / messages)) bytes with its share of conversations ($messages messages)"
+echo "per message: $((message_tables / messages)) bytes with its share of conversations and stats_messages ($messages messages)"
 echo "WAL written by the seed and the catch-up: $wal bytes, $((wal / (events + messages))) per row written"
