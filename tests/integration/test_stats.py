@@ -719,3 +719,43 @@ def test_reactions_and_spans_follow_the_current_settings(feedbackd_factory):
     got = check(new, {"wrong": 0, "great": 0, "unsafe": 1})
     assert got["totals"]["reactions"]["love"] == 2 and "sad" not in got["totals"]["reactions"]
     assert got["totals"]["reaction_positive_rate"] == 1 / 4  # wow over wow, love x2, dislike
+
+
+def test_detected_signals_from_logged_user_turns(feedbackd_factory):
+    """Feedback written into the conversation (docs/detection.md) reaches the stats: unmistakable
+    praise, complaint and correction follow-ups are counted under their detected_* names on the
+    answer's model at the turn's created_at, logging a turn again counts it once, and the rates
+    are over the window's assistant messages; /metrics counts them by name too."""
+    from test_metrics import scrape
+    fd = feedbackd_factory()
+    turns = [("Perfect, thank you!", "detected_praise"), ("That's wrong.", "detected_complaint"),
+             ("No, it's Canberra.", "detected_correction"), ("That's wrong.", "detected_complaint"),
+             ("And what about Brazil?", None)]
+    msgs = []
+    for i, (text, _) in enumerate(turns):
+        msgs += [{"id": f"q{i}", "conversation_id": f"c{i}", "role": "user", "content": "Capital of Australia?",
+                  "created_at": "2026-06-01T09:00:00Z"},
+                 {"id": f"a{i}", "conversation_id": f"c{i}", "parent_id": f"q{i}", "role": "assistant",
+                  "content": "Sydney.", "model": "m-det", "created_at": "2026-06-01T09:00:01Z"},
+                 {"id": f"u{i}", "conversation_id": f"c{i}", "parent_id": f"a{i}", "role": "user", "content": text,
+                  "created_at": f"2026-06-01T1{i}:00:00Z"}]
+    for _ in range(2):  # the second time: duplicates, nothing new
+        r = fd.post("/v1/messages", key="ingest", json={"messages": msgs})
+        assert r.status_code == 200, r.text
+    want = dict.fromkeys(SIGNALS, 0)
+    for _, sig in turns:
+        if sig:
+            want[sig] += 1
+    got = stats(fd, since="2026-06-01T00:00:00Z", until="2026-06-02T00:00:00Z", bucket="hour", group_by="model")
+    assert got["totals"]["signals"] == want
+    assert got["totals"]["assistant_messages"] == len(turns)
+    assert_same(got["totals"]["signal_rates"], {n: c / len(turns) for n, c in want.items()})
+    assert [(g["key"], g["signals"]) for g in got["groups"]] == [("m-det", want)]
+    # each in the hour of its user turn
+    for i, (_, sig) in enumerate(turns):
+        point = got["series"][10 + i]
+        assert point["t"] == f"2026-06-01T1{i}:00:00Z"
+        assert {n: c for n, c in point["signals"].items() if c} == ({sig: 1} if sig else {})
+    by_name = {l["name"]: v for _, l, v in scrape(fd)["feedbackd_signals_stored_total"]["samples"]}
+    for name in ("detected_praise", "detected_complaint", "detected_correction"):
+        assert by_name[name] == want[name]
