@@ -94,7 +94,9 @@
     if (info.op === 'delete') return 'retraction of ' + info.id.slice(0, 8);
     if (info.op === 'consent') return 'opt-out of ' + ev.user + ' from training use';
     if (info.op === 'batch') {
-      return 'signals: ' + (ev.events || []).map(function (e) {
+      var evs = ev.events || [];
+      if (info.item && evs[info.item.index]) evs = [evs[info.item.index]]; // the one refused
+      return 'signals: ' + evs.map(function (e) {
         return e.signal + (e.signal === 'dwell' ? ' ' + (e.value / 1000).toFixed(1) + ' s' : '') +
           ' on ' + String(e.message_id).slice(0, 8);
       }).join(', ');

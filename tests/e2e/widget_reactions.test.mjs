@@ -265,6 +265,17 @@ describe('reactions, implicit signals and opt-out in the widget', { timeout: 240
     await drain();
     const dw = (await stored('signal')).find((s) => s.id === id);
     assert.deepEqual([dw.signal, dw.value, dw.message_id, dw.user], ['dwell', 1234, a1, USER]);
+
+    // one refused item of a batch (a message id over 128 characters) is reported as failed for
+    // good; the others of that batch are stored
+    const [good, bad] = await page.evaluate(([m, key]) => [window.FeedbackD.signal(m, 'continue'),
+      window.FeedbackD.signal('x'.repeat(129), 'continue', null, { key })], [a1, stack.keys.ingest]);
+    await drain();
+    const all = await stored('signal');
+    assert.deepEqual(all.filter((x) => x.id === good).map((x) => [x.signal, x.message_id]), [['continue', a1]]);
+    assert.equal(all.filter((x) => x.id === bad).length, 0);
+    await waitFor('the failure in the demo log', async () => /FAILED: signals: continue on xxxxxxxx \(200 invalid_field\)/.test(await page.locator('#log').innerText()));
+    assert.equal(await page.evaluate(() => window.FeedbackD.pending()), 0, 'not retried');
   });
 
   it('sends dwell time when the page is hidden (tab switch) and when it is left', async () => {
