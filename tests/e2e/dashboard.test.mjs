@@ -545,7 +545,7 @@ describe('dashboard in a real browser against the real stack', () => {
       await page.locator('#alert').waitFor({ state: 'visible' });
       assert.match(await page.textContent('#alert'), /403.*export/i);
 
-      for (const format of ['trl', 'kto']) {
+      for (const format of ['trl', 'kto', 'reward']) {
         await page.fill('#export-key', stack.keys.export);
         await page.selectOption('#export-format', format);
         const resp = page.waitForResponse((r) => r.url().includes('/v1/export'));
@@ -561,6 +561,10 @@ describe('dashboard in a real browser against the real stack', () => {
         const lines = body.split('\n').filter((l) => l !== '');
         assert.ok(lines.length >= 1, `${format}: the seeded edit of da1 gives at least one record`);
         for (const l of lines) assert.doesNotThrow(() => JSON.parse(l), `${format}: not JSON: ${l}`);
+        if (format === 'reward') { // docs/export.md: rated answers, each with its mean score and reactions
+          const recs = lines.map((l) => JSON.parse(l));
+          for (const r of recs) assert.deepEqual(Object.keys(r), ['prompt', 'completion', 'reward', 'n', 'reactions']);
+        }
         if (format === 'trl') {
           const recs = lines.map((l) => JSON.parse(l));
           assert.ok(recs.some((r) => JSON.stringify(r.chosen).includes('Paris, a city on the Seine')), 'the edit is a chosen answer');
