@@ -463,6 +463,8 @@ export interface Project {
   /** Whether user turns are classified as praise / complaint / correction (detected_* signals). */
   detect_feedback: boolean;
   detect_phrases: DetectPhrases;
+  /** days feedback is kept after it was received; null keeps everything */
+  retention_days: number | null;
   created_at: string;
 }
 
@@ -507,6 +509,7 @@ export interface ProjectPatch {
   detect_feedback?: boolean;
   /** Replaces the phrases as a whole: a class left out has none. */
   detect_phrases?: { praise?: string[]; complaint?: string[]; correction?: string[] };
+  retention_days?: number | null;
 }
 
 /** Consent: a rater's consent to training use (updated_at null: the project default). */

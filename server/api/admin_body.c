@@ -13,6 +13,8 @@
 
 #define LABEL_MAX_BYTES 200
 #define NAME_MAX_BYTES 200
+/* a century: the limit only keeps the interval arithmetic of the retention cutoff in range */
+#define FD_RETENTION_DAYS_MAX 36500
 
 /* The key as field and in the message, cut at a character boundary (fd_path_key): a long
  * key cut inside a UTF-8 sequence would make the error reply unencodable (a 500). */
@@ -120,12 +122,13 @@ bool fd_project_patch_body_parse(const json_t *body, const char **name, const js
                                        "dataset_license",
                                        "detect_feedback",
                                        "detect_phrases",
+                                       "retention_days",
                                        NULL};
   const char *unknown = fd_first_unknown_key(body, fields);
   if (unknown)
     return unknown_field(unknown,
                          " (name, allowed_origins, span_labels, reactions, default_consent, dataset_license, "
-                         "detect_feedback, detect_phrases can be changed)",
+                         "detect_feedback, detect_phrases, retention_days can be changed)",
                          err);
   json_t *detect = json_object_get(body, "detect_feedback"), *phrases = json_object_get(body, "detect_phrases");
   if (detect && !json_is_boolean(detect))
@@ -141,6 +144,12 @@ bool fd_project_patch_body_parse(const json_t *body, const char **name, const js
     return fd_error_set(
         err, FD_ERR_INVALID_FIELD, "dataset_license",
         "dataset_license must be an SPDX license identifier or expression (e.g. \"CC-BY-4.0\") or null");
+  json_t *retention = json_object_get(body, "retention_days");
+  if (retention && !json_is_null(retention) &&
+      !(json_is_integer(retention) && json_integer_value(retention) >= 1 &&
+        json_integer_value(retention) <= FD_RETENTION_DAYS_MAX))
+    return fd_error_set(err, FD_ERR_INVALID_FIELD, "retention_days",
+                        "retention_days must be a whole number of days from 1 to 36500, or null to keep everything");
   json_t *reactions = json_object_get(body, "reactions");
   struct fd_reaction_set set;
   if (reactions && !fd_reaction_set_parse(reactions, &set, err)) return false;
@@ -156,8 +165,8 @@ bool fd_project_patch_body_parse(const json_t *body, const char **name, const js
 }
 
 json_t *fd_project_patch_settings(const json_t *body) {
-  static const char *const keys[] = {"span_labels", "reactions", "default_consent", "dataset_license",
-                                     "detect_feedback"};
+  static const char *const keys[] = {"span_labels",     "reactions",       "default_consent",
+                                     "dataset_license", "detect_feedback", "retention_days"};
   json_t *settings = json_object();
   for (size_t i = 0; settings && i < sizeof keys / sizeof keys[0]; i++) {
     json_t *v = json_object_get(body, keys[i]);

@@ -16,10 +16,10 @@ bool fd_keys_create_body_parse(const json_t *body, unsigned *scopes, const char 
 
 /* PATCH /v1/project: {"name"?: 1..200 bytes, "allowed_origins"?: see fd_cors_origins_valid,
  * "span_labels"?: [{"name", "value"}] (docs/api.md "Span feedback"), "reactions"?: see
- * fd_reaction_set_parse}, "detect_feedback"?: boolean, "detect_phrases"?: {"praise"?,
- * "complaint"?, "correction"?: [phrases]} (docs/detection.md "Per-project phrases"). On success *name, *origins and
- * *span_labels (each NULL: unchanged) are borrowed from body; the caller takes the other settings (reactions) from body
- * itself, they are validated here. */
+ * fd_reaction_set_parse}, "retention_days"?: 1..36500 or null, "detect_feedback"?: boolean, "detect_phrases"?:
+ * {"praise"?, "complaint"?, "correction"?: [phrases]} (docs/detection.md "Per-project phrases"). On success *name,
+ * *origins and *span_labels (each NULL: unchanged) are borrowed from body; the caller takes the other settings
+ * (reactions) from body itself, they are validated here. */
 bool fd_project_patch_body_parse(const json_t *body, const char **name, const json_t **origins,
                                  const json_t **span_labels, struct fd_error *err) __attribute__((warn_unused_result));
 

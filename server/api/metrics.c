@@ -98,6 +98,16 @@ void fd_api_metrics(struct fd_request *req) {
           "# HELP feedbackd_stats_catch_up_failures_total Background stats catch-ups that failed.\n"
           "# TYPE feedbackd_stats_catch_up_failures_total counter\nfeedbackd_stats_catch_up_failures_total %llu\n",
           (unsigned long long)FD_METRIC_GET(fd_metrics.stats_catch_up_failures));
+  fputs(
+      "# HELP feedbackd_maintenance_duration_seconds Background maintenance passes: feedback partitions"
+      " created ahead, retention enforced.\n"
+      "# TYPE feedbackd_maintenance_duration_seconds histogram\n",
+      out);
+  fd_histogram_write(out, "feedbackd_maintenance_duration_seconds", "", &fd_metrics.maintenance_seconds);
+  fprintf(out,
+          "# HELP feedbackd_maintenance_failures_total Background maintenance passes that failed.\n"
+          "# TYPE feedbackd_maintenance_failures_total counter\nfeedbackd_maintenance_failures_total %llu\n",
+          (unsigned long long)FD_METRIC_GET(fd_metrics.maintenance_failures));
 
   fprintf(out,
           "# HELP feedbackd_webhook_deliveries_total Webhook delivery attempts of this process by result: delivered"

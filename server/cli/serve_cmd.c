@@ -13,8 +13,8 @@
 #include "cli/cli.h"
 #include "db/keys_db.h"
 #include "db/migrate.h"
+#include "db/periodic.h"
 #include "db/projects_db.h"
-#include "db/stats_catch_up.h"
 #include "http/daemon.h"
 #include "http/request.h"
 #include "pipeline/pipeline.h"
@@ -59,6 +59,11 @@ static bool bootstrap(struct fd_db *db, const struct fd_config *cfg) {
   return true;
 }
 
+/* Months of feedback partitions kept ready beyond the current one, and the most retention
+ * steps one maintenance pass takes (a backlog is worked off over several passes). */
+#define FD_PARTITIONS_AHEAD 2
+#define FD_MAINTENANCE_STEPS 200
+
 int fd_cli_serve(const struct fd_config *cfg, int argc, char **argv) {
   /* Signals go to this thread's sigwait only: block them before any thread exists. */
   sigset_t stop_signals;
@@ -71,7 +76,7 @@ int fd_cli_serve(const struct fd_config *cfg, int argc, char **argv) {
   int rc = 1;
   struct fd_embedded *emb = NULL;
   struct fd_daemon *daemon = NULL;
-  struct fd_stats_catch_up *stats = NULL;
+  struct fd_periodic *stats = NULL, *maintenance = NULL;
   struct fd_webhooks *webhooks = NULL; /* delivery threads: an attempt in flight is finished or leased */
   struct fd_api_app app = {0};         /* what the handlers share; outlives the daemon */
   char conninfo[2048], err[1024];
@@ -112,7 +117,26 @@ int fd_cli_serve(const struct fd_config *cfg, int argc, char **argv) {
     fprintf(stderr, "feedbackd: cannot start the export workers\n");
     goto out;
   }
-  stats = fd_stats_catch_up_start(conninfo, cfg->stats_catch_up_ms);
+  /* CALL outside a transaction block: the procedures commit after each project, each step */
+  struct fd_periodic_job catch_up = {"stats catch-up",
+                                     "CALL fd_stats_catch_up_all()",
+                                     cfg->stats_catch_up_ms,
+                                     false,
+                                     &fd_metrics.stats_catch_up_seconds,
+                                     &fd_metrics.stats_catch_up_failures};
+  stats = fd_periodic_start(conninfo, &catch_up);
+  /* partitions ahead and retention, right at start (a server down for months finds its
+   * month's partition made before much lands in the default one), then every interval */
+  char maintain_sql[96];
+  snprintf(maintain_sql, sizeof maintain_sql, "CALL fd_maintenance(%d, %d, %d)", cfg->retention_batch,
+           FD_PARTITIONS_AHEAD, FD_MAINTENANCE_STEPS);
+  struct fd_periodic_job maintain = {"maintenance",
+                                     maintain_sql,
+                                     cfg->maintenance_interval_ms,
+                                     true,
+                                     &fd_metrics.maintenance_seconds,
+                                     &fd_metrics.maintenance_failures};
+  maintenance = fd_periodic_start(conninfo, &maintain);
   webhooks = fd_webhooks_start(cfg, conninfo);
   if (cfg->webhook_workers > 0 && !webhooks) {
     fprintf(stderr, "feedbackd: cannot start the webhook delivery threads\n");
@@ -142,7 +166,8 @@ out:
     fd_log(FD_LOG_WARN, "msg=\"closing connections with requests in flight\"");
   fd_daemon_stop(daemon);
   fd_export_service_stop(app.exports); /* after the daemon: it has released every export */
-  fd_stats_catch_up_stop(stats);
+  fd_periodic_stop(stats);
+  fd_periodic_stop(maintenance);
   fd_webhooks_stop(webhooks);
   fd_ingest_free(app.ingest);
   fd_pool_free(app.read_pool);

@@ -37,22 +37,30 @@ static struct fd_stmt stmt_conversations = {
   " r.other_message_id, 'outcome', r.outcome, 'created_at', " TS("r.created_at") ", 'received_at', " TS(           \
       "r.received_at") "))"
 
+/* The batch's events. feedback is partitioned by month of receipt (migration 0011), so its own
+ * key includes received_at; the idempotency key (project_id, id) is feedback_ids': the ids
+ * that registry takes (ON CONFLICT there, whatever month the first post went to) are the rows
+ * inserted, in the same statement and transaction (docs/architecture.md "Partitions and
+ * retention"). */
 static struct fd_stmt stmt_feedback = {
     "ingest_feedback",
-    "WITH ins AS (INSERT INTO feedback (project_id, id, kind, message_id, conversation_id, user_ref, value, scale,"
+    "WITH u AS MATERIALIZED (SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[],"
+    " $6::text[], $7::int[], $8::int[], $9::text[], $10::text[], $11::text[], $12::float8[], $13::text[],"
+    " $14::text[], $15::int[], $16::timestamptz[], $17::text[], $18::text[], $19::int[], $20::int[], $21::text[],"
+    " $22::text[], $23::int[], $24::text[], $25::text[], $26::float8[])"
+    " WITH ORDINALITY AS u(p, id, kind, mid, cid, usr, val, sc, tags, cm, ec, er, omid, oc, st, ca, md, h,"
+    " ss, se, sl, q, si, rx, sg, sv, ord)), "
+    "k AS (INSERT INTO feedback_ids (project_id, id, received_at) SELECT u.p, u.id, now() FROM u ORDER BY u.ord "
+    " ON CONFLICT (project_id, id) DO NOTHING RETURNING project_id, id), "
+    "ins AS (INSERT INTO feedback (project_id, id, kind, message_id, conversation_id, user_ref, value, scale,"
     " tags, comment, edited_content, edit_ratio, other_message_id, outcome, strength, created_at, metadata,"
     " content_sha256, span_start, span_end, span_label, quote, step_index, reaction, signal, signal_value) "
     "SELECT u.p, u.id, u.kind, u.mid, u.cid, u.usr, u.val, u.sc,"
     " u.tags::text[], u.cm, u.ec, u.er, u.omid, u.oc, u.st, u.ca,"
     " u.md::jsonb, decode(u.h, 'hex'), u.ss, u.se, u.sl, u.q, u.si, u.rx, u.sg, u.sv "
-    "FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::int[],"
-    " $9::text[], $10::text[], $11::text[], $12::float8[], $13::text[], $14::text[], $15::int[],"
-    " $16::timestamptz[], $17::text[], $18::text[], $19::int[], $20::int[], $21::text[], $22::text[], $23::int[],"
-    " $24::text[], $25::text[], $26::float8[])"
-    " WITH ORDINALITY AS u(p, id, kind, mid, cid, usr, val, sc, tags, cm, ec, er, omid, oc, st, ca, md, h,"
-    " ss, se, sl, q, si, rx, sg, sv, ord) ORDER BY u.ord "
+    "FROM u JOIN k ON k.project_id = u.p AND k.id = u.id ORDER BY u.ord "
     /* only what the webhook payload needs: RETURNING * (texts, metadata) cost ~15 % per batch */
-    "ON CONFLICT (project_id, id) DO NOTHING RETURNING id, project_id, kind, message_id, conversation_id, value,"
+    "RETURNING id, project_id, kind, message_id, conversation_id, value,"
     " scale, tags, other_message_id, outcome, created_at, received_at), "
     /* feedback.stored for the rows this statement inserted (not duplicates), same commit */
     "hook AS (" FD_WEBHOOK_ENQUEUE("feedback.stored", "ins", FEEDBACK_STORED_DATA) ") "
@@ -66,18 +74,23 @@ static struct fd_stmt stmt_feedback = {
  * content_sha256 covers what it says. */
 static struct fd_stmt stmt_detected = {
     "ingest_detected",
-    "WITH ins AS (INSERT INTO feedback (project_id, id, kind, message_id, conversation_id, created_at, metadata,"
-    " content_sha256, signal) "
-    "SELECT u.p, u.id, 'signal', m.id, m.conversation_id, t.created_at,"
-    " jsonb_build_object('detected', jsonb_build_object('turn_id', t.id, 'match', u.mt, 'rule', u.rl)),"
-    " sha256(convert_to(u.sg || E'\\n' || t.id || E'\\n' || u.rl || E'\\n' || u.mt, 'UTF8')), u.sg "
+    "WITH s AS MATERIALIZED (SELECT u.p, u.id, u.sg, u.mt, u.rl, u.ord, t.id AS tid, t.created_at AS tca,"
+    " m.id AS mid, m.conversation_id AS cid "
     "FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])"
     " WITH ORDINALITY AS u(p, id, turn, th, sg, mt, rl, ord) "
     "JOIN messages t ON t.project_id = u.p AND t.id = u.turn AND t.role = 'user' AND t.content_sha256 = decode(u.th, 'hex')"
     " AND t.txid = pg_current_xact_id() "
-    "JOIN messages m ON m.project_id = u.p AND m.id = t.parent_id AND m.role = 'assistant' "
-    "ORDER BY u.ord "
-    "ON CONFLICT (project_id, id) DO NOTHING RETURNING id, project_id, kind, message_id, conversation_id, value,"
+    "JOIN messages m ON m.project_id = u.p AND m.id = t.parent_id AND m.role = 'assistant'), "
+    /* the idempotency registry first, as for stmt_feedback */
+    "k AS (INSERT INTO feedback_ids (project_id, id, received_at) SELECT s.p, s.id, now() FROM s ORDER BY s.ord "
+    " ON CONFLICT (project_id, id) DO NOTHING RETURNING project_id, id), "
+    "ins AS (INSERT INTO feedback (project_id, id, kind, message_id, conversation_id, created_at, metadata,"
+    " content_sha256, signal) "
+    "SELECT s.p, s.id, 'signal', s.mid, s.cid, s.tca,"
+    " jsonb_build_object('detected', jsonb_build_object('turn_id', s.tid, 'match', s.mt, 'rule', s.rl)),"
+    " sha256(convert_to(s.sg || E'\\n' || s.tid || E'\\n' || s.rl || E'\\n' || s.mt, 'UTF8')), s.sg "
+    "FROM s JOIN k ON k.project_id = s.p AND k.id = s.id ORDER BY s.ord "
+    "RETURNING id, project_id, kind, message_id, conversation_id, value,"
     " scale, tags, other_message_id, outcome, created_at, received_at), "
     "hook AS (" FD_WEBHOOK_ENQUEUE("feedback.stored", "ins", FEEDBACK_STORED_DATA) ") "
     "SELECT id, project_id FROM ins",

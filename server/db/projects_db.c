@@ -18,7 +18,7 @@
   "coalesce(settings->'allowed_origins', '[]'::jsonb), 'span_labels', " FD_SPAN_LABELS_SQL( \
       settings) ", 'reactions', coalesce(settings->'reactions', "                            \
   "'" FD_REACTIONS_DEFAULT_JSON "'::jsonb), 'default_consent', coalesce(settings->>'default_consent', 'train'), " \
-  "'dataset_license', settings->'dataset_license', 'detect_feedback', "                                         \
+  "'dataset_license', settings->'dataset_license', 'retention_days', settings->'retention_days', 'detect_feedback', "                                         \
   "coalesce(settings->'detect_feedback', 'true'::jsonb), 'detect_phrases', coalesce(settings->'detect_phrases', "  \
   "'{\"praise\": [], \"complaint\": [], \"correction\": []}'::jsonb), 'created_at', " TS("created_at") ")"
 

@@ -37,6 +37,8 @@ struct fd_config {
   int queue_capacity;          /* ingest queue bound, in events; full -> 503 */
   int writers;                 /* writer threads */
   int stats_catch_up_ms;       /* background stats catch-up interval (0 = only on reads) */
+  int maintenance_interval_ms; /* background partition maintenance and retention (0 = never) */
+  int retention_batch;         /* rows per retention step */
   int export_workers;          /* threads that run the HTTP exports' database work */
   int max_concurrent_exports;  /* HTTP exports running at once, all projects */
   int max_concurrent_exports_per_project; /* ... and per project; over either -> 429 */

@@ -14,6 +14,7 @@ struct fd_metrics fd_metrics = {
     .batch_size = {.bounds = fd_size_bounds},
     .commit_seconds = {.bounds = fd_latency_bounds},
     .stats_catch_up_seconds = {.bounds = fd_latency_bounds},
+    .maintenance_seconds = {.bounds = fd_latency_bounds},
 };
 
 void fd_histogram_observe(struct fd_histogram *h, double value) {

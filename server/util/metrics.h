@@ -51,6 +51,8 @@ struct fd_metrics {
   uint64_t exports;
   struct fd_histogram stats_catch_up_seconds; /* one background catch-up of every project */
   uint64_t stats_catch_up_failures;
+  struct fd_histogram maintenance_seconds; /* one pass of partition maintenance and retention */
+  uint64_t maintenance_failures;
   uint64_t webhook_delivered; /* attempts answered 2xx */
   uint64_t webhook_retried;   /* attempts that failed, to be retried */
   uint64_t webhook_failed;    /* deliveries given up (retry window over) */

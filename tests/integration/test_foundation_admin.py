@@ -8,7 +8,7 @@ from helpers import error_body
 
 PROJECT_FIELDS = {
     "slug", "name", "allowed_origins", "span_labels", "reactions", "default_consent", "dataset_license",
-    "detect_feedback", "detect_phrases", "created_at"
+    "detect_feedback", "detect_phrases", "retention_days", "created_at"
 }
 KEY_CREATED_FIELDS = {"id", "key", "prefix", "scopes", "label", "created_at"}
 KEY_ITEM_FIELDS = {"id", "prefix", "label", "scopes", "created_at", "revoked_at"}

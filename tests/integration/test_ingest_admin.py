@@ -140,7 +140,7 @@ def test_get_and_patch_project(fd):
     assert r.status_code == 200
     p = r.json()
     assert set(p) == {"slug", "name", "allowed_origins", "span_labels", "reactions", "default_consent", "dataset_license",
-                      "detect_feedback", "detect_phrases", "created_at"}
+                      "detect_feedback", "detect_phrases", "retention_days", "created_at"}
     assert p["slug"] == "test" and p["name"] == "Project test"
     assert p["allowed_origins"] == [ALLOWED, fd.base_url]
     r = fd.patch("/v1/project", key="admin", json={"name": "Renamed"})

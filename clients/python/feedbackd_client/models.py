@@ -352,6 +352,7 @@ class Project(TypedDict):
     dataset_license: str | None
     detect_feedback: bool
     detect_phrases: DetectPhrases
+    retention_days: int | None
     created_at: str
 
 
@@ -364,6 +365,7 @@ class ProjectPatch(TypedDict, total=False):
     dataset_license: str | None
     detect_feedback: bool
     detect_phrases: DetectPhrasesPatch
+    retention_days: int | None
 
 
 class Consent(TypedDict):
