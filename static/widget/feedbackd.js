@@ -985,6 +985,7 @@
         enqueue('post', ev.id, ev, o, track);
         if (typeof o.renderEdited === 'function') o.renderEdited(element, after);
         else element.textContent = after;
+        if (st.original == null) st.original = before; // what passages and steps keep counting in
         st.edited = true;
         save();
         bar.setAttribute('data-fbd-edited', 'true');
@@ -1003,7 +1004,7 @@
     // passages (span) and steps
     var fine = attachFine(element, o, bar, actions, function (ev, also) {
       enqueue('post', ev.id, ev, o, also ? function (info) { track(info); also(info); } : track);
-    }, function (id) { enqueue('delete', id, null, o, track); }, n);
+    }, function (id) { enqueue('delete', id, null, o, track); }, function () { return st.original; }, n);
 
     // leaving the page with the reasons panel open still records the thumbs-down
     function onHide() { if (pendingDown) closeReasons(true); }
@@ -1213,8 +1214,9 @@
   }
 
   // Span popover, "Mark a passage" mode and step thumbs of one attached answer. post(ev) queues
-  // an event, drop(id) a retraction, both reported to the answer's status line.
-  function attachFine(element, o, bar, actions, post, drop, n) {
+  // an event, drop(id) a retraction, both reported to the answer's status line; original() is
+  // the answer's text before the rater edited it in place (undefined if not edited).
+  function attachFine(element, o, bar, actions, post, drop, original, n) {
     var L = o.labels, offs = [], built = [], idp = 'fbd-' + n;
     var hasUser = o.user != null && o.user !== '';
     function on(target, type, fn) {
@@ -1222,6 +1224,10 @@
       offs.push(function () { target.removeEventListener(type, fn); });
     }
     function source() { // the text offsets count in (docs/api.md "Span feedback")
+      // after an edit in place: the answer as logged, not the rater's rewrite on screen (a
+      // selection in the rewrite maps only where the text is the same)
+      var kept = original();
+      if (kept != null) return kept;
       if (typeof o.getContent === 'function') return String(o.getContent(element));
       if (o.message && typeof o.message.content === 'string') return o.message.content;
       return element.innerText != null && element.offsetParent !== null ? element.innerText : element.textContent;

@@ -305,6 +305,36 @@ describe('widget: marked passages and step thumbs on the demo chat', { timeout: 
     assert.equal(await answer(ids.steps).locator(`[data-fbd-step="${wrong}"] .fbd-step-zero`).getAttribute('aria-pressed'), 'true');
   });
 
+  it('after an edit in place, passages and steps still count in the answer as logged', async () => {
+    const a = answer(ids.steps);
+    const rewrite = 'Subtract 3 from both sides: 2x = 8.\nSo x = 4.';
+    await a.locator('.fbd-edit').click();
+    await a.locator('textarea.fbd-edit-area').fill(rewrite);
+    await a.locator('.fbd-save').click();
+    assert.equal(await a.locator('.content').innerText(), rewrite);
+    assert.deepEqual(await a.locator('.fbd-step-text').allInnerTexts(), stepsOf(STEPS_SRC).map((l) => l.trim()),
+      'the steps are the logged answer\'s');
+    const pop = a.locator('.fbd-popover');
+    await dragSelect(ids.steps, 'So x = 4.');  // only in the rewrite
+    await pop.waitFor({ state: 'visible' });
+    assert.equal(await pop.getAttribute('data-fbd-mapped'), 'false');
+    await page.keyboard.press('Escape');
+    await dragSelect(ids.steps, 'both sides: 2x');  // in both
+    await label(pop, 'incomplete');
+    const [edit, span] = await fresh(2);
+    assert.equal(edit.kind, 'edit');
+    const w = spanOf(STEPS_SRC, 'both sides: 2x');
+    assert.deepEqual([span.kind, span.start, span.end, span.quote], ['span', w.start, w.end, w.quote]);
+    await a.locator('.fbd-mark').click();
+    assert.equal(await a.locator('textarea.fbd-mark-area').inputValue(), STEPS_SRC, 'Mark a passage shows the logged text');
+    await page.keyboard.press('Escape');
+    // also after a reload, when the page hands the widget the rewrite (the demo's getContent)
+    await page.reload();
+    await page.waitForFunction(() => document.querySelector('.fbd-steps-toggle'));
+    assert.equal(await answer(ids.steps).locator('.content').innerText(), rewrite);
+    assert.deepEqual(await answer(ids.steps).locator('.fbd-step-text').allInnerTexts(), stepsOf(STEPS_SRC).map((l) => l.trim()));
+  });
+
   it('offers the project\'s span labels: GET /v1/span-labels once per page', async () => {
     const r = await stack.api('PATCH', '/v1/project', { key: stack.keys.admin, body: { span_labels: CUSTOM_LABELS } });
     assert.equal(r.status, 200, r.text);
