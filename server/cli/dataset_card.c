@@ -199,7 +199,8 @@ static void write_derivation(FILE *f, const json_t *manifest) {
   fprintf(f,
           "## How the data was derived\n\n"
           "Records are derived deterministically from logged conversation turns and feedback events\n"
-          "(thumbs and scale ratings, in-place edits, A/B comparisons, span and step labels), following the rules of\n"
+          "(thumbs and scale ratings, in-place edits, A/B comparisons, span and step labels; emoji reactions and\n"
+          "implicit signals where the parameters below ask for them), following the rules of\n"
           "feedbackd's export specification:\n\n"
           "- **Counting feedback**: per rater, message and kind (for comparisons: rater and pair) only\n"
           "  the latest event counts; a retracted latest event removes that rater's vote; erased users'\n"

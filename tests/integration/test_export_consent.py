@@ -172,6 +172,8 @@ def test_license_in_manifest_and_card(world, tmp_path):
     card = (out / "README.md").read_text()
     front = card.split("---")[1]
     assert "\nlicense: CC-BY-4.0\n" in front
+    import yaml
+    assert yaml.safe_load(front)["license"] == "CC-BY-4.0"  # the header stays valid YAML
     assert "1 candidate record(s) lost all of their evidence" in card and "`CC-BY-4.0`" in card
     # the CLI's lines are the HTTP body, consent included
     out = tmp_path / "one.jsonl"

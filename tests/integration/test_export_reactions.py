@@ -338,6 +338,10 @@ def test_cli_equals_http(data, tmp_path):
     assert D.multiset(recs) == sorted(D.canonical(w) for w, *_ in want)
     card = (d / "README.md").read_text()
     assert "— reward export" in card and "- name: reward" in card and "- name: fire" in card
+    import yaml
+    features = yaml.safe_load(card.split("---")[1])["dataset_info"]["features"]
+    reactions = next(f for f in features if f["name"] == "reactions")
+    assert [x["name"] for x in reactions["struct"]] == [n for n, _ in NEW_SET]
     bad = fd.cli("export", "--project", "test", "--format", "sft", "--reactions", "-o", str(tmp_path / "x"),
                  check=False)
     assert bad.returncode == 2 and "--reactions" in bad.stderr
