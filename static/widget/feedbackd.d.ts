@@ -81,6 +81,10 @@ declare namespace FeedbackD {
   /** An implicit signal a page may send (docs/api.md "Implicit signals"). */
   type SignalName = 'copy' | 'share' | 'regenerate' | 'continue' | 'abandon' | 'dwell' | 'retry';
 
+  /** FeedbackD.mapPassage's answer: `text` is the selection (trimmed of whitespace). */
+  type PassageMapping = { text: string; start: number; end: number; quote: string; unmapped?: undefined }
+    | { text: string; unmapped: true };
+
   /** A span label: its name (as in the project's span_labels), optionally a display text. */
   type SpanLabel = string | { name: string; value?: number; label?: string };
   /** Span labels to offer instead of GET /v1/span-labels: a list, an object with span_labels, or a loader called once per page. */
@@ -238,6 +242,12 @@ declare namespace FeedbackD {
     reactionSet(options?: CommonOptions & { reactions?: boolean | Reaction[] }): Promise<Reaction[]>;
     readonly signals: SignalName[];
     uuid(): string;
+    /**
+     * Maps a selection [start, end) of the text shown on screen (UTF-16 indexes of `shown`) to
+     * the source text: code point offsets and the quote, `unmapped` when it cannot be placed
+     * exactly, null for a selection of only whitespace.
+     */
+    mapPassage(source: string, shown: string, start: number, end: number): PassageMapping | null;
     readonly defaultTags: string[];
   }
 }

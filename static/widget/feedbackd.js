@@ -1578,6 +1578,9 @@
     reactionSet: function (options) { return reactionSet(options); },
     signals: SIGNALS.slice(),
     uuid: uuid,
+    // for pages with their own passage UI: a selection [start, end) of the text on screen
+    // mapped to code point offsets of the source (README "Marked passages and step thumbs")
+    mapPassage: function (source, shown, start, end) { return mapPassage(String(source), String(shown), start, end); },
     defaultTags: DEFAULT_TAGS.map(function (t) { return t.id; })
   };
   root.FeedbackD = api;

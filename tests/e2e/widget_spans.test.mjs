@@ -396,6 +396,32 @@ describe('widget: marked passages and step thumbs on the demo chat', { timeout: 
     assert.deepEqual(asked, [], 'the loader replaces GET /v1/span-labels');
   });
 
+  it('FeedbackD.mapPassage: what Markdown and HTML renderers do to the text', async () => {
+    // [source, text on screen, the selected text (its `nth` occurrence on screen), what it is in
+    // the source (its first occurrence there; null: cannot be placed exactly)]
+    const cases = [
+      ['See [the docs](https://x.org/docs) for more.', 'See the docs for more.', 'the docs for', 0, 'the docs](https://x.org/docs) for'],
+      ['Steps:\n1. Boil water\n2. Add tea', 'Steps:Boil waterAdd tea', 'waterAdd', 0, 'water\n2. Add'],
+      ['# Title\nBody text', 'TitleBody text', 'TitleBody', 0, 'Title\nBody'],
+      ['Fish &amp; chips', 'Fish & chips', 'Fish & chips', 0, 'Fish &amp; chips'],
+      ['a <b>bold</b> word', 'a bold word', 'bold word', 0, 'bold</b> word'],
+      ['a **b** a b', 'a b a b', 'a b', 0, 'a **b'],
+      ['a **b** a b', 'a b a b', 'a b', 1, 'a b'],   // the second on screen is the second in the source
+      ['\u{1F600} **x** \u{1F44D}\u{1F3FD} *y*', '\u{1F600} x \u{1F44D}\u{1F3FD} y', '\u{1F44D}\u{1F3FD} y', 0, '\u{1F44D}\u{1F3FD} *y'],
+      ['> quoted _text_ here', 'quoted text here', 'quoted text', 0, 'quoted _text'],
+      ['[faq](https://x.org/faq)', 'faq', 'faq', 0, null],       // "faq" twice in the source, once shown
+      ['Wait...', 'Wait\u2026', 'Wait\u2026', 0, null],          // typographic ellipsis: not in the source
+    ];
+    for (const [source, shown, sel, nth, want] of cases) {
+      let at = -1;
+      for (let i = 0; i <= nth; i++) at = shown.indexOf(sel, at + 1);
+      const got = await page.evaluate(([src, sh, a, b]) => window.FeedbackD.mapPassage(src, sh, a, b), [source, shown, at, at + sel.length]);
+      if (want === null) assert.deepEqual(got, { text: sel, unmapped: true }, source);
+      else assert.deepEqual(got, { ...spanOf(source, want), text: sel }, `${source} [${nth}]`);
+    }
+    assert.equal(await page.evaluate(() => window.FeedbackD.mapPassage('a  b', 'a  b', 1, 3)), null, 'only whitespace');
+  });
+
   it('raised no page errors', () => {
     assert.deepEqual(pageErrors, []);
   });

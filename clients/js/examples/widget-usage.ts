@@ -16,6 +16,8 @@ export function wire(answerA: HTMLElement, answerB: HTMLElement): void {
   });
   FeedbackD.attach(answerA, { key: 'INGEST_KEY', spans: false, spanLabels: ['incorrect', { name: 'well_said', label: 'Well put' }] });
   steps.destroy();
+  const m = FeedbackD.mapPassage('**Paris** is big', 'Paris is big', 0, 8);
+  if (m && !m.unmapped) console.log(m.start, m.end, m.quote);
   FeedbackD.send({ kind: 'span', message_id: 'm3', start: 0, end: 4, label: 'incorrect', quote: 'Lyon' }, { key: 'INGEST_KEY' });
   const vote: -1 | 0 | 1 = w.state().vote;
   const c = window.FeedbackD.compare(answerA, answerB, { key: 'INGEST_KEY', messageIds: ['m3', 'm4'] });
