@@ -38,6 +38,11 @@ if [ "$IDS" = uuid ]; then
   seed=$(sed -E "s/('[ce]' \|\| c \|\| '-' \|\| [a-z]+)/fd_bench_uuid(\1)/g; s/('[ce]' \|\| c \|\| '-[0-9r]')/fd_bench_uuid(\1)/g" <<<"$seed")
 fi
 "${Q[@]}" -v project="$PROJECT" -v convs="$CONVS" -f - <<<"$seed" >/dev/null
+# the seed writes feedback directly; the writer also registers every id in feedback_ids (the
+# idempotency registry of partitioned feedback, migration 0011): do what it does
+"${Q[@]}" -c "DO \$\$ BEGIN IF to_regclass('feedback_ids') IS NOT NULL THEN
+                INSERT INTO feedback_ids (project_id, id, received_at)
+                SELECT project_id, id, received_at FROM feedback ON CONFLICT DO NOTHING; END IF; END \$\$"
 "${Q[@]}" -c "SELECT fd_stats_catch_up($PROJECT)" >/dev/null
 wal=$("${Q[@]}" -c "SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '$wal0')")
 "${Q[@]}" -c "VACUUM ANALYZE" >/dev/null
