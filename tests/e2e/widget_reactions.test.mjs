@@ -421,6 +421,23 @@ describe('reactions, implicit signals and opt-out in the widget', { timeout: 240
     assert.deepEqual([rx[rx.length - 1].emoji, rx[rx.length - 1].message_id], ['meh', a1]);
   });
 
+  it('signals and an opt-out made while feedbackd is down are retried and stored once', async () => {
+    await page.evaluate(() => window.FeedbackD.configure({ retry: { baseMs: 200, maxMs: 1000 } }));
+    await drain();
+    await stack.stopServer();
+    const [sig, req] = await page.evaluate(([m, key]) => [window.FeedbackD.signal(m, 'retry'),
+      window.FeedbackD.optOut('e2e-outage', { key })], [a1, stack.keys.ingest]);
+    assert.match(req, /^consent-/);
+    await waitFor('failed attempts', async () => (await page.locator('#log').innerText()).split('will retry').length > 2, { timeout: 15000 });
+    assert.ok(await page.evaluate(() => window.FeedbackD.pending()) >= 2, 'both wait in the queue');
+    await stack.startServer();
+    await drain(page, 30000);
+    const got = (await stored('signal')).filter((x) => x.id === sig);
+    assert.deepEqual(got.map((x) => [x.signal, x.message_id, x.user]), [['retry', a1, USER]], 'stored once, under its id');
+    const c = await stack.api('GET', '/v1/users/e2e-outage/consent', { key: stack.keys.read });
+    assert.equal(c.json.train, false);
+  });
+
   it('raised no page errors', () => {
     assert.deepEqual(pageErrors, []);
   });
