@@ -1,7 +1,8 @@
 """Replicas of feedbackd: three daemons on one PostgreSQL database behind haproxy (health checks
 on /readyz), as docs/operations.md describes. feedbackd keeps no state of its own, so what one
 replica acknowledges or changes holds on all of them: idempotency across replicas, a revoked
-key refused everywhere within a second, nothing acknowledged lost when one replica is stopped
+key refused everywhere within a second, a reaction set PATCHed through one replica used by all
+within a second, nothing acknowledged lost when one replica is stopped
 under load, and a rolling restart through PgBouncer (each start running the migrations)."""
 
 import threading
@@ -12,11 +13,12 @@ import requests
 
 from haproxy import Haproxy
 from helpers import Feedbackd, free_port
-from ingest_helpers import rating
+from ingest_helpers import new_id, rating
 from pgbouncer import MIGRATION_LOCK, PgBouncer
 
 REPLICAS = 3
 REVOCATION_WINDOW = 1.0  # seconds: docs/api.md, "Effective within a second on every replica"
+SETTINGS_WINDOW = 1.0  # seconds: docs/api.md "Reactions", a PATCH holds on every replica within a second
 
 
 def start_replicas(url, env=None):
@@ -156,6 +158,43 @@ def test_key_revoked_on_one_replica_is_refused_on_every_replica_within_a_second(
     assert not here, f"the replica that revoked it accepted it afterwards: {here}"
     for i in range(REPLICAS):
         assert any(s[0] == i and s[1] >= REVOCATION_WINDOW for s in seen), f"replica {i + 1} was not asked late enough"
+
+
+def test_reaction_set_patched_on_one_replica_holds_on_every_replica_within_a_second(cluster):
+    """Each process caches the project's reaction set (docs/api.md "Reactions"); a PATCH
+    through one replica must be what the others validate against within a second."""
+    reps, _ = cluster
+    old = reps[0].get("/v1/project", key="admin").json()["reactions"]
+    new = [{"name": "rocket", "emoji": "\U0001f680", "value": 1}, {"name": "meh", "emoji": "\U0001f610", "value": 0}]
+
+    def status(r, emoji):
+        ev = {"id": new_id("rs"), "kind": "reaction", "message_id": "m-replica-set", "emoji": emoji}
+        return r.post("/v1/feedback", key="ingest", json=ev).status_code
+
+    for r in reps:  # every replica has the old set cached
+        assert status(r, "love") == 201 and status(r, "rocket") == 400
+    try:
+        patched = reps[0].patch("/v1/project", key="admin", json={"reactions": new})
+        assert patched.status_code == 200, patched.text
+        t0 = time.monotonic()
+        assert status(reps[0], "rocket") == 201 and status(reps[0], "love") == 400  # here: at once
+        seen = []  # (replica index, seconds after the PATCH the request was sent, emoji, status)
+        while time.monotonic() - t0 < SETTINGS_WINDOW + 0.5:
+            for i, r in enumerate(reps[1:], 1):
+                for emoji in ("rocket", "love"):
+                    sent = time.monotonic() - t0
+                    seen.append((i, sent, emoji, status(r, emoji)))
+        want = {"rocket": 201, "love": 400}
+        late = [s for s in seen if s[1] >= SETTINGS_WINDOW and s[3] != want[s[2]]]
+        assert not late, f"the old set was used more than {SETTINGS_WINDOW} s after the PATCH ({len(late)} times): {late[:4]}"
+        for i in range(1, REPLICAS):  # once a replica has the new set, it never goes back
+            mine = [s for s in seen if s[0] == i]
+            first_new = next(k for k, s in enumerate(mine) if s[3] == want[s[2]] and s[2] == "rocket")
+            back = [s for s in mine[first_new:] if s[3] != want[s[2]]]
+            assert not back, f"replica {i + 1} went back to the old set: {back}"
+            assert any(s[1] >= SETTINGS_WINDOW for s in mine), f"replica {i + 1} was not asked late enough"
+    finally:
+        assert reps[0].patch("/v1/project", key="admin", json={"reactions": old}).status_code == 200
 
 
 def test_sigterm_of_one_replica_under_load_loses_no_acknowledged_event(pg, db_sql):
