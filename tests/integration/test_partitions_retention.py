@@ -15,6 +15,7 @@ docs/operations.md "Retention", docs/architecture.md "Partitions and retention")
 import concurrent.futures
 import datetime as dt
 import json
+import time
 
 import pytest
 
@@ -22,6 +23,7 @@ import export_data as D
 from helpers import Feedbackd, wait_until
 from ingest_helpers import expect_error
 from old_binary import old_binary
+from test_foundation_migrations import migration_versions
 
 UTC = dt.timezone.utc
 FAST = ("--maintenance-interval-ms", "200", "--stats-catch-up-ms", "100")
@@ -250,6 +252,40 @@ def test_retention_drops_partitions_and_deletes_old_rows_in_batches(pg, feedback
     assert r.json()["status"] == "stored"
 
 
+def test_retention_empties_the_webhook_outbox_of_finished_old_deliveries(pg, feedbackd_factory):
+    fd = feedbackd_factory(args=("--maintenance-interval-ms", "200", "--webhook-workers", "0"))
+    db = db_of(fd)
+    fd.cli("projects", "create", "other")
+    projects = dict(pg.sql("SELECT slug, id FROM projects", dbname=db))
+    rows = []  # (project slug, age in days, status)
+    for slug in ("test", "other"):
+        (endpoint,) = pg.sql("INSERT INTO webhook_endpoints (project_id, url, events, secret) VALUES "
+                             "(%s, 'https://hooks.example.com/x', ARRAY['feedback.stored'], 'whsec_dGVzdA==') "
+                             "RETURNING id", (projects[slug],), dbname=db)[0]
+        for age in (40, 35, 5):
+            for status in ("delivered", "failed", "pending"):
+                pg.sql("INSERT INTO webhook_deliveries (endpoint_id, project_id, event, payload, status, created_at,"
+                       " next_attempt_at) VALUES (%s, %s, 'feedback.stored', '{}', %s, now() - make_interval(days => %s),"
+                       " CASE WHEN %s = 'pending' THEN now() + interval '1 day' END)",
+                       (endpoint, projects[slug], status, age, status), dbname=db)
+                rows.append((slug, age, status))
+
+    def left():
+        got = pg.sql("SELECT p.slug, round(extract(epoch FROM now() - d.created_at) / 86400)::int, d.status "
+                     "FROM webhook_deliveries d JOIN projects p ON p.id = d.project_id", dbname=db)
+        return sorted(got)
+
+    assert left() == sorted(rows)
+    time.sleep(0.5)
+    assert left() == sorted(rows), "no retention window: nothing goes"
+    assert fd.patch("/v1/project", key="admin", json={"retention_days": 30}).status_code == 200
+    # finished deliveries older than the window go; pending ones, recent ones and the other
+    # project's stay
+    want = sorted(r for r in rows if not (r[0] == "test" and r[1] > 30 and r[2] != "pending"))
+    wait_until(lambda: left() == want, timeout=15, what="old finished deliveries deleted")
+    assert len(want) == len(rows) - 4
+
+
 # ---- upgrade of a database filled by the previous schema -----------------------------------
 
 def snapshot(pg, fd, db):
@@ -294,8 +330,8 @@ def test_upgrade_from_the_previous_schema_keeps_every_row_stats_and_exports(pg):
         old.stop()
 
         new.keys = dict(old.keys)
-        new.start()  # applies 0011
-        assert pg.sql("SELECT max(version) FROM schema_migrations", dbname=db) == [(PARTITIONS,)]
+        new.start()  # applies 0011 and those after it
+        assert pg.sql("SELECT max(version) FROM schema_migrations", dbname=db) == [(max(migration_versions()),)]
         assert pg.sql("SELECT relkind FROM pg_class WHERE relname = 'feedback'", dbname=db) == [("p",)]
         parts = [p for p in partitions(pg, db) if p != "feedback_default"]
         assert len(parts) >= months
