@@ -29,13 +29,24 @@ static struct fd_stmt stmt_conversations = {
     0};
 
 /* The data of a feedback.stored webhook (docs/api.md "Webhooks"): what identifies the event
- * and its judgement, not its texts (comment, edited content: fetch them with GET /v1/feedback). */
-#define FEEDBACK_STORED_DATA                                                                                       \
-  "jsonb_strip_nulls(jsonb_build_object('id', r.id, 'kind', r.kind, 'message_id', r.message_id,"                   \
-  " 'conversation_id', r.conversation_id, 'value', r.value, 'scale', CASE WHEN r.scale = 2 THEN NULL ELSE r.scale" \
-  " END, 'tags', CASE WHEN cardinality(r.tags) > 0 THEN to_jsonb(r.tags) END, 'other_message_id',"                 \
-  " r.other_message_id, 'outcome', r.outcome, 'created_at', " TS("r.created_at") ", 'received_at', " TS(           \
-      "r.received_at") "))"
+ * and its judgement, with the fields of its kind as GET /v1/feedback names them (a span's
+ * value is its label's, so it is left out there too; a dwell signal's milliseconds are its
+ * value) — not the rater's texts (comment, edited content: fetch them with GET /v1/feedback).
+ * A span's quote is a copy of the judged answer's text, so it is part of the judgement. */
+#define FEEDBACK_STORED_DATA                                                                                   \
+  "jsonb_strip_nulls(jsonb_build_object('id', r.id, 'kind', r.kind, 'message_id', r.message_id,"               \
+  " 'conversation_id', r.conversation_id, 'value', CASE WHEN r.kind <> 'span' THEN"                            \
+  " coalesce(to_jsonb(r.value), to_jsonb(r.signal_value)) END, 'scale', CASE WHEN r.scale = 2 THEN NULL ELSE"  \
+  " r.scale END, 'tags', CASE WHEN cardinality(r.tags) > 0 THEN to_jsonb(r.tags) END, 'other_message_id',"     \
+  " r.other_message_id, 'outcome', r.outcome, 'emoji', r.reaction, 'signal', r.signal, 'start', r.span_start," \
+  " 'end', r.span_end, 'label', r.span_label, 'quote', r.quote, 'step', r.step_index, 'created_at', " TS(      \
+      "r.created_at") ", 'received_at', " TS("r.received_at") "))"
+
+/* What FEEDBACK_STORED_DATA reads of the inserted rows: RETURNING * (texts, metadata) would
+ * cost ~15 % per batch. */
+#define FEEDBACK_STORED_COLUMNS                                                                                 \
+  "RETURNING id, project_id, kind, message_id, conversation_id, value, scale, tags, other_message_id, outcome," \
+  " created_at, received_at, reaction, signal, signal_value, span_start, span_end, span_label, quote, step_index"
 
 /* The batch's events. feedback is partitioned by month of receipt (migration 0011), so its own
  * key includes received_at; the idempotency key (project_id, id) is feedback_ids': the ids
@@ -59,9 +70,7 @@ static struct fd_stmt stmt_feedback = {
     " u.tags::text[], u.cm, u.ec, u.er, u.omid, u.oc, u.st, u.ca,"
     " u.md::jsonb, decode(u.h, 'hex'), u.ss, u.se, u.sl, u.q, u.si, u.rx, u.sg, u.sv "
     "FROM u JOIN k ON k.project_id = u.p AND k.id = u.id ORDER BY u.ord "
-    /* only what the webhook payload needs: RETURNING * (texts, metadata) cost ~15 % per batch */
-    "RETURNING id, project_id, kind, message_id, conversation_id, value,"
-    " scale, tags, other_message_id, outcome, created_at, received_at), "
+    FEEDBACK_STORED_COLUMNS "), "
     /* feedback.stored for the rows this statement inserted (not duplicates), same commit */
     "hook AS (" FD_WEBHOOK_ENQUEUE("feedback.stored", "ins", FEEDBACK_STORED_DATA) ") "
     "SELECT id, project_id FROM ins",
@@ -90,8 +99,7 @@ static struct fd_stmt stmt_detected = {
     " jsonb_build_object('detected', jsonb_build_object('turn_id', s.tid, 'match', s.mt, 'rule', s.rl)),"
     " sha256(convert_to(s.sg || E'\\n' || s.tid || E'\\n' || s.rl || E'\\n' || s.mt, 'UTF8')), s.sg "
     "FROM s JOIN k ON k.project_id = s.p AND k.id = s.id ORDER BY s.ord "
-    "RETURNING id, project_id, kind, message_id, conversation_id, value,"
-    " scale, tags, other_message_id, outcome, created_at, received_at), "
+    FEEDBACK_STORED_COLUMNS "), "
     "hook AS (" FD_WEBHOOK_ENQUEUE("feedback.stored", "ins", FEEDBACK_STORED_DATA) ") "
     "SELECT id, project_id FROM ins",
     0};

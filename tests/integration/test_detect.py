@@ -424,6 +424,7 @@ def test_feedback_stored_webhook_for_detected(feedbackd, db_sql):
         assert len(rows) == 1
         data = rows[0][0]["data"]
         assert (data["kind"], data["message_id"], data["conversation_id"]) == ("signal", a, conv)
+        assert data["signal"] == "detected_complaint" and "value" not in data
         post_messages(feedbackd, msgs)  # a retry announces nothing more
         assert db_sql("SELECT count(*) FROM webhook_deliveries WHERE payload->'data'->>'id' = %s", (i,))[0][0] == 1
     finally:

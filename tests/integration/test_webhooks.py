@@ -191,6 +191,48 @@ def test_every_event_is_delivered_once_signed_and_verifiable(feedbackd_factory, 
     wait_until(lambda: metric_value(fd.metrics(), "feedbackd_webhook_pending") == 0, timeout=5, what="pending 0")
 
 
+def test_feedback_stored_carries_the_fields_of_reactions_signals_spans_and_steps(feedbackd_factory, receiver):
+    """docs/api.md "Webhooks": a feedback.stored delivery names the kind-specific fields as the
+    event sent them (a reaction's emoji character as its name), and no rater text."""
+    fd = feedbackd_factory(env=FAST)
+    secret, path = new_secret(), f"/kinds-{uuid.uuid4().hex}"
+    receiver.config(path, secret, "ok")
+    add_endpoint(fd, receiver.base + path, events=["feedback.stored"], secret=secret)
+    mid, conv = new_id("m"), new_id("c")
+    content = "Hi a quoted answer\nstep one\nstep two"  # [3:11] is "a quoted"; step 2 is "step two"
+    r = fd.post("/v1/messages", key="ingest",
+                json={"messages": [{"id": mid, "conversation_id": conv, "role": "assistant", "content": content}]})
+    assert r.status_code == 200 and r.json()["results"][0]["status"] == "stored", r.text
+    base = {"message_id": mid, "user": "u-hook"}
+    events = [
+        dict(base, id=new_id(), kind="reaction", emoji="\U0001f44d"),  # the default set's "like"
+        dict(base, id=new_id(), kind="signal", signal="copy"),
+        dict(base, id=new_id(), kind="signal", signal="dwell", value=5400),
+        dict(base, id=new_id(), kind="span", start=3, end=11, label="incorrect", quote="a quoted", comment="wrong"),
+        dict(base, id=new_id(), kind="step", step=2, value=-1, tags=["math"]),
+    ]
+    r = fd.post("/v1/feedback/batch", key="ingest", json={"events": events})
+    assert r.status_code == 200, r.text
+    assert [x["status"] for x in r.json()["results"]] == ["stored"] * len(events), r.text
+    wait_until(lambda: len(receiver.received(path)) >= len(events), timeout=20, what=f"{len(events)} deliveries")
+    recs = receiver.received(path)
+    all_verified(recs, secret)
+    got = {d["id"]: d for d in (json.loads(x["body"])["data"] for x in recs)}
+    common = {"message_id": mid}  # conversation_id: only an inline message gives the event one
+    want = [
+        {"kind": "reaction", "emoji": "like"},
+        {"kind": "signal", "signal": "copy"},
+        {"kind": "signal", "signal": "dwell", "value": 5400},
+        {"kind": "span", "start": 3, "end": 11, "label": "incorrect", "quote": content[3:11]},
+        {"kind": "step", "step": 2, "value": -1, "tags": ["math"]},
+    ]
+    for ev, fields in zip(events, want):
+        data = got[ev["id"]]
+        # everything but the event's fields, its id and its two timestamps is absent
+        assert set(data) == set(fields) | set(common) | {"id", "created_at", "received_at"}, data
+        assert {k: data[k] for k in fields} == fields and {k: data[k] for k in common} == common
+
+
 def test_a_failing_then_hanging_receiver_is_retried_until_it_recovers(feedbackd_factory, receiver):
     fd = feedbackd_factory(env=FAST)
     secret, path = new_secret(), f"/flaky-{uuid.uuid4().hex}"
