@@ -3,7 +3,7 @@
 A seeded world of conversations whose assistant answers come from four models (plus answers
 without a model, and messages never logged), with comparison and rating events from named
 raters and anonymous ones, re-votes, retractions and created_at spread over ten days. The
-events go in through the API; `counting()` applies the vote semantics of docs/api.md (latest
+events go in through the API (vote_rules.post_events, retract); `counting()` applies the vote semantics of docs/api.md (latest
 event per user and slot by created_at then arrival; retracted latest = no vote; events
 without a user each count) independently of the server.
 """
@@ -58,19 +58,3 @@ class World:
 def post_messages(fd, msgs):
     r = fd.post("/v1/messages", key="ingest", json={"messages": msgs})
     assert r.status_code == 200 and all(x["status"] == "stored" for x in r.json()["results"]), r.text
-
-
-def post_events(fd, world, evs):
-    for i in range(0, len(evs), 100):
-        chunk = evs[i:i + 100]
-        r = fd.post("/v1/feedback/batch", key="ingest", json={"events": chunk})
-        assert r.status_code == 200, r.text
-        assert [x["status"] for x in r.json()["results"]] == ["stored"] * len(chunk), r.text
-        for ev in chunk:
-            world.add(ev)
-
-
-def retract(fd, world, eid):
-    r = fd.delete(f"/v1/feedback/{eid}", key="ingest")
-    assert r.status_code == 200, r.text
-    world.retracted.add(eid)

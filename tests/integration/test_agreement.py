@@ -10,7 +10,8 @@ history, and compares.
 
 import pytest
 
-from rank_data import MODELS, World, at, post_events, post_messages, retract
+from rank_data import MODELS, World, at, post_messages
+from vote_rules import post_events, retract
 
 USERS = [f"r{i}" for i in range(8)]
 

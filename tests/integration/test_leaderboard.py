@@ -12,7 +12,8 @@ import math
 
 import pytest
 
-from rank_data import MODELS, STRENGTH, World, at, post_events, post_messages, retract
+from rank_data import MODELS, STRENGTH, World, at, post_messages
+from vote_rules import post_events, retract
 
 LOG10E_400 = 400 / math.log(10)
 

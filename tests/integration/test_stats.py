@@ -18,7 +18,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from vote_rules import counting
+from vote_rules import counting, post_events, retract
 
 UTC = timezone.utc
 BASE = datetime(2026, 3, 4, 0, 0, tzinfo=UTC)  # a Wednesday: the events cross two week boundaries
@@ -231,20 +231,6 @@ def post_one(fd, world, ev):
     world.add(ev)
 
 
-def post_batch(fd, world, evs):
-    r = fd.post("/v1/feedback/batch", key="ingest", json={"events": evs})
-    assert r.status_code == 200, r.text
-    assert [x["status"] for x in r.json()["results"]] == ["stored"] * len(evs), r.text
-    for ev in evs:
-        world.add(ev)
-
-
-def retract(fd, world, eid):
-    r = fd.delete(f"/v1/feedback/{eid}", key="ingest")
-    assert r.status_code == 200, r.text
-    world.retracted.add(eid)
-
-
 def handmade():
     """Each case names the rule it exercises."""
     return [
@@ -419,8 +405,7 @@ def world(feedbackd, pg):
         post_one(fd, w, ev)
     rng = random.Random(20261126)
     gen = generated(rng)
-    for i in range(0, len(gen), 40):
-        post_batch(fd, w, gen[i:i + 40])
+    post_events(fd, w, gen, chunk=40)
 
     retract(fd, w, "h-retr-2")
     retract(fd, w, "h-retr-old-1")
@@ -458,7 +443,7 @@ def world(feedbackd, pg):
 
     # a few events at "now", for the default window
     now = datetime.now(UTC).replace(microsecond=0)
-    post_batch(fd, w, [
+    post_events(fd, w, [
         {"id": "n-1", "kind": "rating", "message_id": "a1", "user": "n1", "value": 1, "created_at": iso(now - timedelta(days=2))},
         {"id": "n-2", "kind": "rating", "message_id": "a2", "value": -1, "created_at": iso(now - timedelta(hours=5)),
          "tags": ["rude"]},

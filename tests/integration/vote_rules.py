@@ -1,5 +1,24 @@
 """The vote semantics of docs/api.md, computed by the tests themselves: which of the events a
-test posted count."""
+test posted count, and the posting and retracting that record each event in the test's world
+(an object with add(ev), which stamps its arrival, and a `retracted` set of ids)."""
+
+
+def post_events(fd, world, evs, chunk=100):
+    """Post evs in batches of at most `chunk` (each event must be stored) and add each to world
+    in the order sent, which is the order of arrival."""
+    for i in range(0, len(evs), chunk):
+        part = evs[i:i + chunk]
+        r = fd.post("/v1/feedback/batch", key="ingest", json={"events": part})
+        assert r.status_code == 200, r.text
+        assert [x["status"] for x in r.json()["results"]] == ["stored"] * len(part), r.text
+        for ev in part:
+            world.add(ev)
+
+
+def retract(fd, world, eid):
+    r = fd.delete(f"/v1/feedback/{eid}", key="ingest")
+    assert r.status_code == 200, r.text
+    world.retracted.add(eid)
 
 
 def counting(events, retracted, erased_users=(), created=lambda ev: ev["created_at"]):
