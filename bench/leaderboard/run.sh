@@ -6,8 +6,10 @@
 # 2. End to end: a private PostgreSQL 15 (initdb into a temp dir, unix socket only), migrated
 #    by feedbackd itself, seeded by seed.sql (SQL generate_series through the normal INSERT
 #    path plus the stats catch-up), `feedbackd serve` on 127.0.0.1, then GET /v1/leaderboard
-#    (bootstrap=200, the default) timed with curl: the SQL aggregation of the win matrix, the
-#    fit, the resamples and the answer. Also the win-matrix query alone inside PostgreSQL.
+#    (bootstrap=200, the default; bootstrap=0; and a window since 10.5 days ago, whose partial
+#    first day is read from the counting events) timed with curl: the win matrix from the daily
+#    battle counters (migrations/0013_battle_counters.sql), the fit, the resamples and the
+#    answer. Also the win-matrix query alone inside PostgreSQL.
 # Target (issue 14): the answer in <= 2 s. Everything it started is stopped on exit.
 #
 # Usage: bench/leaderboard/run.sh   (builds build-release, or $BUILD, with bench/lib/pg.sh)
@@ -38,7 +40,8 @@ t0=$(date +%s.%N)
 "${PSQL[@]}" -d bench -c "VACUUM ANALYZE"
 t1=$(date +%s.%N)
 printf 'seeded in %.1f s\n' "$(echo "$t1 - $t0" | bc)"
-"${PSQL[@]}" -d bench -F ' ' -c "SELECT 'counting comparisons:', count(*) FROM stats_events WHERE kind = 'comparison'"
+"${PSQL[@]}" -d bench -F ' ' -c "SELECT 'counting comparisons:', count(*) FROM stats_events WHERE kind = 'comparison'" \
+  -c "SELECT 'battle counter rows (day x pair):', count(*) FROM stats_battles_daily"
 
 echo "== feedbackd serve on 127.0.0.1:$PORT"
 bench_fd_serve
@@ -81,10 +84,13 @@ timings() {  # name url
 echo "== end to end ($RUNS requests each)"
 timings "bootstrap=200" "$URL"
 timings "bootstrap=0" "$URL?bootstrap=0"
+SINCE=$("${PSQL[@]}" -d bench -c "SELECT to_char((now() - interval '252 hours') AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')")
+timings "since=-10.5d" "$URL?since=$SINCE"
 
 echo "== the win-matrix query alone, inside PostgreSQL (EXPLAIN ANALYZE)"
 Q=$(sed -n '/^static struct fd_stmt stmt_battles/,/^    0};/p' "$REPO/server/db/leaderboard_db.c" |
   sed -n 's/^ *"\(.*\)",\{0,1\}$/\1/p' | sed '1d' | tr -d '\n' | sed 's/\\"/"/g')
 "${PSQL[@]}" -d bench -c "SET jit = off" -c "PREPARE q(bigint, timestamptz, timestamptz) AS $Q" \
-  -c "EXPLAIN (ANALYZE, TIMING OFF) EXECUTE q($PROJECT, NULL, NULL)" | grep -E 'Execution Time|Planning Time|JIT'
+  -c "EXPLAIN (ANALYZE, TIMING OFF) EXECUTE q($PROJECT, NULL, NULL)" \
+  -c "EXPLAIN (ANALYZE, TIMING OFF) EXECUTE q($PROJECT, '$SINCE', NULL)" | grep -E 'Execution Time|Planning Time|JIT'
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -1,9 +1,10 @@
 /* leaderboard_db.c — see leaderboard_db.h.
  *
- * Both queries start from stats_events (the counting events, kept by the stats catch-up) and
- * join feedback by primary key for what stats_events does not keep (the outcome, the rating's
- * value and scale). The win matrix is aggregated here: a million battles become at most one
- * row per model pair, which is all the fit and its bootstrap need. */
+ * Both queries read what the stats catch-up keeps. The win matrix comes from the daily battle
+ * counters (plus the counting events of partial days) and is aggregated here: a million
+ * battles become at most one row per model pair, which is all the fit and its bootstrap need.
+ * The agreement query starts from stats_events and joins feedback by primary key for what
+ * stats_events does not keep (the rating's value and scale). */
 #include "db/leaderboard_db.h"
 
 #include <stdio.h>
@@ -13,25 +14,34 @@
 #include "db/stats_db.h"
 #include "db/txn.h"
 
-/* "C" collation: models and ids compare in byte order, whatever the database's locale. */
+/* The win matrix over [since, until), as GET /v1/stats covers a window
+ * (migrations/0013_battle_counters.sql): whole UTC days [d0, d1) from the daily battle
+ * counters, the partial days at the edges from the counting events themselves (no join: the
+ * catch-up keeps both models and the outcome in stats_events). An open bound has no edge.
+ * Timestamps step by 24 hours, not '1 day' (which would follow the session's time zone).
+ * Pairs whose battles all went away (their counters are zero) are left out. Model order is
+ * byte order ("C" collation), whatever the database's locale. */
 static struct fd_stmt stmt_battles = {
     "leaderboard_battles",
-    "SELECT lo, hi,"
-    " count(*) FILTER (WHERE outcome = 'preferred' AND winner = lo),"
-    " count(*) FILTER (WHERE outcome = 'preferred' AND winner = hi),"
-    " count(*) FILTER (WHERE outcome = 'tie'),"
-    " count(*) FILTER (WHERE outcome = 'both_bad')"
-    " FROM (SELECT least(ma.model COLLATE \"C\", mb.model) AS lo, greatest(ma.model COLLATE \"C\", mb.model) AS hi,"
-    "              f.outcome, CASE WHEN f.message_id = ma.id THEN ma.model ELSE mb.model END AS winner"
-    "       FROM stats_events e"
-    "       JOIN feedback f ON f.project_id = e.project_id AND f.id = e.id"
-    "       JOIN messages ma ON ma.project_id = e.project_id AND ma.id = e.k1"
-    "       JOIN messages mb ON mb.project_id = e.project_id AND mb.id = e.k2"
-    "       WHERE e.project_id = $1::bigint AND e.kind = 'comparison'"
-    "         AND ($2::timestamptz IS NULL OR e.created_at >= $2::timestamptz)"
-    "         AND ($3::timestamptz IS NULL OR e.created_at < $3::timestamptz)"
-    "         AND ma.model <> mb.model) b"
-    " GROUP BY lo, hi ORDER BY lo, hi",
+    "WITH p AS ("
+    "  SELECT coalesce($2::timestamptz, '-infinity') AS since, coalesce($3::timestamptz, 'infinity') AS until,"
+    "         CASE WHEN $2::timestamptz IS NULL THEN '-infinity'::timestamptz"
+    "              WHEN date_trunc('day', $2::timestamptz, 'UTC') = $2::timestamptz THEN $2::timestamptz"
+    "              ELSE date_trunc('day', $2::timestamptz, 'UTC') + interval '24 hours' END AS d0,"
+    "         coalesce(date_trunc('day', $3::timestamptz, 'UTC'), 'infinity') AS d1),"
+    " cells AS ("
+    "  SELECT c.model_a, c.model_b, c.a_wins, c.b_wins, c.ties, c.both_bad"
+    "  FROM p, stats_battles_daily c"
+    "  WHERE c.project_id = $1::bigint AND c.day >= p.d0 AND c.day < p.d1"
+    "  UNION ALL"
+    "  SELECT b.* FROM p, stats_events e, LATERAL fd_stats_battle(e.kind, e.model, e.other_model, e.outcome) b"
+    "  WHERE e.project_id = $1::bigint AND e.created_at >= p.since AND e.created_at < least(p.d0, p.until)"
+    "  UNION ALL"
+    "  SELECT b.* FROM p, stats_events e, LATERAL fd_stats_battle(e.kind, e.model, e.other_model, e.outcome) b"
+    "  WHERE e.project_id = $1::bigint AND e.created_at >= greatest(p.d0, p.d1) AND e.created_at < p.until)"
+    " SELECT model_a, model_b, sum(a_wins), sum(b_wins), sum(ties), sum(both_bad)"
+    " FROM cells GROUP BY 1, 2 HAVING sum(a_wins + b_wins + ties + both_bad) > 0"
+    " ORDER BY model_a COLLATE \"C\", model_b COLLATE \"C\"",
     0};
 
 /* Sections: 'r' ratings, 'c' comparisons (the counting votes: the events of v that are in

@@ -24,9 +24,9 @@ static double wins_b(const struct fd_bt_pair *p) { return (double)p->b_wins + 0.
 
 static double objective(size_t n, const struct fd_bt_pair *pairs, size_t np, const double *th, bool reg) {
   double l = 0;
-  for (size_t k = 0; k < np; k++) {
-    double d = th[pairs[k].a] - th[pairs[k].b];
-    l += wins_a(&pairs[k]) * log_sigmoid(d) + wins_b(&pairs[k]) * log_sigmoid(-d);
+  for (size_t k = 0; k < np; k++) { /* log σ(−d) = log σ(d) − d: one exp and log1p per pair */
+    double d = th[pairs[k].a] - th[pairs[k].b], ls = log_sigmoid(d);
+    l += wins_a(&pairs[k]) * ls + wins_b(&pairs[k]) * (ls - d);
   }
   if (reg)
     for (size_t i = 0; i < n; i++) l += 0.5 * log_sigmoid(th[i]) + 0.5 * log_sigmoid(-th[i]);
