@@ -252,6 +252,39 @@ def test_retention_drops_partitions_and_deletes_old_rows_in_batches(pg, feedback
     assert r.json()["status"] == "stored"
 
 
+def test_a_month_is_not_detached_under_a_writer_still_inserting_into_it(pg, feedbackd_factory):
+    """A writer whose transaction began before the month ended inserts into that month's
+    partition after it ended: retention must see that row (of a project that keeps
+    everything) before it detaches the month, or the acknowledged row would go with it."""
+    fd = feedbackd_factory(args=("--maintenance-interval-ms", "0"))
+    db = db_of(fd)
+    fd.cli("projects", "create", "keep")
+    ids = dict(pg.sql("SELECT slug, id FROM projects", dbname=db))
+    pg.sql("UPDATE projects SET settings = settings || '{\"retention_days\": 1}' WHERE slug = 'test'", dbname=db)
+    old = add_months(dt.datetime.now(UTC), -3) + dt.timedelta(days=1)
+    pg.sql("SELECT fd_feedback_partition_ensure(%s)", (old,), dbname=db)
+    insert = ("INSERT INTO feedback (project_id, id, kind, message_id, created_at, content_sha256, received_at, value,"
+              " scale) VALUES (%s, %s, 'rating', 'm', %s, '\\x00', %s, 1, 2)")
+    pg.sql(insert, (ids["test"], "old-test", old, old), dbname=db)
+
+    writer = pg.connect(db)
+    writer.autocommit = False
+    writer.cursor().execute(insert, (ids["keep"], "late-keep", old, old))  # not committed yet
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        detach = pool.submit(pg.sql, "SELECT fd_retention_detach()", None, db)
+        time.sleep(1.0)
+        assert not detach.done(), "the detach waits for the writer of that month"
+        writer.commit()
+        writer.close()
+        assert detach.result(timeout=30) == [(None,)]
+    assert month_name(old) in partitions(pg, db)
+    assert sorted(r[0] for r in pg.sql("SELECT id FROM feedback", dbname=db)) == ["late-keep", "old-test"]
+    # once the keeping project's row is gone, the month goes as a whole
+    pg.sql("DELETE FROM feedback WHERE id = 'late-keep'", dbname=db)
+    assert pg.sql("SELECT fd_retention_detach()", dbname=db) == [(month_name(old),)]
+    assert month_name(old) not in partitions(pg, db)
+
+
 def test_retention_empties_the_webhook_outbox_of_finished_old_deliveries(pg, feedbackd_factory):
     fd = feedbackd_factory(args=("--maintenance-interval-ms", "200", "--webhook-workers", "0"))
     db = db_of(fd)
