@@ -89,6 +89,17 @@ void fd_api_metrics(struct fd_request *req) {
       out);
   fd_histogram_write(out, "feedbackd_ingest_commit_duration_seconds", "", &fd_metrics.commit_seconds);
   fputs(
+      "# HELP feedbackd_ingest_wait_duration_seconds Per writer transaction, how long its oldest request"
+      " waited for a writer since its body was read.\n"
+      "# TYPE feedbackd_ingest_wait_duration_seconds histogram\n",
+      out);
+  fd_histogram_write(out, "feedbackd_ingest_wait_duration_seconds", "", &fd_metrics.ingest_wait_seconds);
+  fprintf(out,
+          "# HELP feedbackd_ingest_split_total Requests of more than batch_size rows, written as several"
+          " transactions.\n"
+          "# TYPE feedbackd_ingest_split_total counter\nfeedbackd_ingest_split_total %llu\n",
+          (unsigned long long)FD_METRIC_GET(fd_metrics.split_jobs));
+  fputs(
       "# HELP feedbackd_stats_catch_up_duration_seconds Background stats catch-ups (every project),"
       " each applying the events written since the one before.\n"
       "# TYPE feedbackd_stats_catch_up_duration_seconds histogram\n",

@@ -41,6 +41,15 @@ struct fd_ingest_job {
   void *done_arg;
   struct fd_ingest_job *next_; /* private: queue link */
   long rows_;                  /* private: fd_job_rows, kept by the queue */
+  /* private (writer.c): a job of more than part_rows rows is written as parts of at most
+   * part_rows rows, one after the other, each in its own transaction (docs/architecture.md "The
+   * write path"). A part's events[0] may start at turn turn_from_ (the earlier turns were in
+   * the previous part); with event_open_, its last event stores only the turns before
+   * turn_to_, and its row comes in a later part. */
+  size_t turn_from_, turn_to_;
+  bool event_open_;
+  bool part_;         /* private: a part (the queue puts at most one in a batch) */
+  int64_t queued_us_; /* private: wall clock when a part after the first was queued (0: received_us) */
 };
 
 /* The rows a job stores: events, messages and the inline turns of events. What it costs
@@ -52,7 +61,11 @@ struct fd_ingest *fd_ingest_start(const struct fd_config *cfg, const char *conni
     __attribute__((warn_unused_result));
 
 /* Queue a job. false (and nothing queued) when the queue is full, the database is known to
- * be down, or the writers are stopping: the caller answers 503 with Retry-After. */
+ * be down, or the writers are stopping: the caller answers 503 with Retry-After. A job of
+ * more than part_rows rows (or batch_size, if smaller) is written in parts of that many rows, in order, each
+ * in its own transaction; job->done is called once, after the last part committed (or
+ * with job->unavailable after a part could not be written: the rows of the parts before it
+ * are committed, and a retry with the same ids settles them as duplicates). */
 bool fd_ingest_submit(struct fd_ingest *ing, struct fd_ingest_job *job) __attribute__((warn_unused_result));
 
 /* Commit everything queued, then stop the writers. NULL ok. */

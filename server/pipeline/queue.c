@@ -10,6 +10,9 @@
 long fd_job_rows(const struct fd_ingest_job *job) {
   long rows = (long)(job->n_events + job->n_messages);
   for (size_t e = 0; e < job->n_events; e++) rows += (long)job->events[e]->n_turns;
+  /* a part of a split job (pipeline.h): only its own turns, and no open event's row */
+  rows -= (long)job->turn_from_;
+  if (job->event_open_) rows -= 1 + (long)(job->events[job->n_events - 1]->n_turns - job->turn_to_);
   return rows;
 }
 
@@ -71,6 +74,28 @@ static struct fd_queue_project *project_of(struct fd_queue *q, int64_t id) {
   return p;
 }
 
+/* Append a job to its project's FIFO (the project joins the turn order if it was idle) and
+ * wake a writer if one must start. Under the lock. */
+static void append(struct fd_queue *q, struct fd_queue_project *p, struct fd_ingest_job *job) {
+  job->next_ = NULL;
+  if (p->tail) {
+    p->tail->next_ = job;
+  } else {
+    p->head = job;
+    p->next_active = NULL; /* its turn comes after the projects already waiting */
+    if (q->active_tail)
+      q->active_tail->next_active = p;
+    else
+      q->active = p;
+    q->active_tail = p;
+  }
+  p->tail = job;
+  q->rows += job->rows_;
+  /* a filling writer takes this job at its deadline unless the batch is full now; only
+   * without one must an idle writer start */
+  if (q->filling > 0 ? q->rows >= q->fill_room : q->idle > 0) pthread_cond_signal(&q->nonempty);
+}
+
 bool fd_queue_push(struct fd_queue *q, struct fd_ingest_job *job) {
   long rows = job->rows_ = fd_job_rows(job);
   pthread_mutex_lock(&q->lock);
@@ -79,27 +104,43 @@ bool fd_queue_push(struct fd_queue *q, struct fd_ingest_job *job) {
    * refused forever; otherwise both the queue's bound and the project's share hold */
   bool ok = p && (q->rows == 0 || (q->rows + rows <= q->capacity && p->rows + rows <= q->project_cap));
   if (ok) {
-    job->next_ = NULL;
-    if (p->tail) {
-      p->tail->next_ = job;
-    } else {
-      p->head = job;
-      p->next_active = NULL; /* its turn comes after the projects already waiting */
-      if (q->active_tail)
-        q->active_tail->next_active = p;
-      else
-        q->active = p;
-      q->active_tail = p;
-    }
-    p->tail = job;
     p->rows += rows;
-    q->rows += rows;
-    /* a filling writer takes this job at its deadline unless the batch is full now; only
-     * without one must an idle writer start */
-    if (q->filling > 0 ? q->rows >= q->fill_room : q->idle > 0) pthread_cond_signal(&q->nonempty);
+    append(q, p, job);
   }
   pthread_mutex_unlock(&q->lock);
   return ok;
+}
+
+bool fd_queue_push_first_part(struct fd_queue *q, struct fd_ingest_job *part, long total_rows) {
+  part->rows_ = fd_job_rows(part);
+  pthread_mutex_lock(&q->lock);
+  struct fd_queue_project *p = q->closed || q->db_down ? NULL : project_of(q, part->project_id);
+  /* the project's share counts the whole job; a job over the share enters only when the
+   * project has nothing queued. The queue's bound counts the parts queued (one at a time),
+   * so other projects still get in while it is written. */
+  bool ok = p && (p->rows == 0 || p->rows + total_rows <= q->project_cap) &&
+            (q->rows == 0 || q->rows + part->rows_ <= q->capacity);
+  if (ok) {
+    p->rows += total_rows;
+    append(q, p, part);
+  }
+  pthread_mutex_unlock(&q->lock);
+  return ok;
+}
+
+void fd_queue_push_next_part(struct fd_queue *q, struct fd_ingest_job *part) {
+  part->rows_ = fd_job_rows(part);
+  pthread_mutex_lock(&q->lock);
+  struct fd_queue_project *p = project_of(q, part->project_id); /* exists: its first part came in */
+  append(q, p, part);
+  pthread_mutex_unlock(&q->lock);
+}
+
+void fd_queue_release(struct fd_queue *q, int64_t project_id, long rows) {
+  pthread_mutex_lock(&q->lock);
+  struct fd_queue_project *p = project_of(q, project_id);
+  if (p) p->rows -= rows;
+  pthread_mutex_unlock(&q->lock);
 }
 
 /* Remove the next job in turn: the first of the first active project, which then goes to
@@ -133,10 +174,15 @@ struct fd_ingest_job *fd_queue_take(struct fd_queue *q, long max_rows, int wait_
   while (!q->active && !q->closed) pthread_cond_wait(&q->nonempty, &q->lock);
   q->idle--;
   struct timespec deadline = fd_deadline_ms(CLOCK_MONOTONIC, wait_ms);
+  bool has_part = false;
   for (;;) {
-    while (q->active && (taken == 0 || taken + q->active->head->rows_ <= max_rows)) {
+    /* at most one part of a split job per batch: a transaction holds at most part_rows rows
+     * of oversized requests, whatever else it carries */
+    while (q->active &&
+           (taken == 0 || (taken + q->active->head->rows_ <= max_rows && !(has_part && q->active->head->part_)))) {
       struct fd_ingest_job *j = pop_next(q);
       taken += j->rows_;
+      has_part = has_part || j->part_;
       if (last)
         last->next_ = j;
       else

@@ -49,8 +49,19 @@ void fd_queue_destroy(struct fd_queue *q);
  * would exceed its share. A job larger than either bound still enters an empty queue, so
  * no valid request is refused forever. */
 bool fd_queue_push(struct fd_queue *q, struct fd_ingest_job *job);
+/* A job split into parts (pipeline.h) is queued one part at a time: the first part with
+ * the whole job's rows counted against the project's share (a job over the share enters
+ * only while the project has nothing queued), the queue's bound counting only the part.
+ * Each next part is queued by the writer after the previous one committed, at the end of
+ * its project's FIFO, without any check (its rows were counted with the first part); each
+ * part's rows leave the project's count as it is taken. A job given up before its last
+ * part releases the rows of the parts never queued. */
+bool fd_queue_push_first_part(struct fd_queue *q, struct fd_ingest_job *part, long total_rows);
+void fd_queue_push_next_part(struct fd_queue *q, struct fd_ingest_job *part);
+void fd_queue_release(struct fd_queue *q, int64_t project_id, long rows);
 /* Take jobs for one batch: wait for the first (returns NULL once closed and empty), then
- * up to max_rows rows, waiting at most wait_ms for more. Jobs come one per project in turn
+ * up to max_rows rows, waiting at most wait_ms for more, and at most one part of a split job
+ * (pipeline.h). Jobs come one per project in turn
  * (FIFO within a project). Returns a linked list. */
 struct fd_ingest_job *fd_queue_take(struct fd_queue *q, long max_rows, int wait_ms);
 void fd_queue_close(struct fd_queue *q);

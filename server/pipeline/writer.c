@@ -1,8 +1,9 @@
 /* writer.c — the writer threads: take a batch of jobs, write all their rows in one
  * transaction (messages first, then events), COMMIT, then hand each
- * job back (job->done). A batch that fails is retried job by job, so one bad job cannot
- * lose the others; a lost connection answers the batch 503 and marks the database down
- * until a reconnect succeeds (submissions fail fast meanwhile). */
+ * job back (job->done). A job larger than a batch is written as parts, one transaction
+ * each, taken in turn with other projects' jobs (fd_ingest_submit). A batch that fails is retried job by job, so one
+ * bad job cannot lose the others; a lost connection answers the batch 503 and marks the database down until a reconnect
+ * succeeds (submissions fail fast meanwhile). */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "pipeline/edit_ratios.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/queue.h"
+#include "pipeline/split.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/metrics.h"
@@ -27,6 +29,7 @@ struct fd_ingest {
   char *conninfo;
   bool prepared;
   long batch_size;
+  long part_rows; /* min(part_rows, batch_size) */
   int batch_wait_ms;
   int n_writers;
   pthread_t *threads;
@@ -173,11 +176,15 @@ static bool batch_build(struct batch *b, struct fd_ingest_job **jobs, size_t n) 
     for (size_t e = 0; e < job->n_events; e++) {
       const struct fd_feedback_row *row = job->events[e];
       int64_t created = created_or(row->created_at_us, row->created_at_defaulted, job->received_us);
-      for (size_t t = 0; t < row->n_turns; t++) {
+      /* a part of a split job (pipeline.h): its own range of turns, and no open event's row */
+      bool open = job->event_open_ && e + 1 == job->n_events;
+      size_t t_end = open ? job->turn_to_ : row->n_turns;
+      for (size_t t = e == 0 ? job->turn_from_ : 0; t < t_end; t++) {
         const struct fd_message_row *turn = &row->turns[t];
         b->msgs[b->n_msgs++] = (struct fd_msg_ref){
             job->project_id, created_or(turn->created_at_us, turn->created_at_defaulted, created), turn};
       }
+      if (open) continue;
       b->fb_status[b->n_fbs] = &job->event_status[e];
       b->fbs[b->n_fbs++] = (struct fd_fb_ref){job->project_id, created, row};
     }
@@ -345,7 +352,17 @@ static void reset_statuses(struct fd_ingest_job *job) {
 static void write_batch(struct fd_ingest *ing, struct fd_db *db, struct fd_ingest_job **jobs, size_t n) {
   uint64_t t0 = fd_now_us();
   long rows = 0;
-  for (size_t i = 0; i < n; i++) rows += fd_job_rows(jobs[i]);
+  int64_t oldest = INT64_MAX;
+  for (size_t i = 0; i < n; i++) {
+    rows += fd_job_rows(jobs[i]);
+    int64_t since = jobs[i]->queued_us_ ? jobs[i]->queued_us_ : jobs[i]->received_us;
+    if (since < oldest) oldest = since;
+  }
+  /* how long the batch's oldest job waited for a writer (since its request's body was read,
+   * or since a part after the first was queued):
+   * one clock read per batch, nothing per event */
+  int64_t waited = fd_wall_us() - oldest;
+  fd_histogram_observe(&fd_metrics.ingest_wait_seconds, waited > 0 ? (double)waited / 1e6 : 0);
   if (fd_db_ensure(db) && fd_ingest_write_jobs(db, jobs, n)) {
     fd_histogram_observe(&fd_metrics.batch_size, (double)rows);
     fd_histogram_observe(&fd_metrics.commit_seconds, (double)(fd_now_us() - t0) / 1e6);
@@ -442,6 +459,7 @@ struct fd_ingest *fd_ingest_start(const struct fd_config *cfg, const char *conni
   ing->conninfo = strdup(conninfo);
   ing->prepared = cfg->prepared_statements;
   ing->batch_size = cfg->batch_size;
+  ing->part_rows = cfg->part_rows < cfg->batch_size ? cfg->part_rows : cfg->batch_size;
   ing->batch_wait_ms = cfg->batch_wait_ms;
   ing->threads = calloc((size_t)cfg->writers, sizeof *ing->threads);
   if (!ing->conninfo || !ing->threads) {
@@ -462,8 +480,58 @@ struct fd_ingest *fd_ingest_start(const struct fd_config *cfg, const char *conni
   return ing;
 }
 
+/* A job of more than batch_size rows, written as parts (pipeline.h). */
+struct split {
+  struct fd_ingest *ing;
+  struct fd_ingest_job *job;
+  size_t n;
+  struct fd_ingest_job parts[];
+};
+
+/* writer thread: one part committed (or could not be written). The next part goes to the
+ * end of its project's FIFO, so other projects' jobs are taken between two parts. */
+static void part_done(struct fd_ingest_job *part) {
+  struct split *s = part->done_arg;
+  size_t k = (size_t)(part - s->parts);
+  if (k + 1 < s->n && !part->unavailable) {
+    s->parts[k + 1].queued_us_ = fd_wall_us();
+    fd_queue_push_next_part(&s->ing->q, &s->parts[k + 1]);
+    return;
+  }
+  long never_queued = 0;
+  for (size_t i = k + 1; i < s->n; i++) never_queued += fd_job_rows(&s->parts[i]);
+  if (never_queued) fd_queue_release(&s->ing->q, s->job->project_id, never_queued);
+  struct fd_ingest_job *job = s->job;
+  job->unavailable = part->unavailable;
+  free(s);
+  job->done(job);
+}
+
+static struct split *split_job(struct fd_ingest *ing, struct fd_ingest_job *job, long total, long max_rows) {
+  size_t cap = fd_job_parts_max(total, max_rows);
+  struct split *s = calloc(1, sizeof *s + cap * sizeof s->parts[0]);
+  if (!s) return NULL;
+  s->ing = ing;
+  s->job = job;
+  s->n = fd_job_split(job, max_rows, s->parts);
+  for (size_t i = 0; i < s->n; i++) {
+    s->parts[i].done = part_done;
+    s->parts[i].done_arg = s;
+  }
+  return s;
+}
+
 bool fd_ingest_submit(struct fd_ingest *ing, struct fd_ingest_job *job) {
-  bool ok = fd_queue_push(&ing->q, job);
+  long rows = fd_job_rows(job);
+  bool ok;
+  if (rows <= ing->part_rows) {
+    ok = fd_queue_push(&ing->q, job);
+  } else {
+    struct split *s = split_job(ing, job, rows, ing->part_rows);
+    ok = s && fd_queue_push_first_part(&ing->q, &s->parts[0], rows);
+    if (ok) FD_METRIC_ADD(fd_metrics.split_jobs, 1);
+    if (!ok) free(s);
+  }
   if (!ok) FD_METRIC_ADD(fd_metrics.rejected_full, 1);
   return ok;
 }

@@ -63,6 +63,8 @@ static const struct setting settings[] = {
       "bytes/s a request body must keep up: it gets request_head_timeout + bytes/rate seconds (0 = off)"),
     S(shutdown_timeout, T_INT, "20", 0, 3600, false, "seconds to finish in-flight requests on SIGTERM"),
     S(batch_size, T_INT, "500", 1, 5000, false, "rows per writer transaction, at most"),
+    S(part_rows, T_INT, "100", 1, 5000, false,
+      "a request of more rows is written in parts of this many, one per writer transaction"),
     S(batch_wait_ms, T_INT, "1", 0, 1000, false, "how long the writer waits to fill a batch (ms)"),
     S(queue_capacity, T_INT, "20000", 1, 10000000, false, "ingest queue bound in events; full answers 503"),
     S(writers, T_INT, "2", 1, 64, false, "writer threads (each its own database connection)"),

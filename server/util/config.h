@@ -33,6 +33,7 @@ struct fd_config {
   int request_body_min_rate;   /* bytes/s; a body gets request_head_timeout + bytes/rate seconds; 0 = off */
   int shutdown_timeout;        /* seconds to finish in-flight requests on SIGTERM */
   int batch_size;              /* rows per writer transaction, at most */
+  int part_rows;               /* a larger request is written in parts of this many rows */
   int batch_wait_ms;           /* how long the writer waits to fill a batch */
   int queue_capacity;          /* ingest queue bound, in events; full -> 503 */
   int writers;                 /* writer threads */

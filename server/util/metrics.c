@@ -13,6 +13,7 @@ const char *const fd_stored_kind_names[FD_STORED_COUNT] = {"rating", "comment", 
 struct fd_metrics fd_metrics = {
     .batch_size = {.bounds = fd_size_bounds},
     .commit_seconds = {.bounds = fd_latency_bounds},
+    .ingest_wait_seconds = {.bounds = fd_latency_bounds},
     .stats_catch_up_seconds = {.bounds = fd_latency_bounds},
     .maintenance_seconds = {.bounds = fd_latency_bounds},
 };

@@ -44,9 +44,11 @@ struct fd_metrics {
   uint64_t signals[FD_METRIC_SIGNALS]; /* signal rows committed, by index in fd_signal_names */
   uint64_t duplicates;
   uint64_t conflicts;
-  uint64_t rejected_full;             /* 503 because the ingest queue was full */
-  struct fd_histogram batch_size;     /* rows per writer transaction */
-  struct fd_histogram commit_seconds; /* writer transaction latency */
+  uint64_t rejected_full;                  /* 503 because the ingest queue was full */
+  struct fd_histogram batch_size;          /* rows per writer transaction */
+  struct fd_histogram commit_seconds;      /* writer transaction latency */
+  struct fd_histogram ingest_wait_seconds; /* per writer transaction: its oldest request's wait */
+  uint64_t split_jobs;                     /* requests written as several transactions */
   uint64_t export_records;
   uint64_t exports;
   struct fd_histogram stats_catch_up_seconds; /* one background catch-up of every project */

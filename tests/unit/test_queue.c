@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "pipeline/queue.h"
+#include "pipeline/split.h"
 #include "unit.h"
 
 static int list_len(const struct fd_ingest_job *j) {
@@ -296,6 +297,141 @@ static void test_no_job_left_behind(void) {
   fd_queue_destroy(&s.q);
 }
 
+/* A split job's parts (pipeline.h, split.h): every row in exactly one part, in the order one
+ * transaction would write them, no part over the bound, each event's row after all its turns,
+ * each detected row with the part that stores its turn. Checked by replaying the parts row by row against a
+ * sequence computed here from the job alone. */
+static void test_split_parts(void) {
+  enum { N_EV = 5 };
+  size_t turns[N_EV] = {0, 7, 23, 1, 0};
+  struct fd_feedback_row ev[N_EV];
+  struct fd_feedback_row *events[N_EV];
+  enum fd_item_status st[N_EV];
+  struct fd_message_row *msgs[3] = {NULL, NULL, NULL};
+  enum fd_item_status mst[3];
+  struct fd_message_row turn_rows[N_EV][23], m1;
+  struct fd_detected_row det[3];
+  for (size_t i = 0; i < N_EV; i++) {
+    memset(&ev[i], 0, sizeof ev[i]);
+    ev[i].n_turns = turns[i];
+    ev[i].turns = turn_rows[i];
+    events[i] = &ev[i];
+  }
+  msgs[1] = &m1;
+  /* detections of message 1, turn 5 of event 2, turn 0 of event 3 (in turn order) */
+  det[0].turn = &m1;
+  det[1].turn = &turn_rows[2][5];
+  det[2].turn = &turn_rows[3][0];
+  struct fd_ingest_job j;
+  memset(&j, 0, sizeof j);
+  j.project_id = 9;
+  j.events = events;
+  j.n_events = N_EV;
+  j.event_status = st;
+  j.messages = msgs;
+  j.n_messages = 3;
+  j.message_status = mst;
+  j.detected = det;
+  j.n_detected = 3;
+  long total = fd_job_rows(&j);
+  CHECK(total == 3 + N_EV + 31);
+  for (long max = 1; max <= total + 1; max++) {
+    size_t cap = fd_job_parts_max(total, max);
+    struct fd_ingest_job *parts = calloc(cap, sizeof *parts);
+    size_t n = fd_job_split(&j, max, parts);
+    CHECK(n >= 1 && n <= cap && n == (size_t)((total + max - 1) / max));
+    /* the expected sequence: message i -> -(i+1); turn t of event e -> e*100+t; row of e -> e*100+99 */
+    long want[64], got[64];
+    size_t nw = 0, ng = 0;
+    for (size_t i = 0; i < 3; i++) want[nw++] = -(long)(i + 1);
+    for (size_t e = 0; e < N_EV; e++) {
+      for (size_t t = 0; t < turns[e]; t++) want[nw++] = (long)(e * 100 + t);
+      want[nw++] = (long)(e * 100 + 99);
+    }
+    long sum = 0;
+    for (size_t p = 0; p < n; p++) {
+      struct fd_ingest_job *pt = &parts[p];
+      long rows = fd_job_rows(pt);
+      CHECK(rows >= 1 && rows <= max);
+      CHECK(p + 1 == n || rows == max);
+      CHECK(pt->project_id == 9 && pt->done == NULL && pt->part_);
+      sum += rows;
+      size_t first = ng; /* this part's rows start at got[first] */
+      for (size_t i = 0; i < pt->n_messages; i++) got[ng++] = -(long)(pt->messages + i - msgs + 1);
+      CHECK(pt->message_status == mst + (pt->messages - msgs));
+      for (size_t e = 0; e < pt->n_events; e++) {
+        size_t idx = (size_t)(pt->events + e - events);
+        CHECK(pt->event_status + e == &st[idx]);
+        bool open = pt->event_open_ && e + 1 == pt->n_events;
+        size_t t_end = open ? pt->turn_to_ : turns[idx];
+        for (size_t t = e == 0 ? pt->turn_from_ : 0; t < t_end; t++) got[ng++] = (long)(idx * 100 + t);
+        if (!open) got[ng++] = (long)(idx * 100 + 99);
+      }
+      /* the detected rows here are exactly those whose turn this part stores */
+      long det_at[3] = {-2, 205, 300};
+      for (size_t d = 0; d < 3; d++) {
+        bool here = false;
+        for (size_t g = first; g < ng; g++) here = here || got[g] == det_at[d];
+        bool given = pt->detected <= &det[d] && &det[d] < pt->detected + pt->n_detected;
+        CHECK(here == given);
+      }
+    }
+    CHECK(sum == total);
+    CHECK(ng == nw && memcmp(got, want, nw * sizeof *want) == 0);
+    free(parts);
+  }
+}
+
+/* Parts are queued one at a time: the whole job counts against its project's share, the
+ * queue's bound only the queued part; another project's job is taken before the next part. */
+static void test_parts_take_turns(void) {
+  struct fd_queue q;
+  fd_queue_init(&q, 40); /* 10 rows per project */
+  struct fd_ingest_job p1 = job_in(1, 5), p2 = job_in(1, 5), p3 = job_in(1, 5), more = job_in(1, 1), b = job_in(2, 1),
+                       c = job_in(2, 1);
+  /* a 15-row job of project 1, over its share: enters because project 1 has nothing queued */
+  CHECK(fd_queue_push_first_part(&q, &p1, 15));
+  CHECK(fd_queue_rows(&q) == 5);
+  CHECK(!fd_queue_push(&q, &more));               /* project 1 is at its share */
+  CHECK(!fd_queue_push_first_part(&q, &more, 1)); /* nor a second split job */
+  CHECK(fd_queue_push(&q, &b));                   /* project 2 still gets in */
+  struct fd_ingest_job *t = fd_queue_take(&q, 5, 0);
+  CHECK(t == &p1 && t->next_ == NULL);
+  /* the first part committed: its next part goes behind project 2's waiting job */
+  fd_queue_push_next_part(&q, &p2);
+  CHECK(fd_queue_push(&q, &c));
+  t = fd_queue_take(&q, 5, 0);
+  CHECK(t == &b);
+  CHECK(t->next_ == NULL); /* b (1) + p2 (5) would exceed 5 rows */
+  t = fd_queue_take(&q, 5, 0);
+  CHECK(t == &p2);
+  t = fd_queue_take(&q, 5, 0);
+  CHECK(t == &c);
+  CHECK(fd_queue_rows(&q) == 0);
+  /* the job is given up after its second part: the third part's 5 rows are released */
+  struct fd_ingest_job d = job_in(2, 1), six = job_in(1, 6);
+  CHECK(fd_queue_push(&q, &d));    /* the queue is not empty: the share applies */
+  CHECK(!fd_queue_push(&q, &six)); /* 5 still counted + 6 > 10 */
+  fd_queue_release(&q, 1, 5);
+  CHECK(fd_queue_push(&q, &six));
+  (void)more;
+  while (fd_queue_take(&q, 100, 0) && fd_queue_rows(&q) > 0) {}
+  /* at most one part per batch, whatever room is left: parts of two split jobs (projects 3
+   * and 4) and project 2's job, in turn */
+  struct fd_ingest_job x = job_in(3, 4), y = job_in(4, 4), z = job_in(2, 1);
+  p3 = job_in(5, 1);
+  CHECK(fd_queue_push(&q, &p3));
+  x.part_ = y.part_ = true;
+  CHECK(fd_queue_push_first_part(&q, &x, 8));
+  CHECK(fd_queue_push_first_part(&q, &y, 8));
+  CHECK(fd_queue_push(&q, &z));
+  t = fd_queue_take(&q, 100, 0);
+  CHECK(t == &p3 && t->next_ == &x && x.next_ == NULL); /* y is the next in turn: a second part */
+  t = fd_queue_take(&q, 100, 0);
+  CHECK(t == &y && y.next_ == &z && z.next_ == NULL);
+  fd_queue_destroy(&q);
+}
+
 int main(void) {
   RUN(test_bound_and_order);
   RUN(test_rows_count_inline_turns);
@@ -306,5 +442,7 @@ int main(void) {
   RUN(test_close_wakes_writer);
   RUN(test_filling_writer_woken_only_by_a_full_batch);
   RUN(test_no_job_left_behind);
+  RUN(test_split_parts);
+  RUN(test_parts_take_turns);
   return unit_report();
 }
