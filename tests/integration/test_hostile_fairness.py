@@ -94,8 +94,8 @@ def test_largest_requests_of_one_project_do_not_delay_another(feedbackd_factory)
     assert buckets["+Inf"] == buckets["200"] > 0, buckets
     # B's latency, relative to its own quiet latency: a coarse bound (the CPU that A's
     # requests take is shared on a loaded machine), which whole-request transactions broke.
-    assert a_med <= max(40 * q_med, q_med + 0.25), (q_med, a_med)
-    assert max(attacked) <= max(200 * q_med, 2.0), (q_med, max(attacked))
+    assert a_med <= max(40 * q_med, q_med + 0.4), (q_med, attacked, a_answers)
+    assert max(attacked) <= max(200 * q_med, 3.0), (q_med, attacked, a_answers)
 
 
 def histogram(fd, name):
