@@ -19,7 +19,7 @@ import time
 
 import pytest
 
-from helpers import REPO, Feedbackd, metric_value, wait_until
+from helpers import REPO, Feedbackd, apply_migrations, metric_value, wait_until
 
 # Everything the stats tables hold, with counters summed over their shards (a shard alone
 # means nothing) and zero sums left out.
@@ -310,6 +310,17 @@ COUNTING = """
   WHERE (user_ref IS NULL OR kind = 'signal') AND retracted_at IS NULL"""
 
 
+def name_counters(pg, db, unit="hour"):
+    """(the hourly or daily counters by kind, model and name, the same recomputed from COUNTING)."""
+    table = "stats_hourly" if unit == "hour" else "stats_daily"
+    got = pg.sql(f"SELECT {unit}, kind, model, name, sum(events) FROM {table}"
+                 " GROUP BY 1, 2, 3, 4 HAVING sum(events) <> 0 ORDER BY 1, 2, 3 NULLS FIRST, 4 NULLS FIRST", dbname=db)
+    want = pg.sql(f"SELECT date_trunc('{unit}', c.created_at, 'UTC'), c.kind, m.model, c.name, count(*)"
+                  f" FROM ({COUNTING}) c LEFT JOIN messages m ON m.project_id = 1 AND m.id = c.message_id"
+                  " GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3 NULLS FIRST, 4 NULLS FIRST", dbname=db)
+    return got, want
+
+
 @pytest.mark.parametrize("seed", [11, 12, 13])
 def test_catch_up_counts_names_and_assistant_messages(pg, feedbackd_factory, seed):
     """The name and message counters of 0009 after catch-ups at random points equal what the
@@ -334,20 +345,14 @@ def test_catch_up_counts_names_and_assistant_messages(pg, feedbackd_factory, see
         == {"rating", "reaction", "signal", "span"}
     assert pg.sql("SELECT id, name FROM stats_events ORDER BY id", dbname=db) == want_events
     # per hour and day, kind, model (of the message, when logged) and name
-    for table, unit in (("stats_hourly", "hour"), ("stats_daily", "day")):
-        col = "hour" if unit == "hour" else "day"
-        got = pg.sql(f"SELECT {col}, kind, model, name, sum(events) FROM {table}"
-                     " GROUP BY 1, 2, 3, 4 HAVING sum(events) <> 0 ORDER BY 1, 2, 3 NULLS FIRST, 4 NULLS FIRST",
-                     dbname=db)
-        want = pg.sql(f"SELECT date_trunc('{unit}', c.created_at, 'UTC'), c.kind, m.model, c.name, count(*)"
-                      f" FROM ({COUNTING}) c LEFT JOIN messages m ON m.project_id = 1 AND m.id = c.message_id"
-                      " GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3 NULLS FIRST, 4 NULLS FIRST", dbname=db)
-        assert got == want, table
-        got = pg.sql(f"SELECT {col}, model, n FROM stats_messages_{'hourly' if unit == 'hour' else 'daily'}"
+    for unit in ("hour", "day"):
+        got, want = name_counters(pg, db, unit)
+        assert got == want, unit
+        got = pg.sql(f"SELECT {unit}, model, n FROM stats_messages_{'hourly' if unit == 'hour' else 'daily'}"
                      " WHERE n <> 0 ORDER BY 1, 2 NULLS FIRST", dbname=db)
         want = pg.sql(f"SELECT date_trunc('{unit}', created_at, 'UTC'), model, count(*) FROM messages"
                       " WHERE role = 'assistant' GROUP BY 1, 2 ORDER BY 1, 2 NULLS FIRST", dbname=db)
-        assert got == want and len(want) > (10 if unit == "hour" else 5), table
+        assert got == want and len(want) > (10 if unit == "hour" else 5), unit
 
 
 def test_migration_0009_counts_existing_data(pg):
@@ -355,15 +360,7 @@ def test_migration_0009_counts_existing_data(pg):
     the last catch-up): after 0009 (the SQL file applied as is) and one catch-up, the name
     and message counters hold everything, each once."""
     db = pg.create_database("stats_0009")
-    files = sorted(f for f in os.listdir(os.path.join(REPO, "migrations")) if f.endswith(".sql"))
-    assert "0009_stats_names.sql" in files
-
-    def apply(name):
-        with open(os.path.join(REPO, "migrations", name)) as f:
-            pg.sql(f.read(), dbname=db)
-
-    for name in files[:files.index("0009_stats_names.sql")]:
-        apply(name)
+    apply_migrations(pg, db, upto="0009_stats_names.sql")
     pg.sql("INSERT INTO projects (slug, name) VALUES ('p', 'p')", dbname=db)
     steps = named_workload(21)
     conn = pg.connect(db)
@@ -374,16 +371,51 @@ def test_migration_0009_counts_existing_data(pg):
                 cur.execute("SELECT fd_stats_catch_up(1)")
     conn.close()
     assert pg.sql("SELECT count(*) FROM stats_events", dbname=db)[0][0] > 50
-    apply("0009_stats_names.sql")
+    apply_migrations(pg, db, only="0009_stats_names.sql")
     pg.sql("SELECT fd_stats_catch_up(1)", dbname=db)
     assert pg.sql("SELECT id, name FROM stats_events ORDER BY id", dbname=db) == \
         pg.sql(f"SELECT id, name FROM ({COUNTING}) c ORDER BY id", dbname=db)
-    got = pg.sql("SELECT hour, kind, model, name, sum(events) FROM stats_hourly"
-                 " GROUP BY 1, 2, 3, 4 HAVING sum(events) <> 0 ORDER BY 1, 2, 3 NULLS FIRST, 4 NULLS FIRST", dbname=db)
-    want = pg.sql(f"SELECT date_trunc('hour', c.created_at, 'UTC'), c.kind, m.model, c.name, count(*)"
-                  f" FROM ({COUNTING}) c LEFT JOIN messages m ON m.project_id = 1 AND m.id = c.message_id"
-                  " GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3 NULLS FIRST, 4 NULLS FIRST", dbname=db)
+    got, want = name_counters(pg, db)
     assert got == want
     assert pg.sql("SELECT day, model, n FROM stats_messages_daily WHERE n <> 0 ORDER BY 1, 2 NULLS FIRST", dbname=db) \
         == pg.sql("SELECT date_trunc('day', created_at, 'UTC'), model, count(*) FROM messages WHERE role = 'assistant'"
                   " GROUP BY 1, 2 ORDER BY 1, 2 NULLS FIRST", dbname=db)
+
+
+def test_migration_0014_merges_the_shards(pg):
+    """Counters spread over shards (as 0002-0013 wrote them from several connections) are
+    merged into shard 0 by 0014 with every sum unchanged, and later catch-ups write shard 0."""
+    db = pg.create_database("stats_0014")
+    apply_migrations(pg, db, upto="0014_stats_one_shard.sql")
+    pg.sql("INSERT INTO projects (slug, name) VALUES ('p', 'p')", dbname=db)
+    steps = named_workload(31)
+    conn = pg.connect(db)
+    with conn.cursor() as cur:
+        for sql, catch_up in steps[:50]:
+            cur.execute(sql)
+            if catch_up:
+                cur.execute("SELECT fd_stats_catch_up(1)")
+        cur.execute("SELECT fd_stats_catch_up(1)")
+        # what other connections' shards hold: +n in one, -n in another, sums unchanged
+        for t, k in (("stats_hourly", "hour, kind, model, name"), ("stats_daily", "day, kind, model, name"),
+                     ("stats_hourly_tags", "hour, tag"), ("stats_daily_tags", "day, tag")):
+            cols = "events, ratings, up, down" + (", comments" if "tags" not in t else "")
+            for shard, sign in ((5, 1), (6, -1)):
+                cur.execute(f"INSERT INTO {t} (project_id, {k}, shard, {cols})"
+                            f" SELECT project_id, {k}, {shard}, {', '.join(f'{sign} * 3' for _ in cols.split(','))}"
+                            f" FROM {t} WHERE shard = (SELECT min(shard) FROM {t})")
+    conn.close()
+    before = dump(pg, db)
+    assert pg.sql("SELECT count(DISTINCT shard) FROM stats_hourly", dbname=db)[0][0] >= 3
+    apply_migrations(pg, db, only="0014_stats_one_shard.sql")
+    assert dump(pg, db) == before
+    conn = pg.connect(db)
+    with conn.cursor() as cur:  # later catch-ups, from another connection, write shard 0 too
+        for sql, catch_up in steps[50:]:
+            cur.execute(sql)
+        cur.execute("SELECT fd_stats_catch_up(1)")
+    conn.close()
+    for t in ("stats_hourly", "stats_daily", "stats_hourly_tags", "stats_daily_tags"):
+        assert pg.sql(f"SELECT DISTINCT shard FROM {t}", dbname=db) == [(0,)], t
+    got, want = name_counters(pg, db)
+    assert got == want and len(want) > 20
