@@ -44,6 +44,7 @@ static void reply_single(struct fd_request *req) {
 }
 
 void fd_api_feedback_post(struct fd_request *req) {
+  if (!fd_ingest_room_for_body(req)) return;
   json_t *body = fd_body_object(req);
   if (!body) return;
   struct fd_error err;

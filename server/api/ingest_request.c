@@ -11,7 +11,9 @@
 #include "http/ratelimit.h"
 #include "http/reply.h"
 #include "ingest/validate_common.h"
+#include "pipeline/pipeline.h"
 #include "util/clock.h"
+#include "util/metrics.h"
 
 static void ir_free(void *p) {
   struct fd_ingest_request *ir = p;
@@ -194,9 +196,19 @@ static void reply_batch(struct fd_request *req) {
   fd_reply_json(req, 200, json_pack("{s:O}", "results", ir->results));
 }
 
+bool fd_ingest_room_for_body(struct fd_request *req) {
+  if (req->body_len < FD_INGEST_EARLY_CHECK_BYTES) return true;
+  const struct fd_api_app *app = fd_api_app_of(req);
+  if (!app->ingest || !fd_ingest_project_full(app->ingest, req->auth.project_id)) return true;
+  FD_METRIC_ADD(fd_metrics.rejected_full, 1);
+  fd_reply_unavailable(req, "this project's share of the ingest queue is full; retry with the same id");
+  return false;
+}
+
 void fd_ingest_batch(struct fd_request *req, const char *key) {
   bool events = key[0] == 'e';
   const struct fd_limits *limits = &fd_api_app_of(req)->limits;
+  if (!fd_ingest_room_for_body(req)) return;
   json_t *body = fd_body_object(req);
   if (!body) return;
   struct fd_error err;

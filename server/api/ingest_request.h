@@ -41,6 +41,14 @@ struct fd_ingest_request *fd_ingest_request_new(struct fd_request *req, json_t *
  * queue is full or the database is down. */
 void fd_ingest_request_submit(struct fd_ingest_request *ir, fd_handler reply);
 
+/* Bodies this large are checked against the project's queue share before they are parsed. */
+#define FD_INGEST_EARLY_CHECK_BYTES (64 * 1024)
+/* false after answering 503: the body is large and the project already holds its whole
+ * queue share, so the request would be refused after parsing anyway (parsing a 1 MiB body
+ * costs the HTTP thread milliseconds that other projects' requests wait for). Small bodies
+ * (single events) are not checked: nothing added to their path. */
+bool fd_ingest_room_for_body(struct fd_request *req);
+
 /* The batch endpoints: parse {"<key>": [...]} ("events": feedback events, "messages":
  * turns), validate every item, queue the valid ones and reply
  * {"results": [{"index", "id", "status", "error"?}]} once they committed. Replies in

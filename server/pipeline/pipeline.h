@@ -68,6 +68,10 @@ struct fd_ingest *fd_ingest_start(const struct fd_config *cfg, const char *conni
  * are committed, and a retry with the same ids settles them as duplicates). */
 bool fd_ingest_submit(struct fd_ingest *ing, struct fd_ingest_job *job) __attribute__((warn_unused_result));
 
+/* true when the project already holds its whole queue share, so a request of it would be
+ * refused anyway: the HTTP thread may answer 503 before parsing a large body. */
+bool fd_ingest_project_full(struct fd_ingest *ing, int64_t project_id);
+
 /* Commit everything queued, then stop the writers. NULL ok. */
 void fd_ingest_stop(struct fd_ingest *ing);
 void fd_ingest_free(struct fd_ingest *ing);

@@ -96,6 +96,20 @@ static void append(struct fd_queue *q, struct fd_queue_project *p, struct fd_ing
   if (q->filling > 0 ? q->rows >= q->fill_room : q->idle > 0) pthread_cond_signal(&q->nonempty);
 }
 
+bool fd_queue_project_full(struct fd_queue *q, int64_t project_id) {
+  bool full = false;
+  pthread_mutex_lock(&q->lock);
+  if (q->n_slots) {
+    for (size_t s = slot_of(project_id, q->n_slots); q->slots[s]; s = (s + 1) & (q->n_slots - 1)) {
+      if (q->slots[s]->id != project_id) continue;
+      full = q->rows > 0 && q->slots[s]->rows >= q->project_cap;
+      break;
+    }
+  }
+  pthread_mutex_unlock(&q->lock);
+  return full;
+}
+
 bool fd_queue_push(struct fd_queue *q, struct fd_ingest_job *job) {
   long rows = job->rows_ = fd_job_rows(job);
   pthread_mutex_lock(&q->lock);

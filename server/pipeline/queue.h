@@ -59,6 +59,8 @@ bool fd_queue_push(struct fd_queue *q, struct fd_ingest_job *job);
 bool fd_queue_push_first_part(struct fd_queue *q, struct fd_ingest_job *part, long total_rows);
 void fd_queue_push_next_part(struct fd_queue *q, struct fd_ingest_job *part);
 void fd_queue_release(struct fd_queue *q, int64_t project_id, long rows);
+/* true when the project holds its whole share: any job of it would be refused now. */
+bool fd_queue_project_full(struct fd_queue *q, int64_t project_id);
 /* Take jobs for one batch: wait for the first (returns NULL once closed and empty), then
  * up to max_rows rows, waiting at most wait_ms for more, and at most one part of a split job
  * (pipeline.h). Jobs come one per project in turn

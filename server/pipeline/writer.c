@@ -554,4 +554,8 @@ void fd_ingest_free(struct fd_ingest *ing) {
   free(ing);
 }
 
+bool fd_ingest_project_full(struct fd_ingest *ing, int64_t project_id) {
+  return fd_queue_project_full(&ing->q, project_id);
+}
+
 long fd_ingest_depth(struct fd_ingest *ing) { return fd_queue_rows(&ing->q); }

@@ -19,7 +19,7 @@ import time
 
 import psycopg2
 
-from ingest_helpers import new_id
+from ingest_helpers import expect_error, new_id, post_raw
 
 
 def second_project(fd, slug):
@@ -162,3 +162,43 @@ def test_requests_over_batch_size_are_stored_whole_in_parts(feedbackd_factory):
     line = next(x for x in metrics.splitlines() if x.startswith("feedbackd_ingest_split_total "))
     assert int(line.split()[1]) == 4, line
     assert "feedbackd_ingest_wait_duration_seconds_count" in metrics
+
+
+def test_large_bodies_of_a_project_at_its_share_are_refused_before_parsing(feedbackd_factory):
+    # Capacity 40 rows: a project may hold 10 (docs/api.md "Limits"). The writer is held on a
+    # table lock so project A's jobs stay queued. Then A's large bodies (>= 64 KiB) are
+    # answered 503 without being parsed — shown by a large body that is not even JSON — while
+    # A's small bodies and B's large ones are still read (400 for the same broken body).
+    fd = feedbackd_factory(args=["--queue-capacity", "40", "--writers", "1"])
+    b_key = second_project(fd, "victim")
+    broken = b"{" + b" " * (64 * 1024) + b"nope"
+    lock = psycopg2.connect(fd.database_url)
+    cur = lock.cursor()
+    cur.execute("LOCK TABLE feedback IN ACCESS EXCLUSIVE MODE")
+    results = []
+
+    def send():
+        events = [rating() for _ in range(5)]
+        results.append(fd.post("/v1/feedback/batch", key="ingest", json={"events": events}, timeout=60))
+
+    threads = [threading.Thread(target=send) for _ in range(4)]
+    try:
+        for t in threads:  # one taken by the held writer, two fill A's share, one refused
+            t.start()
+            time.sleep(0.1)
+        deadline = time.monotonic() + 10
+        while not any(r.status_code == 503 for r in results) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert [r.status_code for r in results] == [503], [r.text for r in results]
+        for path in ("/v1/feedback", "/v1/feedback/batch", "/v1/messages"):
+            r = post_raw(fd, path, broken)
+            expect_error(r, 503, "unavailable")
+            assert int(r.headers["Retry-After"]) >= 1
+            expect_error(post_raw(fd, path, broken, key=b_key), 400, "invalid_json")
+            expect_error(post_raw(fd, path, broken[:100] + b"nope"), 400, "invalid_json")
+    finally:
+        lock.rollback()
+        lock.close()
+    for t in threads:
+        t.join()
+    assert sorted(r.status_code for r in results) == [200, 200, 200, 503]
