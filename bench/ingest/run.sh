@@ -43,12 +43,15 @@ echo "feedbackd: $("$FD" --version) serve $SERVE_ARGS (pid $FD_PID) on 127.0.0.1
 
 # CPU time (user+sys, clock ticks) of feedbackd and of every process of the private cluster:
 # the cost per event, which unlike events/s does not depend on what else the machine runs
+# ("FD PG": feedbackd's and PostgreSQL's apart). A backend that exited during the run is not
+# counted: feedbackd keeps its connections open for the whole run.
 server_ticks() {
-  local t=0 pm; pm=$(head -1 "$WORK/data/postmaster.pid")
-  for p in "$FD_PID" "$pm" $(pgrep -P "$pm"); do
-    [ -r "/proc/$p/stat" ] && t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat")))
+  local fd pg=0 pm; pm=$(head -1 "$WORK/data/postmaster.pid")
+  fd=$(awk '{print $14 + $15}' "/proc/$FD_PID/stat")
+  for p in "$pm" $(pgrep -P "$pm"); do
+    [ -r "/proc/$p/stat" ] && pg=$((pg + $(awk '{print $14 + $15}' "/proc/$p/stat")))
   done
-  echo "$t"
+  echo "$fd $pg"
 }
 field() { sed -n "s/.*[ ]$2=\([0-9]*\).*/\1/p" "$1" | head -1; }
 
@@ -72,6 +75,8 @@ if [[ "$SERVE_ARGS" != *"--stats-catch-up-ms 0"* ]]; then
   echo "stats caught up with every stored event $(( ($(date +%s%N) - t_wait) / 1000000 )) ms after the run (rows left: $left)"
 fi
 ticks1=$(server_ticks); [ -n "${DEBUG:-}" ] && echo "ticks $ticks0 -> $ticks1"
+read -r fd0 pg0 <<<"$ticks0"
+read -r fd1 pg1 <<<"$ticks1"
 grep '^BENCH' "$WORK/post.txt" | sed 's/^/  /'
 sent=$(field "$WORK/post.txt" sent); created=$(field "$WORK/post.txt" created)
 other=$(field "$WORK/post.txt" other); dup=$(field "$WORK/post.txt" duplicate)
@@ -91,9 +96,10 @@ rows=$("${PSQL[@]}" -d bench -c "SELECT count(*) FROM feedback")
 kill -TERM "$FD_PID"; wait "$FD_PID"; code=$?; FD_PID=""
 
 # -- report ---------------------------------------------------------------------------------------
-python3 - "$created" "$dur_us" "$p50" "$p99" "$h_req" "$h_dur" "$h_p50" "$h_p99" "$((ticks1 - ticks0))" "$(getconf CLK_TCK)" <<'PY'
+python3 - "$created" "$dur_us" "$p50" "$p99" "$h_req" "$h_dur" "$h_p50" "$h_p99" "$((fd1 - fd0))" "$((pg1 - pg0))" "$(getconf CLK_TCK)" <<'PY'
 import sys
-created, dur, p50, p99, hreq, hdur, hp50, hp99, ticks, clk_tck = map(int, sys.argv[1:])
+created, dur, p50, p99, hreq, hdur, hp50, hp99, fd_ticks, pg_ticks, clk_tck = map(int, sys.argv[1:])
+ticks = fd_ticks + pg_ticks
 ev = created / (dur / 1e6)
 hz = hreq / (hdur / 1e6)
 print(f"RESULT ingest: {ev:,.0f} durable events/s (201s / wrk duration), p50 {p50/1000:.2f} ms, p99 {p99/1000:.2f} ms")
@@ -102,6 +108,8 @@ print(f"RESULT ratio ingest/healthz: {ev/hz:.2f}")
 cpu = ticks / clk_tck
 print(f"RESULT server CPU during the POST run: {cpu:.1f} s = {cpu / max(created, 1) * 1e6:.0f} us per stored event "
       f"(feedbackd + PostgreSQL; {cpu / (dur / 1e6):.2f} cores busy)")
+n = max(created, 1)
+print(f"RESULT server CPU split: feedbackd {fd_ticks / clk_tck / n * 1e6:.0f} us + PostgreSQL {pg_ticks / clk_tck / n * 1e6:.0f} us per stored event")
 PY
 echo "CHECK rows in feedback=$rows, 201s=$created, 200s=$dup, other statuses=$other, socket errors=$sock_errors, requests sent=$sent, serve exit=$code"
 fail=0

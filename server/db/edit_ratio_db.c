@@ -69,7 +69,7 @@ enum fd_db_status fd_db_edit_pairs(struct fd_db *db, const struct fd_edit_key *k
     st = fd_db_bug("out of memory building the edit keys");
   } else {
     const char *params[2] = {p.data, id.data};
-    PGresult *r = fd_db_exec(db, &stmt_pairs, 2, params);
+    PGresult *r = fd_db_exec_replanned(db, &stmt_pairs, 2, params); /* see pool.h */
     st = fd_db_result(db, r);
     if (!fd_db_failed(st) && !(out->pairs = calloc((size_t)PQntuples(r) + 1, sizeof *out->pairs)))
       st = fd_db_bug("out of memory reading edits");
@@ -116,7 +116,7 @@ enum fd_db_status fd_db_set_edit_ratios(struct fd_db *db, const struct fd_edit_p
     st = fd_db_bug("out of memory building the edit ratios");
   } else {
     const char *params[3] = {p.data, id.data, r.data};
-    PGresult *res = fd_db_exec(db, &stmt_set, 3, params);
+    PGresult *res = fd_db_exec_replanned(db, &stmt_set, 3, params);
     st = fd_db_result(db, res);
     PQclear(res);
   }

@@ -227,11 +227,11 @@ static void log_failure(const char *what, const PGresult *res, PGconn *conn) {
          clean);
 }
 
-PGresult *fd_db_exec(struct fd_db *db, struct fd_stmt *stmt, int nparams, const char *const *params) {
+static PGresult *exec(struct fd_db *db, struct fd_stmt *stmt, int nparams, const char *const *params, bool prepare) {
   if (!db->conn) return NULL;
   PGresult *res;
   int id = stmt_id(stmt);
-  if (db->prepared_statements && id < MAX_STMTS) {
+  if (prepare && db->prepared_statements && id < MAX_STMTS) {
     if (!db->prepared[id]) {
       res = PQprepare(db->conn, stmt->name, stmt->sql, 0, NULL);
       bool ok = fd_db_ok(res);
@@ -250,6 +250,14 @@ PGresult *fd_db_exec(struct fd_db *db, struct fd_stmt *stmt, int nparams, const 
   }
   if (!res) return NULL;
   return res;
+}
+
+PGresult *fd_db_exec(struct fd_db *db, struct fd_stmt *stmt, int nparams, const char *const *params) {
+  return exec(db, stmt, nparams, params, true);
+}
+
+PGresult *fd_db_exec_replanned(struct fd_db *db, struct fd_stmt *stmt, int nparams, const char *const *params) {
+  return exec(db, stmt, nparams, params, false);
 }
 
 bool fd_db_run(struct fd_db *db, const char *sql, char *err, size_t errlen) {

@@ -56,6 +56,15 @@ PGconn *fd_db_conn(struct fd_db *db);
 PGresult *fd_db_exec(struct fd_db *db, struct fd_stmt *stmt, int nparams, const char *const *params)
     __attribute__((warn_unused_result));
 
+/* fd_db_exec without the prepared statement: parsed and planned for these parameters every
+ * time. For by-key lookups that join an array of keys to a growing table off the request
+ * path: a prepared statement's generic plan, once chosen while the table (or this month's
+ * partition of feedback) was nearly empty, hash-joins a sequential scan of it and stays
+ * cached until the table is next analyzed, so every call meanwhile reads the whole table;
+ * a plan made for the actual keys and the table's current size probes its index. */
+PGresult *fd_db_exec_replanned(struct fd_db *db, struct fd_stmt *stmt, int nparams, const char *const *params)
+    __attribute__((warn_unused_result));
+
 /* Run plain SQL without parameters (BEGIN, COMMIT, migrations). true on success; on failure
  * the message is logged and, if err is given, copied there. */
 bool fd_db_run(struct fd_db *db, const char *sql, char *err, size_t errlen) __attribute__((warn_unused_result));
