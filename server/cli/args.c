@@ -35,3 +35,21 @@ const char *fd_arg_operand(int argc, char **argv, int from, int n, const char *c
   }
   return NULL;
 }
+
+const char *fd_arg_stray(int argc, char **argv, int from, int operands, const char *const *valued) {
+  int seen = 0;
+  for (int i = from; i < argc; i++) {
+    const char *a = argv[i];
+    if (strncmp(a, "--", 2) != 0) {
+      if (seen++ == operands) return a;
+      continue;
+    }
+    size_t n = strcspn(a + 2, "=");
+    bool known = false;
+    for (int k = 0; valued && valued[k] && !known; k++)
+      known = strlen(valued[k]) == n && strncmp(a + 2, valued[k], n) == 0;
+    if (!known) return a;
+    if (a[2 + n] == '\0') i++; /* --name VALUE: the value is no operand */
+  }
+  return NULL;
+}

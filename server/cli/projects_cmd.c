@@ -1,9 +1,7 @@
-/* projects_cmd.c — `feedbackd projects create <slug> [--name N] [--origins O,…]
- * [--retention-days D|keep]`, `feedbackd projects list`, `feedbackd projects show <slug>` (the
- * project as GET /v1/project shows it) and `feedbackd projects set <slug> [--detect-feedback
- * on|off] [--detect-phrases JSON] [--retention-days D|keep]` (the settings of docs/detection.md
- * "Settings" and docs/operations.md "Retention and partitions", validated as PATCH /v1/project
- * validates them). */
+/* projects_cmd.c — `feedbackd projects create <slug> [--name N] [--origins O,…] [settings]`,
+ * `feedbackd projects list`, `feedbackd projects show <slug>` (the project as GET /v1/project
+ * shows it) and `feedbackd projects set <slug> settings`: the project settings of PATCH
+ * /v1/project (docs/operations.md "Project settings"), validated as that request validates them. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,26 +25,106 @@ json_t *fd_origins_from_csv(const char *csv) {
   return arr;
 }
 
-/* --retention-days D|keep as the PATCH /v1/project member retention_days: D a number, keep
- * null, anything else a string (which the body's validation refuses). */
-static json_t *retention_value(const char *value) {
+/* The settings flags of `projects create` and `projects set`: each stands for the
+ * PATCH /v1/project member of the same name (docs/api.md "Administration"), and its text
+ * becomes that member's JSON value as `kind` says. The values are then validated by
+ * fd_project_patch_body_parse, as the API validates them: no rule of its own here. */
+enum flag_kind {
+  AS_JSON,    /* the text is JSON */
+  AS_STRING,  /* the text as a string */
+  AS_SWITCH,  /* on|true → true, off|false → false, other text a string (refused) */
+  AS_DAYS,    /* keep → null, a whole number, other text a string (refused) */
+  AS_LICENSE, /* none → null, other text a string */
+};
+static const struct setting_flag {
+  const char *flag, *member;
+  enum flag_kind kind;
+} SETTING_FLAGS[] = {
+    {"reactions", "reactions", AS_JSON},
+    {"span-labels", "span_labels", AS_JSON},
+    {"default-consent", "default_consent", AS_STRING},
+    {"dataset-license", "dataset_license", AS_LICENSE},
+    {"detect-feedback", "detect_feedback", AS_SWITCH},
+    {"detect-phrases", "detect_phrases", AS_JSON},
+    {"retention-days", "retention_days", AS_DAYS},
+};
+#define N_SETTING_FLAGS (sizeof SETTING_FLAGS / sizeof SETTING_FLAGS[0])
+
+#define SETTINGS_USAGE                                                                                      \
+  "[--reactions '[{\"name\", \"emoji\", \"value\"}, ...]'] [--span-labels '[{\"name\", \"value\"}, ...]'] " \
+  "[--default-consent train|none] [--dataset-license SPDX|none] [--detect-feedback on|off] "                \
+  "[--detect-phrases '{\"praise\": [...], \"complaint\": [...], \"correction\": [...]}'] "                  \
+  "[--retention-days D|keep]"
+
+/* The JSON value of a flag's text (kind not AS_JSON). */
+static json_t *flag_value(enum flag_kind kind, const char *value) {
   char *end = NULL;
-  long long days = strtoll(value, &end, 10);
-  if (strcmp(value, "keep") == 0) return json_null();
-  if (*value && end && *end == '\0') return json_integer(days);
-  return json_string(value);
+  if (kind == AS_SWITCH && (strcmp(value, "on") == 0 || strcmp(value, "true") == 0)) return json_true();
+  if (kind == AS_SWITCH && (strcmp(value, "off") == 0 || strcmp(value, "false") == 0)) return json_false();
+  if ((kind == AS_DAYS && strcmp(value, "keep") == 0) || (kind == AS_LICENSE && strcmp(value, "none") == 0))
+    return json_null();
+  long long days = kind == AS_DAYS ? strtoll(value, &end, 10) : 0;
+  if (kind == AS_DAYS && *value && end && *end == '\0') return json_integer(days);
+  /* argv text as given: not necessarily UTF-8, so made unchecked (every string setting
+   * allows only ASCII, so validation refuses such text with its usual reason) */
+  return json_string_nocheck(value);
 }
 
-/* Validate body as PATCH /v1/project does and apply its settings to project id. 0, 1 on a
- * database failure, 2 (with the message on stderr) when invalid; *p the project on success. */
-static int patch_settings(struct fd_db *db, int64_t id, const json_t *body, json_t **p) {
+/* The PATCH /v1/project body the settings flags of argv stand for (an empty object when none
+ * is given), or NULL after saying why (a flag without a value, or JSON that does not parse). */
+static json_t *settings_body(int argc, char **argv) {
+  json_t *body = json_object();
+  for (size_t i = 0; body && i < N_SETTING_FLAGS; i++) {
+    const struct setting_flag *f = &SETTING_FLAGS[i];
+    bool bad = false;
+    json_error_t jerr;
+    const char *text = fd_arg_value(argc, argv, 3, f->flag, &bad);
+    json_t *v = !text                ? NULL
+                : f->kind == AS_JSON ? json_loads(text, JSON_DECODE_ANY, &jerr)
+                                     : flag_value(f->kind, text);
+    if (bad || (text && !v)) {
+      if (bad)
+        fprintf(stderr, "feedbackd: --%s needs a value\n", f->flag);
+      else
+        fprintf(stderr, "feedbackd: --%s is not JSON: %s\n", f->flag, f->kind == AS_JSON ? jerr.text : "out of memory");
+      json_decref(body);
+      return NULL;
+    }
+    if (v) json_object_set_new(body, f->member, v);
+  }
+  return body;
+}
+
+/* True when body is a valid PATCH /v1/project body, else false after printing the API's reason. */
+static bool settings_valid(const json_t *body) {
   const char *name;
   const json_t *origins, *labels;
   struct fd_error err;
-  if (!fd_project_patch_body_parse(body, &name, &origins, &labels, &err)) {
-    fprintf(stderr, "feedbackd: %s (%s)\n", err.message, err.field);
-    return 2;
-  }
+  if (fd_project_patch_body_parse(body, &name, &origins, &labels, &err)) return true;
+  fprintf(stderr, "feedbackd: %s (%s)\n", err.message, err.field);
+  return false;
+}
+
+/* The flags taking a value: `first` ones of the command itself, then the settings flags.
+ * NULL-terminated, in `out` (room for first + N_SETTING_FLAGS + 1). */
+static const char *const *valued_flags(const char **out, const char *const *first) {
+  size_t n = 0;
+  for (; first && first[n]; n++) out[n] = first[n];
+  for (size_t i = 0; i < N_SETTING_FLAGS; i++) out[n++] = SETTING_FLAGS[i].flag;
+  out[n] = NULL;
+  return out;
+}
+
+/* Said when argv holds a flag or operand the command does not take; true then. */
+static bool stray(int argc, char **argv, const char *const *valued) {
+  const char *a = fd_arg_stray(argc, argv, 3, 1, valued);
+  if (a) fprintf(stderr, "feedbackd: projects %s does not take '%s'\n", argv[2], a);
+  return a != NULL;
+}
+
+/* Apply the settings of body, valid, to project id. 0, or 1 on a database failure; *p the
+ * project on success. */
+static int patch_settings(struct fd_db *db, int64_t id, const json_t *body, json_t **p) {
   json_t *settings = fd_project_patch_settings(body);
   int rc = settings && fd_projects_update(db, id, NULL, NULL, settings, p) == FD_DB_ONE ? 0 : 1;
   json_decref(settings);
@@ -54,24 +132,19 @@ static int patch_settings(struct fd_db *db, int64_t id, const json_t *body, json
 }
 
 static int create(struct fd_db *db, int argc, char **argv) {
-  static const char *const valued[] = {"name", "origins", "retention-days", NULL};
+  static const char *const own[] = {"name", "origins", NULL};
+  const char *valued_buf[3 + N_SETTING_FLAGS], *const *valued = valued_flags(valued_buf, own);
   const char *slug = fd_arg_operand(argc, argv, 3, 0, valued);
   bool bad = false;
   const char *name = fd_arg_value(argc, argv, 3, "name", &bad);
   const char *origins = fd_arg_value(argc, argv, 3, "origins", &bad);
-  const char *retention = fd_arg_value(argc, argv, 3, "retention-days", &bad);
-  if (!slug || bad) {
-    fprintf(stderr, "usage: feedbackd projects create <slug> [--name N] [--origins O,...] [--retention-days D|keep]\n");
+  if (!slug || bad || stray(argc, argv, valued)) {
+    fprintf(stderr, "usage: feedbackd projects create <slug> [--name N] [--origins O,...] " SETTINGS_USAGE "\n");
     return 2;
   }
   /* checked before the project exists: a refused value creates nothing */
-  json_t *body = json_object(), *ignored = NULL;
-  if (retention) json_object_set_new(body, "retention_days", retention_value(retention));
-  const char *n;
-  const json_t *o0, *l0;
-  struct fd_error perr;
-  if (!fd_project_patch_body_parse(body, &n, &o0, &l0, &perr)) {
-    fprintf(stderr, "feedbackd: %s (%s)\n", perr.message, perr.field);
+  json_t *body = settings_body(argc, argv), *ignored = NULL;
+  if (!body || !settings_valid(body)) {
     json_decref(body);
     return 2;
   }
@@ -88,7 +161,7 @@ static int create(struct fd_db *db, int argc, char **argv) {
     json_decref(body);
     return 1;
   }
-  int rc = retention ? patch_settings(db, id, body, &ignored) : 0;
+  int rc = json_object_size(body) ? patch_settings(db, id, body, &ignored) : 0;
   json_decref(ignored);
   json_decref(body);
   if (rc == 0) printf("%s\n", slug);
@@ -132,7 +205,7 @@ static int64_t project_of(struct fd_db *db, const char *slug) {
 
 static int show(struct fd_db *db, int argc, char **argv) {
   const char *slug = fd_arg_operand(argc, argv, 3, 0, NULL);
-  if (!slug) {
+  if (!slug || stray(argc, argv, NULL)) {
     fprintf(stderr, "usage: feedbackd projects show <slug>\n");
     return 2;
   }
@@ -144,60 +217,20 @@ static int show(struct fd_db *db, int argc, char **argv) {
   return 0;
 }
 
-/* The PATCH /v1/project body the flags stand for, or NULL after saying why. */
-static json_t *set_body(int argc, char **argv) {
-  bool bad = false;
-  const char *detect = fd_arg_value(argc, argv, 3, "detect-feedback", &bad);
-  const char *phrases = fd_arg_value(argc, argv, 3, "detect-phrases", &bad);
-  const char *retention = fd_arg_value(argc, argv, 3, "retention-days", &bad);
-  if (bad || (!detect && !phrases && !retention)) return NULL;
-  json_t *body = json_object();
-  if (retention) json_object_set_new(body, "retention_days", retention_value(retention));
-  if (detect) {
-    bool on = strcmp(detect, "on") == 0 || strcmp(detect, "true") == 0;
-    if (!on && strcmp(detect, "off") != 0 && strcmp(detect, "false") != 0) {
-      fprintf(stderr, "feedbackd: --detect-feedback takes on or off\n");
-      json_decref(body);
-      return NULL;
-    }
-    json_object_set_new(body, "detect_feedback", json_boolean(on));
-  }
-  if (phrases) {
-    json_error_t jerr;
-    json_t *v = json_loads(phrases, JSON_DECODE_ANY, &jerr);
-    if (!v) {
-      fprintf(stderr, "feedbackd: --detect-phrases is not JSON: %s\n", jerr.text);
-      json_decref(body);
-      return NULL;
-    }
-    json_object_set_new(body, "detect_phrases", v);
-  }
-  return body;
-}
-
 static int set(struct fd_db *db, int argc, char **argv) {
-  static const char *const valued[] = {"detect-feedback", "detect-phrases", "retention-days", NULL};
+  const char *valued_buf[1 + N_SETTING_FLAGS], *const *valued = valued_flags(valued_buf, NULL);
   const char *slug = fd_arg_operand(argc, argv, 3, 0, valued);
-  json_t *body = slug ? set_body(argc, argv) : NULL;
-  if (!body) {
-    fprintf(stderr,
-            "usage: feedbackd projects set <slug> [--detect-feedback on|off] [--detect-phrases "
-            "'{\"praise\": [...], \"complaint\": [...], \"correction\": [...]}'] [--retention-days D|keep]\n");
+  json_t *body = slug && !stray(argc, argv, valued) ? settings_body(argc, argv) : NULL, *p = NULL;
+  if (!body || !json_object_size(body)) {
+    fprintf(stderr, "usage: feedbackd projects set <slug> " SETTINGS_USAGE " (at least one)\n");
+    json_decref(body);
     return 2;
   }
-  const char *name;
-  const json_t *origins, *labels;
-  struct fd_error err;
-  int rc = 1;
-  json_t *p = NULL;
+  int rc = 2;
   int64_t id = 0;
   /* validated before the project is looked up: a bad value is a usage error (2) either way */
-  if (!fd_project_patch_body_parse(body, &name, &origins, &labels, &err)) {
-    fprintf(stderr, "feedbackd: %s (%s)\n", err.message, err.field);
-    rc = 2;
-  } else if ((id = project_of(db, slug)) && (rc = patch_settings(db, id, body, &p)) == 0) {
-    print_project(p);
-  }
+  if (settings_valid(body)) rc = (id = project_of(db, slug)) ? patch_settings(db, id, body, &p) : 1;
+  if (rc == 0) print_project(p);
   json_decref(p);
   json_decref(body);
   return rc;
@@ -207,9 +240,9 @@ int fd_cli_projects(const struct fd_config *cfg, int argc, char **argv) {
   const char *sub = argc > 2 ? argv[2] : "";
   if (strcmp(sub, "create") != 0 && strcmp(sub, "list") != 0 && strcmp(sub, "show") != 0 && strcmp(sub, "set") != 0) {
     fprintf(stderr,
-            "usage: feedbackd projects create <slug> [--name N] [--origins O,...] [--retention-days D|keep] | "
-            "projects list | projects show <slug> | projects set <slug> [--detect-feedback on|off] "
-            "[--detect-phrases JSON] [--retention-days D|keep]\n");
+            "usage: feedbackd projects create <slug> [--name N] [--origins O,...] [SETTINGS] | projects list | "
+            "projects show <slug> | projects set <slug> SETTINGS\n"
+            "SETTINGS: " SETTINGS_USAGE "\n");
     return 2;
   }
   struct fd_embedded *emb;

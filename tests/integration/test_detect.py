@@ -338,7 +338,7 @@ def test_cli_show_and_set(feedbackd):
 
 @pytest.mark.parametrize("args, rc, says", [
     (["set", "test"], 2, "usage"),
-    (["set", "test", "--detect-feedback", "maybe"], 2, "on or off"),
+    (["set", "test", "--detect-feedback", "maybe"], 2, "detect_feedback must be true or false"),
     (["set", "test", "--detect-phrases", "{nope"], 2, "not JSON"),
     (["set", "test", "--detect-phrases", '{"thanks": []}'], 2, "detect_phrases.thanks"),
     (["set", "test", "--detect-phrases", '{"praise": ["!!"]}'], 2, "detect_phrases.praise[0]"),
