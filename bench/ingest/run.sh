@@ -10,6 +10,9 @@
 #   SERVE_ARGS="--threads 2 --writers 2 --batch-size 500" bench/ingest/run.sh
 #   SERVE_ARGS="--stats-catch-up-ms 0" bench/ingest/run.sh   # diagnostic: no background stats
 #                                            # catch-up (migration 0003) during the run
+#   PG_STATS=1 bench/ingest/run.sh      # attribution: pg_stat_statements (time and rows per
+#                                       # statement), CPU per PostgreSQL process and WAL bytes
+#                                       # per stored event (costs a little CPU itself)
 #
 # Checks at the end: no request failed, and the rows in table feedback match the 201s
 # (rows >= 201s, and rows <= requests sent: wrk abandons the requests still in flight at its
@@ -31,7 +34,13 @@ command -v wrk >/dev/null || { echo "installing wrk"; apt-get install -y wrk >/d
 
 . "$REPO/bench/lib/pg.sh"
 bench_build
-bench_pg_start fdbench
+PG_STATS="${PG_STATS:-}"
+if [ -n "$PG_STATS" ]; then
+  bench_pg_start fdbench "shared_preload_libraries = 'pg_stat_statements'" "pg_stat_statements.track = all" "pg_stat_statements.track_planning = on" \
+    "track_functions = 'all'"
+else
+  bench_pg_start fdbench
+fi
 echo "postgres: $("${PSQL[@]}" -d bench -c "SELECT 'fsync=' || current_setting('fsync') || ' synchronous_commit=' || current_setting('synchronous_commit') || ' full_page_writes=' || current_setting('full_page_writes')")"
 
 # -- feedbackd -------------------------------------------------------------------------------------
@@ -39,6 +48,7 @@ bench_fd_setup
 KEY=$("$FD" keys create --project bench --scopes ingest --label bench 2>/dev/null)
 # shellcheck disable=SC2086
 bench_fd_serve $SERVE_ARGS
+[ -n "$PG_STATS" ] && "${PSQL[@]}" -d bench -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
 echo "feedbackd: $("$FD" --version) serve $SERVE_ARGS (pid $FD_PID) on 127.0.0.1:$PORT; $(nproc) cores"
 
 # CPU time (user+sys, clock ticks) of feedbackd and of every process of the private cluster:
@@ -58,6 +68,18 @@ field() { sed -n "s/.*[ ]$2=\([0-9]*\).*/\1/p" "$1" | head -1; }
 # -- POST /v1/feedback --------------------------------------------------------------------------
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "wrk: POST $URL_PATH ($BATCH event(s) per request), $DURATION s, $CONNECTIONS connections, $WRK_THREADS threads"
+# PG_STATS: CPU ticks of every cluster process by pid, what it is (pg_stat_activity) and the WAL position
+pg_procs() {
+  local pm; pm=$(head -1 "$WORK/data/postmaster.pid")
+  for p in "$pm" $(pgrep -P "$pm"); do
+    [ -r "/proc/$p/stat" ] && echo "$p $(awk '{print $14 + $15}' "/proc/$p/stat")"
+  done
+}
+if [ -n "$PG_STATS" ]; then
+  "${PSQL[@]}" -d bench -c "SELECT pg_stat_statements_reset()" >/dev/null
+  wal0=$("${PSQL[@]}" -d bench -c "SELECT pg_current_wal_lsn()")
+  pg_procs >"$WORK/procs0"
+fi
 ticks0=$(server_ticks)
 BENCH_BATCH="$BATCH" BENCH_KEY="$KEY" BENCH_RUN="$(date +%s)$RANDOM" wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s \
   -s "$HERE/post.lua" "http://127.0.0.1:$PORT$URL_PATH" >"$WORK/post.txt" 2>"$WORK/post.err" || { cat "$WORK/post.err"; exit 1; }
@@ -74,7 +96,18 @@ if [[ "$SERVE_ARGS" != *"--stats-catch-up-ms 0"* ]]; then
   done
   echo "stats caught up with every stored event $(( ($(date +%s%N) - t_wait) / 1000000 )) ms after the run (rows left: $left)"
 fi
-ticks1=$(server_ticks); [ -n "${DEBUG:-}" ] && echo "ticks $ticks0 -> $ticks1"
+ticks1=$(server_ticks)
+if [ -n "$PG_STATS" ]; then
+  pg_procs >"$WORK/procs1"
+  wal1=$("${PSQL[@]}" -d bench -c "SELECT pg_current_wal_lsn()")
+  "${PSQL[@]}" -d bench -F ' ' -c "SELECT pid, backend_type || ':' || coalesce(nullif(application_name, ''), '-') || ':' ||
+    regexp_replace(left(coalesce(query, ''), 40), '\s+', ' ', 'g') FROM pg_stat_activity" >"$WORK/activity"
+  "${PSQL[@]}" -d bench -F $'\t' -c "SELECT toplevel, calls, rows, round(total_exec_time::numeric, 1),
+      round(total_plan_time::numeric, 1), wal_bytes, shared_blks_hit + shared_blks_read + shared_blks_dirtied,
+      regexp_replace(left(query, 150), '\s+', ' ', 'g')
+      FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 25" >"$WORK/statements"
+fi
+[ -n "${DEBUG:-}" ] && echo "ticks $ticks0 -> $ticks1"
 read -r fd0 pg0 <<<"$ticks0"
 read -r fd1 pg1 <<<"$ticks1"
 grep '^BENCH' "$WORK/post.txt" | sed 's/^/  /'
@@ -111,6 +144,27 @@ print(f"RESULT server CPU during the POST run: {cpu:.1f} s = {cpu / max(created,
 n = max(created, 1)
 print(f"RESULT server CPU split: feedbackd {fd_ticks / clk_tck / n * 1e6:.0f} us + PostgreSQL {pg_ticks / clk_tck / n * 1e6:.0f} us per stored event")
 PY
+if [ -n "$PG_STATS" ]; then
+  python3 - "$WORK/procs0" "$WORK/procs1" "$WORK/activity" "$WORK/statements" "$created" "$(getconf CLK_TCK)" \
+    "$("${PSQL[@]}" -d postgres -c "SELECT pg_wal_lsn_diff('$wal1', '$wal0')")" <<'PY'
+import sys
+p0 = dict(l.split() for l in open(sys.argv[1]))
+p1 = dict(l.split() for l in open(sys.argv[2]))
+act = {}
+for l in open(sys.argv[3]):
+    pid, _, what = l.rstrip("\n").partition(" ")
+    act[pid] = what
+n, tck, wal = max(int(sys.argv[5]), 1), int(sys.argv[6]), float(sys.argv[7])
+print(f"PGSTATS WAL: {wal / n:,.0f} bytes per stored event")
+rows = sorted(((int(p1[p]) - int(p0.get(p, 0))) / tck / n * 1e6, p) for p in p1)
+for us, p in reversed(rows):
+    if us >= 0.5: print(f"PGSTATS cpu {us:6.1f} us/event pid {p} {act.get(p, 'postmaster or exited')}")
+print("PGSTATS statements: top-level calls rows exec_ms plan_ms wal_bytes blocks | us per stored event | query")
+for l in open(sys.argv[4]):
+    top, calls, rws, ex, pl, wb, blk, q = l.rstrip("\n").split("\t", 7)
+    print(f"PGSTATS {top[0]} {calls:>7} {rws:>8} {float(ex):10.1f} {float(pl):8.1f} {wb:>11} {blk:>9} | {float(ex) * 1000 / n:6.1f} | {q}")
+PY
+fi
 echo "CHECK rows in feedback=$rows, 201s=$created, 200s=$dup, other statuses=$other, socket errors=$sock_errors, requests sent=$sent, serve exit=$code"
 fail=0
 [ "$other" = 0 ] || { echo "FAIL: $other requests got a status other than 201/200"; fail=1; }
