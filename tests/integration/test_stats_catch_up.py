@@ -419,3 +419,35 @@ def test_migration_0014_merges_the_shards(pg):
         assert pg.sql(f"SELECT DISTINCT shard FROM {t}", dbname=db) == [(0,)], t
     got, want = name_counters(pg, db)
     assert got == want and len(want) > 20
+
+
+def test_migration_0015_slot_key_same_and_inlined(pg):
+    """0015 restates fd_stats_slot_k2 so that the planner inlines it: the same key for every
+    kind (NULLs included) as 0014's definition, and no function call left in a plan."""
+    db = pg.create_database("stats_0015")
+    apply_migrations(pg, db, upto="0015_stats_slot_key_inline.sql")
+    rows = [(k, m, o, s, e, lab, st, rx, i)
+            for k in ("rating", "comment", "edit", "comparison", "span", "step", "reaction", "signal", None)
+            for m, o in (("m-1", "m-2"), ("m-9", "m-1"), (None, "m-1"))
+            for s, e, lab in ((0, 12, "wrong"), (3, None, "x"), (None, None, None), (7, 70, None))
+            for st, rx, i in ((0, "thumbs", "ev-1"), (None, None, "ev-2"), (12, "😀", None))]
+    args = "%s::text, %s::text, %s::text, %s::int, %s::int, %s::text, %s::int, %s::text, %s::text"
+    call = f"SELECT fd_stats_slot_k2({args})"
+
+    def keys():
+        return [pg.sql(call, r, dbname=db)[0][0] for r in rows]
+
+    before = keys()
+    # what 0007 computes, written out independently: the slot's second key per kind
+    for r, got in zip(rows, before):
+        k, m, o, s, e, lab, st, rx, i = r
+        want = {"comparison": max((x for x in (m, o) if x is not None), default=None),  # greatest() skips NULLs
+                "span": None if s is None or e is None or lab is None else f"{s}:{e}:{lab}",
+                "step": None if st is None else str(st), "reaction": rx, "signal": i}.get(k)
+        assert got == want, r
+    plan = "EXPLAIN VERBOSE SELECT fd_stats_slot_k2(kind, message_id, other_message_id, span_start, span_end," \
+           " span_label, step_index, reaction, id) FROM feedback"
+    assert "fd_stats_slot_k2(" in "\n".join(x[0] for x in pg.sql(plan, dbname=db))
+    apply_migrations(pg, db, only="0015_stats_slot_key_inline.sql")
+    assert keys() == before
+    assert "fd_stats_slot_k2(" not in "\n".join(x[0] for x in pg.sql(plan, dbname=db))
