@@ -13,7 +13,8 @@
 struct fd_periodic {
   char *conninfo;
   struct fd_periodic_job job;
-  pthread_t thread;
+  pthread_t *threads;
+  int n_threads;
   pthread_mutex_t lock;
   pthread_cond_t wake;
   bool stopping;
@@ -29,18 +30,30 @@ static bool wait_interval(struct fd_periodic *c) {
   return go_on;
 }
 
+bool fd_periodic_stopping(struct fd_periodic *c) {
+  pthread_mutex_lock(&c->lock);
+  bool s = c->stopping;
+  pthread_mutex_unlock(&c->lock);
+  return s;
+}
+
+static bool run_once(struct fd_periodic *c, struct fd_db *db, char *err, size_t errlen) {
+  if (c->job.run) return c->job.run(db, c->job.arg, c);
+  return fd_db_run(db, c->job.sql, err, errlen);
+}
+
 static void *periodic_main(void *arg) {
   struct fd_periodic *c = arg;
   struct fd_db *db = NULL;
   bool failing = false; /* log an outage once, not every interval */
   char err[512];
   for (bool first = true; (first && c->job.at_start) || wait_interval(c); first = false) {
-    if (!db) db = fd_db_connect(c->conninfo, false, err, sizeof err);
+    if (!db) db = fd_db_connect(c->conninfo, c->job.prepared, err, sizeof err);
     uint64_t t0 = fd_now_us();
-    bool ok = db && fd_db_ensure(db) && fd_db_run(db, c->job.sql, err, sizeof err);
-    if (ok)
+    bool ok = db && fd_db_ensure(db) && run_once(c, db, err, sizeof err);
+    if (ok && c->job.seconds)
       fd_histogram_observe(c->job.seconds, (double)(fd_now_us() - t0) / 1e6);
-    else
+    else if (!ok && c->job.failures)
       FD_METRIC_ADD(*c->job.failures, 1);
     if (!ok && !failing) fd_log(FD_LOG_WARN, "msg=\"%s failed; retrying every interval\"", c->job.name);
     if (ok && failing) fd_log(FD_LOG_INFO, "msg=\"%s works again\"", c->job.name);
@@ -56,13 +69,16 @@ struct fd_periodic *fd_periodic_start(const char *conninfo, const struct fd_peri
   if (!c) return NULL;
   c->conninfo = strdup(conninfo);
   c->job = *job;
+  int n = job->threads > 0 ? job->threads : 1;
+  c->threads = calloc((size_t)n, sizeof *c->threads);
   pthread_mutex_init(&c->lock, NULL);
   fd_cond_init_monotonic(&c->wake);
-  if (!c->conninfo || pthread_create(&c->thread, NULL, periodic_main, c) != 0) {
-    pthread_mutex_destroy(&c->lock);
-    pthread_cond_destroy(&c->wake);
-    free(c->conninfo);
-    free(c);
+  for (int i = 0; c->conninfo && c->threads && i < n; i++) {
+    if (pthread_create(&c->threads[i], NULL, periodic_main, c) != 0) break;
+    c->n_threads++;
+  }
+  if (c->n_threads == 0) {
+    fd_periodic_stop(c);
     return NULL;
   }
   return c;
@@ -72,11 +88,12 @@ void fd_periodic_stop(struct fd_periodic *c) {
   if (!c) return;
   pthread_mutex_lock(&c->lock);
   c->stopping = true;
-  pthread_cond_signal(&c->wake);
+  pthread_cond_broadcast(&c->wake);
   pthread_mutex_unlock(&c->lock);
-  pthread_join(c->thread, NULL);
+  for (int i = 0; i < c->n_threads; i++) pthread_join(c->threads[i], NULL);
   pthread_mutex_destroy(&c->lock);
   pthread_cond_destroy(&c->wake);
+  free(c->threads);
   free(c->conninfo);
   free(c);
 }

@@ -1,13 +1,12 @@
 /* webhooks.c — the webhook delivery threads (see webhooks.h). */
 #include "pipeline/webhooks.h"
 
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "db/periodic.h"
 #include "db/webhooks_db.h"
 #include "util/clock.h"
 #include "util/crypto.h"
@@ -22,12 +21,7 @@
 
 struct fd_webhooks {
   const struct fd_config *cfg;
-  char *conninfo;
-  int n_threads;
-  pthread_t *threads;
-  pthread_mutex_t lock;
-  pthread_cond_t wake;
-  bool stopping;
+  struct fd_periodic *threads;
 };
 
 long fd_webhook_retry_delay_ms(int attempts, long base_ms, long max_ms, uint64_t random) {
@@ -36,23 +30,6 @@ long fd_webhook_retry_delay_ms(int attempts, long base_ms, long max_ms, uint64_t
   if (d > max_ms) d = max_ms;
   long half = d / 2;
   return half + (long)(random % (uint64_t)(d - half + 1));
-}
-
-/* Sleep ms; false when asked to stop. */
-static bool idle(struct fd_webhooks *w, int ms) {
-  struct timespec until = fd_deadline_ms(CLOCK_MONOTONIC, ms);
-  pthread_mutex_lock(&w->lock);
-  while (!w->stopping && pthread_cond_timedwait(&w->wake, &w->lock, &until) == 0) {}
-  bool go_on = !w->stopping;
-  pthread_mutex_unlock(&w->lock);
-  return go_on;
-}
-
-static bool stopping(struct fd_webhooks *w) {
-  pthread_mutex_lock(&w->lock);
-  bool s = w->stopping;
-  pthread_mutex_unlock(&w->lock);
-  return s;
 }
 
 /* One attempt: sign with this attempt's timestamp (receivers reject stale ones) and POST.
@@ -96,8 +73,7 @@ static void count(enum fd_webhook_outcome o) {
 }
 
 /* Claim and deliver one due delivery. FD_DB_NONE when nothing was due, or the failure. */
-static enum fd_db_status deliver_one(struct fd_webhooks *w, struct fd_db *db) {
-  const struct fd_config *cfg = w->cfg;
+static enum fd_db_status deliver_one(const struct fd_config *cfg, struct fd_db *db) {
   struct fd_webhook_claim c;
   enum fd_db_status st = fd_webhooks_claim(db, cfg->webhook_timeout_ms + LEASE_MARGIN_MS, &c);
   if (st != FD_DB_ONE) return st;
@@ -118,28 +94,17 @@ static enum fd_db_status deliver_one(struct fd_webhooks *w, struct fd_db *db) {
   return fd_db_failed(st) ? st : FD_DB_ONE;
 }
 
-static void *worker_main(void *arg) {
-  struct fd_webhooks *w = arg;
-  struct fd_db *db = NULL;
-  char err[512];
-  bool failing = false; /* log an outage once */
-  do {
-    if (!db) db = fd_db_connect(w->conninfo, w->cfg->prepared_statements, err, sizeof err);
-    enum fd_db_status st = db && fd_db_ensure(db) ? FD_DB_NONE : FD_DB_UNAVAILABLE;
-    /* deliver while there is work; then refresh the pending gauge and wait for more */
-    while (st == FD_DB_NONE || st == FD_DB_ONE) {
-      st = deliver_one(w, db);
-      if (st != FD_DB_ONE || stopping(w)) break;
-    }
-    long pending = 0;
-    if (!fd_db_failed(st) && !fd_db_failed(st = fd_webhooks_pending(db, &pending)))
-      __atomic_store_n(&fd_metrics.webhook_pending, pending, __ATOMIC_RELAXED);
-    if (fd_db_failed(st) && !failing) fd_log(FD_LOG_WARN, "msg=\"webhook deliveries: database failure; retrying\"");
-    if (!fd_db_failed(st) && failing) fd_log(FD_LOG_INFO, "msg=\"webhook deliveries: database works again\"");
-    failing = fd_db_failed(st);
-  } while (idle(w, w->cfg->webhook_poll_ms));
-  fd_db_close(db);
-  return NULL;
+/* One poll (a periodic.h run): deliver while there is work, then refresh the pending gauge;
+ * false on a database failure. */
+static bool deliver_due(struct fd_db *db, void *arg, struct fd_periodic *p) {
+  const struct fd_webhooks *w = arg;
+  enum fd_db_status st;
+  do st = deliver_one(w->cfg, db);
+  while (st == FD_DB_ONE && !fd_periodic_stopping(p));
+  long pending = 0;
+  if (!fd_db_failed(st) && !fd_db_failed(st = fd_webhooks_pending(db, &pending)))
+    __atomic_store_n(&fd_metrics.webhook_pending, pending, __ATOMIC_RELAXED);
+  return !fd_db_failed(st);
 }
 
 struct fd_webhooks *fd_webhooks_start(const struct fd_config *cfg, const char *conninfo) {
@@ -147,16 +112,16 @@ struct fd_webhooks *fd_webhooks_start(const struct fd_config *cfg, const char *c
   struct fd_webhooks *w = calloc(1, sizeof *w);
   if (!w) return NULL;
   w->cfg = cfg;
-  w->conninfo = strdup(conninfo);
-  w->threads = calloc((size_t)cfg->webhook_workers, sizeof *w->threads);
-  pthread_mutex_init(&w->lock, NULL);
-  fd_cond_init_monotonic(&w->wake);
-  for (int i = 0; w->conninfo && w->threads && i < cfg->webhook_workers; i++) {
-    if (pthread_create(&w->threads[i], NULL, worker_main, w) != 0) break;
-    w->n_threads++;
-  }
-  if (w->n_threads == 0) {
-    fd_webhooks_stop(w);
+  struct fd_periodic_job job = {.name = "webhook delivery",
+                                .interval_ms = cfg->webhook_poll_ms,
+                                .at_start = true,
+                                .run = deliver_due,
+                                .arg = w,
+                                .threads = cfg->webhook_workers,
+                                .prepared = cfg->prepared_statements};
+  w->threads = fd_periodic_start(conninfo, &job);
+  if (!w->threads) {
+    free(w);
     return NULL;
   }
   return w;
@@ -164,14 +129,6 @@ struct fd_webhooks *fd_webhooks_start(const struct fd_config *cfg, const char *c
 
 void fd_webhooks_stop(struct fd_webhooks *w) {
   if (!w) return;
-  pthread_mutex_lock(&w->lock);
-  w->stopping = true;
-  pthread_cond_broadcast(&w->wake);
-  pthread_mutex_unlock(&w->lock);
-  for (int i = 0; i < w->n_threads; i++) pthread_join(w->threads[i], NULL);
-  pthread_mutex_destroy(&w->lock);
-  pthread_cond_destroy(&w->wake);
-  free(w->threads);
-  free(w->conninfo);
+  fd_periodic_stop(w->threads);
   free(w);
 }
