@@ -16,6 +16,7 @@
 #include "export/tree.h"
 #include "export/votes.h"
 #include "util/crypto.h"
+#include "util/jdump.h"
 
 struct fd_export {
   struct fd_export_params p;
@@ -36,6 +37,8 @@ struct fd_export {
   struct fd_dedup *dedup;
   struct fd_candidates cands;
   EVP_MD_CTX *body_hash;
+  struct fd_buf scratch; /* canonical JSON being hashed */
+  struct fd_buf line;    /* the line being written */
 
   uint64_t records;
   uint64_t by_split[2];
@@ -164,6 +167,8 @@ void fd_export_free(struct fd_export *x) {
   fd_dedup_free(x->dedup);
   fd_candidates_clear(&x->cands);
   EVP_MD_CTX_free(x->body_hash);
+  fd_buf_release(&x->scratch);
+  fd_buf_release(&x->line);
   free(x);
 }
 
@@ -333,7 +338,6 @@ static bool emit(struct fd_export *x, const struct conv_state *s, struct group_c
                  const struct fd_dedup_entry *e, json_t *rec, const unsigned char digest[FD_SHA256_LEN]) {
   bool ok = false;
   const char **ids = NULL;
-  char *line = NULL;
   if (x->p.include_meta) {
     size_t n_extra = 0;
     for (uint32_t cur = fd_dedup_evidence_first(e); fd_dedup_evidence_next(x->dedup, &cur);) n_extra++;
@@ -371,16 +375,13 @@ static bool emit(struct fd_export *x, const struct conv_state *s, struct group_c
       goto out;
     }
   }
-  line = json_dumps(rec, JSON_COMPACT);
-  if (!line) goto out;
-  size_t len = strlen(line);
-  char *nl = realloc(line, len + 2);
-  if (!nl) goto out;
-  line = nl;
-  line[len++] = '\n';
-  line[len] = '\0';
-  if (EVP_DigestUpdate(x->body_hash, line, len) != 1) goto out;
-  if (!x->write(x->cls, s->split, line, len)) {
+  struct fd_buf *line = &x->line;
+  fd_buf_reset(line);
+  if (!fd_jdump(rec, false, line)) goto out;
+  fd_buf_append(line, "\n", 1);
+  if (line->oom) goto out;
+  if (EVP_DigestUpdate(x->body_hash, line->data, line->len) != 1) goto out;
+  if (!x->write(x->cls, s->split, line->data, line->len)) {
     fail(x, "output closed");
     goto out;
   }
@@ -388,7 +389,6 @@ static bool emit(struct fd_export *x, const struct conv_state *s, struct group_c
 out:
   if (!ok) fail(x, "out of memory");
   free(ids);
-  free(line);
   return ok;
 }
 
@@ -396,12 +396,14 @@ static void count_skip(struct fd_export *x, const struct conv_state *s, enum fd_
   if (x->pass == x->n_passes && s->selected) x->skipped[r]++;
 }
 
-/* The group's prompt, rendered (and hashed into prompt_id) when a record first needs it. */
+/* The group's prompt, rendered when a record first needs it, and hashed into prompt_id when
+ * records carry meta (nothing else reads prompt_id). */
 static bool ensure_prompt(struct fd_export *x, const struct conv_state *s, struct group_ctx *gc) {
   if (gc->prompt) return true;
   gc->prompt = fd_prompt_json_new(s->conv, gc->turns, gc->n_turns);
+  if (gc->prompt && !x->p.include_meta) return true;
   unsigned char pd[FD_SHA256_LEN];
-  if (!gc->prompt || !fd_canonical_sha256(gc->prompt, pd))
+  if (!gc->prompt || !fd_canonical_sha256(gc->prompt, &x->scratch, pd))
     return fail(x, "cannot render the prompt of %s/%s (out of memory or invalid UTF-8)", s->conv->id, gc->parent_id);
   fd_hex_encode(pd, sizeof pd, gc->prompt_id);
   return true;
@@ -470,11 +472,11 @@ static bool emit_first(struct fd_export *x, const struct conv_state *s, struct g
  * duplicate, or emitted. */
 /* The dedup key of a record: its canonical JSON's SHA-256; for reward only prompt and
  * completion count (docs/export.md "Reactions and signals"). */
-static bool record_digest(const struct fd_export *x, json_t *rec, unsigned char digest[FD_SHA256_LEN]) {
-  if (x->family != FD_FAMILY_REWARD) return fd_canonical_sha256(rec, digest);
+static bool record_digest(struct fd_export *x, json_t *rec, unsigned char digest[FD_SHA256_LEN]) {
+  if (x->family != FD_FAMILY_REWARD) return fd_canonical_sha256(rec, &x->scratch, digest);
   json_t *key = json_pack("{s:O, s:O}", "prompt", json_object_get(rec, "prompt"), "completion",
                           json_object_get(rec, "completion"));
-  bool ok = key && fd_canonical_sha256(key, digest);
+  bool ok = key && fd_canonical_sha256(key, &x->scratch, digest);
   json_decref(key);
   return ok;
 }

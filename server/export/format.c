@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/jdump.h"
+
 static const char *const format_names[] = {"trl", "trl-text", "kto", "openai", "hh", "sft", "prm", "spans", "reward"};
 #define N_FORMATS (sizeof format_names / sizeof format_names[0])
 
@@ -36,15 +38,18 @@ enum fd_family fd_export_format_family(enum fd_export_format f) {
 }
 
 char *fd_canonical_json_alloc(const json_t *j) {
-  /* No JSON_ENSURE_ASCII, no JSON_ESCAPE_SLASH: see format.h. */
-  return json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+  struct fd_buf b = {0};
+  if (!fd_jdump(j, true, &b)) {
+    fd_buf_release(&b);
+    return NULL;
+  }
+  return b.data ? b.data : strdup("");
 }
 
-bool fd_canonical_sha256(const json_t *j, unsigned char out[FD_SHA256_LEN]) {
-  char *s = fd_canonical_json_alloc(j);
-  if (!s) return false;
-  fd_sha256(s, strlen(s), out);
-  free(s);
+bool fd_canonical_sha256(const json_t *j, struct fd_buf *scratch, unsigned char out[FD_SHA256_LEN]) {
+  fd_buf_reset(scratch);
+  if (!fd_jdump(j, true, scratch)) return false;
+  fd_sha256(scratch->data, scratch->len, out);
   return true;
 }
 

@@ -5,7 +5,8 @@
  * JSON_ENSURE_ASCII nor JSON_ESCAPE_SLASH: no whitespace, keys sorted bytewise (strcmp), UTF-8
  * kept as is, '/' not escaped, escapes exactly \" \\ \b \f \n \r \t and \u00XX (uppercase hex)
  * for the other control characters — docs/export.md's definition (tests/unit/test_export_format.c
- * checks jansson's output byte for byte).
+ * checks the output byte for byte). It is written by util/jdump.h, which matches jansson's
+ * json_dumps byte for byte at a fraction of its cost.
  *
  * Records are rendered from a format-independent candidate (rules.h) and the prompt turns.
  * Output lines keep the key order of docs/export.md's examples (prompt, chosen, rejected, meta). */
@@ -19,6 +20,7 @@
 #include "export/model.h"
 #include "export/rules.h"
 #include "export/split.h"
+#include "util/buf.h"
 #include "util/crypto.h"
 
 enum fd_export_format {
@@ -43,8 +45,10 @@ enum fd_family fd_export_format_family(enum fd_export_format f);
 /* The canonical JSON text of j; caller frees with free(). NULL when out of memory. */
 char *fd_canonical_json_alloc(const json_t *j) __attribute__((warn_unused_result));
 
-/* SHA-256 of the canonical JSON of j. False when out of memory. */
-bool fd_canonical_sha256(const json_t *j, unsigned char out[FD_SHA256_LEN]) __attribute__((warn_unused_result));
+/* SHA-256 of the canonical JSON of j, written into `scratch` (reset first; its memory is kept
+ * for the next call). False when out of memory. */
+bool fd_canonical_sha256(const json_t *j, struct fd_buf *scratch, unsigned char out[FD_SHA256_LEN])
+    __attribute__((warn_unused_result));
 
 /* The prompt as docs/export.md's list of {"role", "content"} (turns = message indices, root first).
  * New reference; NULL when out of memory or a text is not valid UTF-8. */
