@@ -90,6 +90,30 @@ class World:
                 kept.update(by_message[m] for m in (mid, other) if m in by_message)
         return kept
 
+    def expected_notes(self, slug, days):
+        """retention_kept after a window of `days`: each kept conversation that has a turn
+        before the window (the walk met it) with the time it is kept at least until — its
+        newest turn's receipt when that is inside the window, else the latest receipt of the
+        counting feedback naming it."""
+        by_message = {mid: c for (s, c), ts in self.turns.items() if s == slug for mid, _, _ in ts}
+        notes = {}
+        for conv in self.expected_left(slug, days):
+            if max(age for _, _, age in self.turns[(slug, conv)]) < days:
+                continue
+            newest = min(age for _, _, age in self.turns[(slug, conv)])
+            if newest < days:
+                notes[conv] = self.now - newest * DAY
+            else:
+                notes[conv] = self.now - min(age for s, _, mid, other, age, retracted in self.feedback
+                                             if s == slug and not retracted
+                                             and conv in (by_message.get(mid), by_message.get(other))) * DAY
+        return notes
+
+
+def notes_of(pg, db):
+    return dict(pg.sql("SELECT k.conversation_id, k.active_at FROM retention_kept k JOIN projects p "
+                       "ON p.id = k.project_id WHERE p.slug = 'test'", dbname=db))
+
 
 def messages_of(pg, db):
     return sorted(pg.sql("SELECT p.slug, m.conversation_id, m.id, m.content FROM messages m "
@@ -199,6 +223,12 @@ def test_expired_conversations_go_in_bounded_steps_and_the_window_keeps_its_text
     assert pg.sql("SELECT sum(n) FROM stats_messages_daily", dbname=db) == pg.sql(
         "SELECT count(*) FROM stats_messages", dbname=db)
 
+    # what keeps the others, noted for the next judgement (an active conversation is judged
+    # again only when its newest turn leaves the window, not at each of its older turns)
+    assert notes_of(pg, db) == w.expected_notes("test", 30)
+    assert pg.sql("SELECT count(*) FROM retention_kept k JOIN projects p ON p.id = k.project_id "
+                  "WHERE p.slug = 'other'", dbname=db) == [(0,)]
+
     # nothing more to do: another step deletes nothing
     n = len(messages_of(pg, db))
     pg.sql("SELECT fd_retention_messages(2, clock_timestamp())", dbname=db)
@@ -215,4 +245,4 @@ def test_expired_conversations_go_in_bounded_steps_and_the_window_keeps_its_text
     fd.start(args=["--maintenance-interval-ms", "200", "--retention-batch", "3"])
     wait_until(lambda: messages_of(pg, db) == want3, timeout=30, what="old-ref and old-other deleted")
     assert conversations_of(pg, db) == sorted(c for c in before_conversations if c[0] == "other" or c[1] in kept3)
-    assert pg.sql("SELECT count(*) FROM retention_kept", dbname=db) == [(0,)]
+    assert notes_of(pg, db) == w.expected_notes("test", 3) == {"active": now - 2 * DAY}
