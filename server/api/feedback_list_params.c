@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/kinds.h"
 #include "util/rfc3339.h"
 
 static bool parse_int(const char *s, long lo, long hi, long *out) {
@@ -52,8 +53,6 @@ static bool valid_time(const char *s) {
 }
 
 bool fd_feedback_filter_parse(fd_param_get_fn get, void *cls, struct fd_feedback_filter *f, struct fd_error *err) {
-  static const char *const kinds[] = {"rating", "comment",  "edit",   "comparison", "span",
-                                      "step",   "reaction", "signal", NULL};
   memset(f, 0, sizeof *f);
   f->limit = 50;
   f->kind = get(cls, "kind");
@@ -64,9 +63,8 @@ bool fd_feedback_filter_parse(fd_param_get_fn get, void *cls, struct fd_feedback
   f->until = get(cls, "until");
   const char *limit = get(cls, "limit"), *cursor = get(cls, "cursor");
   if (f->kind) {
-    bool known = false;
-    for (int i = 0; kinds[i]; i++) known = known || strcmp(kinds[i], f->kind) == 0;
-    if (!known)
+    enum fd_feedback_kind kind;
+    if (!fd_feedback_kind_parse(f->kind, &kind))
       return fd_error_set(err, FD_ERR_INVALID_PARAMETER, "kind",
                           "kind must be rating, comment, edit, comparison, span, step, reaction or signal");
   }

@@ -502,7 +502,7 @@ static bool add_feedback(struct fd_export_reader *r, const struct cursor *c) {
       .signal = fd_signal_parse(val(c, 18)),
       .no_consent = PQgetvalue(c->res, c->row, 19)[0] != 't',
   };
-  if (!fd_export_kind_parse(val(c, 3), &f.kind) || (outcome && !fd_outcome_parse(outcome, &f.outcome))) {
+  if (!fd_feedback_kind_parse(val(c, 3), &f.kind) || (outcome && !fd_outcome_parse(outcome, &f.outcome))) {
     snprintf(r->error, sizeof r->error, "event %s has an unknown kind or outcome", f.id);
     return false;
   }

@@ -105,8 +105,6 @@ void fd_conversation_free(struct fd_conversation *c) {
 }
 
 static const char *const role_names[] = {"system", "user", "assistant", "tool"};
-static const char *const kind_names[] = {"rating", "comment", "edit",     "comparison",
-                                         "span",   "step",    "reaction", "signal"};
 static const char *const signal_names[] = {
     "",      "copy",  "share",           "regenerate",         "continue",           "abandon",
     "dwell", "retry", "detected_praise", "detected_complaint", "detected_correction"};
@@ -127,13 +125,6 @@ bool fd_role_parse(const char *s, enum fd_role *out) {
   int v;
   if (!parse_name(s, role_names, 4, &v)) return false;
   *out = (enum fd_role)v;
-  return true;
-}
-
-bool fd_export_kind_parse(const char *s, enum fd_feedback_kind *out) {
-  int v;
-  if (!parse_name(s, kind_names, sizeof kind_names / sizeof kind_names[0], &v)) return false;
-  *out = (enum fd_feedback_kind)v;
   return true;
 }
 

@@ -14,18 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum fd_role { FD_ROLE_SYSTEM, FD_ROLE_USER, FD_ROLE_ASSISTANT, FD_ROLE_TOOL };
+#include "core/kinds.h"
 
-enum fd_feedback_kind {
-  FD_KIND_RATING,
-  FD_KIND_COMMENT,
-  FD_KIND_EDIT,
-  FD_KIND_COMPARISON,
-  FD_KIND_SPAN,
-  FD_KIND_STEP,
-  FD_KIND_REACTION,
-  FD_KIND_SIGNAL
-};
+enum fd_role { FD_ROLE_SYSTEM, FD_ROLE_USER, FD_ROLE_ASSISTANT, FD_ROLE_TOOL };
 
 /* The signal names of docs/api.md "Implicit signals" and the detected ones of docs/detection.md;
  * FD_SIGNAL_OTHER for a name this exporter does not know (it counts nowhere). */
@@ -115,9 +106,8 @@ bool fd_conversation_add_feedback(struct fd_conversation *c, const struct fd_fee
 /* Frees the conversation and every string it owns; accepts NULL. */
 void fd_conversation_free(struct fd_conversation *c);
 
-/* Parse the database spellings ("system", "rating", "both_bad", ...). False when unknown. */
+/* Parse the database spellings ("system", "both_bad", ...; kinds: core/kinds.h). False when unknown. */
 bool fd_role_parse(const char *s, enum fd_role *out) __attribute__((warn_unused_result));
-bool fd_export_kind_parse(const char *s, enum fd_feedback_kind *out) __attribute__((warn_unused_result));
 bool fd_outcome_parse(const char *s, enum fd_outcome *out) __attribute__((warn_unused_result));
 /* A signal's name; FD_SIGNAL_OTHER when unknown or NULL. */
 enum fd_signal fd_signal_parse(const char *s);

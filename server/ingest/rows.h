@@ -29,6 +29,7 @@
 #include <stdint.h>
 
 #include "core/errors.h"
+#include "core/kinds.h"
 #include "core/limits.h"
 #include "ingest/reactions.h"
 #include "util/crypto.h"
@@ -64,17 +65,6 @@ struct fd_message_row {
   unsigned char content_sha256[FD_SHA256_LEN]; /* messages.content_sha256 */
   json_t *source_;                             /* private: the reference that keeps borrowed strings alive
                                                 * (NULL for rows embedded in a feedback row) */
-};
-
-enum fd_feedback_kind {
-  FD_KIND_RATING = 0,
-  FD_KIND_COMMENT,
-  FD_KIND_EDIT,
-  FD_KIND_COMPARISON,
-  FD_KIND_SPAN,
-  FD_KIND_STEP,
-  FD_KIND_REACTION,
-  FD_KIND_SIGNAL,
 };
 
 /* One row of table feedback, plus the message rows its inline turns produce. */
@@ -166,10 +156,6 @@ bool fd_feedback_check_target(struct fd_feedback_row *row, const json_t *span_la
 
 /* The judged message's content when the event carries it inline, else NULL. */
 const struct fd_message_row *fd_feedback_inline_message(const struct fd_feedback_row *row);
-
-/* The string form of a kind, and back (false for an unknown name). */
-const char *fd_feedback_kind_name(enum fd_feedback_kind kind);
-bool fd_feedback_kind_parse(const char *name, enum fd_feedback_kind *out) __attribute__((warn_unused_result));
 
 /* The id of context turn `index` of conversation `conversation_id` (docs/api.md):
  * "ctx-" + the first 32 hex digits of SHA-256(C "\n" index "\n" role "\n" content).

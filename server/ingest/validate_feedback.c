@@ -47,25 +47,6 @@
 #include "ingest/validate_common.h"
 #include "ingest/validate_fine.h"
 
-static const char *const kind_names[] = {
-    [FD_KIND_RATING] = "rating",         [FD_KIND_COMMENT] = "comment", [FD_KIND_EDIT] = "edit",
-    [FD_KIND_COMPARISON] = "comparison", [FD_KIND_SPAN] = "span",       [FD_KIND_STEP] = "step",
-    [FD_KIND_REACTION] = "reaction",     [FD_KIND_SIGNAL] = "signal",
-};
-
-const char *fd_feedback_kind_name(enum fd_feedback_kind kind) {
-  return (unsigned)kind < sizeof kind_names / sizeof kind_names[0] ? kind_names[kind] : "unknown";
-}
-
-bool fd_feedback_kind_parse(const char *name, enum fd_feedback_kind *out) {
-  for (size_t i = 0; i < sizeof kind_names / sizeof kind_names[0]; i++)
-    if (strcmp(name, kind_names[i]) == 0) {
-      *out = (enum fd_feedback_kind)i;
-      return true;
-    }
-  return false;
-}
-
 bool fd_context_turn_id(const char *conversation_id, size_t index, const char *role, const char *content,
                         size_t content_len, char out[FD_ID_BUF]) {
   char head[FD_ID_BUF + 64];
@@ -389,13 +370,13 @@ static bool check_kind(const json_t *ev, const char *path, enum fd_feedback_kind
     fd_path_key(p, path, "value");
     return fd_error_set(err, FD_ERR_INVALID_FIELD, p,
                         "This field belongs to kinds \"rating\", \"step\" and \"signal\", not to \"%s\".",
-                        kind_names[*kind]);
+                        fd_feedback_kind_name(*kind));
   }
   for (size_t i = 0; i < sizeof kind_fields / sizeof kind_fields[0]; i++)
     if (!(kind_fields[i].kinds & KIND_BIT(*kind)) && fd_json_member(ev, kind_fields[i].name)) {
       fd_path_key(p, path, kind_fields[i].name);
       return fd_error_set(err, FD_ERR_INVALID_FIELD, p, "This field belongs to kind \"%s\", not to \"%s\".",
-                          kind_names[kind_fields[i].kind], kind_names[*kind]);
+                          fd_feedback_kind_name(kind_fields[i].kind), fd_feedback_kind_name(*kind));
     }
   return true;
 }
@@ -549,7 +530,7 @@ struct fd_feedback_row *fd_feedback_row_new(const json_t *ev, const struct fd_li
   }
   row->source_ = json_incref((json_t *)ev);
   row->kind = kind;
-  row->kind_name = kind_names[kind];
+  row->kind_name = fd_feedback_kind_name(kind);
   /* The fields in the order listed at the top of this file: the first error found is reported. */
   bool ok = check_ids(ev, lim, path, row, err) && check_common(ev, lim, path, row, err) &&
             check_kind_fields(ev, lim, path, row, err) && build_turns(ev, lim, path, row, err) &&
