@@ -45,23 +45,15 @@ void fd_api_metrics(struct fd_request *req) {
   }
   fd_metrics_write_requests(out);
 
-  fputs(
-      "# HELP feedbackd_events_stored_total Rows committed by the ingest writer, by kind.\n"
-      "# TYPE feedbackd_events_stored_total counter\n",
-      out);
-  for (int k = 0; k < FD_STORED_COUNT; k++)
-    fprintf(out, "feedbackd_events_stored_total{kind=\"%s\"} %llu\n", fd_stored_kind_names[k],
-            (unsigned long long)FD_METRIC_GET(fd_metrics.stored[k]));
+  fd_metrics_write_labelled_counter(out, "feedbackd_events_stored_total",
+                                    "Rows committed by the ingest writer, by kind.", "kind", fd_stored_kind_names,
+                                    fd_metrics.stored, FD_STORED_COUNT);
   /* by name: the registered reaction names (fd_api_metrics_init) and every signal name,
    * zeros included */
   fd_metrics_write_reactions(out);
-  fputs(
-      "# HELP feedbackd_signals_stored_total Signal events committed by the ingest writer, by signal name.\n"
-      "# TYPE feedbackd_signals_stored_total counter\n",
-      out);
-  for (int sg = 0; sg < FD_SIGNALS_ALL; sg++)
-    fprintf(out, "feedbackd_signals_stored_total{name=\"%s\"} %llu\n", fd_signal_names[sg],
-            (unsigned long long)FD_METRIC_GET(fd_metrics.signals[sg]));
+  fd_metrics_write_labelled_counter(out, "feedbackd_signals_stored_total",
+                                    "Signal events committed by the ingest writer, by signal name.", "name",
+                                    fd_signal_names, fd_metrics.signals, FD_SIGNALS_ALL);
   fprintf(out,
           "# HELP feedbackd_events_duplicate_total Events and messages answered as duplicates.\n"
           "# TYPE feedbackd_events_duplicate_total counter\nfeedbackd_events_duplicate_total %llu\n"

@@ -138,16 +138,27 @@ void fd_metrics_reaction_name(const char *name) { (void)reaction_slot(name); }
 
 void fd_metrics_reaction(const char *name) { FD_METRIC_ADD(reaction_counts[reaction_slot(name)], 1); }
 
+void fd_metrics_write_labelled_counter(FILE *out, const char *name, const char *help, const char *label,
+                                       const char *const *names, const uint64_t *values, int n) {
+  fprintf(out, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
+  for (int i = 0; i < n; i++)
+    fprintf(out, "%s{%s=\"%s\"} %llu\n", name, label, names[i], (unsigned long long)FD_METRIC_GET(values[i]));
+}
+
 void fd_metrics_write_reactions(FILE *out) {
-  fputs(
-      "# HELP feedbackd_reactions_stored_total Reaction events committed by the ingest writer, by reaction name.\n"
-      "# TYPE feedbackd_reactions_stored_total counter\n",
-      out);
+  /* the registered names (a slot's name never changes once set) and "other" last */
+  const char *names[FD_METRIC_REACTION_NAMES + 1];
+  uint64_t counts[FD_METRIC_REACTION_NAMES + 1];
   pthread_mutex_lock(&reaction_lock);
-  for (int i = 0; i < n_reaction_names; i++)
-    fprintf(out, "feedbackd_reactions_stored_total{name=\"%s\"} %llu\n", reaction_names[i],
-            (unsigned long long)FD_METRIC_GET(reaction_counts[i]));
+  int n = n_reaction_names;
+  for (int i = 0; i < n; i++) {
+    names[i] = reaction_names[i];
+    counts[i] = FD_METRIC_GET(reaction_counts[i]);
+  }
   pthread_mutex_unlock(&reaction_lock);
-  fprintf(out, "feedbackd_reactions_stored_total{name=\"other\"} %llu\n",
-          (unsigned long long)FD_METRIC_GET(reaction_counts[FD_METRIC_REACTION_NAMES]));
+  names[n] = "other";
+  counts[n] = FD_METRIC_GET(reaction_counts[FD_METRIC_REACTION_NAMES]);
+  fd_metrics_write_labelled_counter(out, "feedbackd_reactions_stored_total",
+                                    "Reaction events committed by the ingest writer, by reaction name.", "name", names,
+                                    counts, n + 1);
 }

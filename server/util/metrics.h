@@ -82,6 +82,11 @@ void fd_metrics_reaction(const char *name);
 /* Prometheus lines of feedbackd_reactions_stored_total{name} (HELP and TYPE included). */
 void fd_metrics_write_reactions(FILE *out);
 
+/* Prometheus lines of a counter with one label: HELP and TYPE, then one line
+ * `name{label="names[i]"} values[i]` for each i < n, values read atomically. */
+void fd_metrics_write_labelled_counter(FILE *out, const char *name, const char *help, const char *label,
+                                       const char *const *names, const uint64_t *values, int n);
+
 #define FD_METRIC_ADD(field, n) __atomic_add_fetch(&(field), (n), __ATOMIC_RELAXED)
 #define FD_METRIC_GET(field) __atomic_load_n(&(field), __ATOMIC_RELAXED)
 
