@@ -5,7 +5,8 @@ US() { echo "(date_part('epoch', $1) * 1000000)::bigint"; }
 Q_MSG="SELECT m.conversation_id, m.id, m.parent_id, m.role, m.content, m.model, $(US m.created_at), m.seq
  FROM messages m WHERE m.project_id = $PROJECT ORDER BY m.conversation_id COLLATE \"C\""
 # The feedback query with the columns and the consent join (consents row, else default_consent)
-# of a format=trl export (the seed has no reactions or signals, which trl does not load).
+# of a format=trl export: every kind but reactions and signals, which trl does not load (the
+# seed has none).
 Q_FB="SELECT v.c, f.id, f.seq, f.kind, f.message_id, f.other_message_id, f.user_ref, f.value, f.scale,
   f.edited_content, f.outcome, $(US f.created_at), f.retracted_at IS NOT NULL,
   f.span_start, f.span_end, f.span_label, f.step_index, f.reaction, f.signal, coalesce(cs.train, d.dflt)
@@ -17,4 +18,5 @@ Q_FB="SELECT v.c, f.id, f.seq, f.kind, f.message_id, f.other_message_id, f.user_
  LEFT JOIN messages m2 ON f.other_message_id IS NOT NULL AND m2.project_id = f.project_id AND m2.id = f.other_message_id
  CROSS JOIN LATERAL (VALUES (m1.conversation_id), (CASE WHEN m2.conversation_id IS DISTINCT FROM
    m1.conversation_id THEN m2.conversation_id END)) v(c)
- WHERE f.project_id = $PROJECT AND f.kind <> 'comment' AND v.c IS NOT NULL ORDER BY v.c COLLATE \"C\""
+ WHERE f.project_id = $PROJECT AND f.kind IN ('rating', 'comment', 'edit', 'comparison', 'span', 'step')
+   AND v.c IS NOT NULL ORDER BY v.c COLLATE \"C\""
