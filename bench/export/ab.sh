@@ -16,7 +16,7 @@
 #   CONVS=20000 ROUNDS=4 bench/export/ab.sh /tmp/old/build-release build-release
 #   CASES="format=trl format=trl&include_meta=true cli:--format=trl" bench/export/ab.sh A B
 #
-# Both builds must accept the same schema (the schema is migrated by build A).
+# Both builds must accept the same schema (migrated by build B, normally the newer one).
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 HERE="$REPO/bench/export"
@@ -28,14 +28,13 @@ CASES="${CASES:-format=trl format=trl&include_meta=true format=kto cli:--format=
 MAX_SECONDS="${MAX_SECONDS:-900}"
 
 . "$REPO/bench/lib/pg.sh"
-BUILD="$A"
-bench_build
-FD_A="$A/feedbackd"
+FD_A="$A/feedbackd" # built beforehand: a build dir or any directory holding a feedbackd
 FD_B="$B/feedbackd"
-[ -x "$FD_B" ] || { echo "no feedbackd in $B"; exit 1; }
+FD="$FD_B" # migrates the schema: B is normally the newer build
+for f in "$FD_A" "$FD_B"; do [ -x "$f" ] || { echo "no $f"; exit 1; }; done
 bench_pg_start fdexpab 'fsync = off' 'synchronous_commit = off' 'shared_buffers = 256MB'
 bench_fd_setup
-KEY=$("$FD_A" keys create --project bench --scopes export --label bench 2>/dev/null)
+KEY=$("$FD" keys create --project bench --scopes export --label bench 2>/dev/null)
 PROJECT=$("${PSQL[@]}" -d bench -c "SELECT id FROM projects WHERE slug = 'bench'")
 PGOPTIONS="-c session_replication_role=replica" "${PSQL[@]}" -d bench -v project="$PROJECT" -v convs="$CONVS" \
   -f "$HERE/seed.sql" >/dev/null
