@@ -451,3 +451,26 @@ def test_migration_0015_slot_key_same_and_inlined(pg):
     apply_migrations(pg, db, only="0015_stats_slot_key_inline.sql")
     assert keys() == before
     assert "fd_stats_slot_k2(" not in "\n".join(x[0] for x in pg.sql(plan, dbname=db))
+
+
+def test_deleting_a_project_deletes_its_feedback(pg, feedbackd_factory):
+    """feedback has no foreign key to projects since 0018 (a per-row check on every ingested
+    row); deleting a project in SQL still deletes its events, their ids and their stats, and
+    leaves other projects' rows alone."""
+    fd = feedbackd_factory(args=("--stats-catch-up-ms", "100"))
+    db = db_of(fd)
+    post_ratings(fd, 5, "gone")
+    wait_until(lambda: counted(pg, db) == (5, 5), timeout=10, what="catch-up of 5 events")
+    pg.sql("INSERT INTO projects (slug, name) VALUES ('kept', 'kept')", dbname=db)
+    kept = pg.sql("SELECT id FROM projects WHERE slug = 'kept'", dbname=db)[0][0]
+    pg.sql("INSERT INTO feedback_ids (project_id, id, received_at) VALUES (%s, 'k1', now());"
+           " INSERT INTO feedback (project_id, id, kind, message_id, value, scale, content_sha256, created_at)"
+           " VALUES (%s, 'k1', 'rating', 'm', 1, 2, '\\x00', now())", (kept, kept), dbname=db)
+    gone = pg.sql("SELECT id FROM projects WHERE slug = 'test'", dbname=db)[0][0]
+    fd.stop()
+    assert pg.sql("SELECT count(*) FROM feedback WHERE project_id = %s", (gone,), dbname=db)[0][0] == 5
+    pg.sql("DELETE FROM projects WHERE id = %s", (gone,), dbname=db)
+    for t in ("feedback", "feedback_ids", "stats_events", "stats_slots", "stats_hourly"):
+        assert pg.sql(f"SELECT count(*) FROM {t} WHERE project_id = %s", (gone,), dbname=db)[0][0] == 0, t
+    assert pg.sql("SELECT count(*) FROM feedback WHERE project_id = %s", (kept,), dbname=db) == [(1,)]
+    assert pg.sql("SELECT count(*) FROM feedback_ids WHERE project_id = %s", (kept,), dbname=db) == [(1,)]
