@@ -5,6 +5,7 @@ issue at full speed, each in its own thread, until a deadline. Loopback only (th
 name 127.0.0.0/8 or ::1), bounded in time, standard library only.
 
     attack.py URL INGEST_KEY EXPORT_KEY SECONDS [FIRST_ADDRESS]
+    ATTACKS=edits,context attack.py ...    # only these attacks (default: all)
 
 Each attack comes from an address of its own, 127.0.0.N with N = FIRST_ADDRESS (default 2)
 + its number (the victim is 127.0.0.1): an attacker with several addresses, so each attack
@@ -22,6 +23,7 @@ Prints one line per attack with what it sent and how the server answered.
 import http.client
 import ipaddress
 import json
+import os
 import random
 import socket
 import sys
@@ -37,7 +39,8 @@ u = urllib.parse.urlsplit(URL)
 HOST, PORT = u.hostname, u.port
 if not (ipaddress.ip_address(socket.gethostbyname(HOST)).is_loopback and 2 <= FIRST <= 250):
     sys.exit("attack.py: loopback targets only")
-DEADLINE = time.monotonic() + SECONDS
+STARTED = time.monotonic()
+DEADLINE = STARTED + SECONDS
 RUN = f"{int(time.time())}{random.randrange(10**6)}"
 report = {}
 lock = threading.Lock()
@@ -172,11 +175,17 @@ def attack_exports():
         tally("exports", f"status:{s}")
 
 
-threads = [threading.Thread(target=f, daemon=True) for f in
-           (attack_edits, attack_context, attack_slowhead, attack_getbody, attack_exports)]
+CHOSEN = os.environ.get("ATTACKS", ",".join(ATTACKS)).split(",")
+threads = [threading.Thread(target=globals()["attack_" + name], daemon=True) for name in ATTACKS if name in CHOSEN]
 for t in threads:
     t.start()
 for t in threads:
     t.join(timeout=max(0.0, DEADLINE - time.monotonic()) + 40)
 for name in ATTACKS:
     print(f"ATTACK {name}: " + " ".join(f"{k}={v}" for k, v in sorted(report.get(name, {}).items())))
+# the load generator's own cost: on a small machine it shares the cores with the server and the
+# victim's client, so a reader can tell its CPU from the server's
+cpu = os.times()
+wall = time.monotonic() - STARTED
+print(f"ATTACK client CPU: {cpu.user + cpu.system:.1f} s (user {cpu.user:.1f}, system {cpu.system:.1f}) over "
+      f"{wall:.1f} s wall = {(cpu.user + cpu.system) / wall:.2f} cores")

@@ -14,6 +14,13 @@
 # phases, feedbackd's peak RSS, and the database connections in use at the worst moment.
 # Targets (the hostile-input issue): victim p99 <= 50 ms and >= 80 % of its quiet events/s;
 # RSS <= 256 MiB; connections <= pool size + export limit.
+# Also printed, for attributing the victim's loss on a shared machine (CPU seconds and the
+# server's own histograms do not depend on the load the way throughput does): the CPU of the
+# attack phase by feedbackd thread kind, of PostgreSQL, of the victim's wrk and of attack.py,
+# and the ingest wait/commit histograms of that phase (observe.py).
+#   ATTACKS=edits,context bench/hostile/run.sh   # only some attacks (attack.py)
+#   PERF=DIR bench/hostile/run.sh           # also perf record -g feedbackd during the attack
+#                                            # phase into DIR/perf.data, report in DIR/report.txt
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
@@ -23,6 +30,7 @@ CONNECTIONS="${CONNECTIONS:-64}"
 CONVS="${CONVS:-20000}"
 WRK_THREADS="${WRK_THREADS:-2}"
 SERVE_ARGS="${SERVE_ARGS:-}"
+PERF="${PERF:-}"
 PY=/usr/bin/python3
 
 command -v wrk >/dev/null || { echo "installing wrk"; apt-get install -y wrk >/dev/null; }
@@ -53,8 +61,20 @@ rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$FD_PID/status"; }
 hwm_kb() { awk '/^VmHWM/ {print $2}' "/proc/$FD_PID/status"; }
 db_conns() { "${PSQL[@]}" -d postgres -c "SELECT count(*) FROM pg_stat_activity WHERE datname = 'bench' AND pid <> pg_backend_pid()"; }
 
-victim() {  # phase-name -> $WORK/victim-<phase>.txt
-  BENCH_BATCH=1 BENCH_KEY="$VICTIM_KEY" BENCH_RUN="$1$(date +%s)$RANDOM" wrk -t"$WRK_THREADS" -c"$CONNECTIONS" \
+PGMASTER=$(head -1 "$WORK/data/postmaster.pid")
+snap() {
+  "${PSQL[@]}" -d postgres -c "SELECT pid, application_name, backend_type FROM pg_stat_activity" >"$WORK/pids-$1.txt"
+  "$PY" "$HERE/observe.py" snap "$FD_PID" "$PGMASTER" "http://127.0.0.1:$PORT" "$WORK/pids-$1.txt" >"$WORK/snap-$1.json"
+}
+
+victim() {  # phase-name -> $WORK/victim-<phase>.txt, wrk's own CPU in $WORK/wrk-cpu-<phase>.txt
+  # shellcheck disable=SC2016
+  BENCH_BATCH=1 BENCH_KEY="$VICTIM_KEY" BENCH_RUN="$1$(date +%s)$RANDOM" "$PY" -c '
+import os, subprocess, sys, time
+t = time.monotonic(); rc = subprocess.call(sys.argv[2:]); c = os.times(); w = time.monotonic() - t
+with open(sys.argv[1], "w") as f:
+    f.write(f"victim client (wrk) CPU {c.children_user + c.children_system:6.2f} ({(c.children_user + c.children_system) / w:.2f} cores)\n")
+sys.exit(rc)' "$WORK/wrk-cpu-$1.txt" wrk -t"$WRK_THREADS" -c"$CONNECTIONS" \
     -d"${DURATION}s" --timeout 10s -s "$REPO/bench/ingest/post.lua" "http://127.0.0.1:$PORT/v1/feedback" \
     >"$WORK/victim-$1.txt" 2>"$WORK/victim-$1.err" || { cat "$WORK/victim-$1.err"; exit 1; }
   grep '^BENCH' "$WORK/victim-$1.txt" | sed "s/^/  $1: /"
@@ -62,7 +82,9 @@ victim() {  # phase-name -> $WORK/victim-<phase>.txt
 
 echo "quiet: the victim alone, $DURATION s, $CONNECTIONS connections"
 rss_quiet=$(rss_kb)
+snap quiet-start
 victim quiet
+snap quiet-end
 
 echo "attack: the same victim while attack.py runs (project bench's keys)"
 "$PY" "$HERE/attack.py" "http://127.0.0.1:$PORT" "$ATTACK_KEY" "$EXPORT_KEY" $((DURATION + 10)) >"$WORK/attack.txt" 2>&1 &
@@ -73,10 +95,29 @@ max_conns=0 max_rss=0
     echo "$(db_conns) $(rss_kb)"; sleep 0.5
   done ) >"$WORK/samples.txt" 2>/dev/null &
 SAMPLER=$!
+PERF_PID=""
+if [ -n "$PERF" ]; then
+  mkdir -p "$PERF"
+  perf record -e cpu-clock -F 499 -g -p "$FD_PID" -o "$PERF/perf.data" -- sleep "$DURATION" 2>"$PERF/record.log" &
+  PERF_PID=$!
+fi
+snap attack-start
 victim attack
+snap attack-end
+[ -n "$PERF_PID" ] && { wait "$PERF_PID" || true; }
 wait "$ATTACK_PID" || true
 kill "$SAMPLER" 2>/dev/null || true; wait "$SAMPLER" 2>/dev/null || true
 sed 's/^/  /' "$WORK/attack.txt"
+"$PY" "$HERE/observe.py" diff "$WORK/snap-quiet-start.json" "$WORK/snap-quiet-end.json" "the quiet phase" \
+  "$(cat "$WORK/wrk-cpu-quiet.txt")"
+"$PY" "$HERE/observe.py" diff "$WORK/snap-attack-start.json" "$WORK/snap-attack-end.json" "the attack phase" \
+  "$(cat "$WORK/wrk-cpu-attack.txt")" "attack.py: see 'ATTACK client CPU' above (its whole run)"
+if [ -n "$PERF" ]; then
+  perf report -i "$PERF/perf.data" --no-children -g none --sort comm,sym --percent-limit 0.5 --stdio 2>/dev/null \
+    | grep -v '^$' >"$PERF/report.txt" || true
+  perf report -i "$PERF/perf.data" --no-children --sort comm --stdio 2>/dev/null | grep '%' | head -20 | sed 's/^/  perf: /'
+  echo "perf report by thread and symbol: $PERF/report.txt"
+fi
 read -r max_conns max_rss < <(awk '{ if ($1 > c) c = $1; if ($2 > r) r = $2 } END {print c + 0, r + 0}' "$WORK/samples.txt")
 hwm=$(hwm_kb)
 kill -TERM "$FD_PID"; wait "$FD_PID"; code=$?; FD_PID=""

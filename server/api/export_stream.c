@@ -499,7 +499,7 @@ struct fd_export_service *fd_export_service_start(const struct fd_config *cfg, c
   svc->pool = pool;
   pthread_mutex_init(&svc->mu, NULL);
   svc->slots = fd_slots_new(cfg->max_concurrent_exports, cfg->max_concurrent_exports_per_project);
-  svc->workers = svc->slots ? fd_workers_start(cfg->export_workers, EXPORT_NICE) : NULL;
+  svc->workers = svc->slots ? fd_workers_start("fd-export", cfg->export_workers, EXPORT_NICE) : NULL;
   if (!svc->workers) {
     fd_export_service_stop(svc);
     return NULL;

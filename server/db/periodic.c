@@ -9,6 +9,7 @@
 #include "db/pool.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/workers.h"
 
 struct fd_periodic {
   char *conninfo;
@@ -44,6 +45,7 @@ static bool run_once(struct fd_periodic *c, struct fd_db *db, char *err, size_t 
 
 static void *periodic_main(void *arg) {
   struct fd_periodic *c = arg;
+  fd_thread_name(c->job.name);
   struct fd_db *db = NULL;
   bool failing = false; /* log an outage once, not every interval */
   char err[512];

@@ -54,9 +54,25 @@ static void on_notice(void *arg, const char *message) {
   fd_log(FD_LOG_DEBUG, "msg=\"database notice\" notice=\"%s\"", clean);
 }
 
+/* application_name (unless the connection string sets one): "feedbackd" and the name of the
+ * opening thread (fd-writer, fd-export, fd-http for the pool, ...), so pg_stat_activity and
+ * per-backend CPU tell the kinds of work apart (docs/operations.md "Threads"). */
+static void fallback_app_name(char *out, size_t len) {
+  char thread[16] = "";
+  (void)pthread_getname_np(pthread_self(), thread, sizeof thread);
+  if (thread[0] && strcmp(thread, "feedbackd") != 0)
+    snprintf(out, len, "feedbackd %s", thread);
+  else
+    snprintf(out, len, "feedbackd");
+}
+
 static bool open_conn(struct fd_db *db, char *err, size_t errlen) {
   drop_conn(db);
-  db->conn = PQconnectdb(db->conninfo);
+  char app[64];
+  fallback_app_name(app, sizeof app);
+  const char *const keys[] = {"dbname", "fallback_application_name", NULL};
+  const char *const values[] = {db->conninfo, app, NULL};
+  db->conn = PQconnectdbParams(keys, values, 1);
   if (PQstatus(db->conn) != CONNECTION_OK) {
     if (err) {
       snprintf(err, errlen, "%s", PQerrorMessage(db->conn));

@@ -15,6 +15,7 @@
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/netaddr.h"
+#include "util/workers.h"
 
 /* How often the sweeper looks: the latest a connection is cut after its deadline. */
 #define SWEEP_INTERVAL_MS 200
@@ -211,6 +212,7 @@ static void sweep(struct fd_conn_guard *g) {
 
 static void *sweeper_main(void *arg) {
   struct fd_conn_guard *g = arg;
+  fd_thread_name("fd-connguard");
   pthread_mutex_lock(&g->mu);
   while (!g->stopping) {
     struct timespec until;

@@ -34,6 +34,7 @@
 #include "util/crypto.h"
 #include "util/log.h"
 #include "util/metrics.h"
+#include "util/workers.h"
 
 struct fd_daemon {
   struct MHD_Daemon *mhd;
@@ -73,8 +74,16 @@ void fd_request_suspend(struct fd_request *req, fd_handler on_resume) {
 
 void fd_request_resume(struct fd_request *req) { MHD_resume_connection(req->conn); }
 
+/* libmicrohttpd's threads carry the process's name; each names itself on its first request
+ * (top -H, perf: docs/operations.md "Threads") */
+static __thread bool thread_named;
+
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn) {
   const struct fd_daemon *d = cls;
+  if (!thread_named) {
+    thread_named = true;
+    fd_thread_name("fd-http");
+  }
   struct fd_request *req = calloc(1, sizeof *req);
   if (!req) return NULL;
   req->conn = conn;

@@ -76,6 +76,7 @@ static void compute_round(struct fd_db *db, const struct fd_edit_key *keys, size
 
 static void *worker_main(void *arg) {
   struct fd_edit_ratios *er = arg;
+  fd_thread_name("fd-editratio");
   fd_thread_set_nice(WORKER_NICE);
   char err[256];
   struct fd_db *db = NULL;

@@ -28,6 +28,21 @@ void fd_queue_init(struct fd_queue *q, long capacity) {
   q->closed = q->db_down = false;
   q->idle = q->filling = 0;
   q->fill_room = 0;
+  q->parts_running = q->parts_max = 0;
+}
+
+void fd_queue_set_parts_max(struct fd_queue *q, int n) {
+  pthread_mutex_lock(&q->lock);
+  q->parts_max = n > 0 ? n : 0;
+  pthread_mutex_unlock(&q->lock);
+}
+
+void fd_queue_part_done(struct fd_queue *q) {
+  pthread_mutex_lock(&q->lock);
+  if (q->parts_running > 0) q->parts_running--;
+  /* a writer may be waiting with only parts queued */
+  if (q->active) pthread_cond_broadcast(&q->nonempty);
+  pthread_mutex_unlock(&q->lock);
 }
 
 void fd_queue_destroy(struct fd_queue *q) {
@@ -157,18 +172,21 @@ void fd_queue_release(struct fd_queue *q, int64_t project_id, long rows) {
   pthread_mutex_unlock(&q->lock);
 }
 
-/* Remove the next job in turn: the first of the first active project, which then goes to
- * the end of the turn order (or leaves it, empty). */
-static struct fd_ingest_job *pop_next(struct fd_queue *q) {
-  struct fd_queue_project *p = q->active;
+/* Remove the first job of p (after prev in the turn order, NULL if first), which then goes
+ * to the end of the turn order (or leaves it, empty); the projects passed over keep their
+ * places. */
+static struct fd_ingest_job *pop_from(struct fd_queue *q, struct fd_queue_project *prev, struct fd_queue_project *p) {
   struct fd_ingest_job *j = p->head;
   p->head = j->next_;
   if (!p->head) p->tail = NULL;
   p->rows -= j->rows_;
   q->rows -= j->rows_;
   j->next_ = NULL;
-  q->active = p->next_active;
-  if (!q->active) q->active_tail = NULL;
+  if (prev)
+    prev->next_active = p->next_active;
+  else
+    q->active = p->next_active;
+  if (q->active_tail == p) q->active_tail = prev;
   p->next_active = NULL;
   if (p->head) {
     if (q->active_tail)
@@ -180,31 +198,60 @@ static struct fd_ingest_job *pop_next(struct fd_queue *q) {
   return j;
 }
 
+static struct fd_ingest_job *pop_next(struct fd_queue *q) { return pop_from(q, NULL, q->active); }
+
+/* The first project in turn whose next job may join a batch of `taken` rows (0: a new
+ * batch): a part only as a batch of its own and under parts_max (else it is passed over),
+ * any other job while it fits in max_rows (else the batch is full). NULL when none may. */
+static struct fd_queue_project *next_takeable(struct fd_queue *q, long taken, long max_rows,
+                                              struct fd_queue_project **prev_out) {
+  struct fd_queue_project *prev = NULL;
+  for (struct fd_queue_project *p = q->active; p; prev = p, p = p->next_active) {
+    const struct fd_ingest_job *j = p->head;
+    if (j->part_ && !(taken == 0 && (q->parts_max == 0 || q->parts_running < q->parts_max)))
+      continue;                                                /* passed over, keeping its turn */
+    if (taken > 0 && taken + j->rows_ > max_rows) return NULL; /* the batch is full */
+    *prev_out = prev;
+    return p;
+  }
+  return NULL;
+}
+
+/* whether a job other than a part is queued (one that did not fit this batch) */
+static bool light_left(const struct fd_queue *q) {
+  for (const struct fd_queue_project *p = q->active; p; p = p->next_active)
+    if (!p->head->part_) return true;
+  return false;
+}
+
 struct fd_ingest_job *fd_queue_take(struct fd_queue *q, long max_rows, int wait_ms) {
   struct fd_ingest_job *first = NULL, *last = NULL;
+  struct fd_queue_project *p, *prev;
   long taken = 0;
   pthread_mutex_lock(&q->lock);
   q->idle++;
-  while (!q->active && !q->closed) pthread_cond_wait(&q->nonempty, &q->lock);
+  /* closing: wait until the queue is empty, not only until nothing may be taken now (a part
+   * held back by parts_max is taken once the running one is done) */
+  while (!next_takeable(q, 0, max_rows, &prev) && !(q->closed && !q->active)) pthread_cond_wait(&q->nonempty, &q->lock);
   q->idle--;
   struct timespec deadline = fd_deadline_ms(CLOCK_MONOTONIC, wait_ms);
-  bool has_part = false;
+  bool part = false;
   for (;;) {
-    /* at most one part of a split job per batch: a transaction holds at most part_rows rows
-     * of oversized requests, whatever else it carries */
-    while (q->active &&
-           (taken == 0 || (taken + q->active->head->rows_ <= max_rows && !(has_part && q->active->head->part_)))) {
-      struct fd_ingest_job *j = pop_next(q);
+    while (!part && (p = next_takeable(q, taken, max_rows, &prev))) {
+      struct fd_ingest_job *j = pop_from(q, prev, p);
       taken += j->rows_;
-      has_part = has_part || j->part_;
+      if (j->part_) {
+        part = true; /* a batch of its own */
+        q->parts_running++;
+      }
       if (last)
         last->next_ = j;
       else
         first = j;
       last = j;
     }
-    /* full batch, or the next job does not fit, or closing: go now */
-    if (!first || taken >= max_rows || q->active || q->closed || wait_ms <= 0) break;
+    /* full batch, a part, or a job that does not fit, or closing: go now */
+    if (!first || part || taken >= max_rows || light_left(q) || q->closed || wait_ms <= 0) break;
     q->filling++;
     q->fill_room = max_rows - taken;
     int rc = pthread_cond_timedwait(&q->nonempty, &q->lock, &deadline);

@@ -41,9 +41,17 @@ struct fd_queue {
   int idle;       /* writers waiting for a first job */
   int filling;    /* writers waiting, until their deadline, for more jobs */
   long fill_room; /* rows the last writer to start filling still takes */
+  /* Parts of split jobs (pipeline.h) are written alone, never in a transaction with other
+   * jobs, and by at most parts_max writers at once (0: no bound), so other projects' small
+   * jobs neither wait for a part's commit nor find every writer busy with parts. */
+  int parts_running, parts_max;
 };
 
 void fd_queue_init(struct fd_queue *q, long capacity);
+/* At most n writers hold a part at once (the writers call fd_queue_part_done after each
+ * batch that held one); 0 (the default) = no bound. */
+void fd_queue_set_parts_max(struct fd_queue *q, int n);
+void fd_queue_part_done(struct fd_queue *q);
 void fd_queue_destroy(struct fd_queue *q);
 /* Queue a job, unless closed, the database is down, the queue is full or the job's project
  * would exceed its share. A job larger than either bound still enters an empty queue, so
@@ -62,9 +70,11 @@ void fd_queue_release(struct fd_queue *q, int64_t project_id, long rows);
 /* true when the project holds its whole share: any job of it would be refused now. */
 bool fd_queue_project_full(struct fd_queue *q, int64_t project_id);
 /* Take jobs for one batch: wait for the first (returns NULL once closed and empty), then
- * up to max_rows rows, waiting at most wait_ms for more, and at most one part of a split job
- * (pipeline.h). Jobs come one per project in turn
- * (FIFO within a project). Returns a linked list. */
+ * up to max_rows rows, waiting at most wait_ms for more. A part of a split job (pipeline.h)
+ * is a batch of its own, taken only while fewer than parts_max writers hold one; a project
+ * whose next job is such a part is passed over (keeping its turn) while the bound is
+ * reached or the batch already has other jobs. Jobs come one per project in turn (FIFO
+ * within a project). Returns a linked list. */
 struct fd_ingest_job *fd_queue_take(struct fd_queue *q, long max_rows, int wait_ms);
 void fd_queue_close(struct fd_queue *q);
 

@@ -20,6 +20,7 @@
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/metrics.h"
+#include "util/workers.h"
 
 /* Stored edits waiting for their ratio (about 140 bytes each). */
 #define EDIT_RATIO_BACKLOG 8192
@@ -405,6 +406,7 @@ static void fail_queued(struct fd_ingest *ing) {
 
 static void *writer_main(void *arg) {
   struct fd_ingest *ing = arg;
+  fd_thread_name("fd-writer");
   char err[512];
   struct fd_db *db = fd_db_connect(ing->conninfo, ing->prepared, err, sizeof err);
   size_t cap = 64;
@@ -423,6 +425,7 @@ static void *writer_main(void *arg) {
     }
     struct fd_ingest_job *list = fd_queue_take(&ing->q, ing->batch_size, ing->batch_wait_ms);
     if (!list) break;
+    bool part = list->part_; /* a part is a batch of its own (queue.h) */
     size_t n = 0;
     for (struct fd_ingest_job *j = list; j; j = j->next_) {
       if (n == cap) {
@@ -447,6 +450,7 @@ static void *writer_main(void *arg) {
       next = j->next_;
       j->done(j);
     }
+    if (part) fd_queue_part_done(&ing->q);
   }
   free(jobs);
   fd_db_close(db);
@@ -467,6 +471,8 @@ struct fd_ingest *fd_ingest_start(const struct fd_config *cfg, const char *conni
     return NULL;
   }
   fd_queue_init(&ing->q, cfg->queue_capacity);
+  /* one writer stays free of parts for the other projects' small jobs (queue.h) */
+  fd_queue_set_parts_max(&ing->q, cfg->writers - 1);
   ing->edit_ratios = fd_edit_ratios_start(conninfo, cfg->prepared_statements, EDIT_RATIO_BACKLOG);
   if (!ing->edit_ratios) fd_log(FD_LOG_WARN, "msg=\"edit ratio worker did not start: edits keep a null edit_ratio\"");
   for (int i = 0; i < cfg->writers; i++) {

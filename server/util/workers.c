@@ -2,6 +2,7 @@
 #include "util/workers.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -13,6 +14,7 @@ struct fd_workers {
   struct fd_job *head, *tail; /* FIFO */
   bool stopping;
   int n, nice;
+  const char *name;
   pthread_t *threads;
 };
 
@@ -21,8 +23,15 @@ void fd_thread_set_nice(int nice) {
   }
 }
 
+void fd_thread_name(const char *name) {
+  char n[16];
+  snprintf(n, sizeof n, "%s", name);
+  (void)pthread_setname_np(pthread_self(), n);
+}
+
 static void *worker_main(void *arg) {
   struct fd_workers *w = arg;
+  fd_thread_name(w->name);
   fd_thread_set_nice(w->nice);
   pthread_mutex_lock(&w->mu);
   for (;;) {
@@ -40,7 +49,7 @@ static void *worker_main(void *arg) {
   return NULL;
 }
 
-struct fd_workers *fd_workers_start(int n, int nice) {
+struct fd_workers *fd_workers_start(const char *name, int n, int nice) {
   if (n < 1) n = 1;
   struct fd_workers *w = calloc(1, sizeof *w);
   if (!w) return NULL;
@@ -50,6 +59,7 @@ struct fd_workers *fd_workers_start(int n, int nice) {
     return NULL;
   }
   w->nice = nice;
+  w->name = name;
   pthread_mutex_init(&w->mu, NULL);
   pthread_cond_init(&w->cv, NULL);
   for (; w->n < n; w->n++)

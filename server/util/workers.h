@@ -17,14 +17,20 @@ struct fd_job {
 
 struct fd_workers;
 
-/* Start n threads (n >= 1) at the given nice value (0 = the process's; higher = they yield
- * the CPU to the HTTP threads and writers). NULL when out of memory or no thread could start. */
-struct fd_workers *fd_workers_start(int n, int nice) __attribute__((warn_unused_result));
+/* Start n threads (n >= 1) named `name` (see fd_thread_name) at the given nice value (0 = the
+ * process's; higher = they yield the CPU to the HTTP threads and writers). NULL when out of
+ * memory or no thread could start. */
+struct fd_workers *fd_workers_start(const char *name, int n, int nice) __attribute__((warn_unused_result));
 
 /* Lower the calling thread's scheduling priority to `nice` (Linux: per thread). Best effort:
  * background work (exports, edit ratios) must not take the CPU that acknowledgements wait for,
  * but a refusal (e.g. a lowered RLIMIT_NICE) only costs that. */
 void fd_thread_set_nice(int nice);
+
+/* Name the calling thread (at most 15 bytes; Linux: /proc/<pid>/task/<tid>/comm, shown by
+ * top -H and perf): so the CPU of each kind of thread can be told apart (docs/operations.md
+ * "Threads"). Best effort. */
+void fd_thread_name(const char *name);
 
 /* Queue a job; its run() will be called once on some worker thread. The job must not be
  * queued twice at the same time. Any thread may call this; it never blocks on a job. */

@@ -416,8 +416,8 @@ static void test_parts_take_turns(void) {
   CHECK(fd_queue_push(&q, &six));
   (void)more;
   while (fd_queue_take(&q, 100, 0) && fd_queue_rows(&q) > 0) {}
-  /* at most one part per batch, whatever room is left: parts of two split jobs (projects 3
-   * and 4) and project 2's job, in turn */
+  /* a part is a batch of its own, whatever room is left: parts of two split jobs (projects 3
+   * and 4) are passed over by a batch that has other jobs (they keep their turn) */
   struct fd_ingest_job x = job_in(3, 4), y = job_in(4, 4), z = job_in(2, 1);
   p3 = job_in(5, 1);
   CHECK(fd_queue_push(&q, &p3));
@@ -426,9 +426,39 @@ static void test_parts_take_turns(void) {
   CHECK(fd_queue_push_first_part(&q, &y, 8));
   CHECK(fd_queue_push(&q, &z));
   t = fd_queue_take(&q, 100, 0);
-  CHECK(t == &p3 && t->next_ == &x && x.next_ == NULL); /* y is the next in turn: a second part */
+  CHECK(t == &p3 && t->next_ == &z && z.next_ == NULL);
   t = fd_queue_take(&q, 100, 0);
-  CHECK(t == &y && y.next_ == &z && z.next_ == NULL);
+  CHECK(t == &x && x.next_ == NULL);
+  t = fd_queue_take(&q, 100, 0);
+  CHECK(t == &y && y.next_ == NULL);
+  fd_queue_part_done(&q);
+  fd_queue_part_done(&q);
+  fd_queue_destroy(&q);
+}
+
+/* With parts_max writers holding parts, further parts wait (keeping their turn) while other
+ * projects' jobs are taken; a part is taken again once one is done. */
+static void test_parts_max(void) {
+  struct fd_queue q;
+  fd_queue_init(&q, 400);
+  fd_queue_set_parts_max(&q, 1);
+  struct fd_ingest_job a1 = job_in(1, 50), a2 = job_in(2, 50), b = job_in(3, 1), c = job_in(3, 1);
+  a1.part_ = a2.part_ = true;
+  CHECK(fd_queue_push_first_part(&q, &a1, 200));
+  CHECK(fd_queue_push_first_part(&q, &a2, 200));
+  CHECK(fd_queue_push(&q, &b));
+  struct fd_ingest_job *t = fd_queue_take(&q, 100, 0);
+  CHECK(t == &a1 && a1.next_ == NULL); /* alone */
+  t = fd_queue_take(&q, 100, 0);
+  CHECK(t == &b && b.next_ == NULL); /* a2 waits: one writer holds a part */
+  CHECK(fd_queue_push(&q, &c));
+  t = fd_queue_take(&q, 100, 0);
+  CHECK(t == &c);
+  fd_queue_part_done(&q);
+  t = fd_queue_take(&q, 100, 0);
+  CHECK(t == &a2 && a2.next_ == NULL);
+  fd_queue_part_done(&q);
+  CHECK(fd_queue_rows(&q) == 0);
   fd_queue_destroy(&q);
 }
 
@@ -438,6 +468,7 @@ int main(void) {
   RUN(test_project_share);
   RUN(test_round_robin);
   RUN(test_batches);
+  RUN(test_parts_max);
   RUN(test_refusals);
   RUN(test_close_wakes_writer);
   RUN(test_filling_writer_woken_only_by_a_full_batch);
