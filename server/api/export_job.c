@@ -115,7 +115,8 @@ void fd_export_job_bind(struct fd_export_request *rq, struct fd_export_reader *r
   rq->license = fd_export_reader_license(rd);
   rq->default_train = fd_export_reader_default_train(rd);
   /* Signals need the reactions too: a counting reaction keeps a message out of the signal rule. */
-  fd_export_reader_load(rd, rq->p.reactions || rq->p.signals || rq->p.format == FD_FORMAT_REWARD, rq->p.signals);
+  fd_export_reader_load(rd, rq->p.reactions || rq->p.signals || rq->p.format == FD_FORMAT_REWARD, rq->p.signals,
+                        fd_export_passes(&rq->p));
 }
 
 enum fd_export_step fd_export_job_step(struct fd_export_reader *rd, struct fd_export *x, const char *after) {

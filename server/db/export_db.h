@@ -80,13 +80,16 @@ const struct fd_export_reaction *fd_export_reader_reactions(const struct fd_expo
 
 /* Which of the kinds only some exports read to load from the next rewind on: reactions
  * (reactions=true, format=reward, signals=true) and signals (signals=true). Both off by
- * default. */
-void fd_export_reader_load(struct fd_export_reader *r, bool reactions, bool signals);
+ * default. passes: how many passes the export will read (2 with include_meta): with more
+ * than one the cursors are declared SCROLL and a later rewind moves them back to their start
+ * instead of running their queries again. */
+void fd_export_reader_load(struct fd_export_reader *r, bool reactions, bool signals, int passes);
 
 /* FD_DB_ONE with *count the number of conversations a pass will stream (for a progress bar). */
 enum fd_db_status fd_export_reader_count(struct fd_export_reader *r, long *count) __attribute__((warn_unused_result));
 
-/* Start a pass: (re)declare the cursors in the same transaction. FD_DB_ONE or a failure. */
+/* Start a pass: declare the cursors in the same transaction (again, or moved back to their
+ * start when they are SCROLL: fd_export_reader_load). FD_DB_ONE or a failure. */
 enum fd_db_status fd_export_reader_rewind(struct fd_export_reader *r) __attribute__((warn_unused_result));
 
 /* Load the next conversation of the pass. FD_DB_ONE: *conv (and, for an incremental export,

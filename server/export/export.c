@@ -77,6 +77,8 @@ bool fd_export_reactions_allowed(enum fd_export_format f) {
 
 bool fd_export_signals_allowed(enum fd_export_format f) { return f == FD_FORMAT_KTO || f == FD_FORMAT_REWARD; }
 
+int fd_export_passes(const struct fd_export_params *p) { return p->include_meta ? 2 : 1; }
+
 void fd_export_params_default(struct fd_export_params *p) {
   memset(p, 0, sizeof *p);
   p->format = FD_FORMAT_TRL;
@@ -149,7 +151,7 @@ struct fd_export *fd_export_new(const struct fd_export_params *p, fd_export_writ
   x->write = write;
   x->cls = cls;
   x->pass = 1;
-  x->n_passes = p->include_meta ? 2 : 1;
+  x->n_passes = fd_export_passes(p);
   return x;
 oom:
   fd_export_free(x);

@@ -114,6 +114,9 @@ struct fd_export_params {
  * reactions and signals off). */
 void fd_export_params_default(struct fd_export_params *p);
 
+/* How many passes over the data an export of these params reads (DEDUP AND PASSES above). */
+int fd_export_passes(const struct fd_export_params *p);
+
 /* Receives each finished line (one JSON object plus '\n', len bytes, not NUL-terminated for
  * the callee's purposes) and the split it belongs to, so the caller can stream it or pick a
  * file per split. Return false to abort the export (e.g. the client went away). */
