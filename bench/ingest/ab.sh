@@ -23,10 +23,10 @@ run() { # label build round
   local log="$LOGS/$1-$3.txt"
   BUILD="$2" "$REPO/bench/ingest/run.sh" >"$log" 2>&1 || { echo "run $1 $3 failed:"; tail -20 "$log"; exit 1; }
   local us ev load
-  us=$(sed -n 's/^RESULT server CPU.* = \([0-9]*\) us per stored event.*/\1/p' "$log")
+  us=$(sed -n 's/^RESULT server CPU.* = \([0-9.]*\) us per stored event.*/\1/p' "$log")
   ev=$(sed -n 's/^RESULT ingest: \([0-9,]*\) durable.*/\1/p' "$log")
   load=$(sed -n 's/^load average before: \([0-9.]*\).*/\1/p' "$log")
-  read -r fdus pgus < <(sed -n 's/^RESULT server CPU split: feedbackd \([0-9]*\) us + PostgreSQL \([0-9]*\) us.*/\1 \2/p' "$log")
+  read -r fdus pgus < <(sed -n 's/^RESULT server CPU split: feedbackd \([0-9.]*\) us + PostgreSQL \([0-9.]*\) us.*/\1 \2/p' "$log")
   echo "$1 round $3: $us us/event (feedbackd $fdus + PostgreSQL $pgus; $ev events/s, load $load)"
   echo "$1 $us $fdus $pgus" >>"$LOGS/figures"
 }
@@ -38,13 +38,13 @@ python3 - "$LOGS/figures" <<'PY'
 import statistics, sys
 f = {}
 for line in open(sys.argv[1]):
-    k, *v = line.split(); f.setdefault(k, []).append([int(x) for x in v])
+    k, *v = line.split(); f.setdefault(k, []).append([float(x) for x in v])
 med = {}
 for k in sorted(f):
     for i, what in enumerate(["total", "feedbackd", "PostgreSQL"]):
         xs = [r[i] for r in f[k]]
         med[k, what] = statistics.median(xs)
-        print(f"AB {k} {what}: median {med[k, what]:.0f} us/event, mean {statistics.mean(xs):.0f} (n={len(xs)}: {xs})")
+        print(f"AB {k} {what}: median {med[k, what]:.1f} us/event, mean {statistics.mean(xs):.1f} (n={len(xs)}: {xs})")
 for what in ["total", "feedbackd", "PostgreSQL"]:
     print(f"AB B/A {what} (medians): {med['B', what] / med['A', what]:.3f}")
 PY

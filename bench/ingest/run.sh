@@ -139,10 +139,10 @@ print(f"RESULT ingest: {ev:,.0f} durable events/s (201s / wrk duration), p50 {p5
 print(f"RESULT healthz: {hz:,.0f} requests/s, p50 {hp50/1000:.2f} ms, p99 {hp99/1000:.2f} ms")
 print(f"RESULT ratio ingest/healthz: {ev/hz:.2f}")
 cpu = ticks / clk_tck
-print(f"RESULT server CPU during the POST run: {cpu:.1f} s = {cpu / max(created, 1) * 1e6:.0f} us per stored event "
+print(f"RESULT server CPU during the POST run: {cpu:.1f} s = {cpu / max(created, 1) * 1e6:.1f} us per stored event "
       f"(feedbackd + PostgreSQL; {cpu / (dur / 1e6):.2f} cores busy)")
 n = max(created, 1)
-print(f"RESULT server CPU split: feedbackd {fd_ticks / clk_tck / n * 1e6:.0f} us + PostgreSQL {pg_ticks / clk_tck / n * 1e6:.0f} us per stored event")
+print(f"RESULT server CPU split: feedbackd {fd_ticks / clk_tck / n * 1e6:.1f} us + PostgreSQL {pg_ticks / clk_tck / n * 1e6:.1f} us per stored event")
 PY
 if [ -n "$PG_STATS" ]; then
   python3 - "$WORK/procs0" "$WORK/procs1" "$WORK/activity" "$WORK/statements" "$created" "$(getconf CLK_TCK)" \
