@@ -310,6 +310,10 @@ def test_batch_per_item_results(feedbackd, db_sql):
     assert r.status_code == 200, r.text
     res = r.json()["results"]
     assert list(r.json()) == ["results"]
+    # compact JSON, each item's keys in the order index, id, status (the reply is written as
+    # text by feedbackd, not by a JSON library)
+    assert r.text == json.dumps(r.json(), separators=(",", ":"), ensure_ascii=False)
+    assert [list(x)[:3] for x in res] == [["index", "id", "status"]] * 6
     assert len(res) == 6
     assert res[0] == {"index": 0, "id": good1["id"], "status": "stored"}
     assert res[1] == {"index": 1, "id": good2["id"], "status": "stored"}
