@@ -21,13 +21,10 @@ import random
 import pytest
 
 from helpers import REPO
+from stats_steps import erase, insert_feedback, insert_messages, q, retract, run_steps
 
 DAY0 = datetime.datetime(2026, 11, 20, tzinfo=datetime.timezone.utc)
 MODELS = ["A", "B", "C", "b", None]  # "B" < "C" < "b" in byte order, not in most locales
-
-
-def q(s):
-    return "NULL" if s is None else "'" + s.replace("'", "''") + "'"
 
 
 def at(seconds):
@@ -60,38 +57,22 @@ def workload(seed):
                 outcome = rnd.choice(["preferred"] * 4 + ["tie", "both_bad"])
                 rows.append(f"(1,'f{fid}','comparison',{q(mid)},{q(user)},NULL,NULL,{q(other)},{q(outcome)},{ca},"
                             "'\\x00')")
-            sql = ("INSERT INTO feedback (project_id, id, kind, message_id, user_ref, value, scale, other_message_id,"
-                   " outcome, created_at, content_sha256) VALUES " + ",".join(rows) + " ON CONFLICT DO NOTHING")
+            sql = insert_feedback("message_id, user_ref, value, scale, other_message_id, outcome, created_at,"
+                                  " content_sha256", rows)
         elif r < 0.78:
             fresh = [m for m in range(1, 16) if m not in logged]
             if not fresh:
                 continue
             pick = rnd.sample(fresh, min(len(fresh), rnd.randint(1, 3)))
             logged.update(pick)
-            rows = ",".join(f"(1,'m{m}','c','assistant','x',{q(rnd.choice(MODELS))},'\\x00',now())" for m in pick)
-            sql = ("INSERT INTO messages (project_id, id, conversation_id, role, content, model, content_sha256,"
-                   f" created_at) VALUES {rows}")
+            sql = insert_messages([f"(1,'m{m}','c','assistant','x',{q(rnd.choice(MODELS))},'\\x00',now())"
+                                   for m in pick])
         elif r < 0.95 and fid:
-            ids = ",".join(q("f%d" % rnd.randint(1, fid)) for _ in range(4))
-            sql = ("UPDATE feedback SET retracted_at = now(), retracted_txid = pg_current_xact_id()"
-                   f" WHERE project_id = 1 AND id IN ({ids}) AND retracted_at IS NULL")
+            sql = retract(["f%d" % rnd.randint(1, fid) for _ in range(4)])
         else:
-            sql = f"DELETE FROM feedback WHERE project_id = 1 AND user_ref = {q('u%d' % rnd.randint(1, 10))}"
+            sql = erase("u%d" % rnd.randint(1, 10))
         steps.append((sql, rnd.random() < 0.4))
     return steps
-
-
-def run(pg, db, steps):
-    conn = pg.connect(db)
-    caught_up = 0
-    with conn.cursor() as cur:
-        for sql, catch_up in steps:
-            cur.execute(sql)
-            if catch_up:
-                cur.execute("SELECT fd_stats_catch_up(1)")
-                caught_up += 1
-    conn.close()
-    return caught_up
 
 
 def battles(pg, db):
@@ -162,7 +143,7 @@ def test_counters_and_leaderboard_equal_a_recomputation(pg, feedbackd_factory, s
     fd = feedbackd_factory(args=("--stats-catch-up-ms", "0"))
     db = db_of(fd)
     assert pg.sql("SELECT id FROM projects", dbname=db) == [(1,)]
-    assert run(pg, db, workload(seed)) > 5
+    assert run_steps(pg, db, workload(seed)) > 5
     pg.sql("SELECT fd_stats_catch_up(1)", dbname=db)
 
     bs = battles(pg, db)
@@ -208,9 +189,9 @@ def test_migration_0013_counts_existing_data(pg):
         apply(name)
     pg.sql("INSERT INTO projects (slug, name) VALUES ('p', 'p')", dbname=db)
     steps = workload(21)
-    run(pg, db, steps[:-10])
+    run_steps(pg, db, steps[:-10])
     pg.sql("SELECT fd_stats_catch_up(1)", dbname=db)
-    run(pg, db, [(sql, False) for sql, _ in steps[-10:]])
+    run_steps(pg, db, [(sql, False) for sql, _ in steps[-10:]])
     apply(mine)
     pg.sql("SELECT fd_stats_catch_up(1)", dbname=db)
     want = daily(battles(pg, db))

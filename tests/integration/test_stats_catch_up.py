@@ -20,6 +20,7 @@ import time
 import pytest
 
 from helpers import REPO, Feedbackd, apply_migrations, metric_value, wait_until
+from stats_steps import erase, insert_feedback, insert_messages, q, retract, run_steps
 
 # Everything the stats tables hold, with counters summed over their shards (a shard alone
 # means nothing) and zero sums left out.
@@ -38,10 +39,6 @@ DUMP = [
     " FROM stats_events ORDER BY id",
     "SELECT 's', user_ref, kind, k1, k2, latest_id FROM stats_slots ORDER BY 2, 3, 4, 5",
 ]
-
-
-def q(s):
-    return "'" + s.replace("'", "''") + "'"
 
 
 def workload(seed):
@@ -74,20 +71,15 @@ def workload(seed):
                 oc = q("preferred") if kind == "comparison" else "NULL"
                 ca = "timestamptz '2026-11-20 00:00Z' + interval '%d seconds'" % rnd.randint(0, 5 * 86400)
                 rows.append(f"(1,'f{fid}','{kind}',{q(mid)},{user},{val},{sc},{tags},{cm},{ec},{om},{oc},{ca},'\\x00')")
-            sql = ("INSERT INTO feedback (project_id, id, kind, message_id, user_ref, value, scale, tags, comment,"
-                   " edited_content, other_message_id, outcome, created_at, content_sha256) VALUES "
-                   + ",".join(rows) + " ON CONFLICT DO NOTHING")
+            sql = insert_feedback("message_id, user_ref, value, scale, tags, comment, edited_content,"
+                                  " other_message_id, outcome, created_at, content_sha256", rows)
         elif r < 0.82:
-            rows = ",".join(f"(1,'m{m}','c{m}','assistant','x',{q(rnd.choice(['A', 'B', 'C']))},'\\x00',now())"
-                            for m in rnd.sample(range(1, 61), 3))
-            sql = ("INSERT INTO messages (project_id, id, conversation_id, role, content, model, content_sha256,"
-                   f" created_at) VALUES {rows} ON CONFLICT DO NOTHING")
+            sql = insert_messages([f"(1,'m{m}','c{m}','assistant','x',{q(rnd.choice(['A', 'B', 'C']))},'\\x00',now())"
+                                   for m in rnd.sample(range(1, 61), 3)], on_conflict=True)
         elif r < 0.92 and fid:
-            ids = ",".join(q("f%d" % rnd.randint(1, fid)) for _ in range(3))
-            sql = ("UPDATE feedback SET retracted_at = now(), retracted_txid = pg_current_xact_id()"
-                   f" WHERE project_id = 1 AND id IN ({ids}) AND retracted_at IS NULL")
+            sql = retract(["f%d" % rnd.randint(1, fid) for _ in range(3)])
         else:
-            sql = f"DELETE FROM feedback WHERE project_id = 1 AND user_ref = {q('u%d' % rnd.randint(1, 15))}"
+            sql = erase("u%d" % rnd.randint(1, 15))
         steps.append((sql, rnd.random() < 0.4))
     return steps
 
@@ -272,9 +264,8 @@ def named_workload(seed):
                 ca = day0 % rnd.randint(0, 5 * 86400)
                 rows.append(f"(1,'f{fid}','{kind}',{q('m%d' % rnd.randint(1, 40))},{user},{val},{sc},{tags},{cm},"
                             f"{reaction},{signal},{sval},{s0},{s1},{label},{ca},'\\x00')")
-            sql = ("INSERT INTO feedback (project_id, id, kind, message_id, user_ref, value, scale, tags, comment,"
-                   " reaction, signal, signal_value, span_start, span_end, span_label, created_at, content_sha256)"
-                   " VALUES " + ",".join(rows) + " ON CONFLICT DO NOTHING")
+            sql = insert_feedback("message_id, user_ref, value, scale, tags, comment, reaction, signal, signal_value,"
+                                  " span_start, span_end, span_label, created_at, content_sha256", rows)
         elif r < 0.8:
             rows = []
             for _ in range(rnd.randint(1, 6)):
@@ -282,14 +273,11 @@ def named_workload(seed):
                 role = rnd.choice(["assistant", "assistant", "user"])
                 model = q(rnd.choice(["A", "B"])) if rnd.random() < 0.8 else "NULL"
                 rows.append(f"(1,'m{mid}','c','{role}','x',{model},'\\x00',{day0 % rnd.randint(0, 5 * 86400)})")
-            sql = ("INSERT INTO messages (project_id, id, conversation_id, role, content, model, content_sha256,"
-                   " created_at) VALUES " + ",".join(rows))
+            sql = insert_messages(rows)
         elif r < 0.92 and fid:
-            ids = ",".join(q("f%d" % rnd.randint(1, fid)) for _ in range(3))
-            sql = ("UPDATE feedback SET retracted_at = now(), retracted_txid = pg_current_xact_id()"
-                   f" WHERE project_id = 1 AND id IN ({ids}) AND retracted_at IS NULL")
+            sql = retract(["f%d" % rnd.randint(1, fid) for _ in range(3)])
         else:
-            sql = f"DELETE FROM feedback WHERE project_id = 1 AND user_ref = {q('u%d' % rnd.randint(1, 8))}"
+            sql = erase("u%d" % rnd.randint(1, 8))
         steps.append((sql, rnd.random() < 0.4))
     return steps
 
@@ -328,17 +316,7 @@ def test_catch_up_counts_names_and_assistant_messages(pg, feedbackd_factory, see
     fd = feedbackd_factory(project=None, start=False)
     db = db_of(fd)
     pg.sql("INSERT INTO projects (slug, name) VALUES ('p', 'p')", dbname=db)
-    conn = pg.connect(db)
-    caught_up = 0
-    with conn.cursor() as cur:
-        for sql, catch_up in named_workload(seed):
-            cur.execute(sql)
-            if catch_up:
-                cur.execute("SELECT fd_stats_catch_up(1)")
-                caught_up += 1
-        cur.execute("SELECT fd_stats_catch_up(1)")
-    conn.close()
-    assert caught_up > 5
+    assert run_steps(pg, db, named_workload(seed), final=True) > 5
 
     want_events = pg.sql(f"SELECT id, name FROM ({COUNTING}) c ORDER BY id", dbname=db)
     assert len(want_events) > 200 and {k for (k,) in pg.sql(f"SELECT DISTINCT kind FROM ({COUNTING}) c", dbname=db)} \
@@ -363,13 +341,7 @@ def test_migration_0009_counts_existing_data(pg):
     apply_migrations(pg, db, upto="0009_stats_names.sql")
     pg.sql("INSERT INTO projects (slug, name) VALUES ('p', 'p')", dbname=db)
     steps = named_workload(21)
-    conn = pg.connect(db)
-    with conn.cursor() as cur:
-        for i, (sql, catch_up) in enumerate(steps):
-            cur.execute(sql)
-            if catch_up or i == len(steps) // 2:
-                cur.execute("SELECT fd_stats_catch_up(1)")
-    conn.close()
+    run_steps(pg, db, [(sql, catch_up or i == len(steps) // 2) for i, (sql, catch_up) in enumerate(steps)])
     assert pg.sql("SELECT count(*) FROM stats_events", dbname=db)[0][0] > 50
     apply_migrations(pg, db, only="0009_stats_names.sql")
     pg.sql("SELECT fd_stats_catch_up(1)", dbname=db)
@@ -409,12 +381,8 @@ def test_migration_0014_merges_the_shards(pg):
     assert pg.sql("SELECT count(DISTINCT shard) FROM stats_hourly", dbname=db)[0][0] >= 3
     apply_migrations(pg, db, only="0014_stats_one_shard.sql")
     assert dump(pg, db) == before
-    conn = pg.connect(db)
-    with conn.cursor() as cur:  # later catch-ups, from another connection, write shard 0 too
-        for sql, catch_up in steps[50:]:
-            cur.execute(sql)
-        cur.execute("SELECT fd_stats_catch_up(1)")
-    conn.close()
+    # a later catch-up, from another connection, writes shard 0 too
+    run_steps(pg, db, [(sql, False) for sql, _ in steps[50:]], final=True)
     for t in ("stats_hourly", "stats_daily", "stats_hourly_tags", "stats_daily_tags"):
         assert pg.sql(f"SELECT DISTINCT shard FROM {t}", dbname=db) == [(0,)], t
     got, want = name_counters(pg, db)
