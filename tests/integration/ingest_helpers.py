@@ -112,3 +112,36 @@ def listed(fd, **params):
     r = fd.get("/v1/feedback", key="read", params=dict({"limit": 500}, **params))
     assert r.status_code == 200, r.text
     return {i["id"]: i for i in r.json()["items"]}
+
+
+# -- checks shared by the kinds that are not ratings (test_reactions, test_signals) ----------
+
+def day_window(day):
+    """A /v1/stats window over the first 23 hours of `day` (YYYY-MM-DD)."""
+    return {"since": f"{day}T00:00:00Z", "until": f"{day}T23:00:00Z"}
+
+
+def check_idempotency(fd, ev, changed):
+    """ev stored once (201), the same again a duplicate (200), `changed` (ev with the same id
+    and another value) a conflict (409)."""
+    assert fd.post("/v1/feedback", key="ingest", json=ev).status_code == 201
+    assert fd.post("/v1/feedback", key="ingest", json=ev).status_code == 200
+    r = fd.post("/v1/feedback", key="ingest", json=changed)
+    assert r.status_code == 409 and r.json()["error"]["code"] == "conflict", r.text
+
+
+def check_counting_and_retraction(fd, evs, day, counting, retracted):
+    """evs, all stored in one batch: /v1/stats counts `counting` events on `day`, and one less
+    once evs[retracted] is retracted (a counting one)."""
+    r = fd.post("/v1/feedback/batch", key="ingest", json={"events": evs})
+    assert [x["status"] for x in r.json()["results"]] == ["stored"] * len(evs), r.text
+    assert stats_events(fd, day_window(day)) == counting
+    assert fd.delete(f"/v1/feedback/{evs[retracted]['id']}", key="ingest").status_code == 200
+    assert stats_events(fd, day_window(day)) == counting - 1
+
+
+def check_erasure(fd, ev, kind):
+    """ev (with a user) stored, then DELETE /v1/users/{user}: ev is no longer listed."""
+    assert fd.post("/v1/feedback", key="ingest", json=ev).status_code == 201
+    assert fd.delete(f"/v1/users/{ev['user']}", key="admin").status_code == 200
+    assert ev["id"] not in listed(fd, kind=kind)

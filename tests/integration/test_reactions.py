@@ -6,7 +6,8 @@ written out here from the contract, never read back from the server."""
 
 import pytest
 
-from ingest_helpers import listed, new_id, stats_events, stored_count
+from ingest_helpers import (check_counting_and_retraction, check_erasure, check_idempotency, listed, new_id,
+                            stored_count)
 
 # The contract's default set: (name, emoji, value).
 DEFAULT_SET = [("love", "\u2764\ufe0f", 1), ("like", "\U0001f44d", 1), ("laugh", "\U0001f602", 0.5),
@@ -72,10 +73,7 @@ def test_batch_item_with_unknown_emoji(feedbackd):
 
 def test_idempotency(feedbackd):
     ev = reaction("m-rx4", "sad", user="u9")
-    assert feedbackd.post("/v1/feedback", key="ingest", json=ev).status_code == 201
-    assert feedbackd.post("/v1/feedback", key="ingest", json=ev).status_code == 200
-    r = feedbackd.post("/v1/feedback", key="ingest", json=dict(ev, emoji="angry"))
-    assert r.status_code == 409 and r.json()["error"]["code"] == "conflict"
+    check_idempotency(feedbackd, ev, dict(ev, emoji="angry"))
 
 
 def test_vote_semantics_and_retraction_in_stats(feedbackd):
@@ -83,24 +81,15 @@ def test_vote_semantics_and_retraction_in_stats(feedbackd):
     the latest love and the like of u1 (several names per message), u2's angry = 3 events.
     Retracting the like leaves 2."""
     day = "2026-03-04"
-    win = {"since": f"{day}T00:00:00Z", "until": f"{day}T23:00:00Z"}
     evs = [reaction("m-rx5", "love", user="u1", created_at=f"{day}T01:00:00Z"),
            reaction("m-rx5", "like", user="u1", created_at=f"{day}T02:00:00Z"),
            reaction("m-rx5", "\u2764\ufe0f", user="u1", created_at=f"{day}T03:00:00Z"),
            reaction("m-rx5", "angry", user="u2", created_at=f"{day}T04:00:00Z")]
-    r = feedbackd.post("/v1/feedback/batch", key="ingest", json={"events": evs})
-    assert [x["status"] for x in r.json()["results"]] == ["stored"] * 4
-    assert stats_events(feedbackd, win) == 3
-    assert feedbackd.delete(f"/v1/feedback/{evs[1]['id']}", key="ingest").status_code == 200
-    assert stats_events(feedbackd, win) == 2
+    check_counting_and_retraction(feedbackd, evs, day, counting=3, retracted=1)
 
 
 def test_erasure_removes_reactions(feedbackd):
-    user = new_id("rx-user")
-    ev = reaction("m-rx6", "laugh", user=user)
-    assert feedbackd.post("/v1/feedback", key="ingest", json=ev).status_code == 201
-    assert feedbackd.delete(f"/v1/users/{user}", key="admin").status_code == 200
-    assert ev["id"] not in listed(feedbackd, kind="reaction")
+    check_erasure(feedbackd, reaction("m-rx6", "laugh", user=new_id("rx-user")), "reaction")
 
 
 @pytest.mark.parametrize("reactions, field", [

@@ -4,7 +4,8 @@ retraction, erasure, listing and /metrics. Expected values are written out here.
 
 import pytest
 
-from ingest_helpers import listed, new_id, stats_events, stored_count
+from ingest_helpers import (check_counting_and_retraction, check_erasure, check_idempotency, listed, new_id,
+                            stored_count)
 
 NAMES = ["copy", "share", "regenerate", "continue", "abandon", "dwell", "retry"]
 
@@ -54,29 +55,17 @@ def test_dwell_zero_is_valid(feedbackd):
 
 def test_idempotency(feedbackd):
     ev = signal("m-sg4", "copy", user="u1")
-    assert feedbackd.post("/v1/feedback", key="ingest", json=ev).status_code == 201
-    assert feedbackd.post("/v1/feedback", key="ingest", json=ev).status_code == 200
-    r = feedbackd.post("/v1/feedback", key="ingest", json=dict(ev, signal="share"))
-    assert r.status_code == 409
+    check_idempotency(feedbackd, ev, dict(ev, signal="share"))
 
 
 def test_signals_are_not_votes(feedbackd):
     """One rater copies one answer three times and regenerates it once: all 4 count; a
     retracted one stops counting."""
     day = "2026-05-06"
-    win = {"since": f"{day}T00:00:00Z", "until": f"{day}T23:00:00Z"}
     evs = [signal("m-sg5", n, user="u1", created_at=f"{day}T0{i}:00:00Z")
            for i, n in enumerate(["copy", "copy", "copy", "regenerate"])]
-    r = feedbackd.post("/v1/feedback/batch", key="ingest", json={"events": evs})
-    assert [x["status"] for x in r.json()["results"]] == ["stored"] * 4
-    assert stats_events(feedbackd, win) == 4
-    assert feedbackd.delete(f"/v1/feedback/{evs[0]['id']}", key="ingest").status_code == 200
-    assert stats_events(feedbackd, win) == 3
+    check_counting_and_retraction(feedbackd, evs, day, counting=4, retracted=0)
 
 
 def test_erasure_removes_signals(feedbackd):
-    user = new_id("sg-user")
-    ev = signal("m-sg6", "share", user=user)
-    assert feedbackd.post("/v1/feedback", key="ingest", json=ev).status_code == 201
-    assert feedbackd.delete(f"/v1/users/{user}", key="admin").status_code == 200
-    assert ev["id"] not in listed(feedbackd, kind="signal")
+    check_erasure(feedbackd, signal("m-sg6", "share", user=new_id("sg-user")), "signal")
