@@ -48,6 +48,20 @@ static struct fd_stmt stmt_conversations = {
   "RETURNING id, project_id, kind, message_id, conversation_id, value, scale, tags, other_message_id, outcome," \
   " created_at, received_at, reaction, signal, signal_value, span_start, span_end, span_label, quote, step_index"
 
+/* The inserted rows as FEEDBACK_STORED_DATA reads them, taken from the statement's input u
+ * (the values the INSERT stored; received_at is its default, now()) rather than from a
+ * RETURNING of every column: that, and a probe of webhook_endpoints per row, cost ~6 µs per
+ * stored event (bench/README.md "ingest: where PostgreSQL's CPU goes"). The EXISTS does not
+ * depend on the rows, so it is evaluated once: a batch of projects without a feedback.stored
+ * endpoint joins nothing and reads no row. */
+#define FEEDBACK_STORED_FROM_INPUT                                                                           \
+  "(SELECT u.p AS project_id, u.id, u.kind, u.mid AS message_id, u.cid AS conversation_id, u.val AS value,"  \
+  " u.sc AS scale, u.tags::text[] AS tags, u.omid AS other_message_id, u.oc AS outcome, u.ca AS created_at," \
+  " now() AS received_at, u.rx AS reaction, u.sg AS signal, u.sv AS signal_value, u.ss AS span_start,"       \
+  " u.se AS span_end, u.sl AS span_label, u.q AS quote, u.si AS step_index"                                  \
+  " FROM u JOIN ins ON ins.project_id = u.p AND ins.id = u.id WHERE EXISTS (SELECT FROM webhook_endpoints w" \
+  " WHERE w.project_id = ANY ($1::bigint[]) AND 'feedback.stored' = ANY (w.events)))"
+
 /* The batch's events. feedback is partitioned by month of receipt (migration 0011), so its own
  * key includes received_at; the idempotency key (project_id, id) is feedback_ids': the ids
  * that registry takes (ON CONFLICT there, whatever month the first post went to) are the rows
@@ -69,10 +83,9 @@ static struct fd_stmt stmt_feedback = {
     "SELECT u.p, u.id, u.kind, u.mid, u.cid, u.usr, u.val, u.sc,"
     " u.tags::text[], u.cm, u.ec, u.er, u.omid, u.oc, u.st, u.ca,"
     " u.md::jsonb, decode(u.h, 'hex'), u.ss, u.se, u.sl, u.q, u.si, u.rx, u.sg, u.sv "
-    "FROM u JOIN k ON k.project_id = u.p AND k.id = u.id ORDER BY u.ord "
-    FEEDBACK_STORED_COLUMNS "), "
+    "FROM u JOIN k ON k.project_id = u.p AND k.id = u.id ORDER BY u.ord RETURNING id, project_id), "
     /* feedback.stored for the rows this statement inserted (not duplicates), same commit */
-    "hook AS (" FD_WEBHOOK_ENQUEUE("feedback.stored", "ins", FEEDBACK_STORED_DATA) ") "
+    "hook AS (" FD_WEBHOOK_ENQUEUE("feedback.stored", FEEDBACK_STORED_FROM_INPUT, FEEDBACK_STORED_DATA) ") "
     "SELECT id, project_id FROM ins",
     0};
 

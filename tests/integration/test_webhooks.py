@@ -231,6 +231,12 @@ def test_feedback_stored_carries_the_fields_of_reactions_signals_spans_and_steps
         # everything but the event's fields, its id and its two timestamps is absent
         assert set(data) == set(fields) | set(common) | {"id", "created_at", "received_at"}, data
         assert {k: data[k] for k in fields} == fields and {k: data[k] for k in common} == common
+    # the two timestamps are the stored row's (the delivery is built from the statement's input
+    # and received_at's default, not read back from the row: they must agree)
+    listed = {it["id"]: it for it in fd.get("/v1/feedback", key="read", params={"limit": 100}).json()["items"]}
+    for ev in events:
+        assert {k: got[ev["id"]][k] for k in ("created_at", "received_at")} == \
+            {k: listed[ev["id"]][k] for k in ("created_at", "received_at")}, ev
 
 
 def test_a_failing_then_hanging_receiver_is_retried_until_it_recovers(feedbackd_factory, receiver):
