@@ -63,7 +63,7 @@ fi
 echo "$ROUNDS rounds of $DURATION s at $CONNECTIONS connections; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # user+sys clock ticks of a process (the name in field 2 may hold spaces)
-ticks_of() { [ -r "/proc/$1/stat" ] && sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}' || echo 0; }
+ticks_of() { sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | awk '{print $12 + $13}'; }
 descendants() {
   local c
   for c in $(pgrep -P "$1" || true); do echo "$c"; descendants "$c"; done
@@ -80,9 +80,14 @@ peer_ticks() { # run.sh-pid tmpdir
     for p in "$pm" $(pgrep -P "$pm" || true); do echo "$p pg $(ticks_of "$p")"; done
   fi
 }
-# "server postgres" ticks between two snapshots, per process: one that exited in between
-# (an autovacuum worker) is left out rather than subtracted
-ticks_between() { awk 'NR == FNR { t0[$1] = $3; next } { d[$2] += $3 - ($1 in t0 ? t0[$1] : 0) } END { print d["srv"] + 0, d["pg"] + 0 }' "$1" "$2"; }
+# "server postgres" ticks from the first snapshot to the last value each process showed in the
+# later ones (taken every 0.5 s and once at the end: a process that exits meanwhile, such as
+# an autovacuum worker or the ceiling peer stopped right after its result, still counts up to
+# its last sample instead of dropping out or going negative)
+ticks_between() {
+  awk 'NF < 3 { next } NR == FNR { t0[$1] = $3; next } { if (!($1 in t1) || $3 > t1[$1]) t1[$1] = $3; kind[$1] = $2 }
+       END { for (p in t1) d[kind[p]] += t1[p] - (p in t0 ? t0[p] : 0); print d["srv"] + 0, d["pg"] + 0 }' "$1" "$2"
+}
 
 fd_round() { # label round batch connections
   local log="$LOGS/$1-$2.txt"
@@ -109,8 +114,14 @@ peer_round() { # round
     sleep 0.05
   done
   peer_ticks "$rp" "$tmp" >"$tmp/ticks0"
-  until grep -q '^RESULT' "$log"; do kill -0 "$rp" 2>/dev/null || break; sleep 0.05; done
-  peer_ticks "$rp" "$tmp" >"$tmp/ticks1"
+  local next=0
+  until grep -q '^RESULT' "$log"; do
+    kill -0 "$rp" 2>/dev/null || break
+    if [ "$next" -le 0 ]; then peer_ticks "$rp" "$tmp" >>"$tmp/ticks1"; next=10; fi
+    next=$((next - 1))
+    sleep 0.05
+  done
+  peer_ticks "$rp" "$tmp" >>"$tmp/ticks1"
   local srv_ticks pg_ticks
   read -r srv_ticks pg_ticks < <(ticks_between "$tmp/ticks0" "$tmp/ticks1")
   wait "$rp" || { echo "peer round $1 failed:"; tail -n 20 "$err" "$log"; exit 1; }
@@ -156,7 +167,8 @@ if "peer" in med:
     pe = med["peer"]
     print(f"RESULT ratio feedbackd/{peer}: events/s {fd[0] / pe[0]:.2f}x, p99 {fd[1] / pe[1]:.2f}x, "
           f"CPU per event {fd[2] / pe[2]:.2f}x")
-    print(f"TARGET events/s >= 5x the peer: {fd[0] / pe[0]:.2f}x {verdict(fd[0] >= 5 * pe[0])}")
+    if peer.startswith("node"):
+        print(f"TARGET events/s >= 5x the peer: {fd[0] / pe[0]:.2f}x {verdict(fd[0] >= 5 * pe[0])}")
 print(f"TARGET >= 20,000 durable events/s: {fd[0]:,.0f} {verdict(fd[0] >= 20000)}")
 print(f"TARGET p99 <= 20 ms at 64 connections: {fd[1]:.1f} ms {verdict(fd[1] <= 20)}")
 print(f"TARGET server CPU <= 60 us per stored event: {fd[2]:.0f} us {verdict(fd[2] <= 60)}")
