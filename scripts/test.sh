@@ -20,7 +20,8 @@
 #                     (FEEDBACKD_TEST_PGBOUNCER=1, tests/integration/pgbouncer.py)
 #   e2e               browser tests: node --test tests/e2e, one file at a time (counted from TAP)
 #   asan-unit         the unit suite again, built with -Db_sanitize=address,undefined (build-asan)
-#   asan-integration  the integration suite again against build-asan/feedbackd
+#   asan-integration  the integration suite again against build-asan/feedbackd (a test whose
+#                     feedbackd wrote a sanitizer report to its log fails at teardown with it)
 #   fuzz              libFuzzer targets of tests/fuzz, built with clang (build-ci-fuzz), each run
 #                     on its seed corpus and dictionary for FEEDBACKD_FUZZ_SECONDS (default: 80 s
 #                     shared by all targets, at least 5 each); long runs: bench/fuzz/run.sh
@@ -39,7 +40,7 @@ for s in $requested; do
   case "$s" in
     asan) suites="$suites asan-unit asan-integration" ;;
     lint|unit|integration|integration-pgbouncer|e2e|asan-unit|asan-integration|fuzz) suites="$suites $s" ;;
-    -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
     *) echo "test.sh: unknown suite '$s' (known: $all_suites asan)" >&2; exit 2 ;;
   esac
 done

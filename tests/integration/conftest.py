@@ -30,6 +30,8 @@ Fixtures (use them from any test module; classes and helpers live in helpers.py)
   db_sql             module    db_sql(query, params=None) -> rows, on module_db.
 
 Every process and cluster started here is stopped at teardown, also when a test fails.
+A feedbackd whose log holds a sanitizer report (ASan, LSan, UBSan) fails its test at teardown
+(helpers.Feedbackd.destroy): an aborted daemon is otherwise only a dropped connection.
 """
 
 import os
