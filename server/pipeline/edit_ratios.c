@@ -1,5 +1,7 @@
-/* edit_ratios.c — the edit-ratio worker (see edit_ratios.h). A ring of edit keys filled by
- * the writers after COMMIT; the worker takes a few at a time, reads each edit and each
+/* edit_ratios.c — the edit-ratio worker (see edit_ratios.h). A backlog of edit keys filled by
+ * the writers after COMMIT, one FIFO per project taken in turn, no project holding more than
+ * half of it (so one project's flood of edits against a large original neither delays nor
+ * crowds out another project's ratios); the worker takes a few at a time, reads each edit and each
  * distinct original once, computes the bounded ratio (ingest/edit_ratio.h) and UPDATEs
  * the rows. It runs at a lower scheduling priority: a flood of edits slows the ratios, not
  * the acknowledgements. */
@@ -26,31 +28,110 @@
  * than either writer (bench/README.md "ingest: where PostgreSQL's CPU goes"). */
 #define GATHER_MS 100
 
+/* A waiting edit: in its project's FIFO or in the free list (next: index, -1 = the end). */
+struct pending {
+  struct fd_edit_key key;
+  long next;
+};
+
+/* One project's waiting edits. Kept for the worker's life (projects are few). */
+struct er_project {
+  int64_t id;
+  long head, tail, count;
+  struct er_project *next_active; /* turn order, while it has edits */
+};
+
 struct fd_edit_ratios {
   pthread_mutex_t lock;
   pthread_cond_t nonempty;
-  struct fd_edit_key *ring;
-  long capacity, head, count;
-  long dropped; /* since the last warning */
+  struct pending *nodes; /* capacity of them */
+  long capacity, count, free_head;
+  struct er_project **projects;
+  size_t n_projects, cap_projects;
+  struct er_project *active, *active_tail; /* projects with edits, the next turn first */
+  long dropped;                            /* since the last warning */
   bool closed;
   char *conninfo;
   bool prepared;
   pthread_t thread;
 };
 
+/* The project's entry, created on its first edit; NULL when memory runs out. Under the lock. */
+static struct er_project *project_of(struct fd_edit_ratios *er, int64_t id) {
+  for (size_t i = 0; i < er->n_projects; i++)
+    if (er->projects[i]->id == id) return er->projects[i];
+  if (er->n_projects == er->cap_projects) {
+    size_t n = er->cap_projects ? 2 * er->cap_projects : 8;
+    struct er_project **grown = realloc(er->projects, n * sizeof *grown);
+    if (!grown) return NULL;
+    er->projects = grown;
+    er->cap_projects = n;
+  }
+  struct er_project *p = calloc(1, sizeof *p);
+  if (!p) return NULL;
+  p->id = id;
+  p->head = p->tail = -1;
+  er->projects[er->n_projects++] = p;
+  return p;
+}
+
 void fd_edit_ratios_add(struct fd_edit_ratios *er, int64_t project_id, const char *id) {
   pthread_mutex_lock(&er->lock);
-  if (er->closed || er->count == er->capacity) {
+  struct er_project *p = er->closed ? NULL : project_of(er, project_id);
+  /* a project may hold half of the backlog: the other half stays for the others */
+  if (!p || er->free_head < 0 || p->count >= (er->capacity + 1) / 2) {
     if (er->dropped++ == 0)
-      fd_log(FD_LOG_WARN, "msg=\"edit ratio backlog full: new edits keep a null edit_ratio\" capacity=%ld",
-             er->capacity);
+      fd_log(FD_LOG_WARN,
+             "msg=\"edit ratio backlog full (or a project holds half of it): new edits keep a null edit_ratio\" "
+             "capacity=%ld project=%lld",
+             er->capacity, (long long)project_id);
   } else {
-    struct fd_edit_key *k = &er->ring[(er->head + er->count) % er->capacity];
-    k->project_id = project_id;
-    snprintf(k->id, sizeof k->id, "%s", id);
+    long n = er->free_head;
+    er->free_head = er->nodes[n].next;
+    er->nodes[n].key.project_id = project_id;
+    snprintf(er->nodes[n].key.id, sizeof er->nodes[n].key.id, "%s", id);
+    er->nodes[n].next = -1;
+    if (p->tail >= 0) {
+      er->nodes[p->tail].next = n;
+    } else {
+      p->head = n;
+      p->next_active = NULL; /* its turn comes after the projects already waiting */
+      if (er->active_tail)
+        er->active_tail->next_active = p;
+      else
+        er->active = p;
+      er->active_tail = p;
+    }
+    p->tail = n;
+    p->count++;
     if (++er->count == 1 || er->count == ROUND) pthread_cond_signal(&er->nonempty);
   }
   pthread_mutex_unlock(&er->lock);
+}
+
+/* The next edit in turn: the first of the first project, which then goes to the end of the
+ * turn order (or leaves it, empty). Under the lock, with count > 0. */
+static struct fd_edit_key take_next(struct fd_edit_ratios *er) {
+  struct er_project *p = er->active;
+  long n = p->head;
+  struct fd_edit_key key = er->nodes[n].key;
+  p->head = er->nodes[n].next;
+  if (p->head < 0) p->tail = -1;
+  p->count--;
+  er->count--;
+  er->nodes[n].next = er->free_head;
+  er->free_head = n;
+  er->active = p->next_active;
+  if (!er->active) er->active_tail = NULL;
+  p->next_active = NULL;
+  if (p->head >= 0) {
+    if (er->active_tail)
+      er->active_tail->next_active = p;
+    else
+      er->active = p;
+    er->active_tail = p;
+  }
+  return key;
 }
 
 /* One round: ratios of the pairs that have an original; a database error drops the round
@@ -91,11 +172,7 @@ static void *worker_main(void *arg) {
       break;
     }
     size_t n = 0;
-    for (; n < ROUND && er->count > 0; n++) {
-      keys[n] = er->ring[er->head];
-      er->head = (er->head + 1) % er->capacity;
-      er->count--;
-    }
+    for (; n < ROUND && er->count > 0; n++) keys[n] = take_next(er);
     if (er->dropped) {
       fd_log(FD_LOG_WARN, "msg=\"edit ratio backlog: edits left with a null edit_ratio\" dropped=%ld", er->dropped);
       er->dropped = 0;
@@ -108,21 +185,32 @@ static void *worker_main(void *arg) {
   return NULL;
 }
 
+static void er_free(struct fd_edit_ratios *er) {
+  for (size_t i = 0; i < er->n_projects; i++) free(er->projects[i]);
+  free(er->projects);
+  free(er->nodes);
+  free(er->conninfo);
+  free(er);
+}
+
 struct fd_edit_ratios *fd_edit_ratios_start(const char *conninfo, bool prepared, long capacity) {
   struct fd_edit_ratios *er = calloc(1, sizeof *er);
   if (!er) return NULL;
   er->capacity = capacity > 0 ? capacity : 1;
-  er->ring = calloc((size_t)er->capacity, sizeof *er->ring);
+  er->nodes = calloc((size_t)er->capacity, sizeof *er->nodes);
   er->conninfo = strdup(conninfo);
   er->prepared = prepared;
+  er->free_head = -1;
+  for (long i = er->capacity - 1; er->nodes && i >= 0; i--) {
+    er->nodes[i].next = er->free_head;
+    er->free_head = i;
+  }
   pthread_mutex_init(&er->lock, NULL);
   fd_cond_init_monotonic(&er->nonempty);
-  if (!er->ring || !er->conninfo || pthread_create(&er->thread, NULL, worker_main, er) != 0) {
+  if (!er->nodes || !er->conninfo || pthread_create(&er->thread, NULL, worker_main, er) != 0) {
     pthread_mutex_destroy(&er->lock);
     pthread_cond_destroy(&er->nonempty);
-    free(er->ring);
-    free(er->conninfo);
-    free(er);
+    er_free(er);
     return NULL;
   }
   return er;
@@ -137,7 +225,5 @@ void fd_edit_ratios_stop(struct fd_edit_ratios *er) {
   pthread_join(er->thread, NULL);
   pthread_mutex_destroy(&er->lock);
   pthread_cond_destroy(&er->nonempty);
-  free(er->ring);
-  free(er->conninfo);
-  free(er);
+  er_free(er);
 }

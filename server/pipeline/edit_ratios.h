@@ -13,8 +13,9 @@ struct fd_edit_ratios;
 struct fd_edit_ratios *fd_edit_ratios_start(const char *conninfo, bool prepared, long capacity)
     __attribute__((warn_unused_result));
 
-/* Hand over one stored edit (never blocks). When the backlog is full the edit is dropped
- * and its ratio stays NULL: the figure is descriptive, ingestion must not wait for it. */
+/* Hand over one stored edit (never blocks). Projects' edits are taken in turn. When the
+ * backlog is full, or the edit's project already holds half of it, the edit is dropped and
+ * its ratio stays NULL: the figure is descriptive, ingestion must not wait for it. */
 void fd_edit_ratios_add(struct fd_edit_ratios *er, int64_t project_id, const char *id);
 
 /* Finish the round in progress, drop the rest of the backlog, stop the thread. NULL ok. */
