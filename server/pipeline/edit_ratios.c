@@ -20,8 +20,10 @@
 
 /* Edits per round: bounds the memory of one read (each edit and original up to 256 KiB). */
 #define ROUND 16
-/* Below the writers and HTTP threads (nice 0): their CPU comes first. */
-#define WORKER_NICE 10
+/* The lowest priority: the writers' and HTTP threads' CPU (nice 0) comes first. At nice 10 it
+ * took 5 of the 15 CPU-seconds the HTTP threads got while bench/hostile's attacker flooded
+ * edits against a 256 KiB original (bench/README.md "hostile"); ratios may lag. */
+#define WORKER_NICE 19
 /* How long a round waits for a full ROUND of edits. A round's two statements cost about a
  * millisecond of planning whatever their size (they are planned per call, db/pool.h): taken
  * as they came, at 500 edits/s rounds held 3.5 edits and the worker's backend spent more CPU

@@ -119,6 +119,14 @@ def test_threads_and_connections_are_named_by_kind(feedbackd_factory):
         with open(f"{task}/{tid}/comm") as f:
             names.append(f.read().strip())
     assert names.count("fd-writer") == 2 and "fd-http" in names and "fd-editratio" in names, names
+    # background threads below the HTTP threads and writers (field 19 of stat: nice)
+    nice = {}
+    for tid in os.listdir(task):
+        with open(f"{task}/{tid}/stat") as f:
+            stat = f.read()
+        name = stat[stat.index("(") + 1:stat.rindex(")")]
+        nice[name] = int(stat[stat.rindex(")") + 2:].split()[16])
+    assert nice["fd-editratio"] == 19 and nice["fd-writer"] == 0 and nice["fd-http"] == 0, nice
     with psycopg2.connect(fd.database_url) as conn, conn.cursor() as cur:
         cur.execute("SELECT application_name, count(*) FROM pg_stat_activity"
                     " WHERE application_name LIKE 'feedbackd%%' GROUP BY 1")
