@@ -13,6 +13,7 @@ struct fd_db;
 struct fd_pool;
 struct fd_ingest;
 struct fd_export_service;
+struct fd_parse_service;
 
 struct fd_api_app {
   const struct fd_config *cfg;
@@ -20,6 +21,7 @@ struct fd_api_app {
   struct fd_pool *read_pool;         /* read_database_url's (a hot standby), or NULL: reads use pool */
   struct fd_ingest *ingest;          /* queue + writer threads (server/pipeline) */
   struct fd_export_service *exports; /* HTTP exports' worker threads and limits (api/export_stream.h) */
+  struct fd_parse_service *parse;    /* large ingest bodies' validation threads, or NULL (api/parse_offload.h) */
   struct fd_limits limits;           /* from cfg, for the validators */
   const char *conninfo;              /* for handlers that open their own connection (exports) */
 };

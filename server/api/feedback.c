@@ -7,6 +7,7 @@
 #include "api/app.h"
 #include "api/body.h"
 #include "api/ingest_request.h"
+#include "api/parse_offload.h"
 #include "api/reaction_sets.h"
 #include "db/feedback_db.h"
 #include "http/reply.h"
@@ -43,8 +44,9 @@ static void reply_single(struct fd_request *req) {
   }
 }
 
-void fd_api_feedback_post(struct fd_request *req) {
-  if (!fd_ingest_room_for_body(req)) return;
+/* parsing onwards: on the HTTP thread, or on a parse worker for a large body */
+static void feedback_post_body(struct fd_request *req) {
+  fd_parse_test_delay(req);
   json_t *body = fd_body_object(req);
   if (!body) return;
   struct fd_error err;
@@ -75,6 +77,12 @@ void fd_api_feedback_post(struct fd_request *req) {
   ir->job.events[ir->job.n_events++] = row;
   if (!fd_ingest_check_fine(ir, false)) return;
   fd_ingest_request_submit(ir, reply_single);
+}
+
+void fd_api_feedback_post(struct fd_request *req) {
+  if (!fd_ingest_room_for_body(req)) return;
+  if (fd_parse_offload(fd_api_app_of(req)->parse, req, feedback_post_body)) return;
+  feedback_post_body(req);
 }
 
 void fd_api_feedback_batch_post(struct fd_request *req) { fd_ingest_batch(req, "events"); }

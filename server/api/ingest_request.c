@@ -7,6 +7,7 @@
 #include "api/app.h"
 #include "api/body.h"
 #include "api/detectors.h"
+#include "api/parse_offload.h"
 #include "api/reaction_sets.h"
 #include "http/ratelimit.h"
 #include "http/reply.h"
@@ -263,10 +264,11 @@ bool fd_ingest_room_for_body(struct fd_request *req) {
   return false;
 }
 
-void fd_ingest_batch(struct fd_request *req, const char *key) {
+/* parsing onwards: on the HTTP thread, or on a parse worker for a large body */
+static void batch_body(struct fd_request *req, const char *key) {
   bool events = key[0] == 'e';
   const struct fd_limits *limits = &fd_api_app_of(req)->limits;
-  if (!fd_ingest_room_for_body(req)) return;
+  fd_parse_test_delay(req);
   json_t *body = fd_body_object(req);
   if (!body) return;
   struct fd_error err;
@@ -318,4 +320,14 @@ void fd_ingest_batch(struct fd_request *req, const char *key) {
   }
   if (events && !fd_ingest_check_fine(ir, true)) return;
   fd_ingest_request_submit(ir, reply_batch);
+}
+
+static void events_body(struct fd_request *req) { batch_body(req, "events"); }
+static void messages_body(struct fd_request *req) { batch_body(req, "messages"); }
+
+void fd_ingest_batch(struct fd_request *req, const char *key) {
+  if (!fd_ingest_room_for_body(req)) return;
+  fd_handler body = key[0] == 'e' ? events_body : messages_body;
+  if (fd_parse_offload(fd_api_app_of(req)->parse, req, body)) return;
+  body(req);
 }

@@ -10,6 +10,7 @@
 #include "api/api.h"
 #include "api/app.h"
 #include "api/export_stream.h"
+#include "api/parse_offload.h"
 #include "cli/cli.h"
 #include "db/keys_db.h"
 #include "db/migrate.h"
@@ -117,6 +118,12 @@ int fd_cli_serve(const struct fd_config *cfg, int argc, char **argv) {
     fprintf(stderr, "feedbackd: cannot start the export workers\n");
     goto out;
   }
+  bool parse_failed = false;
+  app.parse = fd_parse_service_start(cfg, &parse_failed);
+  if (parse_failed) {
+    fprintf(stderr, "feedbackd: cannot start the parse workers\n");
+    goto out;
+  }
   /* CALL outside a transaction block: the procedures commit after each project, each step */
   struct fd_periodic_job catch_up = {"stats catch-up",
                                      "CALL fd_stats_catch_up_all()",
@@ -156,7 +163,9 @@ int fd_cli_serve(const struct fd_config *cfg, int argc, char **argv) {
     fd_log(FD_LOG_WARN, "msg=\"requests still in flight at shutdown timeout\"");
   rc = 0;
 out:
-  /* writers first: they commit what is queued and resume the waiting connections */
+  /* large bodies still being validated: each is answered or handed to the writers */
+  fd_parse_service_stop(app.parse);
+  /* writers next: they commit what is queued and resume the waiting connections */
   fd_ingest_stop(app.ingest);
   /* exports still running are cut short: the daemon must not stop with suspended connections */
   fd_export_service_cancel(app.exports);

@@ -68,6 +68,11 @@ const char *fd_request_header(struct fd_request *req, const char *name) {
 
 void fd_request_suspend(struct fd_request *req, fd_handler on_resume) {
   req->resume = on_resume;
+  if (req->offload) { /* suspended by the hand-off already (request.h): hand it on */
+    *req->offload = true;
+    req->offload = NULL;
+    return;
+  }
   req->suspended = true;
   MHD_suspend_connection(req->conn);
 }
@@ -107,6 +112,7 @@ static void request_free(struct fd_request *req) {
   if (req->state_free) req->state_free(req->state);
   for (int i = 0; i < FD_MAX_PATH_PARAMS; i++) free(req->params[i]);
   fd_auth_clear(&req->auth);
+  if (req->stashed) MHD_destroy_response(req->stashed);
   free(req->body);
   free((char *)req->path);
   free(req);

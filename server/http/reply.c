@@ -16,7 +16,7 @@ json_t *fd_error_json(enum fd_error_code code, const char *field, const char *me
 }
 
 void fd_reply_response(struct fd_request *req, unsigned int status, struct MHD_Response *resp) {
-  if (req->replied) {
+  if (req->replied || req->stashed) {
     fd_log_bug("msg=\"second reply for one request\" path=%s", req->path);
     MHD_destroy_response(resp);
     return;
@@ -28,10 +28,24 @@ void fd_reply_response(struct fd_request *req, unsigned int status, struct MHD_R
   /* while shutting down, every answer closes its connection: keep-alive clients reconnect
    * (to another replica) instead of sending more requests to a daemon that is leaving */
   if (fd_daemon_shutting_down(req->daemon)) MHD_add_response_header(resp, "Connection", "close");
-  req->replied = true;
   req->status = status;
+  if (req->offload) { /* not on the connection's thread: queued once it is resumed */
+    req->stashed = resp;
+    return;
+  }
+  req->replied = true;
   if (MHD_queue_response(req->conn, status, resp) != MHD_YES)
     fd_log(FD_LOG_WARN, "msg=\"could not queue response\" path=%s status=%u", req->path, status);
+  MHD_destroy_response(resp);
+}
+
+void fd_reply_stashed(struct fd_request *req) {
+  struct MHD_Response *resp = req->stashed;
+  if (!resp) return; /* no reply: the daemon answers 500 and logs the bug */
+  req->stashed = NULL;
+  req->replied = true;
+  if (MHD_queue_response(req->conn, req->status, resp) != MHD_YES)
+    fd_log(FD_LOG_WARN, "msg=\"could not queue response\" path=%s status=%u", req->path, req->status);
   MHD_destroy_response(resp);
 }
 

@@ -42,6 +42,10 @@ void fd_reply_rate_limited(struct fd_request *req, int retry_after_s);
 /* Queue a prepared response (headers common to all replies are added here) and release it. */
 void fd_reply_response(struct fd_request *req, unsigned int status, struct MHD_Response *resp);
 
+/* The resume step of a request handled off its HTTP thread (req->offload): queue the reply
+ * kept then. Nothing kept: returns without replying (the daemon then answers 500). */
+void fd_reply_stashed(struct fd_request *req);
+
 /* The error body as a JSON value (for per-item results). New reference. */
 json_t *fd_error_json(enum fd_error_code code, const char *field, const char *message);
 

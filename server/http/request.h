@@ -72,6 +72,13 @@ struct fd_request {
   void *state;
   void (*state_free)(void *state);
   fd_handler resume;
+
+  /* Set while a handler runs on a thread that is not the connection's HTTP thread, the
+   * connection being suspended (api/parse_offload.h): a reply is kept in `stashed` to be
+   * queued by fd_reply_stashed once resumed, and fd_request_suspend only hands the suspended
+   * connection on (the flag it points to is set, `offload` cleared). */
+  bool *offload;
+  struct MHD_Response *stashed;
 };
 
 /* Query-string argument or NULL. */
@@ -82,6 +89,8 @@ const char *fd_request_header(struct fd_request *req, const char *name);
 /* Suspend the connection: the request will be finished later from another thread by
  * fd_request_resume(); req->resume is then called on an MHD thread to send the reply. */
 void fd_request_suspend(struct fd_request *req, fd_handler on_resume);
+/* NB: under req->offload the connection is suspended already; fd_request_suspend then only
+ * sets the resume step, so whoever resumes it next (e.g. a writer) runs on_resume. */
 void fd_request_resume(struct fd_request *req);
 
 #endif

@@ -75,6 +75,8 @@ static const struct setting settings[] = {
     S(retention_batch, T_INT, "5000", 1, 1000000, false,
       "rows one retention step deletes at most (each step its own short transaction)"),
     S(export_workers, T_INT, "2", 1, 64, false, "threads that run HTTP exports (their database work)"),
+    S(parse_workers, T_INT, "1", 0, 16, false,
+      "threads that validate ingest bodies of 64 KiB or more off the HTTP threads (0 = on the HTTP threads)"),
     S(max_concurrent_exports, T_INT, "8", 1, 10000, false,
       "HTTP exports running at once, all projects together (each holds a database connection); over: 429"),
     S(max_concurrent_exports_per_project, T_INT, "2", 1, 10000, false,

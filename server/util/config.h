@@ -41,6 +41,7 @@ struct fd_config {
   int maintenance_interval_ms; /* background partition maintenance and retention (0 = never) */
   int retention_batch;         /* rows per retention step */
   int export_workers;          /* threads that run the HTTP exports' database work */
+  int parse_workers;           /* threads that validate large ingest bodies; 0 = the HTTP threads */
   int max_concurrent_exports;  /* HTTP exports running at once, all projects */
   int max_concurrent_exports_per_project; /* ... and per project; over either -> 429 */
   int export_send_timeout;                /* seconds an export waits for a client that stopped reading */
