@@ -69,6 +69,7 @@ struct fd_export_stream {
   bool abandoned;              /* the response was released (end, client gone, timeout) */
   bool cancelled;              /* shutting down */
   PGcancel *cancel;            /* cancels the running query of db (shutdown) */
+  PGcancel *cancel2;           /* and of the reader's second connection, when it has one */
   char *ready;                 /* being sent: ready[ready_off..ready_len) */
   size_t ready_off, ready_len, ready_cap;
   char *fill; /* being filled by the producer (or parked) */
@@ -149,10 +150,11 @@ static bool fill_write(void *cls, enum fd_split split, const char *line, size_t 
 /* End the snapshot, close the connection and free the export core. */
 static void release_db(struct fd_export_stream *s) {
   pthread_mutex_lock(&s->mu);
-  PGcancel *c = s->cancel;
-  s->cancel = NULL;
+  PGcancel *c = s->cancel, *c2 = s->cancel2;
+  s->cancel = s->cancel2 = NULL;
   pthread_mutex_unlock(&s->mu);
   if (c) PQfreeCancel(c);
+  if (c2) PQfreeCancel(c2);
   fd_export_reader_free(s->rd);
   s->rd = NULL;
   fd_db_close(s->db);
@@ -204,6 +206,12 @@ static bool setup(struct fd_export_stream *s, struct fd_error *err) {
     if (err->code == FD_ERR_NONE) fd_error_set(err, FD_ERR_UNAVAILABLE, NULL, "the database is unavailable");
     return false;
   }
+  PGcancel *c2 = fd_export_reader_cancel_second(s->rd);
+  pthread_mutex_lock(&s->mu);
+  s->cancel2 = c2;
+  cancelled = s->cancelled;
+  pthread_mutex_unlock(&s->mu);
+  if (cancelled) return fd_error_set(err, FD_ERR_UNAVAILABLE, NULL, "the server is shutting down");
   /* The audit row goes in before the first byte, on a pool connection: the export's own
    * connection is inside its read-only snapshot. */
   struct fd_db *pdb = fd_pool_get(svc->pool, FD_POOL_REQUEST_WAIT_MS);
@@ -519,9 +527,10 @@ void fd_export_service_cancel(struct fd_export_service *svc) {
       s->req_suspended = NULL;
     }
     wake_reader_locked(s); /* the reader cuts the body short */
-    if (s->cancel) {
+    PGcancel *cs[2] = {s->cancel, s->cancel2};
+    for (int i = 0; i < 2; i++) {
       char err[256];
-      if (!PQcancel(s->cancel, err, sizeof err))
+      if (cs[i] && !PQcancel(cs[i], err, sizeof err))
         fd_log(FD_LOG_WARN, "msg=\"could not cancel an export query\" error=\"%s\"", err);
     }
     pthread_mutex_unlock(&s->mu);

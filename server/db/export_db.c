@@ -87,6 +87,7 @@ static struct fd_stmt stmt_settings = {
 
 static struct fd_stmt stmt_check_after = {"export_check_after", "SELECT pg_snapshot_xmin($1::pg_snapshot)", 0};
 static struct fd_stmt stmt_watermark = {"export_watermark", "SELECT pg_current_snapshot()::text", 0};
+static struct fd_stmt stmt_export_snapshot = {"export_snapshot", "SELECT pg_export_snapshot()", 0};
 
 static struct fd_stmt stmt_count_full = {
     "export_count_full", "SELECT count(DISTINCT conversation_id) FROM messages WHERE project_id = $1::bigint", 0};
@@ -229,8 +230,11 @@ out:
 
 /* ---- the snapshot reader ---------------------------------------------------------------- */
 
+/* A cursor is a server-side cursor FETCHed in chunks, or (stream set) a plain query read in
+ * single-row mode on that connection. */
 struct cursor {
   struct fd_stmt *fetch;
+  struct fd_db *stream;
   PGresult *res;
   int row, n;
   bool open, eof;
@@ -249,6 +253,7 @@ struct fd_export_reader {
   struct fd_export_reaction set[FD_REACTIONS_MAX];
   size_t n_set;
   struct cursor m, f, t;
+  struct fd_db *db2; /* the feedback query's connection of a streamed pass (export_db.h "PARALLEL") */
   struct fd_conversation *conv;
   struct fd_touch *touches;
   char **touch_ids;
@@ -272,12 +277,14 @@ void fd_export_reader_load(struct fd_export_reader *r, bool reactions, bool sign
 }
 const char *fd_export_reader_error(const struct fd_export_reader *r) { return r->error; }
 
-static void set_error(struct fd_export_reader *r, const char *what) {
-  const char *pg = PQerrorMessage(fd_db_conn(r->db));
+static void set_error_on(struct fd_export_reader *r, struct fd_db *db, const char *what) {
+  const char *pg = PQerrorMessage(fd_db_conn(db));
   snprintf(r->error, sizeof r->error, "%s%s%s", what, pg && *pg ? ": " : "", pg ? pg : "");
   size_t len = strlen(r->error);
   while (len && (r->error[len - 1] == '\n' || r->error[len - 1] == ' ')) r->error[--len] = '\0';
 }
+
+static void set_error(struct fd_export_reader *r, const char *what) { set_error_on(r, r->db, what); }
 
 /* Run a statement that returns no rows we need; a failure sets the error. */
 static enum fd_db_status run(struct fd_export_reader *r, struct fd_stmt *stmt, int n, const char *const *p,
@@ -294,10 +301,35 @@ static void clear_touches(struct fd_export_reader *r) {
   r->n_touches = 0;
 }
 
+/* End a streamed query that has not returned all its rows: cancel it and read what is left,
+ * so that its connection is idle again (inside an aborted transaction, which ROLLBACK
+ * ends). A connection that is gone returns no more results. */
+static void stream_drain(struct cursor *c) {
+  PGconn *conn = fd_db_conn(c->stream);
+  if (!c->eof && PQstatus(conn) == CONNECTION_OK) {
+    PGcancel *cancel = PQgetCancel(conn);
+    char err[128];
+    if (cancel && !PQcancel(cancel, err, sizeof err)) { /* the query then runs to its end */
+    }
+    PQfreeCancel(cancel);
+  }
+  PGresult *res;
+  while ((res = PQgetResult(conn))) {
+    PQclear(res);
+    if (PQstatus(conn) != CONNECTION_OK) break;
+  }
+}
+
 static void cursor_close(struct fd_export_reader *r, struct cursor *c, const char *close_sql) {
   PQclear(c->res);
   c->res = NULL;
   c->row = c->n = 0;
+  if (c->stream) {
+    if (c->open) stream_drain(c);
+    c->stream = NULL;
+    c->open = c->eof = false;
+    return;
+  }
   c->eof = false;
   if (c->open && r->in_tx) {
     char err[128];
@@ -315,6 +347,7 @@ static void close_all(struct fd_export_reader *r) {
 void fd_export_reader_free(struct fd_export_reader *r) {
   if (!r) return;
   close_all(r);
+  fd_db_close(r->db2); /* its transaction ends with it */
   if (r->in_tx) {
     char err[128];
     /* Read only: nothing to keep; ROLLBACK ends the snapshot. */
@@ -426,6 +459,109 @@ enum fd_db_status fd_export_reader_count(struct fd_export_reader *r, long *count
   return st;
 }
 
+/* A copy of db's connection parameters as a conninfo string (values quoted, ' and \\
+ * escaped), for a second connection to the same server as the same user. The caller frees. */
+static char *conninfo_of(struct fd_db *db) {
+  PQconninfoOption *opts = PQconninfo(fd_db_conn(db));
+  if (!opts) return NULL;
+  size_t cap = 1;
+  for (PQconninfoOption *o = opts; o->keyword; o++)
+    if (o->val) cap += strlen(o->keyword) + 2 * strlen(o->val) + 5;
+  char *out = malloc(cap), *p = out;
+  if (out) {
+    for (PQconninfoOption *o = opts; o->keyword; o++) {
+      if (!o->val) continue;
+      p += sprintf(p, "%s='", o->keyword);
+      for (const char *v = o->val; *v; v++) {
+        if (*v == '\'' || *v == '\\') *p++ = '\\';
+        *p++ = *v;
+      }
+      p += sprintf(p, "' ");
+    }
+    *p = '\0';
+  }
+  PQconninfoFree(opts);
+  return out;
+}
+
+/* Send `sql` on db in single-row mode: c streams its rows. */
+static enum fd_db_status stream_send(struct fd_export_reader *r, struct fd_db *db, struct cursor *c, const char *sql,
+                                     int n, const char *const *p, const char *what) {
+  PGconn *conn = fd_db_conn(db);
+  if (!PQsendQueryParams(conn, sql, n, NULL, p, NULL, NULL, 0) || !PQsetSingleRowMode(conn)) {
+    set_error_on(r, db, what);
+    return fd_db_failure(db, "export stream send");
+  }
+  c->stream = db;
+  c->open = true;
+  return FD_DB_ONE;
+}
+
+/* A full export of one pass (export_db.h "PARALLEL"): the messages query on the reader's
+ * connection and the feedback query on a second one that imports the transaction's snapshot,
+ * both sent at once as plain queries read row by row. */
+static enum fd_db_status stream_start(struct fd_export_reader *r) {
+  PGresult *res = fd_db_exec(r->db, &stmt_export_snapshot, 0, NULL);
+  enum fd_db_status st = fd_db_result(r->db, res);
+  char snap[96] = "";
+  if (st == FD_DB_ONE) snprintf(snap, sizeof snap, "%s", PQgetvalue(res, 0, 0));
+  PQclear(res);
+  if (st != FD_DB_ONE) {
+    set_error(r, "exporting the snapshot");
+    return fd_db_failed(st) ? st : fd_db_bug("export snapshot: not one row");
+  }
+  /* A snapshot id is hex digits and dashes (it is spliced into SQL below). */
+  if (!*snap || strspn(snap, "0123456789ABCDEFabcdef-") != strlen(snap)) return fd_db_bug("export snapshot: odd id");
+  char *ci = conninfo_of(r->db), cerr[160];
+  if (!ci) return fd_db_bug("export reader: out of memory");
+  r->db2 = fd_db_connect(ci, false, cerr, sizeof cerr);
+  free(ci);
+  if (!r->db2) {
+    snprintf(r->error, sizeof r->error, "opening the second export connection: %s", cerr);
+    return FD_DB_UNAVAILABLE;
+  }
+  char sql[256];
+  snprintf(sql, sizeof sql,
+           "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT '%s'; SET LOCAL jit = off", snap);
+  if (!fd_db_run(r->db2, sql, NULL, 0)) {
+    set_error_on(r, r->db2, "importing the export snapshot");
+    return fd_db_failure(r->db2, "export snapshot import");
+  }
+  const char *re = r->load_reactions ? "true" : "false", *si = r->load_signals ? "true" : "false";
+  const char *pm[1] = {r->pid}, *pf[3] = {r->pid, re, si};
+  st = stream_send(r, r->db2, &r->f, F_FULL, 3, pf, "sending the feedback query");
+  if (st == FD_DB_ONE) st = stream_send(r, r->db, &r->m, M_FULL, 1, pm, "sending the messages query");
+  return st;
+}
+
+PGcancel *fd_export_reader_cancel_second(struct fd_export_reader *r) {
+  return r->db2 ? PQgetCancel(fd_db_conn(r->db2)) : NULL;
+}
+
+/* The next row of a streamed query into c: FD_DB_ONE, FD_DB_NONE (no more rows) or a failure. */
+static enum fd_db_status stream_peek(struct fd_export_reader *r, struct cursor *c) {
+  PQclear(c->res);
+  c->res = PQgetResult(fd_db_conn(c->stream));
+  c->row = c->n = 0;
+  ExecStatusType es = c->res ? PQresultStatus(c->res) : PGRES_FATAL_ERROR;
+  if (es == PGRES_SINGLE_TUPLE) {
+    c->n = 1;
+    return FD_DB_ONE;
+  }
+  if (es == PGRES_TUPLES_OK) {
+    c->eof = true;
+    PQclear(c->res);
+    c->res = NULL;
+    PGresult *more;
+    while ((more = PQgetResult(fd_db_conn(c->stream)))) PQclear(more); /* the end of the query */
+    c->open = false;
+    return FD_DB_NONE;
+  }
+  set_error_on(r, c->stream, "reading a query");
+  enum fd_db_status st = c->res ? fd_db_result(c->stream, c->res) : fd_db_failure(c->stream, "export stream read");
+  return fd_db_failed(st) ? st : fd_db_bug("export stream: odd result");
+}
+
 /* Back to before the first row of an open SCROLL cursor. */
 static enum fd_db_status cursor_restart(struct fd_export_reader *r, struct cursor *c, const char *move_sql) {
   PQclear(c->res);
@@ -450,6 +586,7 @@ enum fd_db_status fd_export_reader_rewind(struct fd_export_reader *r) {
     snprintf(r->error, sizeof r->error, "the export transaction is gone");
     return fd_db_failure(r->db, "export rewind without a transaction");
   }
+  if (!r->after && !r->scroll && !r->db2) return stream_start(r);
   const char *re = r->load_reactions ? "true" : "false", *si = r->load_signals ? "true" : "false";
   const char *p[2] = {r->pid, r->after};
   const char *pf_full[3] = {r->pid, re, si}, *pf_incr[4] = {r->pid, r->after, re, si};
@@ -474,6 +611,7 @@ enum fd_db_status fd_export_reader_rewind(struct fd_export_reader *r) {
 static enum fd_db_status cursor_peek(struct fd_export_reader *r, struct cursor *c) {
   if (c->row < c->n) return FD_DB_ONE;
   if (c->eof || !c->open) return FD_DB_NONE;
+  if (c->stream) return stream_peek(r, c);
   PQclear(c->res);
   c->res = fd_db_exec(r->db, c->fetch, 0, NULL);
   c->row = 0;

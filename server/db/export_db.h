@@ -14,6 +14,17 @@
  * the largest conversation. Each event row carries its rater's consent (the consents row,
  * else the project's default_consent), joined in the same scan.
  *
+ * PARALLEL. A full export of one pass (no after=, no include_meta) reads its two queries as
+ * plain queries in single-row mode instead of cursors, each on a connection of its own: the
+ * messages query on the reader's connection, the feedback query on a second connection the
+ * reader opens (same parameters) and whose REPEATABLE READ transaction imports the first's
+ * snapshot (pg_export_snapshot, SET TRANSACTION SNAPSHOT, as pg_dump does), so both see the
+ * watermark's data. Both are sent at once, so their scans, joins and sorts run side by side,
+ * and a plain query may use parallel workers where DECLARE CURSOR may not (bench/README.md
+ * "export"). Such an export holds two connections (docs/operations.md). Memory stays one row
+ * of each query plus the largest conversation. Closing the reader mid-pass cancels what is
+ * still running.
+ *
  * INCREMENTAL (after=<watermark>). Rows carry the xid8 of the transaction that wrote them
  * (migrations/0001_initial.sql). Changes after the watermark are the rows whose txid (or a
  * feedback row's retracted_txid, or an erasure's txid) is not visible in the watermark
@@ -91,6 +102,11 @@ enum fd_db_status fd_export_reader_count(struct fd_export_reader *r, long *count
 /* Start a pass: declare the cursors in the same transaction (again, or moved back to their
  * start when they are SCROLL: fd_export_reader_load). FD_DB_ONE or a failure. */
 enum fd_db_status fd_export_reader_rewind(struct fd_export_reader *r) __attribute__((warn_unused_result));
+
+/* A cancel handle (the caller's, PQfreeCancel) for the query on the reader's second connection,
+ * which a pass started by rewind may have opened ("PARALLEL"); NULL when it has none. A
+ * caller that cancels the reader's connection's query (shutdown) cancels this one too. */
+PGcancel *fd_export_reader_cancel_second(struct fd_export_reader *r) __attribute__((warn_unused_result));
 
 /* Load the next conversation of the pass. FD_DB_ONE: *conv (and, for an incremental export,
  * *touches[0..*n_touches)) are set and owned by the reader until the next call; FD_DB_NONE:

@@ -41,9 +41,11 @@ def lock_waiters(fd):
 
 def export_cursor_backends(fd):
     """Backends inside an export's snapshot: an open transaction whose last statement was one of
-    the export's cursor FETCHes (db/export_db.c)."""
+    the export's cursor FETCHes or, for a full export of one pass, one of its two queries read
+    row by row on two connections (db/export_db.h "PARALLEL")."""
     return scalar(fd, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                      " AND xact_start IS NOT NULL AND query LIKE 'FETCH FORWARD % FROM fd_export_%'")
+                      " AND xact_start IS NOT NULL AND (query LIKE 'FETCH FORWARD % FROM fd_export_%'"
+                      " OR query LIKE 'SELECT m.conversation_id, m.id, %' OR query LIKE 'SELECT v.c, f.id, %')")
 
 
 def export_rows(fd):
@@ -142,6 +144,9 @@ def test_export_waiting_on_the_database_does_not_hold_the_http_thread(feedbackd_
 def test_concurrent_export_limits(feedbackd_factory, feedback_lock):
     fd = feedbackd_factory(args=["--max-concurrent-exports-per-project", "2", "--max-concurrent-exports", "3"])
     other = second_project(fd)
+    # A project with messages: an export of an empty one ends without reading feedback.
+    seed_small(fd)
+    seed_small(fd, other["ingest"])
     lock = feedback_lock(fd)
     running = [export_in_background(fd, "export") for _ in range(2)]
     wait_until(lambda: lock_waiters(fd) >= 2, 15, what="two exports of the project running")
@@ -209,7 +214,8 @@ def test_unread_export_is_cut_after_the_send_timeout(feedbackd_factory):
                  if ln.lower().startswith(b"x-export-id:")][0]
 
     # The client reads nothing more: the export parks inside its snapshot ...
-    wait_until(lambda: export_cursor_backends(fd) == 1, 15, what="the export parked in its snapshot")
+    # (two backends: a full export of one pass reads its two queries on two connections)
+    wait_until(lambda: export_cursor_backends(fd) == 2, 15, what="the export parked in its snapshot")
     t0 = time.monotonic()
     # ... until the send timeout cuts the connection and releases the database connection.
     wait_until(lambda: export_cursor_backends(fd) == 0, 30, what="the export's connection released")
@@ -229,6 +235,47 @@ def test_unread_export_is_cut_after_the_send_timeout(feedbackd_factory):
     # and the server goes on exporting
     r = fd.get("/v1/export?format=kto", key="export", timeout=60)
     assert r.status_code == 200 and len(r.content) > body_bytes
+
+
+def test_export_losing_its_second_connection_ends_cut_and_releases_its_snapshot(feedbackd_factory, feedback_lock):
+    # A full export of one pass reads its feedback query on a second connection
+    # (db/export_db.h "PARALLEL"). That backend is terminated while it waits on the test's lock:
+    # the export ends with a cut body (no last chunk), a logged line and no manifest, and
+    # neither of its connections stays inside the snapshot.
+    fd = feedbackd_factory()
+    seed_small(fd)
+    lock = feedback_lock(fd)
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(30)
+    s.connect(("127.0.0.1", fd.port))
+    s.sendall(f"GET /v1/export?format=kto HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+              f"Authorization: Bearer {fd.keys['export']}\r\n\r\n".encode())
+    wait_until(lambda: lock_waiters(fd) >= 1, 15, what="the export's feedback query waiting on the lock")
+    killed = scalar(fd, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                        " AND query LIKE 'SELECT v.c, f.id, %'")
+    assert killed == 1
+    lock.release()
+    body = b""
+    try:
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            body += chunk
+    except ConnectionResetError:
+        pass
+    s.close()
+    assert body.startswith(b"HTTP/1.1 200"), body[:200]
+    assert not body.endswith(b"0\r\n\r\n"), "the chunked body was cut, not ended"
+    export_id = [ln.split(b":", 1)[1].strip().decode() for ln in body.split(b"\r\n")
+                 if ln.lower().startswith(b"x-export-id:")][0]
+    wait_until(lambda: export_cursor_backends(fd) == 0, 15, what="the export's connections released")
+    wait_until(lambda: "export failed reading" in fd.log(100000), 10, what="the logged failure")
+    assert scalar(fd, "SELECT finished_at FROM exports WHERE id = %s", (export_id,)) is None
+    # and the next export is whole
+    r = fd.get("/v1/export?format=kto", key="export", timeout=60)
+    assert r.status_code == 200 and r.headers.get("X-Export-Id")
 
 
 def test_head_export_runs_nothing(feedbackd):
