@@ -1,6 +1,6 @@
 // feedbackd-client — a typed client for feedbackd's HTTP API (docs/api.md, docs/openapi.json)
 // for chat backends and data pipelines. No dependencies: Node >= 18 (global fetch, Web
-// Streams, crypto.randomUUID). Types: index.d.ts.
+// Streams, Web Crypto). Types: index.d.ts.
 //
 // Writes are safe to retry because every event carries an id the server enforces unique:
 // postFeedback/postFeedbackBatch give each event without an id a UUID *before* the first
@@ -88,8 +88,21 @@ function queryString(query) {
   return s ? `?${s}` : '';
 }
 
+// Web Crypto: global in browsers and Node >= 19; Node 18 (Debian 12's nodejs) has it only as
+// node:crypto's webcrypto. Browsers outside a secure context (plain http:// other than
+// localhost) have getRandomValues but no randomUUID.
+const webCrypto =
+  globalThis.crypto ??
+  (typeof process === 'object' && process.versions?.node ? (await import('node:crypto')).webcrypto : undefined);
+
+/** A random (version 4) UUID. */
 function newId() {
-  return globalThis.crypto.randomUUID();
+  if (typeof webCrypto?.randomUUID === 'function') return webCrypto.randomUUID();
+  const b = webCrypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40; // version 4
+  b[8] = (b[8] & 0x3f) | 0x80; // RFC 4122 variant
+  const h = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
 /** A copy of the event with an id (the caller's, or a new UUID). */

@@ -336,3 +336,35 @@ test('the README examples (JavaScript) run against the server and print what the
   assert.equal(out[1].split('\n').filter((l) => l === 'Paris. > Lyon.').length, 1, out[1]);
   assert.match(out[1], /^1 records, next: after=\S+$/m);
 });
+
+// Ids without crypto.randomUUID: Node 18 (Debian 12's nodejs) has no global Web Crypto, and a
+// browser page served over plain http:// has getRandomValues only. Each case runs in a child
+// process whose globals are set up before the client module is loaded.
+for (const [name, setup] of [
+  ['no global crypto (Node 18)', 'delete globalThis.crypto;'],
+  ['getRandomValues only (insecure browser context)',
+    "const w = (await import('node:crypto')).webcrypto; delete globalThis.crypto; " +
+    "globalThis.crypto = { getRandomValues: (b) => w.getRandomValues(b) };"],
+]) {
+  test(`ids are random v4 UUIDs with ${name}`, () => {
+    const url = pathToFileURL(path.join(REPO, 'clients/js/index.mjs')).href;
+    const c = uniq('c-noweb');
+    const script = `${setup}
+      const { FeedbackdClient } = await import(${JSON.stringify(url)});
+      const fd = new FeedbackdClient({ baseUrl: process.env.U, key: process.env.K });
+      await fd.logMessages([{ id: '${c}-a', conversation_id: '${c}', role: 'assistant', content: 'x', model: 'm' }]);
+      const r = await Promise.all([1, 2, 3].map((v) => fd.postFeedback({ kind: 'rating', message_id: '${c}-a', value: 1, user: 'u' + v })));
+      console.log(JSON.stringify({ crypto: typeof globalThis.crypto?.randomUUID, r }));`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script],
+      { env: { ...process.env, U: s.baseUrl, K: s.keys.ingest }, encoding: 'utf8', timeout: 60000 });
+    assert.equal(r.status, 0, r.stderr);
+    const { crypto, r: results } = JSON.parse(r.stdout);
+    assert.equal(crypto, 'undefined', 'the child really had no randomUUID');
+    for (const x of results) {
+      assert.equal(x.status, 'stored');
+      assert.match(x.id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    }
+    assert.equal(new Set(results.map((x) => x.id)).size, 3);
+    assert.equal(rows(`SELECT count(*) FROM feedback WHERE message_id = '${c}-a'`), '3');
+  });
+}
