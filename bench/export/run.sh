@@ -16,7 +16,7 @@ set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 HERE="$REPO/bench/export"
-BUILD="${BUILD:-$REPO/build-exp2-release}"
+BUILD="${BUILD:-$REPO/build-release}"
 CONVS="${CONVS:-100000}"
 MAX_SECONDS="${MAX_SECONDS:-900}" # per timed command
 
