@@ -16,6 +16,7 @@
 #include "ingest/edit_ratio.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/turns.h"
 #include "util/workers.h"
 
 /* Edits per round: bounds the memory of one read (each edit and original up to 256 KiB). */
@@ -40,7 +41,7 @@ struct pending {
 struct er_project {
   int64_t id;
   long head, tail, count;
-  struct er_project *next_active; /* turn order, while it has edits */
+  struct fd_turn turn; /* in the turn order while it has edits */
 };
 
 struct fd_edit_ratios {
@@ -50,8 +51,8 @@ struct fd_edit_ratios {
   long capacity, count, free_head;
   struct er_project **projects;
   size_t n_projects, cap_projects;
-  struct er_project *active, *active_tail; /* projects with edits, the next turn first */
-  long dropped;                            /* since the last warning */
+  struct fd_turns turns; /* projects with edits, the next turn first */
+  long dropped;          /* since the last warning */
   bool closed;
   char *conninfo;
   bool prepared;
@@ -97,12 +98,7 @@ void fd_edit_ratios_add(struct fd_edit_ratios *er, int64_t project_id, const cha
       er->nodes[p->tail].next = n;
     } else {
       p->head = n;
-      p->next_active = NULL; /* its turn comes after the projects already waiting */
-      if (er->active_tail)
-        er->active_tail->next_active = p;
-      else
-        er->active = p;
-      er->active_tail = p;
+      fd_turns_join(&er->turns, &p->turn); /* its turn comes after the projects already waiting */
     }
     p->tail = n;
     p->count++;
@@ -114,7 +110,7 @@ void fd_edit_ratios_add(struct fd_edit_ratios *er, int64_t project_id, const cha
 /* The next edit in turn: the first of the first project, which then goes to the end of the
  * turn order (or leaves it, empty). Under the lock, with count > 0. */
 static struct fd_edit_key take_next(struct fd_edit_ratios *er) {
-  struct er_project *p = er->active;
+  struct er_project *p = FD_TURN_OWNER(er->turns.head, struct er_project, turn);
   long n = p->head;
   struct fd_edit_key key = er->nodes[n].key;
   p->head = er->nodes[n].next;
@@ -123,16 +119,8 @@ static struct fd_edit_key take_next(struct fd_edit_ratios *er) {
   er->count--;
   er->nodes[n].next = er->free_head;
   er->free_head = n;
-  er->active = p->next_active;
-  if (!er->active) er->active_tail = NULL;
-  p->next_active = NULL;
-  if (p->head >= 0) {
-    if (er->active_tail)
-      er->active_tail->next_active = p;
-    else
-      er->active = p;
-    er->active_tail = p;
-  }
+  fd_turns_leave(&er->turns, NULL, &p->turn);
+  if (p->head >= 0) fd_turns_join(&er->turns, &p->turn);
   return key;
 }
 

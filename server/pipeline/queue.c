@@ -21,7 +21,7 @@ void fd_queue_init(struct fd_queue *q, long capacity) {
   fd_cond_init_monotonic(&q->nonempty);
   q->slots = NULL;
   q->n_slots = q->n_projects = 0;
-  q->active = q->active_tail = NULL;
+  q->turns = (struct fd_turns){0};
   q->rows = 0;
   q->capacity = capacity;
   q->project_cap = capacity / FD_QUEUE_PROJECT_SHARE > 0 ? capacity / FD_QUEUE_PROJECT_SHARE : 1;
@@ -41,7 +41,7 @@ void fd_queue_part_done(struct fd_queue *q) {
   pthread_mutex_lock(&q->lock);
   if (q->parts_running > 0) q->parts_running--;
   /* a writer may be waiting with only parts queued */
-  if (q->active) pthread_cond_broadcast(&q->nonempty);
+  if (q->turns.head) pthread_cond_broadcast(&q->nonempty);
   pthread_mutex_unlock(&q->lock);
 }
 
@@ -97,12 +97,7 @@ static void append(struct fd_queue *q, struct fd_queue_project *p, struct fd_ing
     p->tail->next_ = job;
   } else {
     p->head = job;
-    p->next_active = NULL; /* its turn comes after the projects already waiting */
-    if (q->active_tail)
-      q->active_tail->next_active = p;
-    else
-      q->active = p;
-    q->active_tail = p;
+    fd_turns_join(&q->turns, &p->turn); /* its turn comes after the projects already waiting */
   }
   p->tail = job;
   q->rows += job->rows_;
@@ -182,23 +177,16 @@ static struct fd_ingest_job *pop_from(struct fd_queue *q, struct fd_queue_projec
   p->rows -= j->rows_;
   q->rows -= j->rows_;
   j->next_ = NULL;
-  if (prev)
-    prev->next_active = p->next_active;
-  else
-    q->active = p->next_active;
-  if (q->active_tail == p) q->active_tail = prev;
-  p->next_active = NULL;
-  if (p->head) {
-    if (q->active_tail)
-      q->active_tail->next_active = p;
-    else
-      q->active = p;
-    q->active_tail = p;
-  }
+  fd_turns_leave(&q->turns, prev ? &prev->turn : NULL, &p->turn);
+  if (p->head) fd_turns_join(&q->turns, &p->turn);
   return j;
 }
 
-static struct fd_ingest_job *pop_next(struct fd_queue *q) { return pop_from(q, NULL, q->active); }
+static struct fd_queue_project *turn_project(struct fd_turn *t) {
+  return t ? FD_TURN_OWNER(t, struct fd_queue_project, turn) : NULL;
+}
+
+static struct fd_ingest_job *pop_next(struct fd_queue *q) { return pop_from(q, NULL, turn_project(q->turns.head)); }
 
 /* The first project in turn whose next job may join a batch of `taken` rows (0: a new
  * batch): a part only as a batch of its own and under parts_max (else it is passed over),
@@ -206,7 +194,7 @@ static struct fd_ingest_job *pop_next(struct fd_queue *q) { return pop_from(q, N
 static struct fd_queue_project *next_takeable(struct fd_queue *q, long taken, long max_rows,
                                               struct fd_queue_project **prev_out) {
   struct fd_queue_project *prev = NULL;
-  for (struct fd_queue_project *p = q->active; p; prev = p, p = p->next_active) {
+  for (struct fd_queue_project *p = turn_project(q->turns.head); p; prev = p, p = turn_project(p->turn.next)) {
     const struct fd_ingest_job *j = p->head;
     if (j->part_ && !(taken == 0 && (q->parts_max == 0 || q->parts_running < q->parts_max)))
       continue;                                                /* passed over, keeping its turn */
@@ -219,7 +207,7 @@ static struct fd_queue_project *next_takeable(struct fd_queue *q, long taken, lo
 
 /* whether a job other than a part is queued (one that did not fit this batch) */
 static bool light_left(const struct fd_queue *q) {
-  for (const struct fd_queue_project *p = q->active; p; p = p->next_active)
+  for (const struct fd_queue_project *p = turn_project(q->turns.head); p; p = turn_project(p->turn.next))
     if (!p->head->part_) return true;
   return false;
 }
@@ -232,7 +220,8 @@ struct fd_ingest_job *fd_queue_take(struct fd_queue *q, long max_rows, int wait_
   q->idle++;
   /* closing: wait until the queue is empty, not only until nothing may be taken now (a part
    * held back by parts_max is taken once the running one is done) */
-  while (!next_takeable(q, 0, max_rows, &prev) && !(q->closed && !q->active)) pthread_cond_wait(&q->nonempty, &q->lock);
+  while (!next_takeable(q, 0, max_rows, &prev) && !(q->closed && !q->turns.head))
+    pthread_cond_wait(&q->nonempty, &q->lock);
   q->idle--;
   struct timespec deadline = fd_deadline_ms(CLOCK_MONOTONIC, wait_ms);
   bool part = false;
@@ -262,7 +251,7 @@ struct fd_ingest_job *fd_queue_take(struct fd_queue *q, long max_rows, int wait_
     }
   }
   /* jobs left behind (this batch is full) go to an idle writer: no push may come to wake it */
-  if (q->active && q->idle > 0) pthread_cond_signal(&q->nonempty);
+  if (q->turns.head && q->idle > 0) pthread_cond_signal(&q->nonempty);
   pthread_mutex_unlock(&q->lock);
   return first;
 }
@@ -290,7 +279,7 @@ bool fd_queue_waits_for_db(struct fd_queue *q) {
 struct fd_ingest_job *fd_queue_take_all(struct fd_queue *q) {
   struct fd_ingest_job *first = NULL, *last = NULL;
   pthread_mutex_lock(&q->lock);
-  while (q->active) {
+  while (q->turns.head) {
     struct fd_ingest_job *j = pop_next(q);
     if (last)
       last->next_ = j;

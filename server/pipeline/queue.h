@@ -10,6 +10,7 @@
 #include <stdbool.h>
 
 #include "pipeline/pipeline.h"
+#include "util/turns.h"
 
 /* A project may hold at most capacity / FD_QUEUE_PROJECT_SHARE rows (docs/operations.md). */
 #define FD_QUEUE_PROJECT_SHARE 4
@@ -20,7 +21,7 @@ struct fd_queue_project {
   int64_t id;
   long rows;
   struct fd_ingest_job *head, *tail;
-  struct fd_queue_project *next_active; /* turn order, while it has jobs */
+  struct fd_turn turn; /* in the turn order while it has jobs */
 };
 
 struct fd_queue {
@@ -28,8 +29,8 @@ struct fd_queue {
   pthread_cond_t nonempty;
   struct fd_queue_project **slots; /* open addressing by project id; NULL = free */
   size_t n_slots, n_projects;
-  struct fd_queue_project *active, *active_tail; /* projects with jobs: the next turn first */
-  long rows;                                     /* rows queued (the bound counts rows, not requests) */
+  struct fd_turns turns; /* projects with jobs: the next turn first */
+  long rows;             /* rows queued (the bound counts rows, not requests) */
   long capacity;
   long project_cap; /* rows one project may have queued */
   bool closed;      /* no more submissions; writers drain and exit */
