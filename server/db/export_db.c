@@ -9,6 +9,7 @@
 #include "db/txn.h"
 #include "db/webhooks_sql.h"
 #include "ingest/reactions.h"
+#include "util/log.h"
 #include "util/rfc3339.h"
 
 /* Rows per FETCH: large enough that round trips do not dominate, small enough that a chunk
@@ -309,8 +310,9 @@ static void stream_drain(struct cursor *c) {
   if (!c->eof && PQstatus(conn) == CONNECTION_OK) {
     PGcancel *cancel = PQgetCancel(conn);
     char err[128];
-    if (cancel && !PQcancel(cancel, err, sizeof err)) { /* the query then runs to its end */
-    }
+    /* A refused cancel only costs time: the rows are then read to the end below. */
+    if (cancel && !PQcancel(cancel, err, sizeof err))
+      fd_log(FD_LOG_WARN, "msg=\"export query not cancelled; reading it to its end\" error=\"%s\"", err);
     PQfreeCancel(cancel);
   }
   PGresult *res;
@@ -459,20 +461,41 @@ enum fd_db_status fd_export_reader_count(struct fd_export_reader *r, long *count
   return st;
 }
 
+/* The value of conninfo keyword `kw` for a second connection that must reach the very server
+ * db is connected to: a multi-host conninfo ("host=a,b", a DNS name with several addresses,
+ * load_balance_hosts) could otherwise land it on another server, where the snapshot it
+ * imports does not exist. So host, hostaddr and port are those of the live connection. */
+static const char *same_server_value(PGconn *conn, const char *kw, const char *val) {
+  const char *live = NULL;
+  if (!strcmp(kw, "host"))
+    live = PQhost(conn);
+  else if (!strcmp(kw, "hostaddr"))
+    live = PQhostaddr(conn);
+  else if (!strcmp(kw, "port"))
+    live = PQport(conn);
+  else
+    return val;
+  return live && *live ? live : val;
+}
+
 /* A copy of db's connection parameters as a conninfo string (values quoted, ' and \\
  * escaped), for a second connection to the same server as the same user. The caller frees. */
 static char *conninfo_of(struct fd_db *db) {
-  PQconninfoOption *opts = PQconninfo(fd_db_conn(db));
+  PGconn *conn = fd_db_conn(db);
+  PQconninfoOption *opts = PQconninfo(conn);
   if (!opts) return NULL;
   size_t cap = 1;
-  for (PQconninfoOption *o = opts; o->keyword; o++)
-    if (o->val) cap += strlen(o->keyword) + 2 * strlen(o->val) + 5;
+  for (PQconninfoOption *o = opts; o->keyword; o++) {
+    const char *v = same_server_value(conn, o->keyword, o->val);
+    if (v) cap += strlen(o->keyword) + 2 * strlen(v) + 5;
+  }
   char *out = malloc(cap), *p = out;
   if (out) {
     for (PQconninfoOption *o = opts; o->keyword; o++) {
-      if (!o->val) continue;
+      const char *val = same_server_value(conn, o->keyword, o->val);
+      if (!val) continue;
       p += sprintf(p, "%s='", o->keyword);
-      for (const char *v = o->val; *v; v++) {
+      for (const char *v = val; *v; v++) {
         if (*v == '\'' || *v == '\\') *p++ = '\\';
         *p++ = *v;
       }
@@ -499,7 +522,8 @@ static enum fd_db_status stream_send(struct fd_export_reader *r, struct fd_db *d
 
 /* A full export of one pass (export_db.h "PARALLEL"): the messages query on the reader's
  * connection and the feedback query on a second one that imports the transaction's snapshot,
- * both sent at once as plain queries read row by row. */
+ * both sent at once as plain queries read row by row. FD_DB_NONE: no second connection could
+ * be had, the caller declares cursors instead. */
 static enum fd_db_status stream_start(struct fd_export_reader *r) {
   PGresult *res = fd_db_exec(r->db, &stmt_export_snapshot, 0, NULL);
   enum fd_db_status st = fd_db_result(r->db, res);
@@ -516,16 +540,18 @@ static enum fd_db_status stream_start(struct fd_export_reader *r) {
   if (!ci) return fd_db_bug("export reader: out of memory");
   r->db2 = fd_db_connect(ci, false, cerr, sizeof cerr);
   free(ci);
-  if (!r->db2) {
-    snprintf(r->error, sizeof r->error, "opening the second export connection: %s", cerr);
-    return FD_DB_UNAVAILABLE;
-  }
   char sql[256];
   snprintf(sql, sizeof sql,
            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT '%s'; SET LOCAL jit = off", snap);
-  if (!fd_db_run(r->db2, sql, NULL, 0)) {
-    set_error_on(r, r->db2, "importing the export snapshot");
-    return fd_db_failure(r->db2, "export snapshot import");
+  if (r->db2 && !fd_db_run(r->db2, sql, cerr, sizeof cerr)) {
+    fd_db_close(r->db2);
+    r->db2 = NULL;
+  }
+  if (!r->db2) {
+    /* The second connection is a speed-up, not a need: with the server at its connection
+     * limit the export reads through cursors on its one connection (docs/operations.md). */
+    fd_log(FD_LOG_WARN, "msg=\"export reads on one connection: no second connection\" error=\"%s\"", cerr);
+    return FD_DB_NONE;
   }
   const char *re = r->load_reactions ? "true" : "false", *si = r->load_signals ? "true" : "false";
   const char *pm[1] = {r->pid}, *pf[3] = {r->pid, re, si};
@@ -586,7 +612,10 @@ enum fd_db_status fd_export_reader_rewind(struct fd_export_reader *r) {
     snprintf(r->error, sizeof r->error, "the export transaction is gone");
     return fd_db_failure(r->db, "export rewind without a transaction");
   }
-  if (!r->after && !r->scroll && !r->db2) return stream_start(r);
+  if (!r->after && !r->scroll && !r->db2) {
+    enum fd_db_status st = stream_start(r);
+    if (st != FD_DB_NONE) return st;
+  }
   const char *re = r->load_reactions ? "true" : "false", *si = r->load_signals ? "true" : "false";
   const char *p[2] = {r->pid, r->after};
   const char *pf_full[3] = {r->pid, re, si}, *pf_incr[4] = {r->pid, r->after, re, si};
