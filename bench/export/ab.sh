@@ -38,6 +38,7 @@ KEY=$("$FD" keys create --project bench --scopes export --label bench 2>/dev/nul
 PROJECT=$("${PSQL[@]}" -d bench -c "SELECT id FROM projects WHERE slug = 'bench'")
 PGOPTIONS="-c session_replication_role=replica" "${PSQL[@]}" -d bench -v project="$PROJECT" -v convs="$CONVS" \
   -f "$HERE/seed.sql" >/dev/null
+bench_settle # not during the first round (bench/lib/pg.sh)
 N_EV=$("${PSQL[@]}" -d bench -c "SELECT count(*) FROM feedback")
 echo "seeded $CONVS conversations, $N_EV events"
 PM_PID=$(head -1 "$WORK/data/postmaster.pid")
