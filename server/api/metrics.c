@@ -91,6 +91,15 @@ void fd_api_metrics(struct fd_request *req) {
           " transactions.\n"
           "# TYPE feedbackd_ingest_split_total counter\nfeedbackd_ingest_split_total %llu\n",
           (unsigned long long)FD_METRIC_GET(fd_metrics.split_jobs));
+  fprintf(out,
+          "# HELP feedbackd_ingest_part_seconds_total Writer time spent on parts of requests written as several"
+          " transactions.\n"
+          "# TYPE feedbackd_ingest_part_seconds_total counter\nfeedbackd_ingest_part_seconds_total %.6f\n"
+          "# HELP feedbackd_ingest_bulk_throttled_seconds_total Time parts of such requests were held back"
+          " after a part while another project sent events (bulk_share).\n"
+          "# TYPE feedbackd_ingest_bulk_throttled_seconds_total counter\n"
+          "feedbackd_ingest_bulk_throttled_seconds_total %.6f\n",
+          (double)FD_METRIC_GET(fd_metrics.part_us) / 1e6, (double)FD_METRIC_GET(fd_metrics.bulk_throttled_us) / 1e6);
   fputs(
       "# HELP feedbackd_stats_catch_up_duration_seconds Background stats catch-ups (every project),"
       " each applying the events written since the one before.\n"

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "util/clock.h"
 
@@ -29,6 +30,9 @@ void fd_queue_init(struct fd_queue *q, long capacity) {
   q->idle = q->filling = 0;
   q->fill_room = 0;
   q->parts_running = q->parts_max = 0;
+  q->bulk_share = 1;
+  q->parts_open_us = 0;
+  memset(q->active, 0, sizeof q->active);
 }
 
 void fd_queue_set_parts_max(struct fd_queue *q, int n) {
@@ -37,12 +41,66 @@ void fd_queue_set_parts_max(struct fd_queue *q, int n) {
   pthread_mutex_unlock(&q->lock);
 }
 
-void fd_queue_part_done(struct fd_queue *q) {
+void fd_queue_set_bulk_share(struct fd_queue *q, double share) {
+  pthread_mutex_lock(&q->lock);
+  q->bulk_share = share > 0 && share < 1 ? share : 1;
+  pthread_mutex_unlock(&q->lock);
+}
+
+/* A job of `project` other than a part was taken at now. Under the lock. */
+static void note_active(struct fd_queue *q, int64_t project, uint64_t now) {
+  if (q->active[0].at_us && q->active[0].project != project) q->active[1] = q->active[0];
+  q->active[0] = (struct fd_queue_active){project, now};
+}
+
+/* Whether a project other than `project` had a job other than a part taken within the
+ * window. The last two distinct projects are enough: the latest other than `project` is
+ * always one of them. Under the lock. */
+static bool other_active(const struct fd_queue *q, int64_t project, uint64_t now) {
+  for (int i = 0; i < 2; i++)
+    if (q->active[i].at_us && q->active[i].project != project && now - q->active[i].at_us < FD_QUEUE_ACTIVE_WINDOW_US)
+      return true;
+  return false;
+}
+
+/* Whether a part of `project` is held back now. Under the lock; reads the clock only while
+ * parts may be held back. */
+static bool parts_held_for(const struct fd_queue *q, int64_t project) {
+  if (q->closed || q->parts_open_us == 0) return false;
+  uint64_t now = fd_now_us();
+  return now < q->parts_open_us && other_active(q, project, now);
+}
+
+/* When parts held back may go again (CLOCK_MONOTONIC us): at parts_open_us, or earlier when
+ * every other project fell quiet; 0 when none is held back by the share. Under the lock. */
+static uint64_t parts_reopen_us(const struct fd_queue *q) {
+  if (q->closed || q->parts_open_us == 0) return 0;
+  uint64_t now = fd_now_us(), latest = 0;
+  if (now >= q->parts_open_us) return 0;
+  for (int i = 0; i < 2; i++)
+    if (q->active[i].at_us > latest) latest = q->active[i].at_us;
+  uint64_t quiet = latest + FD_QUEUE_ACTIVE_WINDOW_US;
+  if (quiet <= now) return 0;
+  return quiet < q->parts_open_us ? quiet : q->parts_open_us;
+}
+
+uint64_t fd_queue_part_done(struct fd_queue *q, int64_t project_id, uint64_t busy_us) {
+  uint64_t pause = 0;
   pthread_mutex_lock(&q->lock);
   if (q->parts_running > 0) q->parts_running--;
+  uint64_t now = fd_now_us();
+  if (q->bulk_share < 1 && other_active(q, project_id, now)) {
+    double want = (double)busy_us * (1 / q->bulk_share - 1);
+    pause = want < FD_QUEUE_BULK_PAUSE_MAX_US ? (uint64_t)want : FD_QUEUE_BULK_PAUSE_MAX_US;
+    /* parts of several writers add up: together they take at most the share of one writer */
+    uint64_t from = q->parts_open_us > now ? q->parts_open_us : now;
+    q->parts_open_us = from + pause;
+    if (q->parts_open_us > now + FD_QUEUE_BULK_PAUSE_MAX_US) q->parts_open_us = now + FD_QUEUE_BULK_PAUSE_MAX_US;
+  }
   /* a writer may be waiting with only parts queued */
   if (q->turns.head) pthread_cond_broadcast(&q->nonempty);
   pthread_mutex_unlock(&q->lock);
+  return pause;
 }
 
 void fd_queue_destroy(struct fd_queue *q) {
@@ -196,7 +254,8 @@ static struct fd_queue_project *next_takeable(struct fd_queue *q, long taken, lo
   struct fd_queue_project *prev = NULL;
   for (struct fd_queue_project *p = turn_project(q->turns.head); p; prev = p, p = turn_project(p->turn.next)) {
     const struct fd_ingest_job *j = p->head;
-    if (j->part_ && !(taken == 0 && (q->parts_max == 0 || q->parts_running < q->parts_max)))
+    if (j->part_ &&
+        !(taken == 0 && (q->parts_max == 0 || q->parts_running < q->parts_max) && !parts_held_for(q, p->id)))
       continue;                                                /* passed over, keeping its turn */
     if (taken > 0 && taken + j->rows_ > max_rows) return NULL; /* the batch is full */
     *prev_out = prev;
@@ -216,12 +275,21 @@ struct fd_ingest_job *fd_queue_take(struct fd_queue *q, long max_rows, int wait_
   struct fd_ingest_job *first = NULL, *last = NULL;
   struct fd_queue_project *p, *prev;
   long taken = 0;
+  uint64_t now = 0;
   pthread_mutex_lock(&q->lock);
   q->idle++;
   /* closing: wait until the queue is empty, not only until nothing may be taken now (a part
    * held back by parts_max is taken once the running one is done) */
-  while (!next_takeable(q, 0, max_rows, &prev) && !(q->closed && !q->turns.head))
-    pthread_cond_wait(&q->nonempty, &q->lock);
+  while (!next_takeable(q, 0, max_rows, &prev) && !(q->closed && !q->turns.head)) {
+    /* parts held back by bulk_share: nobody wakes us when they may go again */
+    uint64_t reopen = q->turns.head ? parts_reopen_us(q) : 0;
+    if (reopen) {
+      struct timespec at = {(time_t)(reopen / 1000000), (long)(reopen % 1000000) * 1000};
+      pthread_cond_timedwait(&q->nonempty, &q->lock, &at);
+    } else {
+      pthread_cond_wait(&q->nonempty, &q->lock);
+    }
+  }
   q->idle--;
   struct timespec deadline = fd_deadline_ms(CLOCK_MONOTONIC, wait_ms);
   bool part = false;
@@ -232,6 +300,9 @@ struct fd_ingest_job *fd_queue_take(struct fd_queue *q, long max_rows, int wait_
       if (j->part_) {
         part = true; /* a batch of its own */
         q->parts_running++;
+      } else if (q->bulk_share < 1) {
+        if (!now) now = fd_now_us(); /* one clock read per batch */
+        note_active(q, j->project_id, now);
       }
       if (last)
         last->next_ = j;

@@ -15,6 +15,12 @@
 /* A project may hold at most capacity / FD_QUEUE_PROJECT_SHARE rows (docs/operations.md). */
 #define FD_QUEUE_PROJECT_SHARE 4
 
+/* Bulk yields to other projects' interactive work (docs/operations.md `bulk_share`): a project
+ * counts as active for this long after a job of it other than a part was taken, and one
+ * part's batch holds the parts back for at most FD_QUEUE_BULK_PAUSE_MAX_US. */
+#define FD_QUEUE_ACTIVE_WINDOW_US 1000000
+#define FD_QUEUE_BULK_PAUSE_MAX_US 2000000
+
 /* One project's queued jobs (FIFO). Kept for the queue's life: projects are created by
  * operators, so their number is bounded. */
 struct fd_queue_project {
@@ -46,13 +52,29 @@ struct fd_queue {
    * jobs, and by at most parts_max writers at once (0: no bound), so other projects' small
    * jobs neither wait for a part's commit nor find every writer busy with parts. */
   int parts_running, parts_max;
+  /* Parts yield to other projects' small jobs: after a part's batch took d while a project
+   * other than the part's was active, parts are held back until parts_open_us (CLOCK_MONOTONIC),
+   * d * (1 / bulk_share - 1) later, as long as such a project stays active. Parts so use at
+   * most bulk_share of one writer's time while others send events, and all of it alone. */
+  double bulk_share; /* 1: parts never yield */
+  uint64_t parts_open_us;
+  struct fd_queue_active {
+    int64_t project;
+    uint64_t at_us; /* 0: none */
+  } active[2];      /* the last two distinct projects whose jobs other than parts were taken */
 };
 
 void fd_queue_init(struct fd_queue *q, long capacity);
 /* At most n writers hold a part at once (the writers call fd_queue_part_done after each
  * batch that held one); 0 (the default) = no bound. */
 void fd_queue_set_parts_max(struct fd_queue *q, int n);
-void fd_queue_part_done(struct fd_queue *q);
+/* The share of one writer's time parts may take while another project is active (0 < share
+ * <= 1; 1, the value after init, = no limit). */
+void fd_queue_set_bulk_share(struct fd_queue *q, double share);
+/* A batch holding a part of project_id is done after busy_us: returns how long (us) parts are
+ * now held back for it, 0 when no other project was active in the last
+ * FD_QUEUE_ACTIVE_WINDOW_US (a lone bulk importer keeps the writers' full speed). */
+uint64_t fd_queue_part_done(struct fd_queue *q, int64_t project_id, uint64_t busy_us);
 void fd_queue_destroy(struct fd_queue *q);
 /* Queue a job, unless closed, the database is down, the queue is full or the job's project
  * would exceed its share. A job larger than either bound still enters an empty queue, so
@@ -72,10 +94,11 @@ void fd_queue_release(struct fd_queue *q, int64_t project_id, long rows);
 bool fd_queue_project_full(struct fd_queue *q, int64_t project_id);
 /* Take jobs for one batch: wait for the first (returns NULL once closed and empty), then
  * up to max_rows rows, waiting at most wait_ms for more. A part of a split job (pipeline.h)
- * is a batch of its own, taken only while fewer than parts_max writers hold one; a project
- * whose next job is such a part is passed over (keeping its turn) while the bound is
- * reached or the batch already has other jobs. Jobs come one per project in turn (FIFO
- * within a project). Returns a linked list. */
+ * is a batch of its own, taken only while fewer than parts_max writers hold one and parts
+ * are not held back for another project (bulk_share; never once closed); a project whose
+ * next job is such a part is passed over (keeping its turn) while it may not be taken or
+ * the batch already has other jobs. Jobs come one per project in turn (FIFO within a
+ * project). Returns a linked list. */
 struct fd_ingest_job *fd_queue_take(struct fd_queue *q, long max_rows, int wait_ms);
 void fd_queue_close(struct fd_queue *q);
 

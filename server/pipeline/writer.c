@@ -426,6 +426,8 @@ static void *writer_main(void *arg) {
     struct fd_ingest_job *list = fd_queue_take(&ing->q, ing->batch_size, ing->batch_wait_ms);
     if (!list) break;
     bool part = list->part_; /* a part is a batch of its own (queue.h) */
+    int64_t part_project = list->project_id;
+    uint64_t t0 = part ? fd_now_us() : 0;
     size_t n = 0;
     for (struct fd_ingest_job *j = list; j; j = j->next_) {
       if (n == cap) {
@@ -450,7 +452,13 @@ static void *writer_main(void *arg) {
       next = j->next_;
       j->done(j);
     }
-    if (part) fd_queue_part_done(&ing->q);
+    if (part) {
+      /* what the part took of this writer decides how long parts yield to other projects */
+      uint64_t busy = fd_now_us() - t0;
+      uint64_t pause = fd_queue_part_done(&ing->q, part_project, busy);
+      FD_METRIC_ADD(fd_metrics.part_us, busy);
+      if (pause) FD_METRIC_ADD(fd_metrics.bulk_throttled_us, pause);
+    }
   }
   free(jobs);
   fd_db_close(db);
@@ -473,6 +481,7 @@ struct fd_ingest *fd_ingest_start(const struct fd_config *cfg, const char *conni
   fd_queue_init(&ing->q, cfg->queue_capacity);
   /* one writer stays free of parts for the other projects' small jobs (queue.h) */
   fd_queue_set_parts_max(&ing->q, cfg->writers - 1);
+  fd_queue_set_bulk_share(&ing->q, cfg->bulk_share);
   ing->edit_ratios = fd_edit_ratios_start(conninfo, cfg->prepared_statements, EDIT_RATIO_BACKLOG);
   if (!ing->edit_ratios) fd_log(FD_LOG_WARN, "msg=\"edit ratio worker did not start: edits keep a null edit_ratio\"");
   for (int i = 0; i < cfg->writers; i++) {

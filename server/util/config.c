@@ -27,11 +27,25 @@ struct setting {
   { #key, type, offsetof(struct fd_config, key), def, min, max, secret, help, NULL }
 #define S_CHECKED(key, def, check, help) \
   { #key, T_STRING, offsetof(struct fd_config, key), def, 0, 0, false, help, check }
+#define S_FRACTION(key, def, help) \
+  { #key, T_DOUBLE, offsetof(struct fd_config, key), def, 0, 0, false, help, check_fraction }
 
 static bool check_address_ranges(const char *value, char *err, size_t errlen) {
   struct fd_netranges r;
   if (!fd_netranges_parse(value, &r, err, errlen)) return false;
   fd_netranges_free(&r);
+  return true;
+}
+
+/* a share: more than 0, at most 1 */
+static bool check_fraction(const char *value, char *err, size_t errlen) {
+  char *end;
+  errno = 0;
+  double v = strtod(value, &end);
+  if (errno || end == value || *end || !(v > 0 && v <= 1)) {
+    snprintf(err, errlen, "must be a number greater than 0 and at most 1, not '%s'", value);
+    return false;
+  }
   return true;
 }
 
@@ -68,6 +82,8 @@ static const struct setting settings[] = {
     S(batch_wait_ms, T_INT, "1", 0, 1000, false, "how long the writer waits to fill a batch (ms)"),
     S(queue_capacity, T_INT, "20000", 1, 10000000, false, "ingest queue bound in events; full answers 503"),
     S(writers, T_INT, "2", 1, 64, false, "writer threads (each its own database connection)"),
+    S_FRACTION(bulk_share, "0.25",
+               "share of one writer's time the parts of large requests take while other projects send (1 = no limit)"),
     S(stats_catch_up_ms, T_INT, "1000", 0, 3600000, false,
       "how often the stats tables catch up with new events in the background (ms; 0 = only when stats are read)"),
     S(maintenance_interval_ms, T_INT, "60000", 0, 86400000, false,
@@ -165,6 +181,11 @@ bool fd_config_set(struct fd_config *cfg, const char *key, const char *value, ch
       }
       return true;
     case T_DOUBLE: {
+      char why[160];
+      if (s->check && !s->check(value, why, sizeof why)) {
+        snprintf(err, errlen, "%s %s", key, why);
+        return false;
+      }
       char *end;
       errno = 0;
       double v = strtod(value, &end);

@@ -37,6 +37,7 @@ struct fd_config {
   int batch_wait_ms;           /* how long the writer waits to fill a batch */
   int queue_capacity;          /* ingest queue bound, in events; full -> 503 */
   int writers;                 /* writer threads */
+  double bulk_share;           /* share of one writer's time parts take while other projects send (1 = all) */
   int stats_catch_up_ms;       /* background stats catch-up interval (0 = only on reads) */
   int maintenance_interval_ms; /* background partition maintenance and retention (0 = never) */
   int retention_batch;         /* rows per retention step */

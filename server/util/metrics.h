@@ -49,6 +49,8 @@ struct fd_metrics {
   struct fd_histogram commit_seconds;      /* writer transaction latency */
   struct fd_histogram ingest_wait_seconds; /* per writer transaction: its oldest request's wait */
   uint64_t split_jobs;                     /* requests written as several transactions */
+  uint64_t part_us;                        /* writer time spent on parts of split requests */
+  uint64_t bulk_throttled_us;              /* time parts were held back for other projects (bulk_share) */
   uint64_t export_records;
   uint64_t exports;
   struct fd_histogram stats_catch_up_seconds; /* one background catch-up of every project */

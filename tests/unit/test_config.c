@@ -75,6 +75,24 @@ static void test_bad_values(void) {
   fd_config_free(&c);
 }
 
+/* bulk_share: a fraction, more than 0 and at most 1; a refusal names the setting */
+static void test_bulk_share(void) {
+  struct fd_config c;
+  char err[256];
+  fd_config_defaults(&c);
+  CHECK(c.bulk_share == 0.25);
+  const char *bad[] = {"0", "-0.5", "1.01", "2", "abc", "", "0.5x", "nan", "inf"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    err[0] = '\0';
+    CHECK(!fd_config_set(&c, "bulk_share", bad[i], err, sizeof err));
+    CHECK(strstr(err, "bulk_share") != NULL && strstr(err, "at most 1") != NULL);
+    CHECK(c.bulk_share == 0.25); /* unchanged */
+  }
+  CHECK(fd_config_set(&c, "bulk_share", "1", err, sizeof err) && c.bulk_share == 1);
+  CHECK(fd_config_set(&c, "bulk_share", "0.05", err, sizeof err) && c.bulk_share == 0.05);
+  fd_config_free(&c);
+}
+
 static void test_no_flag_and_help(void) {
   char a0[] = "feedbackd", a1[] = "--no-migrate", a2[] = "serve";
   char *argv[] = {a0, a1, a2, NULL};
@@ -154,6 +172,7 @@ int main(void) {
   RUN(test_defaults);
   RUN(test_precedence);
   RUN(test_bad_values);
+  RUN(test_bulk_share);
   RUN(test_no_flag_and_help);
   RUN(test_connection_settings);
   RUN(test_limits_follow_settings);

@@ -7,6 +7,7 @@
 #include "pipeline/queue.h"
 #include "pipeline/split.h"
 #include "unit.h"
+#include "util/clock.h"
 
 static int list_len(const struct fd_ingest_job *j) {
   int n = 0;
@@ -431,8 +432,8 @@ static void test_parts_take_turns(void) {
   CHECK(t == &x && x.next_ == NULL);
   t = fd_queue_take(&q, 100, 0);
   CHECK(t == &y && y.next_ == NULL);
-  fd_queue_part_done(&q);
-  fd_queue_part_done(&q);
+  fd_queue_part_done(&q, 3, 0);
+  fd_queue_part_done(&q, 4, 0);
   fd_queue_destroy(&q);
 }
 
@@ -454,11 +455,88 @@ static void test_parts_max(void) {
   CHECK(fd_queue_push(&q, &c));
   t = fd_queue_take(&q, 100, 0);
   CHECK(t == &c);
-  fd_queue_part_done(&q);
+  fd_queue_part_done(&q, 1, 0);
   t = fd_queue_take(&q, 100, 0);
   CHECK(t == &a2 && a2.next_ == NULL);
-  fd_queue_part_done(&q);
+  fd_queue_part_done(&q, 2, 0);
   CHECK(fd_queue_rows(&q) == 0);
+  fd_queue_destroy(&q);
+}
+
+static double ms_since(const struct timespec *t0) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+/* bulk_share: after a part's batch of busy_us while another project's small jobs are taken,
+ * parts wait busy_us * (1 / share - 1) (other jobs still go); a project whose only activity is
+ * its own is never held back; a closed queue drains at once. */
+static void test_bulk_share(void) {
+  struct fd_queue q;
+  fd_queue_init(&q, 4000);
+  fd_queue_set_bulk_share(&q, 0.25);
+  struct fd_ingest_job a1 = job_in(1, 50), a2 = job_in(1, 50), a3 = job_in(1, 50), own = job_in(1, 1),
+                       b1 = job_in(2, 1), b2 = job_in(2, 1);
+  a1.part_ = a2.part_ = a3.part_ = true;
+  /* alone: project 1's own small job does not count as another project's activity */
+  CHECK(fd_queue_push(&q, &own));
+  CHECK(fd_queue_take(&q, 100, 0) == &own);
+  CHECK(fd_queue_push_first_part(&q, &a1, 150));
+  CHECK(fd_queue_take(&q, 100, 0) == &a1);
+  CHECK(fd_queue_part_done(&q, 1, 100000) == 0);
+  /* project 2 active: a part of 100 ms holds the next one back 300 ms */
+  CHECK(fd_queue_push(&q, &b1));
+  CHECK(fd_queue_take(&q, 100, 0) == &b1);
+  fd_queue_push_next_part(&q, &a2);
+  CHECK(fd_queue_take(&q, 100, 0) == &a2);
+  CHECK(fd_queue_part_done(&q, 1, 100000) == 300000);
+  struct timespec t0;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  fd_queue_push_next_part(&q, &a3);
+  CHECK(fd_queue_push(&q, &b2));
+  CHECK(fd_queue_take(&q, 100, 0) == &b2); /* b2 passes the held part */
+  CHECK(b2.next_ == NULL);
+  CHECK(fd_queue_take(&q, 100, 0) == &a3); /* waits until the parts may go */
+  double waited = ms_since(&t0);
+  CHECK(waited >= 290 && waited < 5000);
+  /* parts of several writers add up, from where the pause already reaches */
+  CHECK(fd_queue_part_done(&q, 1, 1000) == 3000);
+  CHECK(fd_queue_part_done(&q, 1, 1000) == 3000);
+  CHECK(q.parts_open_us >= fd_now_us() + 5000 - 1000);
+  /* a long part is held back at most FD_QUEUE_BULK_PAUSE_MAX_US */
+  struct fd_ingest_job b3 = job_in(3, 1), d1 = job_in(1, 50), d2 = job_in(1, 50);
+  d1.part_ = d2.part_ = true;
+  CHECK(fd_queue_push(&q, &b3));
+  CHECK(fd_queue_take(&q, 100, 0) == &b3);
+  CHECK(fd_queue_push_first_part(&q, &d1, 100));
+  CHECK(fd_queue_take(&q, 100, 0) == &d1);
+  CHECK(fd_queue_part_done(&q, 1, 60000000) == FD_QUEUE_BULK_PAUSE_MAX_US);
+  /* closing: the held part is taken at once (shutdown drains) */
+  fd_queue_push_next_part(&q, &d2);
+  fd_queue_close(&q);
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  CHECK(fd_queue_take(&q, 100, 0) == &d2);
+  CHECK(ms_since(&t0) < 1000);
+  fd_queue_part_done(&q, 1, 0);
+  CHECK(fd_queue_take(&q, 100, 0) == NULL);
+  fd_queue_destroy(&q);
+}
+
+/* share 1 (the value after init): parts never yield */
+static void test_bulk_share_off(void) {
+  struct fd_queue q;
+  fd_queue_init(&q, 4000);
+  struct fd_ingest_job a1 = job_in(1, 50), a2 = job_in(1, 50), b1 = job_in(2, 1);
+  a1.part_ = a2.part_ = true;
+  CHECK(fd_queue_push(&q, &b1));
+  CHECK(fd_queue_take(&q, 100, 0) == &b1);
+  CHECK(fd_queue_push_first_part(&q, &a1, 100));
+  CHECK(fd_queue_take(&q, 100, 0) == &a1);
+  CHECK(fd_queue_part_done(&q, 1, 100000) == 0);
+  fd_queue_push_next_part(&q, &a2);
+  CHECK(fd_queue_take(&q, 100, 0) == &a2);
+  fd_queue_part_done(&q, 1, 0);
   fd_queue_destroy(&q);
 }
 
@@ -475,5 +553,7 @@ int main(void) {
   RUN(test_no_job_left_behind);
   RUN(test_split_parts);
   RUN(test_parts_take_turns);
+  RUN(test_bulk_share);
+  RUN(test_bulk_share_off);
   return unit_report();
 }
