@@ -27,7 +27,9 @@ import urllib.request
 TICK = os.sysconf("SC_CLK_TCK")
 HISTOGRAMS = (("feedbackd_ingest_wait_duration_seconds", ""), ("feedbackd_ingest_commit_duration_seconds", ""),
               ("feedbackd_ingest_batch_size", ""), ("feedbackd_http_request_duration_seconds", 'route="feedback"'))
-COUNTERS = ("feedbackd_ingest_split_total", "feedbackd_ingest_rejected_total")
+# edits stored: the attacker's rows (the victim posts ratings); parts' writer time and holds
+COUNTERS = ("feedbackd_ingest_split_total", "feedbackd_ingest_rejected_total", 'feedbackd_events_stored_total{kind="edit"}',
+            "feedbackd_ingest_part_seconds_total", "feedbackd_ingest_bulk_throttled_seconds_total")
 
 
 def stat(path):
@@ -151,7 +153,7 @@ def diff(a, b, extra):
                   f" p99<={quantile(buckets, count, 0.99)}")
     for c in COUNTERS:
         d = sum(v - ma.get(k, 0.0) for k, v in mb.items() if k == c or k.startswith(c + "{"))
-        print(f"  {c}: +{d:.0f}")
+        print(f"  {c}: +{d:.0f}" if d == int(d) else f"  {c}: +{d:.2f}")
 
 
 if __name__ == "__main__":
