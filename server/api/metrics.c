@@ -100,6 +100,22 @@ void fd_api_metrics(struct fd_request *req) {
           "# TYPE feedbackd_ingest_bulk_throttled_seconds_total counter\n"
           "feedbackd_ingest_bulk_throttled_seconds_total %.6f\n",
           (double)FD_METRIC_GET(fd_metrics.part_us) / 1e6, (double)FD_METRIC_GET(fd_metrics.bulk_throttled_us) / 1e6);
+  fprintf(out,
+          "# HELP feedbackd_edit_ratio_computed_total Edit ratios computed by the edit-ratio worker.\n"
+          "# TYPE feedbackd_edit_ratio_computed_total counter\nfeedbackd_edit_ratio_computed_total %llu\n"
+          "# HELP feedbackd_edit_ratio_cpu_seconds_total CPU time of the edit-ratio worker's thread in its"
+          " rounds (reading, computing, storing ratios), all projects.\n"
+          "# TYPE feedbackd_edit_ratio_cpu_seconds_total counter\nfeedbackd_edit_ratio_cpu_seconds_total %.6f\n"
+          "# HELP feedbackd_edit_ratio_throttled_total Times a project with edits waiting was passed over"
+          " because its ratios had used their CPU share (edit_ratio_cpu_share), once per debt.\n"
+          "# TYPE feedbackd_edit_ratio_throttled_total counter\nfeedbackd_edit_ratio_throttled_total %llu\n"
+          "# HELP feedbackd_edit_ratio_dropped_total Stored edits left with a null edit_ratio because the"
+          " worker's backlog, or their project's half of it, was full.\n"
+          "# TYPE feedbackd_edit_ratio_dropped_total counter\nfeedbackd_edit_ratio_dropped_total %llu\n",
+          (unsigned long long)FD_METRIC_GET(fd_metrics.edit_ratios_computed),
+          (double)FD_METRIC_GET(fd_metrics.edit_ratio_cpu_ns) / 1e9,
+          (unsigned long long)FD_METRIC_GET(fd_metrics.edit_ratio_throttled),
+          (unsigned long long)FD_METRIC_GET(fd_metrics.edit_ratio_dropped));
   fputs(
       "# HELP feedbackd_stats_catch_up_duration_seconds Background stats catch-ups (every project),"
       " each applying the events written since the one before.\n"

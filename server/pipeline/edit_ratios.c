@@ -4,9 +4,12 @@
  * crowds out another project's ratios); the worker takes a few at a time, reads each edit and each
  * distinct original once, computes the bounded ratio (ingest/edit_ratio.h) and UPDATEs
  * the rows. It runs at a lower scheduling priority: a flood of edits slows the ratios, not
- * the acknowledgements. */
+ * the acknowledgements. And each project's ratios may use only a share of one core (its CPU
+ * budget, docs/edit-ratio.md "CPU budget"): the worker's CPU is a debt of the project that
+ * drains with wall time, and a project in debt is passed over until it has paid. */
 #include "pipeline/edit_ratios.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +19,7 @@
 #include "ingest/edit_ratio.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/metrics.h"
 #include "util/turns.h"
 #include "util/workers.h"
 
@@ -37,11 +41,15 @@ struct pending {
   long next;
 };
 
-/* One project's waiting edits. Kept for the worker's life (projects are few). */
+/* One project's waiting edits and CPU debt. Kept for the worker's life (projects are few). */
 struct er_project {
   int64_t id;
   long head, tail, count;
   struct fd_turn turn; /* in the turn order while it has edits */
+  /* CPU nanoseconds owed as of since_ns (CLOCK_MONOTONIC); it drains at `share` CPU
+   * nanoseconds per wall nanosecond (debt_now) */
+  int64_t debt_ns, since_ns;
+  bool held; /* passed over since its last charge (counted once in the metric) */
 };
 
 struct fd_edit_ratios {
@@ -53,6 +61,7 @@ struct fd_edit_ratios {
   size_t n_projects, cap_projects;
   struct fd_turns turns; /* projects with edits, the next turn first */
   long dropped;          /* since the last warning */
+  double share;          /* of one core per project; 0 = no budget */
   bool closed;
   char *conninfo;
   bool prepared;
@@ -83,6 +92,7 @@ void fd_edit_ratios_add(struct fd_edit_ratios *er, int64_t project_id, const cha
   struct er_project *p = er->closed ? NULL : project_of(er, project_id);
   /* a project may hold half of the backlog: the other half stays for the others */
   if (!p || er->free_head < 0 || p->count >= (er->capacity + 1) / 2) {
+    FD_METRIC_ADD(fd_metrics.edit_ratio_dropped, 1);
     if (er->dropped++ == 0)
       fd_log(FD_LOG_WARN,
              "msg=\"edit ratio backlog full (or a project holds half of it): new edits keep a null edit_ratio\" "
@@ -94,7 +104,8 @@ void fd_edit_ratios_add(struct fd_edit_ratios *er, int64_t project_id, const cha
     er->nodes[n].key.project_id = project_id;
     snprintf(er->nodes[n].key.id, sizeof er->nodes[n].key.id, "%s", id);
     er->nodes[n].next = -1;
-    if (p->tail >= 0) {
+    bool joined = p->tail < 0;
+    if (!joined) {
       er->nodes[p->tail].next = n;
     } else {
       p->head = n;
@@ -102,15 +113,64 @@ void fd_edit_ratios_add(struct fd_edit_ratios *er, int64_t project_id, const cha
     }
     p->tail = n;
     p->count++;
-    if (++er->count == 1 || er->count == ROUND) pthread_cond_signal(&er->nonempty);
+    /* the worker may be waiting for debtors while this project can be served at once */
+    if (++er->count == 1 || er->count == ROUND || joined || p->count == ROUND) pthread_cond_signal(&er->nonempty);
   }
   pthread_mutex_unlock(&er->lock);
 }
 
-/* The next edit in turn: the first of the first project, which then goes to the end of the
- * turn order (or leaves it, empty). Under the lock, with count > 0. */
-static struct fd_edit_key take_next(struct fd_edit_ratios *er) {
-  struct er_project *p = FD_TURN_OWNER(er->turns.head, struct er_project, turn);
+static int64_t mono_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+static int64_t thread_cpu_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/* What p still owes at `now`: its debt less what the wall time since drained (0: servable). */
+static int64_t debt_now(const struct fd_edit_ratios *er, const struct er_project *p, int64_t now) {
+  if (p->debt_ns <= 0 || er->share <= 0) return 0;
+  double paid = er->share * (double)(now - p->since_ns);
+  return paid >= (double)p->debt_ns ? 0 : p->debt_ns - (int64_t)paid;
+}
+
+/* Waiting edits of the projects not in debt at `now`; *wake = when the first debtor with
+ * edits will have paid (INT64_MAX: none). A debtor passed over is counted once per debt.
+ * Under the lock. */
+static long servable(struct fd_edit_ratios *er, int64_t now, int64_t *wake) {
+  long n = 0;
+  *wake = INT64_MAX;
+  for (struct fd_turn *t = er->turns.head; t; t = t->next) {
+    struct er_project *p = FD_TURN_OWNER(t, struct er_project, turn);
+    int64_t owed = debt_now(er, p, now);
+    if (!owed) {
+      n += p->count;
+      continue;
+    }
+    int64_t at = now + (int64_t)ceil((double)owed / er->share);
+    if (at < *wake) *wake = at;
+    if (!p->held) {
+      p->held = true;
+      FD_METRIC_ADD(fd_metrics.edit_ratio_throttled, 1);
+    }
+  }
+  return n;
+}
+
+/* The next edit in turn: the first of the first project not in debt, which then goes to the
+ * end of the turn order (or leaves it, empty); the debtors before it keep their places.
+ * Under the lock, with servable(now) > 0. */
+static struct fd_edit_key take_next(struct fd_edit_ratios *er, int64_t now, struct er_project **owner) {
+  struct fd_turn *prev = NULL, *t = er->turns.head;
+  while (debt_now(er, FD_TURN_OWNER(t, struct er_project, turn), now)) {
+    prev = t;
+    t = t->next;
+  }
+  struct er_project *p = FD_TURN_OWNER(t, struct er_project, turn);
   long n = p->head;
   struct fd_edit_key key = er->nodes[n].key;
   p->head = er->nodes[n].next;
@@ -119,14 +179,34 @@ static struct fd_edit_key take_next(struct fd_edit_ratios *er) {
   er->count--;
   er->nodes[n].next = er->free_head;
   er->free_head = n;
-  fd_turns_leave(&er->turns, NULL, &p->turn);
+  fd_turns_leave(&er->turns, prev, &p->turn);
   if (p->head >= 0) fd_turns_join(&er->turns, &p->turn);
+  *owner = p;
   return key;
 }
 
-/* One round: ratios of the pairs that have an original; a database error drops the round
- * (the ratios stay NULL; fd_db_ensure reconnects for the next one). */
-static void compute_round(struct fd_db *db, const struct fd_edit_key *keys, size_t n) {
+/* p used cpu nanoseconds in a round that ran from t0 to t1: its debt grows by them and
+ * drains by the share of the round's wall time (a project alone on an idle core at share 1
+ * never owes anything). Under the lock. */
+static void charge(struct fd_edit_ratios *er, struct er_project *p, int64_t cpu, int64_t t0, int64_t t1) {
+  if (er->share <= 0) return;
+  double owed = (double)debt_now(er, p, t0) + (double)cpu - er->share * (double)(t1 - t0);
+  p->debt_ns = owed > 0 ? (int64_t)owed : 0;
+  p->since_ns = t1;
+  p->held = false;
+}
+
+/* The key of a pair (among the round's n keys); n when none matches. */
+static size_t key_of(const struct fd_edit_pair *p, const struct fd_edit_key *keys, size_t n) {
+  size_t j = 0;
+  while (j < n && !(keys[j].project_id == p->project_id && strcmp(keys[j].id, p->id) == 0)) j++;
+  return j;
+}
+
+/* One round: ratios of the pairs that have an original, each one's thread CPU added to
+ * cpu[its key]; a database error drops the round (the ratios stay NULL; fd_db_ensure
+ * reconnects for the next one). */
+static void compute_round(struct fd_db *db, const struct fd_edit_key *keys, size_t n, int64_t *cpu) {
   struct fd_edit_pairs pairs;
   if (!fd_db_ensure(db) || fd_db_failed(fd_db_edit_pairs(db, keys, n, &pairs))) {
     fd_log(FD_LOG_WARN, "msg=\"edit ratios: could not read the edits\" edits=%zu", n);
@@ -137,12 +217,41 @@ static void compute_round(struct fd_db *db, const struct fd_edit_key *keys, size
   size_t k = 0;
   for (size_t i = 0; i < pairs.n && k < ROUND; i++) {
     const struct fd_edit_pair *p = &pairs.pairs[i];
-    if (!p->original || !fd_edit_ratio(p->original, p->original_len, p->edited, p->edited_len, &ratios[k])) continue;
-    known[k++] = *p;
+    if (!p->original) continue;
+    int64_t c0 = thread_cpu_ns();
+    bool ok = fd_edit_ratio(p->original, p->original_len, p->edited, p->edited_len, &ratios[k]);
+    size_t j = key_of(p, keys, n);
+    if (j < n) cpu[j] += thread_cpu_ns() - c0;
+    if (ok) known[k++] = *p;
   }
+  FD_METRIC_ADD(fd_metrics.edit_ratios_computed, (uint64_t)k);
   if (fd_db_failed(fd_db_set_edit_ratios(db, known, ratios, k)))
     fd_log(FD_LOG_WARN, "msg=\"edit ratios: could not store them\" edits=%zu", k);
   fd_edit_pairs_free(&pairs);
+}
+
+/* Wait until a round can be taken (up to ROUND edits of projects not in debt, or fewer once
+ * the first of them has waited GATHER_MS) and take it; 0 once closed. Under the lock. */
+static size_t take_round(struct fd_edit_ratios *er, struct fd_edit_key *keys, struct er_project **owners) {
+  int64_t gather_until = -1;
+  for (;;) {
+    if (er->closed) return 0;
+    int64_t now = mono_ns(), wake;
+    long ready = servable(er, now, &wake);
+    if (ready > 0 && gather_until < 0) gather_until = now + (int64_t)GATHER_MS * 1000000;
+    if (ready >= ROUND || (ready > 0 && now >= gather_until)) {
+      size_t n = 0;
+      for (; n < ROUND && servable(er, now, &wake) > 0; n++) keys[n] = take_next(er, now, &owners[n]);
+      return n;
+    }
+    if (ready > 0 && gather_until < wake) wake = gather_until;
+    if (wake == INT64_MAX) {
+      pthread_cond_wait(&er->nonempty, &er->lock);
+    } else {
+      struct timespec until = {(time_t)(wake / 1000000000), (long)(wake % 1000000000)};
+      pthread_cond_timedwait(&er->nonempty, &er->lock, &until);
+    }
+  }
 }
 
 static void *worker_main(void *arg) {
@@ -152,24 +261,37 @@ static void *worker_main(void *arg) {
   char err[256];
   struct fd_db *db = NULL;
   struct fd_edit_key keys[ROUND];
+  struct er_project *owners[ROUND];
   for (;;) {
     pthread_mutex_lock(&er->lock);
-    while (er->count == 0 && !er->closed) pthread_cond_wait(&er->nonempty, &er->lock);
-    struct timespec until = fd_deadline_ms(CLOCK_MONOTONIC, GATHER_MS);
-    while (er->count < ROUND && !er->closed && pthread_cond_timedwait(&er->nonempty, &er->lock, &until) == 0) {}
-    if (er->closed) {
-      pthread_mutex_unlock(&er->lock);
-      break;
-    }
-    size_t n = 0;
-    for (; n < ROUND && er->count > 0; n++) keys[n] = take_next(er);
+    size_t n = take_round(er, keys, owners);
     if (er->dropped) {
       fd_log(FD_LOG_WARN, "msg=\"edit ratio backlog: edits left with a null edit_ratio\" dropped=%ld", er->dropped);
       er->dropped = 0;
     }
     pthread_mutex_unlock(&er->lock);
+    if (n == 0) break; /* closed */
+    int64_t t0 = mono_ns(), c0 = thread_cpu_ns(), cpu[ROUND] = {0};
     if (!db) db = fd_db_connect(er->conninfo, er->prepared, err, sizeof err);
-    if (db) compute_round(db, keys, n);
+    if (db) compute_round(db, keys, n, cpu);
+    int64_t used = thread_cpu_ns() - c0, t1 = mono_ns(), ratios = 0;
+    FD_METRIC_ADD(fd_metrics.edit_ratio_cpu_ns, (uint64_t)used);
+    /* the round's reads, writes and connecting are shared by its edits alike, each ratio
+     * goes to its own project */
+    for (size_t i = 0; i < n; i++) ratios += cpu[i];
+    int64_t common = used > ratios ? (used - ratios) / (int64_t)n : 0;
+    pthread_mutex_lock(&er->lock);
+    for (size_t i = 0; i < n; i++) {
+      if (!owners[i]) continue;
+      int64_t sum = 0;
+      for (size_t j = i; j < n; j++) /* every key of this project, once */
+        if (owners[j] == owners[i]) {
+          sum += cpu[j] + common;
+          if (j > i) owners[j] = NULL;
+        }
+      charge(er, owners[i], sum, t0, t1);
+    }
+    pthread_mutex_unlock(&er->lock);
   }
   fd_db_close(db);
   return NULL;
@@ -183,10 +305,11 @@ static void er_free(struct fd_edit_ratios *er) {
   free(er);
 }
 
-struct fd_edit_ratios *fd_edit_ratios_start(const char *conninfo, bool prepared, long capacity) {
+struct fd_edit_ratios *fd_edit_ratios_start(const char *conninfo, bool prepared, long capacity, double cpu_share) {
   struct fd_edit_ratios *er = calloc(1, sizeof *er);
   if (!er) return NULL;
   er->capacity = capacity > 0 ? capacity : 1;
+  er->share = cpu_share > 0 && cpu_share < 1 ? cpu_share : 0;
   er->nodes = calloc((size_t)er->capacity, sizeof *er->nodes);
   er->conninfo = strdup(conninfo);
   er->prepared = prepared;

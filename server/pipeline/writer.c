@@ -482,7 +482,8 @@ struct fd_ingest *fd_ingest_start(const struct fd_config *cfg, const char *conni
   /* one writer stays free of parts for the other projects' small jobs (queue.h) */
   fd_queue_set_parts_max(&ing->q, cfg->writers - 1);
   fd_queue_set_bulk_share(&ing->q, cfg->bulk_share);
-  ing->edit_ratios = fd_edit_ratios_start(conninfo, cfg->prepared_statements, EDIT_RATIO_BACKLOG);
+  ing->edit_ratios =
+      fd_edit_ratios_start(conninfo, cfg->prepared_statements, EDIT_RATIO_BACKLOG, cfg->edit_ratio_cpu_share);
   if (!ing->edit_ratios) fd_log(FD_LOG_WARN, "msg=\"edit ratio worker did not start: edits keep a null edit_ratio\"");
   for (int i = 0; i < cfg->writers; i++) {
     if (pthread_create(&ing->threads[i], NULL, writer_main, ing) != 0) break;

@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,7 +17,7 @@ struct setting {
   enum setting_type type;
   size_t offset;
   const char *def;
-  long min, max; /* for T_INT */
+  long min, max; /* for T_INT; for T_DOUBLE max > 0 is its bound (min is 0) */
   bool secret;
   const char *help;
   /* extra validation of a T_STRING value, or NULL */
@@ -93,6 +94,8 @@ static const struct setting settings[] = {
     S(export_workers, T_INT, "2", 1, 64, false, "threads that run HTTP exports (their database work)"),
     S(parse_workers, T_INT, "1", 0, 16, false,
       "threads that validate ingest bodies of 64 KiB or more off the HTTP threads (0 = on the HTTP threads)"),
+    S(edit_ratio_cpu_share, T_DOUBLE, "0.1", 0, 1, false,
+      "fraction of one core one project's edit ratios may use (0 or 1 = no budget)"),
     S(max_concurrent_exports, T_INT, "8", 1, 10000, false,
       "HTTP exports running at once, all projects together (each holds a database connection); over: 429"),
     S(max_concurrent_exports_per_project, T_INT, "2", 1, 10000, false,
@@ -189,8 +192,12 @@ bool fd_config_set(struct fd_config *cfg, const char *key, const char *value, ch
       char *end;
       errno = 0;
       double v = strtod(value, &end);
-      if (errno || end == value || *end || v < 0) {
+      if (errno || end == value || *end || !isfinite(v) || v < 0) {
         snprintf(err, errlen, "%s must be a non-negative number, not '%s'", key, value);
+        return false;
+      }
+      if (s->max > 0 && v > (double)s->max) {
+        snprintf(err, errlen, "%s must be between 0 and %ld, not '%s'", key, s->max, value);
         return false;
       }
       *(double *)field = v;

@@ -43,6 +43,7 @@ struct fd_config {
   int retention_batch;         /* rows per retention step */
   int export_workers;          /* threads that run the HTTP exports' database work */
   int parse_workers;           /* threads that validate large ingest bodies; 0 = the HTTP threads */
+  double edit_ratio_cpu_share; /* of one core, one project's edit ratios at most; 0 or 1 = no budget */
   int max_concurrent_exports;  /* HTTP exports running at once, all projects */
   int max_concurrent_exports_per_project; /* ... and per project; over either -> 429 */
   int export_send_timeout;                /* seconds an export waits for a client that stopped reading */

@@ -57,10 +57,14 @@ struct fd_metrics {
   uint64_t stats_catch_up_failures;
   struct fd_histogram maintenance_seconds; /* one pass of partition maintenance and retention */
   uint64_t maintenance_failures;
-  uint64_t webhook_delivered; /* attempts answered 2xx */
-  uint64_t webhook_retried;   /* attempts that failed, to be retried */
-  uint64_t webhook_failed;    /* deliveries given up (retry window over) */
-  long webhook_pending;       /* outbox rows still pending, all replicas (as last counted) */
+  uint64_t webhook_delivered;    /* attempts answered 2xx */
+  uint64_t webhook_retried;      /* attempts that failed, to be retried */
+  uint64_t webhook_failed;       /* deliveries given up (retry window over) */
+  long webhook_pending;          /* outbox rows still pending, all replicas (as last counted) */
+  uint64_t edit_ratios_computed; /* edit ratios the edit-ratio worker computed */
+  uint64_t edit_ratio_cpu_ns;    /* the edit-ratio worker's thread CPU in its rounds */
+  uint64_t edit_ratio_throttled; /* a project with edits waiting passed over: CPU share used up */
+  uint64_t edit_ratio_dropped;   /* edits left without a ratio: backlog (or the project's half) full */
 };
 
 extern struct fd_metrics fd_metrics;

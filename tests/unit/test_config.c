@@ -72,6 +72,19 @@ static void test_bad_values(void) {
   CHECK(!fd_config_set(&c, "no_such_setting", "1", err, sizeof err));
   CHECK(strstr(err, "no_such_setting") != NULL);
   CHECK(!fd_config_set(&c, "rate_limit_rps", "-1", err, sizeof err));
+  CHECK(!fd_config_set(&c, "rate_limit_rps", "nan", err, sizeof err));
+  CHECK(!fd_config_set(&c, "rate_limit_rps", "inf", err, sizeof err));
+  CHECK(fd_config_set(&c, "rate_limit_rps", "1e6", err, sizeof err) && c.rate_limit_rps == 1e6); /* no upper bound */
+  /* a share of one core: 0..1 */
+  CHECK(c.edit_ratio_cpu_share == 0.1);
+  CHECK(fd_config_set(&c, "edit_ratio_cpu_share", "0.25", err, sizeof err) && c.edit_ratio_cpu_share == 0.25);
+  CHECK(fd_config_set(&c, "edit_ratio_cpu_share", "0", err, sizeof err) && c.edit_ratio_cpu_share == 0);
+  CHECK(fd_config_set(&c, "edit_ratio_cpu_share", "1", err, sizeof err) && c.edit_ratio_cpu_share == 1);
+  CHECK(!fd_config_set(&c, "edit_ratio_cpu_share", "1.01", err, sizeof err));
+  CHECK(strstr(err, "edit_ratio_cpu_share") != NULL);
+  CHECK(!fd_config_set(&c, "edit_ratio_cpu_share", "-0.1", err, sizeof err));
+  CHECK(!fd_config_set(&c, "edit_ratio_cpu_share", "nan", err, sizeof err));
+  CHECK(!fd_config_set(&c, "edit_ratio_cpu_share", "half", err, sizeof err));
   fd_config_free(&c);
 }
 
