@@ -102,7 +102,7 @@ machine: $(nproc) cores (load average $(cut -d' ' -f1-3 /proc/loadavg) at the en
 | COPY ceiling (psql, same two queries, same order) | $(secs "$T_COPY") | – | – | $(rate "$N_ROWS" "$T_COPY") | 1.00 |
 | GET /v1/export?format=trl (curl -o /dev/null) | $(secs "$T_HTTP") | $REC_HTTP | $(rate "$REC_HTTP" "$T_HTTP") | $(rate "$N_ROWS" "$T_HTTP") | $(ratio "$T_COPY" "$T_HTTP") |
 | feedbackd export --format trl -o /dev/null | $(secs "$T_CLI") | $REC_CLI | $(rate "$REC_CLI" "$T_CLI") | $(rate "$N_ROWS" "$T_CLI") | $(ratio "$T_COPY" "$T_CLI") |
-| GET /v1/export?format=trl&include_meta=true (two passes) | $(secs "$T_META") | $REC_META | $(rate "$REC_META" "$T_META") | $(rate "$N_ROWS" "$T_META") | $(ratio "$T_COPY" "$T_META") |
+| GET /v1/export?format=trl&include_meta=true | $(secs "$T_META") | $REC_META | $(rate "$REC_META" "$T_META") | $(rate "$N_ROWS" "$T_META") | $(ratio "$T_COPY" "$T_META") |
 | GET /v1/export?format=kto | $(secs "$T_KTO") | $REC_KTO | $(rate "$REC_KTO" "$T_KTO") | $(rate "$N_ROWS" "$T_KTO") | $(ratio "$T_COPY" "$T_KTO") |
 
 peak RSS: feedbackd serve $(( RSS_SERVE / 1024 )) MiB after the three HTTP exports ($(( RSS_IDLE / 1024 )) MiB idle); feedbackd export (CLI) $(( RSS_CLI / 1024 )) MiB; trl body $(( BYTES_HTTP / 1048576 )) MiB.

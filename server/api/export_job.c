@@ -115,8 +115,7 @@ void fd_export_job_bind(struct fd_export_request *rq, struct fd_export_reader *r
   rq->license = fd_export_reader_license(rd);
   rq->default_train = fd_export_reader_default_train(rd);
   /* Signals need the reactions too: a counting reaction keeps a message out of the signal rule. */
-  fd_export_reader_load(rd, rq->p.reactions || rq->p.signals || rq->p.format == FD_FORMAT_REWARD, rq->p.signals,
-                        fd_export_passes(&rq->p));
+  fd_export_reader_load(rd, rq->p.reactions || rq->p.signals || rq->p.format == FD_FORMAT_REWARD, rq->p.signals);
 }
 
 enum fd_export_step fd_export_job_step(struct fd_export_reader *rd, struct fd_export *x, const char *after) {
@@ -130,8 +129,8 @@ enum fd_export_step fd_export_job_step(struct fd_export_reader *rd, struct fd_ex
         after ? fd_export_add_conversation_touched(x, conv, touches, n_touches) : fd_export_add_conversation(x, conv);
     return ok ? FD_EXPORT_STEP_CONVERSATION : FD_EXPORT_STEP_EXPORT_FAILED;
   }
-  if (fd_export_next_pass(x))
-    return fd_db_failed(fd_export_reader_rewind(rd)) ? FD_EXPORT_STEP_READ_FAILED : FD_EXPORT_STEP_NEXT_PASS;
+  int flushed = fd_export_flush(x); /* a spilled body, a piece per step (export.h "SPILL") */
+  if (flushed) return flushed > 0 ? FD_EXPORT_STEP_OUTPUT : FD_EXPORT_STEP_EXPORT_FAILED;
   return fd_export_finish(x) ? FD_EXPORT_STEP_DONE : FD_EXPORT_STEP_EXPORT_FAILED;
 }
 

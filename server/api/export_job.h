@@ -42,17 +42,17 @@ void fd_export_reader_status_error(enum fd_db_status st, struct fd_error *err);
 /* What one step of the pass loop did. */
 enum fd_export_step {
   FD_EXPORT_STEP_CONVERSATION,  /* one conversation went into the export */
-  FD_EXPORT_STEP_NEXT_PASS,     /* a pass ended; the reader is rewound for the next one */
+  FD_EXPORT_STEP_OUTPUT,        /* every conversation is in; a piece of a spilled body went out */
   FD_EXPORT_STEP_DONE,          /* the last pass ended and fd_export_finish succeeded */
   FD_EXPORT_STEP_READ_FAILED,   /* the reader failed: fd_export_reader_error(rd) says why */
   FD_EXPORT_STEP_EXPORT_FAILED, /* the export failed: fd_export_error(x) (or the write callback) */
 };
 
-/* The pass loop of export/export.h, one step per call, so that the HTTP export can produce
+/* The loop of export/export.h, one step per call, so that the HTTP export can produce
  * its body a chunk at a time and the command can draw its progress: feeds the reader's next
- * conversation into x (only its touched groups when `after` is set), or at the end of a pass
- * starts the next one or finishes the export. The reader must have been rewound once before
- * the first step; call again until the result is DONE or a failure. */
+ * conversation into x (only its touched groups when `after` is set), or after the last one
+ * writes a piece of a spilled body (include_meta) or finishes the export. The reader must have
+ * been rewound once before the first step; call again until the result is DONE or a failure. */
 enum fd_export_step fd_export_job_step(struct fd_export_reader *rd, struct fd_export *x, const char *after)
     __attribute__((warn_unused_result));
 

@@ -284,7 +284,7 @@ static bool fill_chunk(struct fd_export_stream *s) {
     }
     switch (fd_export_job_step(s->rd, s->x, s->rq.after)) {
       case FD_EXPORT_STEP_CONVERSATION:
-      case FD_EXPORT_STEP_NEXT_PASS: continue;
+      case FD_EXPORT_STEP_OUTPUT: continue;
       case FD_EXPORT_STEP_DONE:
         s->done = true;
         if (record_manifest(s)) return true;

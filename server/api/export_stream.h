@@ -1,7 +1,7 @@
 /* export_stream.h — HTTP exports produced off the HTTP threads.
  *
- * An export's database work (connecting, opening the snapshot, each FETCH, the sort of the
- * first pass, a whole first pass with include_meta) can take seconds to minutes. It runs on
+ * An export's database work (connecting, opening the snapshot, each FETCH, the sorts before
+ * the first row, the whole derivation with include_meta) can take seconds to minutes. It runs on
  * a small pool of export worker threads (config export_workers), never on a libmicrohttpd
  * thread:
  *

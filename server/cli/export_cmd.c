@@ -364,13 +364,13 @@ static bool start_export(struct export_run *r) {
   return true;
 }
 
-/* Every pass over the snapshot, with the progress bar when stderr is a terminal. */
-static bool run_passes(struct export_run *r) {
+/* The export over the snapshot, with the progress bar when stderr is a terminal. */
+static bool run_export(struct export_run *r) {
   struct fd_progress bar;
   bool on = isatty(STDERR_FILENO);
   long total = 0;
   bool counted = !on || !fd_db_failed(fd_export_reader_count(r->rd, &total));
-  fd_progress_start(&bar, on, total, r->rq.p.include_meta ? 2 : 1);
+  fd_progress_start(&bar, on, total);
   if (!counted || fd_db_failed(fd_export_reader_rewind(r->rd))) {
     fprintf(stderr, "\nfeedbackd export: database error: %s\n", fd_export_reader_error(r->rd));
     return false;
@@ -381,10 +381,7 @@ static bool run_passes(struct export_run *r) {
         bar.done++;
         fd_progress_draw(&bar, r->out.records, false);
         break;
-      case FD_EXPORT_STEP_NEXT_PASS:
-        bar.pass++;
-        bar.done = 0;
-        break;
+      case FD_EXPORT_STEP_OUTPUT: fd_progress_draw(&bar, r->out.records, false); break;
       case FD_EXPORT_STEP_DONE: fd_progress_draw(&bar, r->out.records, true); return true;
       case FD_EXPORT_STEP_READ_FAILED:
         fprintf(stderr, "\nfeedbackd export: database error: %s\n", fd_export_reader_error(r->rd));
@@ -438,7 +435,7 @@ int fd_cli_export(const struct fd_config *cfg, int argc, char **argv) {
   const char *out_dir = arg(&r.a, "out");
   rc = open_source(&r, cfg);
   if (rc == 0) {
-    bool ok = outputs_open(&r.out, out_dir, arg(&r.a, "o")) && start_export(&r) && run_passes(&r) &&
+    bool ok = outputs_open(&r.out, out_dir, arg(&r.a, "o")) && start_export(&r) && run_export(&r) &&
               outputs_close(&r.out) && record_manifest(&r) &&
               (!out_dir || write_dir_files(out_dir, r.slug, r.manifest, &r.rq, &r.facts));
     rc = ok ? 0 : 1;

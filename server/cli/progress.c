@@ -9,8 +9,8 @@
 
 static double now_s(void) { return (double)fd_now_us() / 1e6; }
 
-void fd_progress_start(struct fd_progress *p, bool on, long total, int n_passes) {
-  *p = (struct fd_progress){.on = on, .total = total, .pass = 1, .n_passes = n_passes, .t0 = now_s()};
+void fd_progress_start(struct fd_progress *p, bool on, long total) {
+  *p = (struct fd_progress){.on = on, .total = total, .t0 = now_s()};
 }
 
 void fd_progress_draw(struct fd_progress *p, uint64_t records, bool final) {
@@ -25,9 +25,8 @@ void fd_progress_draw(struct fd_progress *p, uint64_t records, bool final) {
   for (int i = 0; i < BAR_WIDTH; i++) bar[i] = i < filled ? '#' : '.';
   bar[BAR_WIDTH] = '\0';
   double el = t - p->t0;
-  fprintf(stderr, "\r%s[%s] %3.0f%% %ld/%ld conversations, %llu records, %.0f records/s  ",
-          p->n_passes > 1 ? (p->pass == 1 ? "pass 1/2 " : "pass 2/2 ") : "", bar, frac * 100, p->done, p->total,
-          (unsigned long long)records, el > 0 ? (double)records / el : 0.0);
+  fprintf(stderr, "\r[%s] %3.0f%% %ld/%ld conversations, %llu records, %.0f records/s  ", bar, frac * 100, p->done,
+          p->total, (unsigned long long)records, el > 0 ? (double)records / el : 0.0);
   if (final) fputc('\n', stderr);
   fflush(stderr);
 }

@@ -94,10 +94,9 @@ static struct fd_stmt stmt_count_full = {
     "export_count_full", "SELECT count(DISTINCT conversation_id) FROM messages WHERE project_id = $1::bigint", 0};
 static struct fd_stmt stmt_count_incr = {"export_count_incr", TOUCH_CTE "SELECT count(DISTINCT c) FROM touch", 0};
 
-/* The cursors' queries; DECLARE_M/F/T prefix them. [0] NO SCROLL, [1] SCROLL: an export of two
- * passes (include_meta) reads its cursors twice, and a SCROLL cursor's second pass is MOVE
- * ABSOLUTE 0 over the sorted result its first pass kept, instead of the scans, hash joins and
- * sort run again (about half of the cluster CPU of such an export, bench/README.md "export"). */
+/* The queries: a full export's two, read as plain queries (export_db.h "PARALLEL") or, when
+ * it cannot have its second connection, through cursors; an incremental export's three,
+ * through cursors. */
 #define M_FULL MESSAGES_SELECT " ORDER BY m.conversation_id COLLATE \"C\""
 #define F_FULL FEEDBACK_SELECT("$2", "$3") " ORDER BY v.c COLLATE \"C\""
 #define M_INCR                                          \
@@ -106,18 +105,13 @@ static struct fd_stmt stmt_count_incr = {"export_count_incr", TOUCH_CTE "SELECT 
       " ORDER BY m.conversation_id COLLATE \"C\""
 #define F_INCR TOUCH_CTE FEEDBACK_SELECT("$3", "$4") " AND v.c IN (SELECT c FROM touch) ORDER BY v.c COLLATE \"C\""
 #define T_INCR TOUCH_CTE "SELECT c, mid, sub FROM touch ORDER BY c COLLATE \"C\""
-#define DECLARE_2(name, cursor, query)                                                \
-  {                                                                                   \
-    {"export_decl_" name, "DECLARE " cursor " NO SCROLL CURSOR FOR " query, 0}, {     \
-      "export_decl_" name "_scroll", "DECLARE " cursor " SCROLL CURSOR FOR " query, 0 \
-    }                                                                                 \
-  }
+#define DECLARE(cursor, query) "DECLARE " cursor " NO SCROLL CURSOR FOR " query
 
-static struct fd_stmt stmt_decl_m_full[2] = DECLARE_2("m_full", "fd_export_m", M_FULL);
-static struct fd_stmt stmt_decl_f_full[2] = DECLARE_2("f_full", "fd_export_f", F_FULL);
-static struct fd_stmt stmt_decl_m_incr[2] = DECLARE_2("m_incr", "fd_export_m", M_INCR);
-static struct fd_stmt stmt_decl_f_incr[2] = DECLARE_2("f_incr", "fd_export_f", F_INCR);
-static struct fd_stmt stmt_decl_t[2] = DECLARE_2("t", "fd_export_t", T_INCR);
+static struct fd_stmt stmt_decl_m_full = {"export_decl_m_full", DECLARE("fd_export_m", M_FULL), 0};
+static struct fd_stmt stmt_decl_f_full = {"export_decl_f_full", DECLARE("fd_export_f", F_FULL), 0};
+static struct fd_stmt stmt_decl_m_incr = {"export_decl_m_incr", DECLARE("fd_export_m", M_INCR), 0};
+static struct fd_stmt stmt_decl_f_incr = {"export_decl_f_incr", DECLARE("fd_export_f", F_INCR), 0};
+static struct fd_stmt stmt_decl_t = {"export_decl_t", DECLARE("fd_export_t", T_INCR), 0};
 
 static struct fd_stmt stmt_fetch_m = {"export_fetch_m", "FETCH FORWARD " FETCH_ROWS " FROM fd_export_m", 0};
 static struct fd_stmt stmt_fetch_f = {"export_fetch_f", "FETCH FORWARD " FETCH_ROWS " FROM fd_export_f", 0};
@@ -248,7 +242,6 @@ struct fd_export_reader {
   char *watermark;
   bool in_tx;
   bool load_reactions, load_signals;
-  bool scroll; /* the cursors are SCROLL: a later pass rewinds them */
   bool default_train;
   char *license;
   struct fd_export_reaction set[FD_REACTIONS_MAX];
@@ -271,10 +264,9 @@ const struct fd_export_reaction *fd_export_reader_reactions(const struct fd_expo
   return r->set;
 }
 
-void fd_export_reader_load(struct fd_export_reader *r, bool reactions, bool signals, int passes) {
+void fd_export_reader_load(struct fd_export_reader *r, bool reactions, bool signals) {
   r->load_reactions = reactions;
   r->load_signals = signals;
-  r->scroll = passes > 1;
 }
 const char *fd_export_reader_error(const struct fd_export_reader *r) { return r->error; }
 
@@ -520,7 +512,7 @@ static enum fd_db_status stream_send(struct fd_export_reader *r, struct fd_db *d
   return FD_DB_ONE;
 }
 
-/* A full export of one pass (export_db.h "PARALLEL"): the messages query on the reader's
+/* A full export (export_db.h "PARALLEL"): the messages query on the reader's
  * connection and the feedback query on a second one that imports the transaction's snapshot,
  * both sent at once as plain queries read row by row. FD_DB_NONE: no second connection could
  * be had, the caller declares cursors instead. */
@@ -588,48 +580,30 @@ static enum fd_db_status stream_peek(struct fd_export_reader *r, struct cursor *
   return fd_db_failed(st) ? st : fd_db_bug("export stream: odd result");
 }
 
-/* Back to before the first row of an open SCROLL cursor. */
-static enum fd_db_status cursor_restart(struct fd_export_reader *r, struct cursor *c, const char *move_sql) {
-  PQclear(c->res);
-  c->res = NULL;
-  c->row = c->n = 0;
-  c->eof = false;
-  if (!c->open) return FD_DB_ONE;
-  if (fd_db_run(r->db, move_sql, NULL, 0)) return FD_DB_ONE;
-  set_error(r, "rewinding a cursor");
-  return fd_db_failure(r->db, "export rewind");
-}
-
 enum fd_db_status fd_export_reader_rewind(struct fd_export_reader *r) {
-  if (r->in_tx && r->scroll && r->m.open) { /* a later pass over the same cursors */
-    enum fd_db_status st = cursor_restart(r, &r->m, "MOVE ABSOLUTE 0 IN fd_export_m");
-    if (st == FD_DB_ONE) st = cursor_restart(r, &r->f, "MOVE ABSOLUTE 0 IN fd_export_f");
-    if (st == FD_DB_ONE) st = cursor_restart(r, &r->t, "MOVE ABSOLUTE 0 IN fd_export_t");
-    return st;
-  }
   close_all(r);
   if (!r->in_tx) {
     snprintf(r->error, sizeof r->error, "the export transaction is gone");
     return fd_db_failure(r->db, "export rewind without a transaction");
   }
-  if (!r->after && !r->scroll && !r->db2) {
+  if (!r->after && r->db2) return fd_db_bug("export reader: a second pass");
+  if (!r->after) {
     enum fd_db_status st = stream_start(r);
     if (st != FD_DB_NONE) return st;
   }
   const char *re = r->load_reactions ? "true" : "false", *si = r->load_signals ? "true" : "false";
   const char *p[2] = {r->pid, r->after};
   const char *pf_full[3] = {r->pid, re, si}, *pf_incr[4] = {r->pid, r->after, re, si};
-  int n = r->after ? 2 : 1, k = r->scroll ? 1 : 0;
   enum fd_db_status st =
-      run(r, r->after ? &stmt_decl_m_incr[k] : &stmt_decl_m_full[k], n, p, "declaring the messages cursor");
+      run(r, r->after ? &stmt_decl_m_incr : &stmt_decl_m_full, r->after ? 2 : 1, p, "declaring the messages cursor");
   if (fd_db_failed(st)) return st;
   r->m.open = true;
-  st = r->after ? run(r, &stmt_decl_f_incr[k], 4, pf_incr, "declaring the feedback cursor")
-                : run(r, &stmt_decl_f_full[k], 3, pf_full, "declaring the feedback cursor");
+  st = r->after ? run(r, &stmt_decl_f_incr, 4, pf_incr, "declaring the feedback cursor")
+                : run(r, &stmt_decl_f_full, 3, pf_full, "declaring the feedback cursor");
   if (fd_db_failed(st)) return st;
   r->f.open = true;
   if (r->after) {
-    st = run(r, &stmt_decl_t[k], 2, p, "declaring the changes cursor");
+    st = run(r, &stmt_decl_t, 2, p, "declaring the changes cursor");
     if (fd_db_failed(st)) return st;
     r->t.open = true;
   }

@@ -14,7 +14,7 @@
  * the largest conversation. Each event row carries its rater's consent (the consents row,
  * else the project's default_consent), joined in the same scan.
  *
- * PARALLEL. A full export of one pass (no after=, no include_meta) reads its two queries as
+ * PARALLEL. A full export (no after=, include_meta or not) reads its two queries as
  * plain queries in single-row mode instead of cursors, each on a connection of its own: the
  * messages query on the reader's connection, the feedback query on a second connection the
  * reader opens (same parameters) and whose REPEATABLE READ transaction imports the first's
@@ -89,18 +89,17 @@ const char *fd_export_reader_license(const struct fd_export_reader *r);
 bool fd_export_reader_default_train(const struct fd_export_reader *r);
 const struct fd_export_reaction *fd_export_reader_reactions(const struct fd_export_reader *r, size_t *n);
 
-/* Which of the kinds only some exports read to load from the next rewind on: reactions
+/* Which of the kinds only some exports read to load from the rewind on: reactions
  * (reactions=true, format=reward, signals=true) and signals (signals=true). Both off by
- * default. passes: how many passes the export will read (2 with include_meta): with more
- * than one the cursors are declared SCROLL and a later rewind moves them back to their start
- * instead of running their queries again. */
-void fd_export_reader_load(struct fd_export_reader *r, bool reactions, bool signals, int passes);
+ * default. */
+void fd_export_reader_load(struct fd_export_reader *r, bool reactions, bool signals);
 
 /* FD_DB_ONE with *count the number of conversations a pass will stream (for a progress bar). */
 enum fd_db_status fd_export_reader_count(struct fd_export_reader *r, long *count) __attribute__((warn_unused_result));
 
-/* Start a pass: declare the cursors in the same transaction (again, or moved back to their
- * start when they are SCROLL: fd_export_reader_load). FD_DB_ONE or a failure. */
+/* Start the export's one pass over the snapshot, once: send the two queries of a full export
+ * ("PARALLEL"; cursors when it cannot have its second connection), or declare the cursors of
+ * an incremental one. FD_DB_ONE or a failure. */
 enum fd_db_status fd_export_reader_rewind(struct fd_export_reader *r) __attribute__((warn_unused_result));
 
 /* A cancel handle (the caller's, PQfreeCancel) for the query on the reader's second connection,

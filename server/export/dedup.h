@@ -4,8 +4,8 @@
  * Each record is represented by a 16-byte digest (the first half of the SHA-256 of its
  * canonical JSON without meta; collisions need ~2^64 records) in an open-addressing table with
  * linear probing, kept at most 70% full: about 35 bytes per distinct record. Per record it
- * keeps a few bits (seen more than once, already emitted, origins) and, for the two-pass
- * include_meta mode only, a list of the feedback ids of its *later* occurrences — so memory
+ * keeps a few bits (seen more than once, already emitted, origins) and, with include_meta
+ * only (export.h "SPILL"), a list of the feedback ids of its *later* occurrences — so memory
  * is proportional to distinct records plus the evidence of duplicates, never to the texts. */
 #ifndef FD_EXPORT_DEDUP_H
 #define FD_EXPORT_DEDUP_H
@@ -20,8 +20,8 @@ struct fd_dedup_entry {
   unsigned char key[FD_DIGEST_LEN];
   uint32_t evidence;          /* private: head of the extra-evidence list, 0 = empty */
   uint8_t used : 1;           /* private: slot occupied */
-  uint8_t dup : 1;            /* seen more than once (pass 1 of the two-pass mode) */
-  uint8_t emitted : 1;        /* the kept occurrence has been handled in the final pass */
+  uint8_t dup : 1;            /* seen more than once (set with include_meta) */
+  uint8_t emitted : 1;        /* the kept occurrence has been handled */
   uint8_t counted : 1;        /* it was written, and counted under counted_origin */
   uint8_t origin : 2;         /* the first origin (edit < comparison < ratings < both_bad) over occurrences */
   uint8_t counted_origin : 2; /* the origin it is counted under in by_origin */

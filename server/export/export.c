@@ -17,6 +17,11 @@
 #include "export/votes.h"
 #include "util/crypto.h"
 #include "util/jdump.h"
+#include "util/spill.h"
+
+/* Bytes of spilled lines one fd_export_flush call writes at most (plus one line): the HTTP
+ * export fills 64 KiB chunks from them. */
+#define FLUSH_BYTES (16 * 1024)
 
 struct fd_export {
   struct fd_export_params p;
@@ -28,17 +33,17 @@ struct fd_export {
   fd_export_write_fn write;
   void *cls;
 
-  int pass, n_passes; /* 1-based */
   bool failed, finished;
   char error[256];
-  char *last_id;                /* the previous conversation of this pass, for the order check */
-  uint64_t n_conv[2], n_occ[2]; /* per pass: conversations, record occurrences (consistency) */
+  char *last_id; /* the previous conversation, for the order check */
 
   struct fd_dedup *dedup;
   struct fd_candidates cands;
   EVP_MD_CTX *body_hash;
-  struct fd_buf scratch; /* canonical JSON being hashed */
-  struct fd_buf line;    /* the line being written */
+  struct fd_buf scratch;  /* canonical JSON being hashed */
+  struct fd_buf line;     /* the line being written */
+  struct fd_spill *spill; /* include_meta: the body until every duplicate is known (SPILL) */
+  bool flushing, flushed;
 
   uint64_t records;
   uint64_t by_split[2];
@@ -76,8 +81,6 @@ bool fd_export_reactions_allowed(enum fd_export_format f) {
 }
 
 bool fd_export_signals_allowed(enum fd_export_format f) { return f == FD_FORMAT_KTO || f == FD_FORMAT_REWARD; }
-
-int fd_export_passes(const struct fd_export_params *p) { return p->include_meta ? 2 : 1; }
 
 void fd_export_params_default(struct fd_export_params *p) {
   memset(p, 0, sizeof *p);
@@ -129,6 +132,11 @@ struct fd_export *fd_export_new(const struct fd_export_params *p, fd_export_writ
   x->body_hash = EVP_MD_CTX_new();
   x->set = calloc(p->n_reaction_set ? p->n_reaction_set : 1, sizeof *x->set);
   if (!x->slug || (p->model && !x->model) || !x->dedup || !x->body_hash || !x->set) goto oom;
+  if (p->include_meta && !(x->spill = fd_spill_new())) {
+    fd_export_free(x);
+    fd_error_set(err, FD_ERR_INTERNAL, NULL, "cannot create the temporary file of an include_meta export");
+    return NULL;
+  }
   if (p->n_reaction_set) memcpy(x->set, p->reaction_set, p->n_reaction_set * sizeof *x->set);
   x->p.reaction_set = x->set;
   x->opts = (struct fd_rules_opts){.min_margin = p->min_margin,
@@ -150,8 +158,6 @@ struct fd_export *fd_export_new(const struct fd_export_params *p, fd_export_writ
   x->family = fd_export_format_family(p->format);
   x->write = write;
   x->cls = cls;
-  x->pass = 1;
-  x->n_passes = fd_export_passes(p);
   return x;
 oom:
   fd_export_free(x);
@@ -171,6 +177,7 @@ void fd_export_free(struct fd_export *x) {
   EVP_MD_CTX_free(x->body_hash);
   fd_buf_release(&x->scratch);
   fd_buf_release(&x->line);
+  fd_spill_free(x->spill);
   free(x);
 }
 
@@ -335,6 +342,30 @@ struct group_ctx {
   char prompt_id[FD_SHA256_HEX_LEN + 1];
 };
 
+/* A finished line out: into the body's hash and the write callback. */
+static bool put_line(struct fd_export *x, enum fd_split split, const char *data, size_t len) {
+  if (EVP_DigestUpdate(x->body_hash, data, len) != 1) return fail(x, "out of memory");
+  if (!x->write(x->cls, split, data, len)) return fail(x, "output closed");
+  return true;
+}
+
+/* SPILL (export.h): a line of an include_meta export waits in the spill file behind its
+ * header: split (1 byte), dedup key (FD_DIGEST_LEN bytes), length (4 bytes, host order). */
+#define SPILL_HEADER (1 + FD_DIGEST_LEN + 4)
+
+static bool spill_line(struct fd_export *x, enum fd_split split, const unsigned char digest[FD_SHA256_LEN],
+                       const struct fd_buf *line) {
+  unsigned char h[SPILL_HEADER];
+  uint32_t len = (uint32_t)line->len;
+  if (line->len > UINT32_MAX) return fail(x, "a record of more than 4 GiB");
+  h[0] = (unsigned char)split;
+  memcpy(h + 1, digest, FD_DIGEST_LEN);
+  memcpy(h + 1 + FD_DIGEST_LEN, &len, 4);
+  if (!fd_spill_write(x->spill, h, sizeof h) || !fd_spill_write(x->spill, line->data, line->len))
+    return fail(x, "cannot write the temporary file of an include_meta export (disk full?)");
+  return true;
+}
+
 /* Write rec (+ meta) as one line. */
 static bool emit(struct fd_export *x, const struct conv_state *s, struct group_ctx *gc, const struct fd_candidate *c,
                  const struct fd_dedup_entry *e, json_t *rec, const unsigned char digest[FD_SHA256_LEN]) {
@@ -382,12 +413,7 @@ static bool emit(struct fd_export *x, const struct conv_state *s, struct group_c
   if (!fd_jdump(rec, false, line)) goto out;
   fd_buf_append(line, "\n", 1);
   if (line->oom) goto out;
-  if (EVP_DigestUpdate(x->body_hash, line->data, line->len) != 1) goto out;
-  if (!x->write(x->cls, s->split, line->data, line->len)) {
-    fail(x, "output closed");
-    goto out;
-  }
-  ok = true;
+  ok = x->spill ? spill_line(x, s->split, digest, line) : put_line(x, s->split, line->data, line->len);
 out:
   if (!ok) fail(x, "out of memory");
   free(ids);
@@ -395,7 +421,7 @@ out:
 }
 
 static void count_skip(struct fd_export *x, const struct conv_state *s, enum fd_skip_reason r) {
-  if (x->pass == x->n_passes && s->selected) x->skipped[r]++;
+  if (s->selected) x->skipped[r]++;
 }
 
 /* The group's prompt, rendered when a record first needs it, and hashed into prompt_id when
@@ -411,31 +437,23 @@ static bool ensure_prompt(struct fd_export *x, const struct conv_state *s, struc
   return true;
 }
 
-/* The dedup entry of a record: pass 1 adds it (*inserted: first seen now) and keeps the
- * earliest origin seen (edit < comparison < ratings); pass 2 finds it. NULL after fail(). */
+/* The dedup entry of a record (*inserted: first seen now), keeping the earliest origin seen
+ * (edit < comparison < ratings). NULL after fail(). */
 static struct fd_dedup_entry *dedup_entry(struct fd_export *x, const struct fd_candidate *c,
                                           const unsigned char digest[FD_SHA256_LEN], bool *inserted) {
-  struct fd_dedup_entry *e;
-  *inserted = false;
-  if (x->pass == 1) {
-    e = fd_dedup_upsert(x->dedup, digest, inserted);
-    if (!e) {
-      fail(x, "out of memory");
-      return NULL;
-    }
-    if (*inserted || c->origin < e->origin) e->origin = c->origin;
-    return e;
+  struct fd_dedup_entry *e = fd_dedup_upsert(x->dedup, digest, inserted);
+  if (!e) {
+    fail(x, "out of memory");
+    return NULL;
   }
-  e = fd_dedup_find(x->dedup, digest);
-  if (!e) fail(x, "the data changed between the two passes of the export");
+  if (*inserted || c->origin < e->origin) e->origin = c->origin;
   return e;
 }
 
-/* Pass 1 of 2: remember the evidence of every occurrence after the first, so that pass 2
- * can list all of a record's feedback ids in its meta. */
+/* include_meta (export.h "SPILL"): remember the evidence of every occurrence after the first,
+ * for the kept record's line when the spill is flushed. */
 static bool remember_evidence(struct fd_export *x, const struct conv_state *s, const struct fd_candidate *c,
-                              struct fd_dedup_entry *e, bool inserted) {
-  if (inserted) return true;
+                              struct fd_dedup_entry *e) {
   e->dup = 1;
   for (size_t k = 0; k < c->n_ev; k++)
     if (!fd_dedup_add_evidence(x->dedup, e, s->conv->feedback[x->cands.evidence[c->ev_off + k]].id))
@@ -443,8 +461,8 @@ static bool remember_evidence(struct fd_export *x, const struct conv_state *s, c
   return true;
 }
 
-/* A later occurrence of an emitted record is skipped as a duplicate. In a single pass it may
- * reveal an earlier origin than the one counted (edit < comparison < ratings). */
+/* A later occurrence of an emitted record is skipped as a duplicate. It may reveal an
+ * earlier origin than the one counted (edit < comparison < ratings). */
 static void count_duplicate(struct fd_export *x, const struct conv_state *s, struct fd_dedup_entry *e) {
   count_skip(x, s, FD_SKIP_DUPLICATE);
   if (e->counted && e->origin < e->counted_origin) {
@@ -470,8 +488,6 @@ static bool emit_first(struct fd_export *x, const struct conv_state *s, struct g
   return true;
 }
 
-/* A rendered record through dedup (rule 4): remembered (pass 1 of 2), skipped as a
- * duplicate, or emitted. */
 /* The dedup key of a record: its canonical JSON's SHA-256; for reward only prompt and
  * completion count (docs/export.md "Reactions and signals"). */
 static bool record_digest(struct fd_export *x, json_t *rec, unsigned char digest[FD_SHA256_LEN]) {
@@ -487,11 +503,12 @@ static bool handle_record(struct fd_export *x, const struct conv_state *s, struc
                           const struct fd_candidate *c, json_t *rec) {
   unsigned char digest[FD_SHA256_LEN];
   if (!record_digest(x, rec, digest)) return fail(x, "out of memory");
-  x->n_occ[x->pass - 1]++;
   bool inserted;
   struct fd_dedup_entry *e = dedup_entry(x, c, digest, &inserted);
   if (!e) return false;
-  if (x->n_passes == 2 && x->pass == 1) return remember_evidence(x, s, c, e, inserted);
+  /* A record is emitted (or kept in an unselected split) when first seen: every later one is a
+   * duplicate, whose evidence joins the kept line when the spill is flushed. */
+  if (!inserted && x->spill && !remember_evidence(x, s, c, e)) return false;
   if (e->emitted) {
     count_duplicate(x, s, e);
     return true;
@@ -613,7 +630,7 @@ static bool derive_group(struct fd_export *x, const struct conv_state *s, size_t
 static bool add_conversation(struct fd_export *x, const struct fd_conversation *conv, const struct fd_touch *touches,
                              size_t n_touches, bool all_groups) {
   if (x->failed) return false;
-  if (x->finished) return fail(x, "conversation added after the export finished");
+  if (x->finished || x->flushing) return fail(x, "conversation added after the export finished");
   if (!conv || !conv->id) return fail(x, "conversation without an id");
   if (x->last_id && strcmp(x->last_id, conv->id) >= 0)
     return fail(x, "conversation %s comes after %s: conversations must be fed in increasing bytewise id order",
@@ -622,7 +639,6 @@ static bool add_conversation(struct fd_export *x, const struct fd_conversation *
   if (!id) return fail(x, "out of memory");
   free(x->last_id);
   x->last_id = id;
-  x->n_conv[x->pass - 1]++;
 
   bool ok = false;
   struct conv_state s = {0};
@@ -662,19 +678,92 @@ out:
   return ok;
 }
 
-bool fd_export_next_pass(struct fd_export *x) {
-  if (x->failed || x->finished || x->pass >= x->n_passes) return false;
-  x->pass++;
-  free(x->last_id);
-  x->last_id = NULL;
-  return true;
+/* A spilled line whose record was seen again: its meta with the merged evidence. The line
+ * is this export's own jdump output, so reading it back and writing it again changes
+ * nothing but feedback_ids and n_votes (keys keep their order, reals round-trip). */
+static bool merge_line(struct fd_export *x, const struct fd_dedup_entry *e) {
+  json_t *rec = json_loadb(x->line.data, x->line.len - 1, 0, NULL);
+  json_t *meta = json_object_get(rec, "meta");
+  json_t *own = json_object_get(meta, "feedback_ids");
+  bool ok = false;
+  const char **ids = NULL;
+  json_t *merged = NULL;
+  if (!json_is_array(own)) goto out;
+  size_t n_extra = 0, n = 0;
+  for (uint32_t cur = fd_dedup_evidence_first(e); fd_dedup_evidence_next(x->dedup, &cur);) n_extra++;
+  if (!(ids = malloc((json_array_size(own) + n_extra + 1) * sizeof *ids))) goto out;
+  for (size_t k = 0; k < json_array_size(own); k++) ids[n++] = json_string_value(json_array_get(own, k));
+  const char *id;
+  for (uint32_t cur = fd_dedup_evidence_first(e); (id = fd_dedup_evidence_next(x->dedup, &cur));) ids[n++] = id;
+  qsort(ids, n, sizeof *ids, cmp_str_ptr);
+  if (!(merged = json_array())) goto out;
+  size_t u = 0;
+  for (size_t k = 0; k < n; k++) {
+    if (!ids[k] || (k > 0 && strcmp(ids[k - 1], ids[k]) == 0)) continue;
+    if (json_array_append_new(merged, json_string(ids[k])) != 0) goto out;
+    u++;
+  }
+  if (json_object_set(meta, "feedback_ids", merged) != 0) goto out;
+  if (json_object_get(meta, "n_votes") && json_object_set_new(meta, "n_votes", json_integer((json_int_t)u)) != 0)
+    goto out;
+  fd_buf_reset(&x->line);
+  ok = fd_jdump(rec, false, &x->line);
+  fd_buf_append(&x->line, "\n", 1);
+  ok = ok && !x->line.oom;
+out:
+  free(ids);
+  json_decref(merged);
+  json_decref(rec);
+  return ok || fail(x, "cannot merge the evidence of a duplicated record (out of memory)");
+}
+
+/* One spilled line out: 1 written, 0 the spill is exhausted, -1 failed. */
+static int flush_line(struct fd_export *x) {
+  unsigned char h[SPILL_HEADER];
+  int r = fd_spill_read(x->spill, h, sizeof h);
+  if (r == 0) return 0;
+  uint32_t len;
+  memcpy(&len, h + 1 + FD_DIGEST_LEN, 4);
+  fd_buf_reset(&x->line);
+  char chunk[16 * 1024];
+  for (size_t left = r > 0 ? len : 0; left && r > 0;) {
+    size_t k = left < sizeof chunk ? left : sizeof chunk;
+    if ((r = fd_spill_read(x->spill, chunk, k)) > 0) fd_buf_append(&x->line, chunk, k);
+    left -= k;
+  }
+  if (r <= 0 || len == 0) return fail(x, "cannot read the temporary file of an include_meta export"), -1;
+  if (x->line.oom) return fail(x, "out of memory"), -1;
+  const struct fd_dedup_entry *e = fd_dedup_find(x->dedup, h + 1);
+  if (!e) return fail(x, "a spilled record is missing from the dedup set"), -1;
+  if (e->dup && !merge_line(x, e)) return -1;
+  return put_line(x, (enum fd_split)h[0], x->line.data, x->line.len) ? 1 : -1;
+}
+
+int fd_export_flush(struct fd_export *x) {
+  if (x->failed) return -1;
+  if (!x->spill || x->flushed) return 0;
+  if (!x->flushing) {
+    if (!fd_spill_rewind(x->spill)) return fail(x, "cannot read the temporary file of an include_meta export"), -1;
+    x->flushing = true;
+  }
+  for (size_t bytes = 0; bytes < FLUSH_BYTES;) {
+    int r = flush_line(x);
+    if (r < 0) return -1;
+    if (r == 0) {
+      x->flushed = true;
+      fd_spill_free(x->spill); /* the file goes now, not with the export */
+      x->spill = NULL;
+      return 0;
+    }
+    bytes += x->line.len;
+  }
+  return 1;
 }
 
 bool fd_export_finish(struct fd_export *x) {
   if (x->failed) return false;
-  if (x->pass != x->n_passes) return fail(x, "export finished before its last pass");
-  if (x->n_passes == 2 && (x->n_conv[0] != x->n_conv[1] || x->n_occ[0] != x->n_occ[1]))
-    return fail(x, "the data changed between the two passes of the export");
+  for (int r; (r = fd_export_flush(x)) != 0;)
+    if (r < 0) return false;
   x->finished = true;
   return true;
 }

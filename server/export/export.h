@@ -11,25 +11,24 @@
  * per-conversation memory is released before the call returns: memory is bounded by the
  * largest conversation plus the dedup set (dedup.h: ~35 bytes per distinct record).
  *
- * DEDUP AND PASSES. Without include_meta one pass suffices: a record is written when first
- * seen, later duplicates are dropped (`skipped.duplicate`), and by_origin is corrected when a
- * later duplicate has an earlier origin (edit < comparison < ratings). With include_meta the
- * kept occurrence must list the merged evidence of all its duplicates, which are only known
- * later, so the export takes TWO passes over the same data:
- *   pass 1 writes nothing; it records every record's digest and, for records seen again, the
- *          feedback ids of the later occurrences and their origins;
- *   pass 2 re-derives everything and writes each record at its first occurrence with
- *          feedback_ids = own evidence ∪ remembered evidence (sorted bytewise, unique),
- *          n_votes = their number.
- * The caller runs the loop below; both passes must see the same conversations in the same
- * order from the same snapshot (one REPEATABLE READ transaction); fd_export_finish reports an
- * error when they visibly did not.
+ * DEDUP. One pass: a record is written when first seen, later duplicates are
+ * dropped (`skipped.duplicate`), and by_origin is corrected when a later duplicate has an
+ * earlier origin (edit < comparison < ratings).
+ *
+ * SPILL. With include_meta the kept occurrence must list the merged evidence of all its
+ * duplicates, which are only known later. Its line is therefore not written at once: every
+ * line goes, in order, to an anonymous temporary file (util/spill.h), and the dedup set keeps,
+ * for records seen again, the feedback ids of the later occurrences. Once every conversation
+ * is in, fd_export_flush reads the file back and writes each line, rebuilding the meta of
+ * those seen again with feedback_ids = own evidence ∪ remembered evidence (sorted bytewise,
+ * unique) and n_votes = their number; the others go out byte for byte. Memory stays what it
+ * is without meta; the file holds the body (its size on disk, in $TMPDIR). Earlier versions
+ * read the snapshot twice instead (derivation and queries twice; bench/README.md "export").
  *
  *     struct fd_export *x = fd_export_new(&params, write_cb, cls, &err);
- *     do {
- *       for each conversation c (bytewise id order): if (!fd_export_add_conversation(x, c)) fail;
- *     } while (fd_export_next_pass(x));
- *     if (!fd_export_finish(x)) fail;
+ *     for each conversation c (bytewise id order): if (!fd_export_add_conversation(x, c)) fail;
+ *     while ((r = fd_export_flush(x)) > 0) {}     // optional: a bounded piece per call
+ *     if (r < 0 || !fd_export_finish(x)) fail;     // finish flushes what is left
  *     json_t *counts = fd_export_counts_new(x);   // merge into the manifest
  *     fd_export_free(x);
  *
@@ -114,9 +113,6 @@ struct fd_export_params {
  * reactions and signals off). */
 void fd_export_params_default(struct fd_export_params *p);
 
-/* How many passes over the data an export of these params reads (DEDUP AND PASSES above). */
-int fd_export_passes(const struct fd_export_params *p);
-
 /* Receives each finished line (one JSON object plus '\n', len bytes, not NUL-terminated for
  * the callee's purposes) and the split it belongs to, so the caller can stream it or pick a
  * file per split. Return false to abort the export (e.g. the client went away). */
@@ -163,11 +159,12 @@ bool fd_export_add_conversation_touched(struct fd_export *x, const struct fd_con
                                         const struct fd_touch *touches, size_t n_touches)
     __attribute__((warn_unused_result));
 
-/* Call after feeding every conversation. True when the caller must feed them all again
- * (include_meta: pass 2 of 2); false when done (or failed). */
-bool fd_export_next_pass(struct fd_export *x);
+/* After every conversation: write the next piece (about 16 KiB) of a spilled body (SPILL).
+ * 1: more to come; 0: all written (at once without include_meta); -1: failed (an I/O error
+ * of the spill file, out of memory, or the write callback refused). */
+int fd_export_flush(struct fd_export *x) __attribute__((warn_unused_result));
 
-/* End the export. False when it failed, or when pass 2 did not see what pass 1 saw. */
+/* End the export, flushing what is left of a spilled body. False when it failed. */
 bool fd_export_finish(struct fd_export *x) __attribute__((warn_unused_result));
 
 /* A human sentence about the first failure; "" when none. Owned by x. */

@@ -120,7 +120,7 @@ static struct fd_export_params fx_params(enum fd_export_format format, bool meta
   return p;
 }
 
-/* Run a whole export over convs (already in id order), with as many passes as it asks for. */
+/* Run a whole export over convs (already in id order). */
 static void fx_run(const struct fd_export_params *p, struct fd_conversation **convs, int n, struct fx_out *o) {
   memset(o, 0, sizeof *o);
   struct fd_error err;
@@ -130,9 +130,7 @@ static void fx_run(const struct fd_export_params *p, struct fd_conversation **co
     return;
   }
   bool ok = true;
-  do {
-    for (int i = 0; ok && i < n; i++) ok = fd_export_add_conversation(x, convs[i]);
-  } while (ok && fd_export_next_pass(x));
+  for (int i = 0; ok && i < n; i++) ok = fd_export_add_conversation(x, convs[i]);
   ok = ok && fd_export_finish(x);
   o->ok = ok;
   snprintf(o->error, sizeof o->error, "%s", fd_export_error(x));
