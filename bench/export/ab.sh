@@ -7,7 +7,10 @@
 # feedbackd CPU (user+sys: /proc/<pid>/stat of serve, /usr/bin/time of the CLI) and cluster
 # CPU (user+sys of every PostgreSQL process: the postmaster's own plus its reaped children's,
 # from /proc/<postmaster>/stat, so the export's backend counts once it has exited — the export
-# connection is closed at the end of each export).
+# connection is closed at the end of each export), and feedbackd's run-queue wait (seconds
+# runnable but not running, from schedstat: the CLI's own via bench/lib/runstat.py, the sum
+# over serve's threads for HTTP): on a loaded machine most of a wall difference can be that,
+# so `wall - runq` and the min-max of the walls are printed with the medians.
 #
 # It also checks that both builds write byte-identical bodies: every export's body is kept
 # and compared (sha256) between A and B; a difference stops the run.
@@ -44,6 +47,9 @@ echo "seeded $CONVS conversations, $N_EV events"
 PM_PID=$(head -1 "$WORK/data/postmaster.pid")
 HZ=$(getconf CLK_TCK)
 
+# run-queue wait (seconds) summed over the threads of a process
+runq_of() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ t += $2 } END { printf "%.2f", t / 1e9 }'; }
+
 # CPU seconds (user+sys) of a process, with its reaped children when $2 = all
 cpu_of() {
   awk -v hz="$HZ" -v all="${2:-}" '{ sub(/^.*\) /, ""); t = $12 + $13; if (all) t += $14 + $15; printf "%.2f", t / hz }' \
@@ -75,23 +81,28 @@ LOGS="${LOGS:-$(mktemp -d /tmp/export-ab-XXXXXX)}"
 mkdir -p "$LOGS"
 : >"$LOGS/figures"
 
-# one measured command: label case; runs "$@", appends "label case wall fdcpu pgcpu"
+# one measured command: label case; runs "$@", appends "label case wall fdcpu pgcpu runq"
 measure() {
   local label=$1 case=$2 fdpid=$3
   shift 3
-  local pg0 fd0 t0 t1 pg1 fd1
+  local pg0 fd0 q0 t0 t1 pg1 fd1 q1
   pg0=$(cpu_of "$PM_PID" all)
-  fd0=0; [ "$fdpid" != - ] && fd0=$(cpu_of "$fdpid")
+  fd0=0; q0=0; [ "$fdpid" != - ] && fd0=$(cpu_of "$fdpid") && q0=$(runq_of "$fdpid")
   t0=$(now)
   "$@"
   t1=$(now)
   sleep 0.2 # the export backend exits and is reaped
   pg1=$(cpu_of "$PM_PID" all)
-  fd1=0; [ "$fdpid" != - ] && fd1=$(cpu_of "$fdpid")
-  local fdcpu
+  fd1=0; q1=0; [ "$fdpid" != - ] && fd1=$(cpu_of "$fdpid") && q1=$(runq_of "$fdpid")
+  local fdcpu runq wall
   fdcpu=$(echo "$fd1 - $fd0" | bc)
-  [ "$fdpid" = - ] && [ -f "$WORK/time" ] && fdcpu=$(awk '{print $1 + $2}' "$WORK/time")
-  printf '%s %s %.2f %.2f %.2f\n' "$label" "$case" "$(echo "$t1 - $t0" | bc)" "$fdcpu" "$(echo "$pg1 - $pg0" | bc)" |
+  runq=$(echo "$q1 - $q0" | bc)
+  wall=$(echo "$t1 - $t0" | bc)
+  if [ "$fdpid" = - ] && [ -f "$WORK/time" ]; then # the CLI: runstat.py's figures, its wall without python's start-up
+    read -r _ _ _ runq wall <"$WORK/time"
+    fdcpu=$(awk '{print $1 + $2}' "$WORK/time")
+  fi
+  printf '%s %s %.2f %.2f %.2f %.2f\n' "$label" "$case" "$wall" "$fdcpu" "$(echo "$pg1 - $pg0" | bc)" "$runq" |
     tee -a "$LOGS/figures"
 }
 
@@ -105,7 +116,7 @@ run_case() { # build case round
   if [[ $c == cli:* ]]; then
     local fd=FD_$k
     # shellcheck disable=SC2086
-    measure "$k" "$c" - /usr/bin/time -f '%U %S' -o "$WORK/time" timeout "$MAX_SECONDS" "${!fd}" export \
+    measure "$k" "$c" - python3 "$REPO/bench/lib/runstat.py" "$WORK/time" "$MAX_SECONDS" "${!fd}" export \
       --project bench ${c#cli:} -o "$body" 2>/dev/null
     rm -f "$WORK/time"
   else
@@ -135,12 +146,15 @@ for line in open(sys.argv[1]):
 med = lambda xs: statistics.median(xs)
 copy = f[("copy", "C")]
 cw, cc = med([r[0] for r in copy]), med([r[2] for r in copy])
+# wall - runq: the wall without feedbackd's run-queue wait (the cluster's is still in it)
 print(f"copy ceiling: median wall {cw:.2f} s, cluster CPU {cc:.2f} s")
 for c in dict.fromkeys(c for c, k in f if k != "C"):
     for k in "AB":
         rs = f[(c, k)]
-        w, fc, pc = (med([r[i] for r in rs]) for i in range(3))
-        print(f"{c} {k}: median wall {w:.2f} s (copy/wall {cw / w:.2f}), feedbackd CPU {fc:.2f} s, cluster CPU {pc:.2f} s, total {fc + pc:.2f} s (n={len(rs)})")
+        w, fc, pc, rq = (med([r[i] for r in rs]) for i in range(4))
+        wq = med([r[0] - r[3] for r in rs])
+        lo, hi = min(r[0] for r in rs), max(r[0] for r in rs)
+        print(f"{c} {k}: median wall {w:.2f} s ({lo:.2f}-{hi:.2f}, copy/wall {cw / w:.2f}), feedbackd CPU {fc:.2f} s, cluster CPU {pc:.2f} s, total {fc + pc:.2f} s, feedbackd run-queue wait {rq:.2f} s, wall - runq {wq:.2f} s (n={len(rs)})")
     a, b = f[(c, "A")], f[(c, "B")]
     ta, tb = med([r[1] + r[2] for r in a]), med([r[1] + r[2] for r in b])
     print(f"{c} B/A: wall {med([r[0] for r in b]) / med([r[0] for r in a]):.3f}, CPU {tb / ta:.3f}")
