@@ -4,7 +4,7 @@
 # Each round times, per build, the exports in $CASES (HTTP: GET /v1/export?<query> through
 # that build's `feedbackd serve`; "cli:<flags>": `feedbackd export <flags> -o FILE`) and, once
 # per round, the COPY ceiling of bench/export/run.sh. Figures per export: wall seconds,
-# feedbackd CPU (user+sys: /proc/<pid>/stat of serve, /usr/bin/time of the CLI) and cluster
+# feedbackd CPU (user+sys: /proc/<pid>/stat of serve, the CLI's rusage) and cluster
 # CPU (user+sys of every PostgreSQL process: the postmaster's own plus its reaped children's,
 # from /proc/<postmaster>/stat, so the export's backend counts once it has exited — the export
 # connection is closed at the end of each export), and feedbackd's run-queue wait (seconds
