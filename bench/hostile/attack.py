@@ -64,6 +64,12 @@ def connect(name):
     return http.client.HTTPConnection(HOST, PORT, timeout=30, source_address=SOURCES[name])
 
 
+def template(text):
+    """make_body(i) for keep_posting: text with every @I@ replaced by i, as bytes."""
+    body = text.encode()
+    return lambda i: body.replace(b"@I@", str(i).encode())
+
+
 def keep_posting(name, path, make_body):
     conn = connect(name)
     i = 0
@@ -89,10 +95,11 @@ def attack_edits():
     tally("edits", f"original:{post(conn, '/v1/messages', json.dumps(msgs))}")
     conn.close()
 
-    def batch(i):
-        return json.dumps({"events": [
-            {"id": f"ed-{RUN}-{i}-{j}", "kind": "edit", "message_id": f"big-{RUN}", "user": f"u{j}",
-             "edited_content": f"short {i} {j}"} for j in range(1000)]})
+    # the body of request i is a template with i spliced in: the same bytes as a json.dumps per
+    # request, at a fraction of this client's CPU (which shares the cores with the server here)
+    batch = template(json.dumps({"events": [
+        {"id": f"ed-{RUN}-@I@-{j}", "kind": "edit", "message_id": f"big-{RUN}", "user": f"u{j}",
+         "edited_content": f"short @I@ {j}"} for j in range(1000)]}))
     keep_posting("edits", "/v1/feedback/batch", batch)
 
 
@@ -106,7 +113,7 @@ def attack_context():
     # as many turns as fit a body of 1 MiB (the default limit)
     per_turn = len(event(0, 2)) - len(event(0, 1))
     n_turns = (1024 * 1024 - len(event(0, 0)) - 64) // per_turn
-    keep_posting("context", "/v1/feedback", lambda i: event(i, n_turns))
+    keep_posting("context", "/v1/feedback", template(event("@I@", n_turns)))
 
 
 def hold(name, n, first, line, every):

@@ -256,7 +256,8 @@ static void reply_batch(struct fd_request *req) {
 }
 
 bool fd_ingest_room_for_body(struct fd_request *req) {
-  if (req->body_len < FD_INGEST_EARLY_CHECK_BYTES) return true;
+  size_t size = req->body_len > req->body_declared ? req->body_len : req->body_declared;
+  if (size < FD_INGEST_EARLY_CHECK_BYTES) return true;
   const struct fd_api_app *app = fd_api_app_of(req);
   if (!app->ingest || !fd_ingest_project_full(app->ingest, req->auth.project_id)) return true;
   FD_METRIC_ADD(fd_metrics.rejected_full, 1);

@@ -46,7 +46,10 @@ void fd_ingest_request_submit(struct fd_ingest_request *ir, fd_handler reply);
 /* false after answering 503: the body is large and the project already holds its whole
  * queue share, so the request would be refused after parsing anyway (parsing a 1 MiB body
  * costs the HTTP thread milliseconds that other projects' requests wait for). Small bodies
- * (single events) are not checked: nothing added to their path. */
+ * (single events) are not checked: nothing added to their path. Checked twice: as the
+ * routes' admit step, by the declared Content-Length before the body is read (a refused
+ * body is then never received: MHD closes the connection), and again once it is in (a
+ * chunked body, or a share that filled while it arrived). */
 bool fd_ingest_room_for_body(struct fd_request *req);
 
 /* The batch endpoints: parse {"<key>": [...]} ("events": feedback events, "messages":

@@ -1,6 +1,7 @@
 /* routes.c — THE routing table: every endpoint of docs/api.md, read top to bottom.
  * Scope FD_SCOPE_NONE = no key; otherwise the key must have that scope (admin has all). */
 #include "api/api.h"
+#include "api/ingest_request.h"
 
 const struct fd_route fd_api_routes[] = {
     /* health and metrics */
@@ -12,9 +13,10 @@ const struct fd_route fd_api_routes[] = {
     {"GET", "/openapi.json", fd_api_static, FD_SCOPE_NONE, "openapi"},
 
     /* ingestion: conversation turns and feedback events */
-    {"POST", "/v1/messages", fd_api_messages_post, FD_SCOPE_INGEST, "messages"},
-    {"POST", "/v1/feedback", fd_api_feedback_post, FD_SCOPE_INGEST, "feedback"},
-    {"POST", "/v1/feedback/batch", fd_api_feedback_batch_post, FD_SCOPE_INGEST, "feedback_batch"},
+    {"POST", "/v1/messages", fd_api_messages_post, FD_SCOPE_INGEST, "messages", fd_ingest_room_for_body},
+    {"POST", "/v1/feedback", fd_api_feedback_post, FD_SCOPE_INGEST, "feedback", fd_ingest_room_for_body},
+    {"POST", "/v1/feedback/batch", fd_api_feedback_batch_post, FD_SCOPE_INGEST, "feedback_batch",
+     fd_ingest_room_for_body},
     {"DELETE", "/v1/feedback/{id}", fd_api_feedback_delete, FD_SCOPE_INGEST, "feedback_item"},
     /* the project's reaction set, for pages that offer reactions (ingest keys are in pages) */
     {"GET", "/v1/reactions", fd_api_reactions_get, FD_SCOPE_INGEST, "reactions"},

@@ -266,7 +266,7 @@ static bool check_headers(const struct fd_daemon *d, struct fd_request *req, con
       return false;
     }
   }
-  return true;
+  return !req->route->admit || req->route->admit(req);
 }
 
 static bool append_body(const struct fd_daemon *d, struct fd_request *req, const char *data, size_t len) {

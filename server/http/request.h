@@ -35,6 +35,9 @@ struct fd_route {
   fd_handler handler;
   unsigned scope;   /* FD_SCOPE_NONE for public routes */
   const char *name; /* metrics label */
+  /* Optional: called once the head passed every check (auth included), before the body is
+   * read; false when it answered (MHD then closes the connection without reading the body). */
+  bool (*admit)(struct fd_request *req);
 };
 
 #define FD_MAX_PATH_PARAMS 2

@@ -13,6 +13,7 @@ machine may be loaded by other work). The splitting itself is checked with a sma
 `part_rows`: every row stored once, statuses as documented, a retry settles as duplicates.
 """
 
+import socket
 import statistics
 import threading
 import time
@@ -164,6 +165,25 @@ def test_requests_over_batch_size_are_stored_whole_in_parts(feedbackd_factory):
     assert "feedbackd_ingest_wait_duration_seconds_count" in metrics
 
 
+def head_only(fd, path, key, length, wait):
+    """Send a POST's head announcing `length` body bytes and none of them; what the server
+    answers within `wait` seconds (b"" when nothing)."""
+    s = socket.create_connection(("127.0.0.1", fd.port), timeout=wait)
+    s.sendall(f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {key}\r\n"
+              f"Content-Type: application/json\r\nContent-Length: {length}\r\n\r\n".encode())
+    got = b""
+    try:
+        while b"\r\n\r\n" not in got:
+            more = s.recv(4096)
+            if not more:
+                break
+            got += more
+    except socket.timeout:
+        pass
+    s.close()
+    return got
+
+
 def test_large_bodies_of_a_project_at_its_share_are_refused_before_parsing(feedbackd_factory):
     # Capacity 40 rows: a project may hold 10 (docs/api.md "Limits"). The writer is held on a
     # table lock so project A's jobs stay queued. Then A's large bodies (>= 64 KiB) are
@@ -196,6 +216,13 @@ def test_large_bodies_of_a_project_at_its_share_are_refused_before_parsing(feedb
             assert int(r.headers["Retry-After"]) >= 1
             expect_error(post_raw(fd, path, broken, key=b_key), 400, "invalid_json")
             expect_error(post_raw(fd, path, broken[:100] + b"nope"), 400, "invalid_json")
+            # refused by its declared Content-Length alone: the answer comes before any of the
+            # body is sent, which is then never received (the connection is closed)
+            head = head_only(fd, path, fd.keys["ingest"], 512 * 1024, wait=10)
+            assert head.startswith(b"HTTP/1.1 503"), head
+            assert b"\r\nretry-after: " in head.lower(), head
+            # B's head alone is not answered: B's body is awaited
+            assert head_only(fd, path, b_key, 512 * 1024, wait=1) == b""
     finally:
         lock.rollback()
         lock.close()

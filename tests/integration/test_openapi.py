@@ -12,7 +12,7 @@ import pytest
 
 from openapi_check import DOC_PATH, REPO, OpenApiMismatch, checker, load_document
 
-ROUTE = re.compile(r'\{"([A-Z]+)",\s*"([^"]+)",\s*(\w+),\s*FD_SCOPE_(\w+),\s*"[^"]*"\}')
+ROUTE = re.compile(r'\{"([A-Z]+)",\s*"([^"]+)",\s*(\w+),\s*FD_SCOPE_(\w+),\s*"[^"]*"(?:,\s*\w+)?\}')
 
 
 def routing_table():
