@@ -9,6 +9,7 @@
 #include "api/detectors.h"
 #include "api/parse_offload.h"
 #include "api/reaction_sets.h"
+#include "http/daemon.h" /* fd_daemon_shutting_down */
 #include "http/ratelimit.h"
 #include "http/reply.h"
 #include "ingest/validate_common.h"
@@ -255,13 +256,40 @@ static void reply_batch(struct fd_request *req) {
   fd_reply_json_text(req, 200, out.data, out.len);
 }
 
+/* The waiting room's question (asked on its thread): may this project's body come now? */
+static bool project_has_room(struct fd_request *req) {
+  const struct fd_api_app *app = fd_api_app_of(req);
+  return !fd_ingest_project_full(app->ingest, req->auth.project_id);
+}
+
+static void refuse_full(struct fd_request *req) {
+  FD_METRIC_ADD(fd_metrics.rejected_full, 1);
+  fd_reply_unavailable(req, "this project's share of the ingest queue is full; retry with the same id");
+}
+
+/* Back from the waiting room, on the request's HTTP thread: no reply lets the body come. */
+static void after_wait(struct fd_request *req) {
+  if (fd_daemon_shutting_down(req->daemon)) {
+    FD_METRIC_ADD(fd_metrics.held_refused, 1);
+    fd_reply_unavailable(req, "the server is shutting down; retry with the same id");
+  } else if (!project_has_room(req)) {
+    FD_METRIC_ADD(fd_metrics.held_refused, 1);
+    refuse_full(req);
+  } else {
+    FD_METRIC_ADD(fd_metrics.held_taken, 1);
+  }
+}
+
 bool fd_ingest_room_for_body(struct fd_request *req) {
   size_t size = req->body_len > req->body_declared ? req->body_len : req->body_declared;
   if (size < FD_INGEST_EARLY_CHECK_BYTES) return true;
   const struct fd_api_app *app = fd_api_app_of(req);
   if (!app->ingest || !fd_ingest_project_full(app->ingest, req->auth.project_id)) return true;
-  FD_METRIC_ADD(fd_metrics.rejected_full, 1);
-  fd_reply_unavailable(req, "this project's share of the ingest queue is full; retry with the same id");
+  /* only its head is in: wait for room, up to the Retry-After the 503 would have said */
+  if (!req->body_len &&
+      fd_request_wait_at_head(req, req->auth.project_id, FD_INGEST_HEAD_WAIT_MS, project_has_room, after_wait))
+    return false;
+  refuse_full(req);
   return false;
 }
 

@@ -43,13 +43,18 @@ void fd_ingest_request_submit(struct fd_ingest_request *ir, fd_handler reply);
 
 /* Bodies this large are checked against the project's queue share before they are parsed. */
 #define FD_INGEST_EARLY_CHECK_BYTES (64 * 1024)
-/* false after answering 503: the body is large and the project already holds its whole
- * queue share, so the request would be refused after parsing anyway (parsing a 1 MiB body
- * costs the HTTP thread milliseconds that other projects' requests wait for). Small bodies
- * (single events) are not checked: nothing added to their path. Checked twice: as the
- * routes' admit step, by the declared Content-Length before the body is read (a refused
- * body is then never received: MHD closes the connection), and again once it is in (a
- * chunked body, or a share that filled while it arrived). */
+/* How long a large body's head may wait for its project's queue share (the Retry-After a
+ * 503 says). */
+#define FD_INGEST_HEAD_WAIT_MS 1000
+/* false after answering 503, or with the request waiting: the body is large and the project
+ * already holds its whole queue share, so the request would be refused after parsing anyway
+ * (parsing a 1 MiB body costs the HTTP thread milliseconds that other projects' requests
+ * wait for). Small bodies (single events) are not checked: nothing added to their path.
+ * Checked twice: as the routes' admit step, by the declared Content-Length before the body
+ * is read, and again once it is in (a chunked body, or a share that filled while it
+ * arrived). At the head the request first waits, suspended, up to FD_INGEST_HEAD_WAIT_MS
+ * for room (http/wait_room.h), and only then is refused; a refused body is never received
+ * (MHD closes the connection). */
 bool fd_ingest_room_for_body(struct fd_request *req);
 
 /* The batch endpoints: parse {"<key>": [...]} ("events": feedback events, "messages":

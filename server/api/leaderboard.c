@@ -43,9 +43,13 @@ static int cmp_listed(const void *a, const void *b) {
   return strcmp(x->name, y->name);
 }
 
+/* Only asked for names collect_models put in m: a miss is a bug, never a NULL to follow (the
+ * compiler cannot see that through bsearch and warns at -O3). */
 static struct model *find(struct model *m, size_t n, const char *name) {
   struct model key = {.name = name};
-  return bsearch(&key, m, n, sizeof *m, cmp_name);
+  struct model *found = bsearch(&key, m, n, sizeof *m, cmp_name);
+  if (!found) abort();
+  return found;
 }
 
 /* The distinct models of the cells, sorted by name, with their battles against all. */

@@ -64,6 +64,11 @@ void fd_api_metrics(struct fd_request *req) {
           (unsigned long long)FD_METRIC_GET(fd_metrics.duplicates),
           (unsigned long long)FD_METRIC_GET(fd_metrics.conflicts),
           (unsigned long long)FD_METRIC_GET(fd_metrics.rejected_full));
+  const char *held_outcomes[] = {"taken", "refused"};
+  const uint64_t held[] = {FD_METRIC_GET(fd_metrics.held_taken), FD_METRIC_GET(fd_metrics.held_refused)};
+  fd_metrics_write_labelled_counter(out, "feedbackd_ingest_held_total",
+                                    "Large ingest bodies whose head waited for its project's queue share, by outcome.",
+                                    "outcome", held_outcomes, held, 2);
   fprintf(out,
           "# HELP feedbackd_ingest_queue_depth Events waiting for the writer.\n"
           "# TYPE feedbackd_ingest_queue_depth gauge\nfeedbackd_ingest_queue_depth %ld\n"

@@ -30,6 +30,7 @@
 #include "http/cors.h"
 #include "http/reply.h"
 #include "http/router.h"
+#include "http/wait_room.h"
 #include "ingest/validate_common.h" /* fd_utf8_valid */
 #include "util/crypto.h"
 #include "util/log.h"
@@ -45,6 +46,7 @@ struct fd_daemon {
   /* set by fd_daemon_quiesce on the signal-handling thread, read by every request thread */
   atomic_bool shutting_down;
   struct fd_conn_guard *guard; /* request deadlines, per-address limit, client address */
+  struct fd_wait_room *room;   /* requests waiting between head and body */
 };
 
 static long in_flight; /* requests between on_uri and on_completed */
@@ -78,6 +80,11 @@ void fd_request_suspend(struct fd_request *req, fd_handler on_resume) {
 }
 
 void fd_request_resume(struct fd_request *req) { MHD_resume_connection(req->conn); }
+
+bool fd_request_wait_at_head(struct fd_request *req, int64_t key, int max_ms, bool (*ready)(struct fd_request *req),
+                             fd_handler then) {
+  return fd_wait_room_enter(req->daemon->room, req, key, max_ms, ready, then);
+}
 
 /* libmicrohttpd's threads carry the process's name; each names itself on its first request
  * (top -H, perf: docs/operations.md "Threads") */
@@ -306,11 +313,25 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     *upload_data_size = 0; /* an early error reply is queued; discard the rest of the body */
     return MHD_YES;
   }
+  if (req->held) { /* back from the waiting room: its step decides before any body is taken */
+    req->held = false;
+    req->suspended = false;
+    fd_handler then = req->resume;
+    req->resume = NULL;
+    then(req);
+    if (req->replied) {
+      *upload_data_size = 0;
+      return MHD_YES;
+    }
+    fd_conn_guard_head_done(conn); /* the body's deadline counts from now */
+    if (!*upload_data_size) return MHD_YES;
+  }
   if (!req->headers_checked) {
     req->headers_checked = true;
     req->method = method;
     fd_conn_guard_head_done(conn);
-    if (!check_headers(d, req, method)) fd_conn_guard_busy(conn); /* answered: MHD sends the reply */
+    /* answered (MHD sends the reply), or waiting in the room: no deadline runs meanwhile */
+    if (!check_headers(d, req, method)) fd_conn_guard_busy(conn);
     return MHD_YES;
   }
   if (*upload_data_size) {
@@ -406,6 +427,13 @@ struct fd_daemon *fd_daemon_start(const struct fd_config *cfg, const struct fd_r
     free(d);
     return NULL;
   }
+  d->room = fd_wait_room_start();
+  if (!d->room) {
+    snprintf(err, errlen, "cannot start the waiting room's thread");
+    fd_conn_guard_stop(d->guard);
+    free(d);
+    return NULL;
+  }
   const char *names[64];
   int n_routes = 0;
   while (routes[n_routes].pattern && n_routes < (int)(sizeof names / sizeof names[0])) {
@@ -422,6 +450,7 @@ struct fd_daemon *fd_daemon_start(const struct fd_config *cfg, const struct fd_r
                             &on_uri, d, MHD_OPTION_NOTIFY_COMPLETED, &on_completed, d, MHD_OPTION_END);
   if (!d->mhd) {
     snprintf(err, errlen, "cannot listen on %s (address in use or not permitted?)", cfg->listen);
+    fd_wait_room_stop(d->room);
     fd_conn_guard_stop(d->guard);
     free(d);
     return NULL;
@@ -433,6 +462,7 @@ struct fd_daemon *fd_daemon_start(const struct fd_config *cfg, const struct fd_r
 void fd_daemon_quiesce(struct fd_daemon *d) {
   if (!d || !d->mhd) return;
   atomic_store(&d->shutting_down, true);
+  fd_wait_room_close(d->room);
   d->listen_fd = MHD_quiesce_daemon(d->mhd);
   if (d->listen_fd != MHD_INVALID_SOCKET) close(d->listen_fd);
 }
@@ -458,6 +488,7 @@ bool fd_daemon_drain(struct fd_daemon *d, int timeout_ms) {
 
 void fd_daemon_stop(struct fd_daemon *d) {
   if (!d) return;
+  fd_wait_room_stop(d->room); /* resumes whoever still waits: MHD must not stop with them suspended */
   if (d->mhd) MHD_stop_daemon(d->mhd);
   fd_conn_guard_stop(d->guard); /* after MHD: its connections' notifications use the guard */
   free(d);

@@ -36,7 +36,8 @@ struct fd_route {
   unsigned scope;   /* FD_SCOPE_NONE for public routes */
   const char *name; /* metrics label */
   /* Optional: called once the head passed every check (auth included), before the body is
-   * read; false when it answered (MHD then closes the connection without reading the body). */
+   * read; false when it answered (MHD then closes the connection without reading the body)
+   * or sent the request to wait (fd_request_wait_at_head). */
   bool (*admit)(struct fd_request *req);
 };
 
@@ -68,6 +69,7 @@ struct fd_request {
   /* reply bookkeeping */
   bool replied;
   bool suspended;
+  bool held; /* suspended between head and body (http/wait_room.h): `resume` runs first */
   unsigned int status;
   size_t reply_bytes;
 
@@ -95,5 +97,12 @@ void fd_request_suspend(struct fd_request *req, fd_handler on_resume);
 /* NB: under req->offload the connection is suspended already; fd_request_suspend then only
  * sets the resume step, so whoever resumes it next (e.g. a writer) runs on_resume. */
 void fd_request_resume(struct fd_request *req);
+
+/* From a route's admit step: let the request wait, suspended and before its body is read,
+ * until ready(req) holds or max_ms passed (http/wait_room.h); then `then` runs on its HTTP
+ * thread and answers, or returns without a reply to let the body come. false when the
+ * waiting room is full (or key's share of it): the caller answers. */
+bool fd_request_wait_at_head(struct fd_request *req, int64_t key, int max_ms, bool (*ready)(struct fd_request *req),
+                             fd_handler then);
 
 #endif

@@ -45,6 +45,8 @@ struct fd_metrics {
   uint64_t duplicates;
   uint64_t conflicts;
   uint64_t rejected_full;                  /* 503 because the ingest queue was full */
+  uint64_t held_taken;                     /* large bodies' heads that waited for room and got it */
+  uint64_t held_refused;                   /* ... that waited and were refused (503) */
   struct fd_histogram batch_size;          /* rows per writer transaction */
   struct fd_histogram commit_seconds;      /* writer transaction latency */
   struct fd_histogram ingest_wait_seconds; /* per writer transaction: its oldest request's wait */

@@ -13,6 +13,7 @@ machine may be loaded by other work). The splitting itself is checked with a sma
 `part_rows`: every row stored once, statuses as documented, a retry settles as duplicates.
 """
 
+import json
 import socket
 import statistics
 import threading
@@ -229,3 +230,90 @@ def test_large_bodies_of_a_project_at_its_share_are_refused_before_parsing(feedb
     for t in threads:
         t.join()
     assert sorted(r.status_code for r in results) == [200, 200, 200, 503]
+
+
+def held_metric(fd, outcome):
+    for line in fd.get("/metrics").text.splitlines():
+        if line.startswith(f'feedbackd_ingest_held_total{{outcome="{outcome}"}} '):
+            return int(line.split()[1])
+    raise AssertionError(f"feedbackd_ingest_held_total{{outcome={outcome}}} missing")
+
+
+def test_a_large_body_waits_at_its_head_for_room_then_is_taken_or_refused(feedbackd_factory):
+    # The same set-up (A's share of 10 rows filled while the writer is held on a table lock).
+    # A large body's head then waits, unanswered and unread, up to 1 s for room: refused 503
+    # when none comes (docs/api.md "Limits"), taken when the writer frees the share meanwhile.
+    # Before, the head was answered 503 at once, so the second case failed.
+    fd = feedbackd_factory(args=["--queue-capacity", "40", "--writers", "1"])
+    lock = psycopg2.connect(fd.database_url)
+    cur = lock.cursor()
+    cur.execute("LOCK TABLE feedback IN ACCESS EXCLUSIVE MODE")
+    fillers = []
+    threads = [threading.Thread(target=lambda: fillers.append(fd.post(
+        "/v1/feedback/batch", key="ingest", json={"events": [rating() for _ in range(5)]}, timeout=60)))
+        for _ in range(3)]
+    try:
+        for t in threads:  # one taken by the held writer, two fill A's share
+            t.start()
+            time.sleep(0.1)
+        # no room comes: the head waits (no answer within 0.5 s), then 503 with Retry-After
+        t0 = time.monotonic()
+        assert head_only(fd, "/v1/feedback/batch", fd.keys["ingest"], 512 * 1024, wait=0.5) == b""
+        head = head_only(fd, "/v1/feedback/batch", fd.keys["ingest"], 512 * 1024, wait=10)
+        waited = time.monotonic() - t0 - 0.5
+        assert head.startswith(b"HTTP/1.1 503"), head
+        assert b"\r\nretry-after: " in head.lower(), head
+        assert 0.8 <= waited <= 5, waited
+        assert held_metric(fd, "refused") >= 2  # the first head too, once its wait ended
+        # room comes while it waits: the writer is let go 0.3 s after a large batch's head
+        events = [rating() for _ in range(5)]
+        body = json.dumps({"events": events}).encode() + b" " * (70 * 1024)  # valid JSON, large
+        answer = []
+        sender = threading.Thread(target=lambda: answer.append(post_raw(fd, "/v1/feedback/batch", body)))
+        sender.start()
+        time.sleep(0.3)
+        assert not answer, answer[0].text  # still waiting for room
+        lock.rollback()
+        sender.join(timeout=30)
+        assert answer and answer[0].status_code == 200, answer[0].text if answer else "no answer"
+        assert [x["status"] for x in answer[0].json()["results"]] == ["stored"] * 5
+        assert held_metric(fd, "taken") == 1
+    finally:
+        lock.rollback()
+        lock.close()
+    for t in threads:
+        t.join()
+    assert sorted(r.status_code for r in fillers) == [200, 200, 200]
+    assert count(fd, "SELECT count(*) FROM feedback WHERE id = ANY(%s)", [e["id"] for e in events]) == 5
+
+
+def test_a_head_waiting_for_room_is_answered_at_shutdown(feedbackd_factory):
+    # SIGTERM while a large body's head waits for room: the head gets its 503 (the body never
+    # read), the fillers held by the lock are written once it goes, and serve exits 0.
+    fd = feedbackd_factory(args=["--queue-capacity", "40", "--writers", "1"])
+    lock = psycopg2.connect(fd.database_url)
+    lock.cursor().execute("LOCK TABLE feedback IN ACCESS EXCLUSIVE MODE")
+    fillers, head, rc = [], [], []
+    threads = [threading.Thread(target=lambda: fillers.append(fd.post(
+        "/v1/feedback/batch", key="ingest", json={"events": [rating() for _ in range(5)]}, timeout=60)))
+        for _ in range(3)]
+    try:
+        for t in threads:
+            t.start()
+            time.sleep(0.1)
+        waiter = threading.Thread(target=lambda: head.append(
+            head_only(fd, "/v1/feedback", fd.keys["ingest"], 256 * 1024, wait=20)))
+        waiter.start()
+        time.sleep(0.2)
+        stopper = threading.Thread(target=lambda: rc.append(fd.stop(timeout=60)))
+        stopper.start()
+        waiter.join(timeout=20)
+        assert head and head[0].startswith(b"HTTP/1.1 503"), head
+    finally:
+        lock.rollback()
+        lock.close()
+    stopper.join(timeout=90)
+    for t in threads:
+        t.join()
+    assert rc == [0]
+    assert sorted(r.status_code for r in fillers) == [200, 200, 200]
