@@ -23,6 +23,7 @@ void fd_queue_init(struct fd_queue *q, long capacity) {
   q->slots = NULL;
   q->n_slots = q->n_projects = 0;
   q->turns = (struct fd_turns){0};
+  q->vnow = 0;
   q->rows = 0;
   q->capacity = capacity;
   q->project_cap = capacity / FD_QUEUE_PROJECT_SHARE > 0 ? capacity / FD_QUEUE_PROJECT_SHARE : 1;
@@ -156,6 +157,8 @@ static void append(struct fd_queue *q, struct fd_queue_project *p, struct fd_ing
   } else {
     p->head = job;
     fd_turns_join(&q->turns, &p->turn); /* its turn comes after the projects already waiting */
+    /* a project that was idle starts at the clock: no credit for the time it sent nothing */
+    if (p->vstart < q->vnow) p->vstart = q->vnow;
   }
   p->tail = job;
   q->rows += job->rows_;
@@ -235,6 +238,10 @@ static struct fd_ingest_job *pop_from(struct fd_queue *q, struct fd_queue_projec
   p->rows -= j->rows_;
   q->rows -= j->rows_;
   j->next_ = NULL;
+  if (p->vstart > q->vnow) q->vnow = p->vstart;
+  /* a project passed over for long (held-back parts) catches up at most one share ahead */
+  if (p->vstart + (uint64_t)q->project_cap < q->vnow) p->vstart = q->vnow - (uint64_t)q->project_cap;
+  p->vstart += (uint64_t)j->rows_;
   fd_turns_leave(&q->turns, prev ? &prev->turn : NULL, &p->turn);
   if (p->head) fd_turns_join(&q->turns, &p->turn);
   return j;
@@ -246,22 +253,27 @@ static struct fd_queue_project *turn_project(struct fd_turn *t) {
 
 static struct fd_ingest_job *pop_next(struct fd_queue *q) { return pop_from(q, NULL, turn_project(q->turns.head)); }
 
-/* The first project in turn whose next job may join a batch of `taken` rows (0: a new
- * batch): a part only as a batch of its own and under parts_max (else it is passed over),
- * any other job while it fits in max_rows (else the batch is full). NULL when none may. */
+/* The project whose next job may join a batch of `taken` rows (0: a new batch): of those
+ * whose next job may be taken at all (a part only as a batch of its own, under parts_max and
+ * not held back; else it is passed over, keeping its row clock), the one with the lowest row
+ * clock, the first in turn order among equals; NULL when none may, or when that one's job
+ * does not fit in max_rows (the batch is full). */
 static struct fd_queue_project *next_takeable(struct fd_queue *q, long taken, long max_rows,
                                               struct fd_queue_project **prev_out) {
-  struct fd_queue_project *prev = NULL;
+  struct fd_queue_project *prev = NULL, *best = NULL, *best_prev = NULL;
   for (struct fd_queue_project *p = turn_project(q->turns.head); p; prev = p, p = turn_project(p->turn.next)) {
     const struct fd_ingest_job *j = p->head;
     if (j->part_ &&
         !(taken == 0 && (q->parts_max == 0 || q->parts_running < q->parts_max) && !parts_held_for(q, p->id)))
-      continue;                                                /* passed over, keeping its turn */
-    if (taken > 0 && taken + j->rows_ > max_rows) return NULL; /* the batch is full */
-    *prev_out = prev;
-    return p;
+      continue; /* passed over */
+    if (!best || p->vstart < best->vstart) {
+      best = p;
+      best_prev = prev;
+    }
   }
-  return NULL;
+  if (!best || (taken > 0 && taken + best->head->rows_ > max_rows)) return NULL; /* none, or the batch is full */
+  *prev_out = best_prev;
+  return best;
 }
 
 /* whether a job other than a part is queued (one that did not fit this batch) */

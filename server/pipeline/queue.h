@@ -1,6 +1,6 @@
 /* queue.h — the bounded queue between HTTP threads and writer threads (private to pipeline/):
- * one FIFO per project, taken round-robin, each project limited to a share of the capacity,
- * so no project can fill the queue nor make another wait behind its backlog.
+ * one FIFO per project, taken in turns weighed by rows, each project limited to a share of the
+ * capacity, so no project can fill the queue nor make another wait behind its backlog.
  * The struct is visible so the pipeline can embed it; its fields are the queue's own, read
  * and written under `lock` by queue.c only: the writers use the functions below. */
 #ifndef FD_PIPELINE_QUEUE_H
@@ -28,6 +28,11 @@ struct fd_queue_project {
   long rows;
   struct fd_ingest_job *head, *tail;
   struct fd_turn turn; /* in the turn order while it has jobs */
+  /* Rows weigh turns (start-time fair queuing): the queue's row clock at which this project's
+   * next job starts. Taking a job moves it on by the job's rows; the project with jobs whose
+   * clock is lowest goes next (ties: the turn order). A 100-row batch so takes the turns of a
+   * hundred single events, not one (docs/architecture.md "The write path"). */
+  uint64_t vstart;
 };
 
 struct fd_queue {
@@ -36,6 +41,7 @@ struct fd_queue {
   struct fd_queue_project **slots; /* open addressing by project id; NULL = free */
   size_t n_slots, n_projects;
   struct fd_turns turns; /* projects with jobs: the next turn first */
+  uint64_t vnow;         /* row clock: the highest vstart a job was taken at */
   long rows;             /* rows queued (the bound counts rows, not requests) */
   long capacity;
   long project_cap; /* rows one project may have queued */
@@ -97,8 +103,9 @@ bool fd_queue_project_full(struct fd_queue *q, int64_t project_id);
  * is a batch of its own, taken only while fewer than parts_max writers hold one and parts
  * are not held back for another project (bulk_share; never once closed); a project whose
  * next job is such a part is passed over (keeping its turn) while it may not be taken or
- * the batch already has other jobs. Jobs come one per project in turn (FIFO within a
- * project). Returns a linked list. */
+ * the batch already has other jobs. Jobs come from the project whose row clock (vstart) is
+ * lowest (FIFO within a project): while several projects have jobs queued, each gets about the
+ * same number of rows written, however it groups them into requests. Returns a linked list. */
 struct fd_ingest_job *fd_queue_take(struct fd_queue *q, long max_rows, int wait_ms);
 void fd_queue_close(struct fd_queue *q);
 

@@ -137,6 +137,52 @@ static void test_round_robin(void) {
   fd_queue_destroy(&q);
 }
 
+/* Turns weigh rows: a project sending 10-row jobs gets a job for every ten single-row jobs of
+ * another while both have jobs queued (one job each in turn gave it ten rows for every one). A
+ * project that was idle starts level with the others, not ahead by what it did not send. */
+static void test_turns_weigh_rows(void) {
+  struct fd_queue q;
+  fd_queue_init(&q, 400);
+  struct fd_ingest_job a[3], b[25];
+  for (int i = 0; i < 3; i++) {
+    a[i] = job_in(1, 10);
+    CHECK(fd_queue_push(&q, &a[i]));
+  }
+  for (int i = 0; i < 25; i++) {
+    b[i] = job_in(2, 1);
+    CHECK(fd_queue_push(&q, &b[i]));
+  }
+  /* one job per take: a0, then b0..b9 (their clock 0..9 is below a's 10), then a1 at the tie
+   * (a is first in turn order), b10..b19, a2, b20..b24 */
+  int k_a = 0, k_b = 0;
+  for (int n = 0; n < 28; n++) {
+    struct fd_ingest_job *t = fd_queue_take(&q, 1, 0);
+    CHECK(t && t->next_ == NULL);
+    bool is_a = t->project_id == 1;
+    int want_a = n == 0 || n == 11 || n == 22;
+    CHECK(is_a == want_a);
+    CHECK(t == (is_a ? &a[k_a++] : &b[k_b++]));
+  }
+  CHECK(fd_queue_rows(&q) == 0);
+  /* a batch of at most 25 rows: c0, then d's single rows up to c's clock, then c1 does not
+   * fit — ten rows each (in turns of one job each: c0 d0 c1 d1, 20 rows of c for 2 of d) */
+  struct fd_ingest_job c[3], d[30];
+  for (int i = 0; i < 3; i++) {
+    c[i] = job_in(3, 10);
+    CHECK(fd_queue_push(&q, &c[i]));
+  }
+  for (int i = 0; i < 30; i++) {
+    d[i] = job_in(4, 1);
+    CHECK(fd_queue_push(&q, &d[i]));
+  }
+  long rows_c = 0, rows_d = 0;
+  for (struct fd_ingest_job *t = fd_queue_take(&q, 25, 0); t; t = t->next_)
+    *(t->project_id == 3 ? &rows_c : &rows_d) += t->rows_;
+  CHECK(rows_c == 10 && rows_d == 10);
+  CHECK(list_len(fd_queue_take(&q, 1000, 0)) == 22 && fd_queue_rows(&q) == 0);
+  fd_queue_destroy(&q);
+}
+
 static void test_batches(void) {
   struct fd_queue q;
   fd_queue_init(&q, 100);
@@ -403,11 +449,10 @@ static void test_parts_take_turns(void) {
   CHECK(fd_queue_push(&q, &c));
   t = fd_queue_take(&q, 5, 0);
   CHECK(t == &b);
-  CHECK(t->next_ == NULL); /* b (1) + p2 (5) would exceed 5 rows */
+  /* project 2 is 5 rows behind project 1 in the row clock: c comes before p2 as well */
+  CHECK(t->next_ == &c && c.next_ == NULL);
   t = fd_queue_take(&q, 5, 0);
-  CHECK(t == &p2);
-  t = fd_queue_take(&q, 5, 0);
-  CHECK(t == &c);
+  CHECK(t == &p2 && t->next_ == NULL);
   CHECK(fd_queue_rows(&q) == 0);
   /* the job is given up after its second part: the third part's 5 rows are released */
   struct fd_ingest_job d = job_in(2, 1), six = job_in(1, 6);
@@ -545,6 +590,7 @@ int main(void) {
   RUN(test_rows_count_inline_turns);
   RUN(test_project_share);
   RUN(test_round_robin);
+  RUN(test_turns_weigh_rows);
   RUN(test_batches);
   RUN(test_parts_max);
   RUN(test_refusals);
