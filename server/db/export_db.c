@@ -225,14 +225,25 @@ out:
 
 /* ---- the snapshot reader ---------------------------------------------------------------- */
 
-/* A cursor is a server-side cursor FETCHed in chunks, or (stream set) a plain query read in
- * single-row mode on that connection. */
+/* The columns of MESSAGES_SELECT and FEEDBACK_SELECT. */
+#define M_COLS 8
+#define F_COLS 20
+#define MAX_COLS F_COLS
+
+/* A cursor is a server-side cursor FETCHed in chunks, or (stream set) a query read as
+ * `COPY (query) TO STDOUT` on that connection, one text row at a time (line, split into
+ * cols; NULL for SQL NULL). COPY rather than a plain query in single-row mode: libpq builds
+ * a PGresult per row in single-row mode (its column descriptors copied each time), ~10 % of
+ * an export's CPU in feedbackd, where a COPY row is one buffer (bench/README.md "export"). */
 struct cursor {
   struct fd_stmt *fetch;
   struct fd_db *stream;
   PGresult *res;
   int row, n;
-  bool open, eof;
+  bool open, eof, copying;
+  char *line;
+  const char *cols[MAX_COLS];
+  int n_cols;
 };
 
 struct fd_export_reader {
@@ -299,6 +310,8 @@ static void clear_touches(struct fd_export_reader *r) {
  * ends). A connection that is gone returns no more results. */
 static void stream_drain(struct cursor *c) {
   PGconn *conn = fd_db_conn(c->stream);
+  PQfreemem(c->line);
+  c->line = NULL;
   if (!c->eof && PQstatus(conn) == CONNECTION_OK) {
     PGcancel *cancel = PQgetCancel(conn);
     char err[128];
@@ -307,8 +320,15 @@ static void stream_drain(struct cursor *c) {
       fd_log(FD_LOG_WARN, "msg=\"export query not cancelled; reading it to its end\" error=\"%s\"", err);
     PQfreeCancel(cancel);
   }
-  PGresult *res;
-  while ((res = PQgetResult(conn))) {
+  /* The rest of the COPY (up to the error the cancel causes) and its results; a COPY that
+   * had not started yet starts with a PGRES_COPY_OUT result, whose rows the next turn reads. */
+  for (;;) {
+    char *row;
+    if (c->copying)
+      while (PQgetCopyData(conn, &row, 0) >= 0) PQfreemem(row);
+    PGresult *res = PQgetResult(conn);
+    if (!res) break;
+    c->copying = PQresultStatus(res) == PGRES_COPY_OUT;
     PQclear(res);
     if (PQstatus(conn) != CONNECTION_OK) break;
   }
@@ -317,11 +337,13 @@ static void stream_drain(struct cursor *c) {
 static void cursor_close(struct fd_export_reader *r, struct cursor *c, const char *close_sql) {
   PQclear(c->res);
   c->res = NULL;
+  PQfreemem(c->line);
+  c->line = NULL;
   c->row = c->n = 0;
   if (c->stream) {
     if (c->open) stream_drain(c);
     c->stream = NULL;
-    c->open = c->eof = false;
+    c->open = c->eof = c->copying = false;
     return;
   }
   c->eof = false;
@@ -499,22 +521,50 @@ static char *conninfo_of(struct fd_db *db) {
   return out;
 }
 
-/* Send `sql` on db in single-row mode: c streams its rows. */
+/* `COPY (sql) TO STDOUT` with $1..$n of sql replaced by p[0..n) (COPY takes no bind
+ * parameters: the callers' values are a project id and booleans, spliced as literals). NULL
+ * when out of memory. */
+static char *copy_sql(const char *sql, int n, const char *const *p) {
+  static const char head[] = "COPY (", tail[] = ") TO STDOUT";
+  size_t cap = sizeof head + strlen(sql) + sizeof tail;
+  for (const char *q = sql; (q = strchr(q, '$')); q++)
+    if (q[1] >= '1' && q[1] < '1' + n) cap += strlen(p[q[1] - '1']);
+  char *out = malloc(cap), *w = out;
+  if (!out) return NULL;
+  w = stpcpy(w, head);
+  for (const char *q = sql; *q; q++) {
+    if (q[0] == '$' && q[1] >= '1' && q[1] < '1' + n) {
+      w = stpcpy(w, p[q[1] - '1']);
+      q++;
+    } else {
+      *w++ = *q;
+    }
+  }
+  strcpy(w, tail);
+  return out;
+}
+
+/* Send `sql` on db as a COPY: c streams its rows. */
 static enum fd_db_status stream_send(struct fd_export_reader *r, struct fd_db *db, struct cursor *c, const char *sql,
-                                     int n, const char *const *p, const char *what) {
+                                     int n_cols, int n, const char *const *p, const char *what) {
+  char *copy = copy_sql(sql, n, p);
+  if (!copy) return fd_db_bug("export reader: out of memory");
   PGconn *conn = fd_db_conn(db);
-  if (!PQsendQueryParams(conn, sql, n, NULL, p, NULL, NULL, 0) || !PQsetSingleRowMode(conn)) {
+  bool sent = PQsendQuery(conn, copy);
+  free(copy);
+  if (!sent) {
     set_error_on(r, db, what);
     return fd_db_failure(db, "export stream send");
   }
   c->stream = db;
+  c->n_cols = n_cols;
   c->open = true;
   return FD_DB_ONE;
 }
 
 /* A full export (export_db.h "PARALLEL"): the messages query on the reader's
  * connection and the feedback query on a second one that imports the transaction's snapshot,
- * both sent at once as plain queries read row by row. FD_DB_NONE: no second connection could
+ * both sent at once as COPYs read row by row. FD_DB_NONE: no second connection could
  * be had, the caller declares cursors instead. */
 static enum fd_db_status stream_start(struct fd_export_reader *r) {
   PGresult *res = fd_db_exec(r->db, &stmt_export_snapshot, 0, NULL);
@@ -547,8 +597,8 @@ static enum fd_db_status stream_start(struct fd_export_reader *r) {
   }
   const char *re = r->load_reactions ? "true" : "false", *si = r->load_signals ? "true" : "false";
   const char *pm[1] = {r->pid}, *pf[3] = {r->pid, re, si};
-  st = stream_send(r, r->db2, &r->f, F_FULL, 3, pf, "sending the feedback query");
-  if (st == FD_DB_ONE) st = stream_send(r, r->db, &r->m, M_FULL, 1, pm, "sending the messages query");
+  st = stream_send(r, r->db2, &r->f, F_FULL, F_COLS, 3, pf, "sending the feedback query");
+  if (st == FD_DB_ONE) st = stream_send(r, r->db, &r->m, M_FULL, M_COLS, 1, pm, "sending the messages query");
   return st;
 }
 
@@ -556,27 +606,85 @@ PGcancel *fd_export_reader_cancel_second(struct fd_export_reader *r) {
   return r->db2 ? PQgetCancel(fd_db_conn(r->db2)) : NULL;
 }
 
+/* Split a COPY text row (PostgreSQL's COPY "Text Format": fields separated by tabs, \N for
+ * NULL, backslash escapes; the row ends with a newline) into c->cols in place, unescaped, each
+ * NUL-terminated: the same strings PQgetvalue gives for a plain query. False when the row does
+ * not have c->n_cols fields. */
+static bool copy_split(struct cursor *c, char *s, int len) {
+  char *p = s, *w = s, *end = s + len;
+  if (len > 0 && end[-1] == '\n') end--;
+  for (int k = 0;; k++) {
+    if (k == c->n_cols) return false;
+    if (p[0] == '\\' && p[1] == 'N' && (p + 2 == end || p[2] == '\t')) {
+      c->cols[k] = NULL;
+      p += 2;
+    } else {
+      c->cols[k] = w;
+      while (p < end && *p != '\t') {
+        if (*p != '\\') {
+          *w++ = *p++;
+          continue;
+        }
+        if (++p == end) return false;
+        /* COPY TO writes these escapes and "\\" for a backslash (and the delimiter, a tab,
+         * as \t); any other escaped character stands for itself. */
+        switch (*p) {
+          case 'b': *w++ = '\b'; break;
+          case 'f': *w++ = '\f'; break;
+          case 'n': *w++ = '\n'; break;
+          case 'r': *w++ = '\r'; break;
+          case 't': *w++ = '\t'; break;
+          case 'v': *w++ = '\v'; break;
+          default: *w++ = *p; break;
+        }
+        p++;
+      }
+      *w++ = '\0'; /* w <= p: at most the tab or the end is overwritten */
+    }
+    if (p == end) return k + 1 == c->n_cols;
+    p++; /* the tab */
+  }
+}
+
 /* The next row of a streamed query into c: FD_DB_ONE, FD_DB_NONE (no more rows) or a failure. */
 static enum fd_db_status stream_peek(struct fd_export_reader *r, struct cursor *c) {
-  PQclear(c->res);
-  c->res = PQgetResult(fd_db_conn(c->stream));
+  PGconn *conn = fd_db_conn(c->stream);
+  PQfreemem(c->line);
+  c->line = NULL;
   c->row = c->n = 0;
-  ExecStatusType es = c->res ? PQresultStatus(c->res) : PGRES_FATAL_ERROR;
-  if (es == PGRES_SINGLE_TUPLE) {
+  if (!c->copying) { /* the first row: the COPY's start, or the query's error */
+    PGresult *res = PQgetResult(conn);
+    if (!res || PQresultStatus(res) != PGRES_COPY_OUT) {
+      set_error_on(r, c->stream, "reading a query");
+      enum fd_db_status st = res ? fd_db_result(c->stream, res) : fd_db_failure(c->stream, "export stream read");
+      PQclear(res);
+      return fd_db_failed(st) ? st : fd_db_bug("export stream: odd result");
+    }
+    PQclear(res);
+    c->copying = true;
+  }
+  int len = PQgetCopyData(conn, &c->line, 0);
+  if (len >= 0) {
+    if (!copy_split(c, c->line, len)) {
+      snprintf(r->error, sizeof r->error, "a row of the export's COPY has not %d fields", c->n_cols);
+      return fd_db_bug(r->error);
+    }
     c->n = 1;
     return FD_DB_ONE;
   }
-  if (es == PGRES_TUPLES_OK) {
+  /* -1: the COPY is over, its result says how; -2: the connection failed. */
+  PGresult *res = len == -1 ? PQgetResult(conn) : NULL;
+  if (res && PQresultStatus(res) == PGRES_COMMAND_OK) {
+    PQclear(res);
     c->eof = true;
-    PQclear(c->res);
-    c->res = NULL;
     PGresult *more;
-    while ((more = PQgetResult(fd_db_conn(c->stream)))) PQclear(more); /* the end of the query */
+    while ((more = PQgetResult(conn))) PQclear(more); /* the end of the query */
     c->open = false;
     return FD_DB_NONE;
   }
   set_error_on(r, c->stream, "reading a query");
-  enum fd_db_status st = c->res ? fd_db_result(c->stream, c->res) : fd_db_failure(c->stream, "export stream read");
+  enum fd_db_status st = res ? fd_db_result(c->stream, res) : fd_db_failure(c->stream, "export stream read");
+  PQclear(res);
   return fd_db_failed(st) ? st : fd_db_bug("export stream: odd result");
 }
 
@@ -629,8 +737,16 @@ static enum fd_db_status cursor_peek(struct fd_export_reader *r, struct cursor *
   return c->n > 0 ? FD_DB_ONE : FD_DB_NONE;
 }
 
+/* Column col of c's current row: NULL for SQL NULL. */
 static const char *val(const struct cursor *c, int col) {
+  if (c->stream) return col < c->n_cols ? c->cols[col] : NULL;
   return PQgetisnull(c->res, c->row, col) ? NULL : PQgetvalue(c->res, c->row, col);
+}
+
+/* The same, "" for SQL NULL (as PQgetvalue). */
+static const char *cell(const struct cursor *c, int col) {
+  const char *v = val(c, col);
+  return v ? v : "";
 }
 
 static bool add_message(struct fd_export_reader *r, const struct cursor *c) {
@@ -640,8 +756,8 @@ static bool add_message(struct fd_export_reader *r, const struct cursor *c) {
       .parent_id = val(c, 2),
       .content = val(c, 4),
       .model = val(c, 5),
-      .created_at = strtoll(PQgetvalue(c->res, c->row, 6), NULL, 10),
-      .seq = strtoll(PQgetvalue(c->res, c->row, 7), NULL, 10),
+      .created_at = strtoll(cell(c, 6), NULL, 10),
+      .seq = strtoll(cell(c, 7), NULL, 10),
   };
   if (!fd_role_parse(val(c, 3), &m.role)) {
     snprintf(r->error, sizeof r->error, "message %s has an unknown role", m.id);
@@ -658,22 +774,22 @@ static bool add_feedback(struct fd_export_reader *r, const struct cursor *c) {
   const char *value = val(c, 7), *scale = val(c, 8), *outcome = val(c, 10);
   struct fd_feedback f = {
       .id = val(c, 1),
-      .seq = strtoll(PQgetvalue(c->res, c->row, 2), NULL, 10),
+      .seq = strtoll(cell(c, 2), NULL, 10),
       .message_id = val(c, 4),
       .other_message_id = val(c, 5),
       .user = val(c, 6),
       .value = value ? atoi(value) : 0,
       .scale = scale ? atoi(scale) : 0,
       .edited_content = val(c, 9),
-      .created_at = strtoll(PQgetvalue(c->res, c->row, 11), NULL, 10),
-      .retracted = PQgetvalue(c->res, c->row, 12)[0] == 't',
+      .created_at = strtoll(cell(c, 11), NULL, 10),
+      .retracted = cell(c, 12)[0] == 't',
       .span_start = val(c, 13) ? atoi(val(c, 13)) : 0,
       .span_end = val(c, 14) ? atoi(val(c, 14)) : 0,
       .span_label = val(c, 15),
       .step_index = val(c, 16) ? atoi(val(c, 16)) : 0,
       .reaction = val(c, 17),
       .signal = fd_signal_parse(val(c, 18)),
-      .no_consent = PQgetvalue(c->res, c->row, 19)[0] != 't',
+      .no_consent = cell(c, 19)[0] != 't',
   };
   if (!fd_feedback_kind_parse(val(c, 3), &f.kind) || (outcome && !fd_outcome_parse(outcome, &f.outcome))) {
     snprintf(r->error, sizeof r->error, "event %s has an unknown kind or outcome", f.id);
@@ -696,11 +812,11 @@ static bool add_touch(struct fd_export_reader *r, const struct cursor *c) {
     if (!t || !ids) goto oom;
     r->cap_touches = cap;
   }
-  char *id = strdup(PQgetvalue(c->res, c->row, 1));
+  char *id = strdup(cell(c, 1));
   if (!id) goto oom;
   r->touch_ids[r->n_touches] = id;
   r->touches[r->n_touches].message_id = id;
-  r->touches[r->n_touches].subtree = PQgetvalue(c->res, c->row, 2)[0] == 't';
+  r->touches[r->n_touches].subtree = cell(c, 2)[0] == 't';
   r->n_touches++;
   return true;
 oom:
@@ -716,7 +832,7 @@ static enum fd_db_status consume(struct fd_export_reader *r, struct cursor *c, c
   for (;;) {
     enum fd_db_status st = cursor_peek(r, c);
     if (st != FD_DB_ONE) return st;
-    int cmp = strcmp(PQgetvalue(c->res, c->row, 0), id);
+    int cmp = strcmp(cell(c, 0), id);
     if (cmp > 0) return FD_DB_ONE;
     if (cmp == 0 && !add(r, c)) return fd_db_bug(r->error);
     c->row++;
@@ -730,7 +846,7 @@ enum fd_db_status fd_export_reader_next(struct fd_export_reader *r, const struct
   clear_touches(r);
   enum fd_db_status st = cursor_peek(r, &r->m);
   if (st != FD_DB_ONE) return st;
-  r->conv = fd_conversation_new(PQgetvalue(r->m.res, r->m.row, 0));
+  r->conv = fd_conversation_new(cell(&r->m, 0));
   if (!r->conv) {
     snprintf(r->error, sizeof r->error, "out of memory");
     return fd_db_bug(r->error);

@@ -15,15 +15,16 @@
  * else the project's default_consent), joined in the same scan.
  *
  * PARALLEL. A full export (no after=, include_meta or not) reads its two queries as
- * plain queries in single-row mode instead of cursors, each on a connection of its own: the
- * messages query on the reader's connection, the feedback query on a second connection the
- * reader opens (same parameters) and whose REPEATABLE READ transaction imports the first's
- * snapshot (pg_export_snapshot, SET TRANSACTION SNAPSHOT, as pg_dump does), so both see the
- * watermark's data. Both are sent at once, so their scans, joins and sorts run side by side,
- * and a plain query may use parallel workers where DECLARE CURSOR may not (bench/README.md
- * "export"). Such an export holds two connections (docs/operations.md). Memory stays one row
- * of each query plus the largest conversation. Closing the reader mid-pass cancels what is
- * still running.
+ * `COPY (query) TO STDOUT` (text rows, unescaped here) instead of cursors, each on a
+ * connection of its own: the messages query on the reader's connection, the feedback query
+ * on a second connection the reader opens (same parameters) and whose REPEATABLE READ
+ * transaction imports the first's snapshot (pg_export_snapshot, SET TRANSACTION SNAPSHOT, as
+ * pg_dump does), so both see the watermark's data. Both are sent at once, so their scans,
+ * joins and sorts run side by side, and a COPY of a query may use parallel workers where
+ * DECLARE CURSOR may not (bench/README.md "export"); COPY rather than a plain query in
+ * single-row mode, where libpq builds a whole PGresult per row. Such an export holds two
+ * connections (docs/operations.md). Memory stays one row of each query plus the largest
+ * conversation. Closing the reader mid-pass cancels what is still running.
  *
  * INCREMENTAL (after=<watermark>). Rows carry the xid8 of the transaction that wrote them
  * (migrations/0001_initial.sql). Changes after the watermark are the rows whose txid (or a

@@ -6,6 +6,7 @@ the same (docs/operations.md, sizing notes).
 The refusal comes from a small proxy in front of the cluster's unix socket that answers the
 second connection of each export the way PostgreSQL answers one over max_connections."""
 
+import json
 import os
 import socket
 import struct
@@ -153,3 +154,47 @@ def test_export_without_its_second_connection_reads_on_one(proxied_feedbackd, fm
     assert one.status_code == 200, one.text
     assert one.content == whole.content
     assert "export reads on one connection" in fd.log(100000)
+
+
+# Every character the COPY text format escapes (tab, newline, carriage return, backslash,
+# backspace, form feed, vertical tab), its NULL marker spelled as text, other control
+# characters and non-ASCII: a streamed export reads its rows as `COPY ... TO STDOUT` and
+# unescapes them (db/export_db.c), the cursor path gets them from libpq as they are.
+ODD = ["tab\there", "new\nline", "cr\r\nlf", "back\\slash", "\\N", "\\", "\\\\N\\t", "\b\f\v",
+       "\x01\x1f\x7f", "ünïcødé ✓ 𝄞", "trailing tab\t", "\tleading", "", "ends in backslash\\"]
+
+
+def test_odd_characters_stream_as_they_were_stored(proxied_feedbackd):
+    fd, proxy = proxied_feedbackd
+    expected = []
+    for i, text in enumerate(ODD):
+        conv, u, a, b = new_id("c"), new_id("m"), new_id("m"), new_id("m")
+        question, better, worse = f"q{i} {text}", f"a{i} {text}", f"b{i}{text}"
+        msgs = [{"id": u, "conversation_id": conv, "parent_id": None, "role": "user", "content": question},
+                {"id": a, "conversation_id": conv, "parent_id": u, "role": "assistant", "content": better,
+                 "model": f"m\t{text}"},
+                {"id": b, "conversation_id": conv, "parent_id": u, "role": "assistant", "content": worse}]
+        assert fd.post("/v1/messages", key="ingest", json={"messages": msgs}).status_code == 200
+        user = f"u\\{i}\t{text}"
+        events = [{"id": new_id(), "kind": "rating", "message_id": a, "value": 1, "user": user},
+                  {"id": new_id(), "kind": "rating", "message_id": b, "value": -1, "user": user}]
+        r = fd.post("/v1/feedback/batch", key="ingest", json={"events": events})
+        assert r.status_code == 200, r.text
+        assert all(x["status"] == "stored" for x in r.json()["results"]), r.text
+        expected.append({"prompt": [{"role": "user", "content": question}],
+                         "chosen": [{"role": "assistant", "content": better}],
+                         "rejected": [{"role": "assistant", "content": worse}]})
+    streamed = fd.get("/v1/export?format=trl", key="export", timeout=60)
+    assert streamed.status_code == 200, streamed.text
+    assert proxy.export_connections == 2, "read by the streamed path"
+    recs = [json.loads(line) for line in streamed.content.splitlines()]
+    key = lambda x: json.dumps(x, sort_keys=True)
+    assert sorted(map(key, recs)) == sorted(map(key, expected))
+    meta = fd.get("/v1/export?format=trl&include_meta=true", key="export", timeout=60)
+    assert meta.status_code == 200, meta.text
+    models = {r["meta"]["models"]["chosen"] for r in map(json.loads, meta.content.splitlines())}
+    assert models == {f"m\t{text}" for text in ODD}
+    proxy.refuse_second = True
+    cursors = fd.get("/v1/export?format=trl", key="export", timeout=60)
+    assert proxy.refused == 1 and cursors.status_code == 200, cursors.text
+    assert cursors.content == streamed.content

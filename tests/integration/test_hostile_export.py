@@ -42,10 +42,10 @@ def lock_waiters(fd):
 def export_cursor_backends(fd):
     """Backends inside an export's snapshot: an open transaction whose last statement was one of
     the export's cursor FETCHes or, for a full export of one pass, one of its two queries read
-    row by row on two connections (db/export_db.h "PARALLEL")."""
+    as COPY on two connections (db/export_db.h "PARALLEL")."""
     return scalar(fd, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
                       " AND xact_start IS NOT NULL AND (query LIKE 'FETCH FORWARD % FROM fd_export_%'"
-                      " OR query LIKE 'SELECT m.conversation_id, m.id, %' OR query LIKE 'SELECT v.c, f.id, %')")
+                      " OR query LIKE 'COPY (SELECT m.conversation_id, m.id, %' OR query LIKE 'COPY (SELECT v.c, f.id, %')")
 
 
 def export_rows(fd):
@@ -253,7 +253,7 @@ def test_export_losing_its_second_connection_ends_cut_and_releases_its_snapshot(
     wait_until(lambda: lock_waiters(fd) >= 1, 15, what="the export's feedback query waiting on the lock")
     killed = scalar(fd, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
                         " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-                        " AND query LIKE 'SELECT v.c, f.id, %'")
+                        " AND query LIKE 'COPY (SELECT v.c, f.id, %'")
     assert killed == 1
     lock.release()
     body = b""
