@@ -18,6 +18,7 @@
 #include "util/crypto.h"
 #include "util/jdump.h"
 #include "util/spill.h"
+#include "util/utf8.h"
 
 /* Bytes of spilled lines one fd_export_flush call writes at most (plus one line): the HTTP
  * export fills 64 KiB chunks from them. */
@@ -40,9 +41,10 @@ struct fd_export {
   struct fd_dedup *dedup;
   struct fd_candidates cands;
   EVP_MD_CTX *body_hash;
-  struct fd_buf scratch;  /* canonical JSON being hashed */
-  struct fd_buf line;     /* the line being written */
-  struct fd_spill *spill; /* include_meta: the body until every duplicate is known (SPILL) */
+  struct fd_buf scratch;                   /* canonical JSON being hashed */
+  struct fd_buf line;                      /* the line being written */
+  struct fd_buf prompt_line, prompt_canon; /* TEXT: the group's prompt as a line and canonically */
+  struct fd_spill *spill;                  /* include_meta: the body until every duplicate is known (SPILL) */
   bool flushing, flushed;
 
   uint64_t records;
@@ -177,6 +179,8 @@ void fd_export_free(struct fd_export *x) {
   EVP_MD_CTX_free(x->body_hash);
   fd_buf_release(&x->scratch);
   fd_buf_release(&x->line);
+  fd_buf_release(&x->prompt_line);
+  fd_buf_release(&x->prompt_canon);
   fd_spill_free(x->spill);
   free(x);
 }
@@ -339,6 +343,7 @@ struct group_ctx {
   const size_t *turns;
   size_t n_turns;
   json_t *prompt;
+  bool prompt_text; /* x->prompt_line / prompt_canon hold this group's prompt (TEXT) */
   char prompt_id[FD_SHA256_HEX_LEN + 1];
 };
 
@@ -366,7 +371,8 @@ static bool spill_line(struct fd_export *x, enum fd_split split, const unsigned 
   return true;
 }
 
-/* Write rec (+ meta) as one line. */
+/* Write rec (+ meta) as one line. rec NULL: x->line holds the record's text but its closing
+ * brace (TEXT), meta goes after it as the record's last key, where jansson would put it. */
 static bool emit(struct fd_export *x, const struct conv_state *s, struct group_ctx *gc, const struct fd_candidate *c,
                  const struct fd_dedup_entry *e, json_t *rec, const unsigned char digest[FD_SHA256_LEN]) {
   bool ok = false;
@@ -403,14 +409,26 @@ static bool emit(struct fd_export *x, const struct conv_state *s, struct group_c
         .chosen_model = c->chosen_model,
         .rejected_model = c->rejected_model,
     };
-    if (json_object_set_new(rec, "meta", fd_format_meta_new(x->family, &m)) != 0) {
+    json_t *meta = fd_format_meta_new(x->family, &m);
+    if (!meta || (rec && json_object_set_new(rec, "meta", meta) != 0)) {
+      if (!rec) json_decref(meta);
       fail(x, "cannot build meta (out of memory or invalid UTF-8)");
       goto out;
     }
+    if (!rec) {
+      fd_buf_append(&x->line, ",\"meta\":", 8);
+      bool dumped = fd_jdump(meta, false, &x->line);
+      json_decref(meta);
+      if (!dumped) goto out;
+    }
   }
   struct fd_buf *line = &x->line;
-  fd_buf_reset(line);
-  if (!fd_jdump(rec, false, line)) goto out;
+  if (rec) {
+    fd_buf_reset(line);
+    if (!fd_jdump(rec, false, line)) goto out;
+  } else {
+    fd_buf_append(line, "}", 1);
+  }
   fd_buf_append(line, "\n", 1);
   if (line->oom) goto out;
   ok = x->spill ? spill_line(x, s->split, digest, line) : put_line(x, s->split, line->data, line->len);
@@ -499,10 +517,9 @@ static bool record_digest(struct fd_export *x, json_t *rec, unsigned char digest
   return ok;
 }
 
+/* A rendered record (rec, or its text in x->line when NULL: TEXT) with its dedup key. */
 static bool handle_record(struct fd_export *x, const struct conv_state *s, struct group_ctx *gc,
-                          const struct fd_candidate *c, json_t *rec) {
-  unsigned char digest[FD_SHA256_LEN];
-  if (!record_digest(x, rec, digest)) return fail(x, "out of memory");
+                          const struct fd_candidate *c, json_t *rec, const unsigned char digest[FD_SHA256_LEN]) {
   bool inserted;
   struct fd_dedup_entry *e = dedup_entry(x, c, digest, &inserted);
   if (!e) return false;
@@ -516,6 +533,83 @@ static bool handle_record(struct fd_export *x, const struct conv_state *s, struc
   return emit_first(x, s, gc, c, e, rec, digest);
 }
 
+/* TEXT: trl and kto records are written here as JSON text, byte for byte what fd_jdump writes
+ * for the tree fd_format_record_new builds (keys in its order for the line, sorted for the
+ * canonical text whose SHA-256 is the dedup key), without building that tree per record; the
+ * group's prompt is dumped once in both orders for all its records. Turn objects are
+ * {"role","content"} ("content" sorts first); the record keys are in fd_format_record_new's
+ * order. tests/unit/test_export_text.c holds them against jansson. */
+static bool text_format(enum fd_export_format f) { return f == FD_FORMAT_TRL || f == FD_FORMAT_KTO; }
+
+#define LIT(b, s) fd_buf_append((b), (s), sizeof(s) - 1)
+
+/* [{"role":"assistant","content":t}], its keys in line order or sorted (canon). */
+static void assistant_text(struct fd_buf *b, const char *t, size_t len, bool canon) {
+  if (canon) {
+    LIT(b, "[{\"content\":");
+    fd_jdump_string(t, len, b);
+    LIT(b, ",\"role\":\"assistant\"}]");
+  } else {
+    LIT(b, "[{\"role\":\"assistant\",\"content\":");
+    fd_jdump_string(t, len, b);
+    LIT(b, "}]");
+  }
+}
+
+/* Render candidate c of a TEXT format into x->line (no closing brace) and its dedup key. */
+static bool text_record(struct fd_export *x, const struct conv_state *s, struct group_ctx *gc,
+                        const struct fd_candidate *c, unsigned char digest[FD_SHA256_LEN]) {
+  bool kto = x->p.format == FD_FORMAT_KTO;
+  const char *a = c->chosen, *b = kto ? "" : c->rejected;
+  size_t la = a ? strlen(a) : 0, lb = b ? strlen(b) : 0;
+  /* What json_string would refuse, fd_format_record_new refuses too. */
+  if (!a || !b || !fd_utf8_valid(a, la) || !fd_utf8_valid(b, lb))
+    return fail(x, "cannot render a record of %s/%s (out of memory or invalid UTF-8)", s->conv->id, gc->parent_id);
+  if (!gc->prompt_text) {
+    fd_buf_reset(&x->prompt_line);
+    fd_buf_reset(&x->prompt_canon);
+    if (!fd_jdump(gc->prompt, false, &x->prompt_line) || !fd_jdump(gc->prompt, true, &x->prompt_canon))
+      return fail(x, "out of memory");
+    gc->prompt_text = true;
+  }
+  struct fd_buf *k = &x->scratch, *l = &x->line;
+  fd_buf_reset(k);
+  fd_buf_reset(l);
+  if (kto) {
+    const char *label = c->label ? "true" : "false";
+    LIT(k, "{\"completion\":");
+    assistant_text(k, a, la, true);
+    LIT(k, ",\"label\":");
+    fd_buf_puts(k, label);
+    LIT(k, ",\"prompt\":");
+    fd_buf_append(k, x->prompt_canon.data, x->prompt_canon.len);
+    LIT(k, "}");
+    LIT(l, "{\"prompt\":");
+    fd_buf_append(l, x->prompt_line.data, x->prompt_line.len);
+    LIT(l, ",\"completion\":");
+    assistant_text(l, a, la, false);
+    LIT(l, ",\"label\":");
+    fd_buf_puts(l, label);
+  } else {
+    LIT(k, "{\"chosen\":");
+    assistant_text(k, a, la, true);
+    LIT(k, ",\"prompt\":");
+    fd_buf_append(k, x->prompt_canon.data, x->prompt_canon.len);
+    LIT(k, ",\"rejected\":");
+    assistant_text(k, b, lb, true);
+    LIT(k, "}");
+    LIT(l, "{\"prompt\":");
+    fd_buf_append(l, x->prompt_line.data, x->prompt_line.len);
+    LIT(l, ",\"chosen\":");
+    assistant_text(l, a, la, false);
+    LIT(l, ",\"rejected\":");
+    assistant_text(l, b, lb, false);
+  }
+  if (k->oom || l->oom) return fail(x, "out of memory");
+  fd_sha256(k->data, k->len, digest);
+  return true;
+}
+
 /* One derived candidate: filtered, counted as skipped, or rendered and handled. */
 static bool handle_candidate(struct fd_export *x, const struct conv_state *s, struct group_ctx *gc,
                              const struct fd_candidate *c) {
@@ -525,6 +619,8 @@ static bool handle_candidate(struct fd_export *x, const struct conv_state *s, st
     return true;
   }
   if (!ensure_prompt(x, s, gc)) return false;
+  unsigned char digest[FD_SHA256_LEN];
+  if (text_format(x->p.format)) return text_record(x, s, gc, c, digest) && handle_record(x, s, gc, c, NULL, digest);
   json_t *rec = NULL;
   enum fd_skip_reason skip;
   bool fine = x->family == FD_FAMILY_STEPS || x->family == FD_FAMILY_SPANS;
@@ -538,7 +634,7 @@ static bool handle_candidate(struct fd_export *x, const struct conv_state *s, st
     count_skip(x, s, skip);
     return true;
   }
-  bool ok = handle_record(x, s, gc, c, rec);
+  bool ok = record_digest(x, rec, digest) ? handle_record(x, s, gc, c, rec, digest) : fail(x, "out of memory");
   json_decref(rec);
   return ok;
 }

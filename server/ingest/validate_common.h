@@ -22,6 +22,7 @@
 
 #include "core/errors.h"
 #include "core/limits.h"
+#include "util/utf8.h"
 
 /* Size of a JSON path buffer: the same as struct fd_error.field, so a path always fits. */
 #define FD_PATH_MAX 192
@@ -64,9 +65,6 @@ json_t *fd_json_member(const json_t *obj, const char *key);
 /* A role name ("system", "user", "assistant", "tool") -> the same text as a static string
  * (rows keep it beyond the request), or NULL for any other name. */
 const char *fd_role_static(const char *s);
-
-/* True when s[0..len) is well-formed UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
-bool fd_utf8_valid(const char *s, size_t len);
 
 /* First member of obj whose key is not in `known` (a NULL-terminated list), or NULL.
  * Members are visited in document order (jansson keeps insertion order), so the error

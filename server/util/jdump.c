@@ -10,7 +10,7 @@
 /* Bytes that need an escape: `"`, `\` and the control characters. */
 static bool needs_escape(unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; }
 
-static void dump_string(const char *s, size_t len, struct fd_buf *b) {
+void fd_jdump_string(const char *s, size_t len, struct fd_buf *b) {
   fd_buf_append(b, "\"", 1);
   size_t start = 0;
   for (size_t i = 0; i < len; i++) {
@@ -78,7 +78,7 @@ static bool dump(const json_t *j, bool sort, struct fd_buf *b) {
       free(s);
       break;
     }
-    case JSON_STRING: dump_string(json_string_value(j), json_string_length(j), b); break;
+    case JSON_STRING: fd_jdump_string(json_string_value(j), json_string_length(j), b); break;
     case JSON_ARRAY: {
       size_t n = json_array_size(j);
       fd_buf_append(b, "[", 1);
@@ -114,7 +114,7 @@ static bool dump_object(const json_t *j, bool sort, struct fd_buf *b) {
   fd_buf_append(b, "{", 1);
   for (size_t k = 0; ok && k < i; k++) {
     if (k) fd_buf_append(b, ",", 1);
-    dump_string(keys[k].key, keys[k].len, b);
+    fd_jdump_string(keys[k].key, keys[k].len, b);
     fd_buf_append(b, ":", 1);
     ok = dump(keys[k].value, sort, b);
   }

@@ -21,4 +21,9 @@
 /* Append the text of j to b. False when out of memory (b->oom) or j is NULL. */
 bool fd_jdump(const json_t *j, bool sort_keys, struct fd_buf *b) __attribute__((warn_unused_result));
 
+/* Append s[0..len) as a JSON string (quoted, escaped as above), what fd_jdump writes for a
+ * jansson string of these bytes; b->oom says whether it failed. s must be valid UTF-8
+ * (util/utf8.h) for the result to be what jansson would write. */
+void fd_jdump_string(const char *s, size_t len, struct fd_buf *b);
+
 #endif
