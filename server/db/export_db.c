@@ -620,12 +620,17 @@ static bool copy_split(struct cursor *c, char *s, int len) {
       p += 2;
     } else {
       c->cols[k] = w;
-      while (p < end && *p != '\t') {
-        if (*p != '\\') {
-          *w++ = *p++;
-          continue;
-        }
-        if (++p == end) return false;
+      /* A raw tab is always a delimiter (a tab in the data is written \t). Pieces without
+       * a backslash move as a whole, and not at all before the row's first escape. */
+      char *tab = memchr(p, '\t', (size_t)(end - p));
+      if (!tab) tab = end;
+      for (;;) {
+        char *bs = memchr(p, '\\', (size_t)(tab - p)), *stop = bs ? bs : tab;
+        if (w != p) memmove(w, p, (size_t)(stop - p));
+        w += stop - p;
+        p = stop;
+        if (!bs) break;
+        if (++p == tab) return false;
         /* COPY TO writes these escapes and "\\" for a backslash (and the delimiter, a tab,
          * as \t); any other escaped character stands for itself. */
         switch (*p) {

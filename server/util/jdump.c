@@ -3,6 +3,7 @@
 #include "util/jdump.h"
 
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,10 +11,21 @@
 /* Bytes that need an escape: `"`, `\` and the control characters. */
 static bool needs_escape(unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; }
 
+/* Whether any of the eight bytes of v needs an escape (exact: the classic "has a byte less
+ * than n" and "has a zero byte" tests, whose borrows never make a false "none"). */
+static bool word_needs_escape(uint64_t v) {
+  const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+  uint64_t q = v ^ (ones * '"'), bs = v ^ (ones * '\\');
+  return (((v - ones * 0x20) & ~v) | ((q - ones) & ~q) | ((bs - ones) & ~bs)) & highs;
+}
+
 void fd_jdump_string(const char *s, size_t len, struct fd_buf *b) {
   fd_buf_append(b, "\"", 1);
   size_t start = 0;
   for (size_t i = 0; i < len; i++) {
+    uint64_t v;
+    while (len - i >= 8 && (memcpy(&v, s + i, 8), !word_needs_escape(v))) i += 8;
+    if (i == len) break;
     unsigned char c = (unsigned char)s[i];
     if (!needs_escape(c)) continue;
     if (i > start) fd_buf_append(b, s + start, i - start);

@@ -2,6 +2,7 @@
  * and without sorted keys: on hand-picked values (every escape, non-ASCII, embedded NUL,
  * reals, keys sharing prefixes) and on 20,000 random trees compared against json_dumps. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "unit.h"
 #include "util/jdump.h"
@@ -108,8 +109,45 @@ static void test_random(void) {
   CHECK(bad == 0);
 }
 
+/* Every ASCII byte at every position of strings up to 24 bytes long (fd_jdump_string skips
+ * eight bytes at a time where none needs an escape), between plain and non-ASCII bytes: the
+ * same text as json_dumps. */
+static void test_string_positions(void) {
+  int bad = 0;
+  for (int fill = 0; fill < 2; fill++) {
+    for (size_t len = 1; len <= 24; len++) {
+      for (size_t pos = 0; pos < len; pos++) {
+        for (int c = 1; c < 0x80; c++) {
+          char s[64];
+          size_t n = 0;
+          for (size_t i = 0; i < len; i++) {
+            if (i == pos) {
+              s[n++] = (char)c;
+            } else if (fill) {
+              s[n++] = (char)0xC3; /* é */
+              s[n++] = (char)0xA9;
+            } else {
+              s[n++] = 'x';
+            }
+          }
+          json_t *j = json_stringn(s, n);
+          char *want = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+          struct fd_buf b = {0};
+          fd_jdump_string(s, n, &b);
+          if (!want || b.len != strlen(want) || memcmp(b.data, want, b.len) != 0) bad++;
+          fd_buf_release(&b);
+          free(want);
+          json_decref(j);
+        }
+      }
+    }
+  }
+  CHECK(bad == 0);
+}
+
 int main(void) {
   RUN(test_fixed);
+  RUN(test_string_positions);
   RUN(test_random);
   return unit_report();
 }
