@@ -330,7 +330,11 @@ def snapshot(pg, fd, db):
         r, _, recs = D.export(fd, format=fmt)
         assert r.status_code == 200, r.text
         exports[fmt] = D.multiset(recs)
-    counters = pg.sql("SELECT (SELECT count(*) FROM stats_events), (SELECT count(*) FROM stats_slots),"
+    # vote slots counted in either schema (migration 0020 keeps the slot of a counting event in
+    # its stats_events row, stats_slots only the slots whose latest was retracted)
+    counters = pg.sql("SELECT (SELECT count(*) FROM stats_events), (SELECT count(*) FROM stats_slots)"
+                      " + (SELECT count(*) FROM stats_events e WHERE e.user_ref IS NOT NULL AND NOT EXISTS"
+                      " (SELECT FROM stats_slots s WHERE s.project_id = e.project_id AND s.latest_id = e.id)),"
                       " (SELECT sum(events) FROM stats_hourly), (SELECT sum(events) FROM stats_daily_tags)", dbname=db)
     messages = pg.sql("SELECT project_id, id, row_to_json(m)::text FROM messages m ORDER BY 1, 2", dbname=db)
     return {"feedback": feedback_rows(pg, db), "messages": messages, "stats": stats, "exports": exports,

@@ -22,6 +22,15 @@ import pytest
 from helpers import REPO, Feedbackd, apply_migrations, metric_value, wait_until
 from stats_steps import erase, insert_feedback, insert_messages, q, retract, run_steps
 
+# Every vote slot and its latest event, in either schema: until migration 0020 stats_slots held
+# every slot; since, a slot whose latest event counts is that event's row in stats_events and
+# stats_slots keeps only the slots whose latest was retracted. (Before 0020 every counting
+# event with a rater is named by its slot, so the second part adds nothing there.)
+SLOTS = ("SELECT 's', user_ref, kind, k1, k2, latest_id FROM stats_slots"
+         " UNION ALL SELECT 's', user_ref, kind, k1, k2, id FROM stats_events e WHERE user_ref IS NOT NULL"
+         " AND NOT EXISTS (SELECT FROM stats_slots s WHERE s.project_id = e.project_id AND s.latest_id = e.id)"
+         " ORDER BY 2, 3, 4, 5")
+
 # Everything the stats tables hold, with counters summed over their shards (a shard alone
 # means nothing) and zero sums left out.
 DUMP = [
@@ -37,7 +46,7 @@ DUMP = [
     " GROUP BY 2, 3 HAVING sum(events) <> 0 OR sum(ratings) <> 0 OR sum(up) <> 0 OR sum(down) <> 0 ORDER BY 2, 3",
     "SELECT 'e', id, created_at::text, kind, user_ref, k1, k2, message_id, model, vote, has_comment, tags"
     " FROM stats_events ORDER BY id",
-    "SELECT 's', user_ref, kind, k1, k2, latest_id FROM stats_slots ORDER BY 2, 3, 4, 5",
+    SLOTS,
 ]
 
 
@@ -91,8 +100,9 @@ def dump(pg, db):
     return out
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
-def test_catch_up_equals_the_0002_triggers(pg, feedbackd_factory, seed):
+def with_reference(pg, feedbackd_factory):
+    """A database migrated to the latest schema and a reference one with only 0001 + 0002
+    applied (the per-statement triggers), each with project 1."""
     fd = feedbackd_factory(project=None, start=False)  # migrated to the latest schema
     db = db_of(fd)
     ref = pg.create_database("stats_ref")
@@ -102,6 +112,12 @@ def test_catch_up_equals_the_0002_triggers(pg, feedbackd_factory, seed):
     for d in (db, ref):
         pg.sql("INSERT INTO projects (slug, name) VALUES ('p', 'p')", dbname=d)
         assert pg.sql("SELECT id FROM projects", dbname=d) == [(1,)]
+    return db, ref
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
+def test_catch_up_equals_the_0002_triggers(pg, feedbackd_factory, seed):
+    db, ref = with_reference(pg, feedbackd_factory)
 
     caught_up = 0
     conn, conn_ref = pg.connect(db), pg.connect(ref)
@@ -120,6 +136,101 @@ def test_catch_up_equals_the_0002_triggers(pg, feedbackd_factory, seed):
     assert caught_up > 5
     assert sum(1 for r in want if r[0] == "e") > 100, "the workload should leave many counting events"
     assert got == want
+
+
+def rating(fid, user, created, value=1, message="mA"):
+    """One thumbs rating row of feedback on project 1, created `created` seconds after a fixed
+    instant."""
+    return (f"(1,'{fid}','rating',{q(message)},{q(user)},{value},2,'{{}}',NULL,NULL,NULL,NULL,"
+            f"timestamptz '2026-11-20 00:00Z' + interval '{created} seconds','\\x00')")
+
+
+def ratings(*rows):
+    return insert_feedback("message_id, user_ref, value, scale, tags, comment, edited_content,"
+                           " other_message_id, outcome, created_at, content_sha256", list(rows))
+
+
+# Vote slots at their edges, each scenario on its own rater (one slot: message mA, thumbs):
+# what counts at the end is worked out by hand from the rules (docs/api.md "Vote semantics"):
+# the latest event by (created_at, seq) holds the slot; a retracted latest empties it and
+# nothing older comes back; an erasure removes the rater's slots.
+SLOT_STEPS = [
+    # a: a counting event beaten by a later one, then a late older one that never counts
+    (ratings(rating("a1", "ua", 100)), True),
+    (ratings(rating("a2", "ua", 200)), True),
+    (ratings(rating("a3", "ua", 150)), True),
+    # b: the counting latest retracted (the slot keeps it); an older event arrives: nothing
+    # counts; a newer one: it counts
+    (ratings(rating("b1", "ub", 100)), True),
+    (retract(["b1"]), True),
+    (ratings(rating("b2", "ub", 50)), True),
+    (ratings(rating("b3", "ub", 300)), True),
+    # c: a newer event that is already retracted when the catch-up first sees it takes the
+    # slot from the counting one; an event between them never counts
+    (ratings(rating("c1", "uc", 100)), True),
+    (ratings(rating("c2", "uc", 300)), False),
+    (retract(["c2"]), True),
+    (ratings(rating("c3", "uc", 200)), True),
+    # d: a retracted latest replaced by a newer retracted one, then one between the two:
+    # nothing counts; then a newer one counts
+    (ratings(rating("d1", "ud", 100)), True),
+    (retract(["d1"]), True),
+    (ratings(rating("d2", "ud", 300)), False),
+    (retract(["d2"]), True),
+    (ratings(rating("d3", "ud", 200)), True),
+    (ratings(rating("d4", "ud", 400, value=-1)), True),
+    # e: same created_at: the later arrival (higher seq) wins, against a counting event and
+    # within one catch-up
+    (ratings(rating("e1", "ue", 100)), True),
+    (ratings(rating("e2", "ue", 100, value=-1)), True),
+    (ratings(rating("e3", "ue", 500)), False),
+    (ratings(rating("e4", "ue", 500, value=-1)), True),
+    # f: a retracted latest, then the rater erased: the slot is gone, an older event counts
+    (ratings(rating("f1", "uf", 300)), True),
+    (retract(["f1"]), True),
+    (erase("uf"), True),
+    (ratings(rating("f2", "uf", 100)), True),
+    # g: several events of one slot in one catch-up, the latest retracted: none counts
+    (ratings(rating("g1", "ug", 100)), False),
+    (ratings(rating("g2", "ug", 300)), False),
+    (ratings(rating("g3", "ug", 200)), False),
+    (retract(["g2"]), True),
+    (ratings(rating("g4", "ug", 250)), True),
+]
+SLOT_COUNTING = {"a2", "b3", "d4", "e4", "f2"}
+
+
+def test_vote_slot_edges_equal_the_rules_and_the_0002_triggers(pg, feedbackd_factory):
+    db, ref = with_reference(pg, feedbackd_factory)
+    run_steps(pg, db, SLOT_STEPS, final=True)
+    run_steps(pg, ref, [(sql, False) for sql, _ in SLOT_STEPS])
+    counting = {r[0] for r in pg.sql("SELECT id FROM stats_events", dbname=db)}
+    assert counting == SLOT_COUNTING
+    assert pg.sql("SELECT sum(events), sum(up), sum(down) FROM stats_hourly", dbname=db) == \
+        [(len(SLOT_COUNTING), 3, 2)]  # a2 b3 f2 up, d4 e4 down
+    assert dump(pg, db) == dump(pg, ref)
+
+
+def test_a_late_commit_with_the_same_created_at_loses_to_a_higher_seq(pg, feedbackd_factory):
+    """Two events of one slot with the same created_at, the one with the lower seq committed
+    after the other was counted: the counting one (higher seq) stays; the catch-up reads its
+    seq from feedback for that tie."""
+    fd = feedbackd_factory(project=None, start=False)
+    db = db_of(fd)
+    pg.sql("INSERT INTO projects (slug, name) VALUES ('p', 'p')", dbname=db)
+    early = pg.connect(db)
+    early.autocommit = False
+    with early.cursor() as cur:
+        cur.execute(ratings(rating("h1", "uh", 100)))  # lower seq, not committed yet
+    run_steps(pg, db, [(ratings(rating("h2", "uh", 100, value=-1)), True)])
+    assert pg.sql("SELECT id FROM stats_events", dbname=db) == [("h2",)]
+    early.commit()
+    early.close()
+    run_steps(pg, db, [], final=True)
+    seqs = dict(pg.sql("SELECT id, seq FROM feedback", dbname=db))
+    assert seqs["h1"] < seqs["h2"]
+    assert pg.sql("SELECT id FROM stats_events", dbname=db) == [("h2",)]
+    assert pg.sql("SELECT sum(events), sum(up), sum(down) FROM stats_hourly", dbname=db) == [(1, 0, 1)]
 
 
 def counted(pg, db):
