@@ -16,11 +16,45 @@ struct fd_conversation *fd_conversation_new(const char *id) {
   return c;
 }
 
-/* strdup that maps NULL to NULL; *ok turns false on allocation failure. */
-static char *dup_opt(const char *s, bool *ok) {
+/* The copied strings of a conversation live in chunks it owns, freed with it: one
+ * allocation per ~16 KiB of text instead of one per string (an export copies a dozen strings
+ * per message and event, millions per export; bench/README.md "export"). */
+#define CHUNK_BYTES (16 * 1024)
+
+struct chunk {
+  struct chunk *next;
+  size_t used, cap;
+  char data[];
+};
+
+/* A copy of s in c's chunks; NULL maps to NULL, *ok turns false on allocation failure. */
+static char *dup_opt(struct fd_conversation *c, const char *s, bool *ok) {
   if (!s) return NULL;
-  char *d = strdup(s);
-  if (!d) *ok = false;
+  size_t len = strlen(s) + 1;
+  struct chunk *k = c->arena_;
+  if (!k || k->cap - k->used < len) {
+    size_t cap = len > CHUNK_BYTES ? len : CHUNK_BYTES;
+    struct chunk *n = malloc(sizeof *n + cap);
+    if (!n) {
+      *ok = false;
+      return NULL;
+    }
+    n->used = 0;
+    n->cap = cap;
+    /* A string larger than a chunk gets one of its own behind the current one, which keeps
+     * its free room. */
+    if (k && len > CHUNK_BYTES) {
+      n->next = k->next;
+      k->next = n;
+    } else {
+      n->next = k;
+      c->arena_ = n;
+    }
+    k = n;
+  }
+  char *d = k->data + k->used;
+  memcpy(d, s, len);
+  k->used += len;
   return d;
 }
 
@@ -34,24 +68,6 @@ static bool grow(void **arr, size_t *cap, size_t n, size_t elem) {
   return true;
 }
 
-static void message_clear(struct fd_message *m) {
-  free((char *)m->id);
-  free((char *)m->conversation_id);
-  free((char *)m->parent_id);
-  free((char *)m->content);
-  free((char *)m->model);
-}
-
-static void feedback_clear(struct fd_feedback *f) {
-  free((char *)f->id);
-  free((char *)f->message_id);
-  free((char *)f->other_message_id);
-  free((char *)f->user);
-  free((char *)f->edited_content);
-  free((char *)f->span_label);
-  free((char *)f->reaction);
-}
-
 bool fd_conversation_add_message(struct fd_conversation *c, const struct fd_message *m) {
   if (!c || !m || !m->id || !m->content) return false;
   void *arr = c->messages;
@@ -59,15 +75,12 @@ bool fd_conversation_add_message(struct fd_conversation *c, const struct fd_mess
   c->messages = arr;
   bool ok = true;
   struct fd_message copy = *m;
-  copy.id = dup_opt(m->id, &ok);
-  copy.conversation_id = dup_opt(m->conversation_id ? m->conversation_id : c->id, &ok);
-  copy.parent_id = dup_opt(m->parent_id, &ok);
-  copy.content = dup_opt(m->content, &ok);
-  copy.model = dup_opt(m->model, &ok);
-  if (!ok) {
-    message_clear(&copy);
-    return false;
-  }
+  copy.id = dup_opt(c, m->id, &ok);
+  copy.conversation_id = m->conversation_id ? dup_opt(c, m->conversation_id, &ok) : c->id;
+  copy.parent_id = dup_opt(c, m->parent_id, &ok);
+  copy.content = dup_opt(c, m->content, &ok);
+  copy.model = dup_opt(c, m->model, &ok);
+  if (!ok) return false; /* what was copied is freed with the conversation */
   c->messages[c->n_messages++] = copy;
   return true;
 }
@@ -79,25 +92,24 @@ bool fd_conversation_add_feedback(struct fd_conversation *c, const struct fd_fee
   c->feedback = arr;
   bool ok = true;
   struct fd_feedback copy = *f;
-  copy.id = dup_opt(f->id, &ok);
-  copy.message_id = dup_opt(f->message_id, &ok);
-  copy.other_message_id = dup_opt(f->other_message_id, &ok);
-  copy.user = dup_opt(f->user, &ok);
-  copy.edited_content = dup_opt(f->edited_content, &ok);
-  copy.span_label = dup_opt(f->span_label, &ok);
-  copy.reaction = dup_opt(f->reaction, &ok);
-  if (!ok) {
-    feedback_clear(&copy);
-    return false;
-  }
+  copy.id = dup_opt(c, f->id, &ok);
+  copy.message_id = dup_opt(c, f->message_id, &ok);
+  copy.other_message_id = dup_opt(c, f->other_message_id, &ok);
+  copy.user = dup_opt(c, f->user, &ok);
+  copy.edited_content = dup_opt(c, f->edited_content, &ok);
+  copy.span_label = dup_opt(c, f->span_label, &ok);
+  copy.reaction = dup_opt(c, f->reaction, &ok);
+  if (!ok) return false;
   c->feedback[c->n_feedback++] = copy;
   return true;
 }
 
 void fd_conversation_free(struct fd_conversation *c) {
   if (!c) return;
-  for (size_t i = 0; i < c->n_messages; i++) message_clear(&c->messages[i]);
-  for (size_t i = 0; i < c->n_feedback; i++) feedback_clear(&c->feedback[i]);
+  for (struct chunk *k = c->arena_, *next; k; k = next) {
+    next = k->next;
+    free(k);
+  }
   free(c->messages);
   free(c->feedback);
   free(c->id);

@@ -87,6 +87,7 @@ struct fd_conversation {
   size_t n_feedback;
   size_t cap_messages_; /* private */
   size_t cap_feedback_; /* private */
+  void *arena_;         /* private: the chunks holding the copied strings */
 };
 
 /* A new empty conversation named `id` (copied). NULL when out of memory. */

@@ -189,8 +189,8 @@ static void test_dedup_parent_order(void) {
 /* model / since / until select among candidates, skipped ones included. */
 static void test_filters(void) {
   struct fd_conversation *c = fx_france("c1");
-  free((char *)c->messages[3].model); /* m4 "Paris." is from chat-v8 */
-  c->messages[3].model = strdup("chat-v8");
+  c->messages[3].model = "chat-v8"; /* m4 "Paris." is from chat-v8 (the conversation frees
+                                     * only what it copied) */
   fx_rate(c, "r1", "m4", "u1", 1, 2, 100);
   fx_rate(c, "r2", "m3", "u1", -1, 2, 100);
   fx_edit(c, "e1", "m3", "u2", "Paris!", 300);  /* M = m3, chat-v7 */
