@@ -28,12 +28,14 @@ TICK = os.sysconf("SC_CLK_TCK")
 HISTOGRAMS = (("feedbackd_ingest_wait_duration_seconds", ""), ("feedbackd_ingest_commit_duration_seconds", ""),
               ("feedbackd_ingest_batch_size", ""), ("feedbackd_http_request_duration_seconds", 'route="feedback"'))
 # edits stored: the attacker's rows (the victim posts ratings); parts' writer time and holds;
-# large bodies' heads that waited for room (taken or refused after the wait)
+# large bodies' heads that waited for room (taken or refused after the wait); the edit-ratio
+# and parse workers' CPU and budgets (a counter a build lacks adds 0)
 COUNTERS = ("feedbackd_ingest_split_total", "feedbackd_ingest_rejected_total", 'feedbackd_events_stored_total{kind="edit"}',
             'feedbackd_ingest_held_total{outcome="taken"}', 'feedbackd_ingest_held_total{outcome="refused"}',
             "feedbackd_ingest_part_seconds_total", "feedbackd_ingest_bulk_throttled_seconds_total",
             "feedbackd_edit_ratio_computed_total", "feedbackd_edit_ratio_cpu_seconds_total",
-            "feedbackd_edit_ratio_throttled_total", "feedbackd_edit_ratio_dropped_total")
+            "feedbackd_edit_ratio_throttled_total", "feedbackd_edit_ratio_dropped_total",
+            "feedbackd_parse_cpu_seconds_total", "feedbackd_parse_throttled_total")
 
 
 def stat(path):

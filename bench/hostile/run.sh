@@ -17,7 +17,8 @@
 # Also printed, for attributing the victim's loss on a shared machine (CPU seconds and the
 # server's own histograms do not depend on the load the way throughput does): the CPU of the
 # attack phase by feedbackd thread kind, of PostgreSQL, of the victim's wrk and of attack.py,
-# and the ingest wait/commit histograms of that phase (observe.py).
+# and the ingest wait/commit histograms of that phase (observe.py), and the rows each project
+# got written in it.
 #   ATTACKS=edits,context bench/hostile/run.sh   # only some attacks (attack.py)
 #   PERF=DIR bench/hostile/run.sh           # also perf record -g feedbackd during the attack
 #                                            # phase into DIR/perf.data, report in DIR/report.txt
@@ -62,7 +63,12 @@ hwm_kb() { awk '/^VmHWM/ {print $2}' "/proc/$FD_PID/status"; }
 db_conns() { "${PSQL[@]}" -d postgres -c "SELECT count(*) FROM pg_stat_activity WHERE datname = 'bench' AND pid <> pg_backend_pid()"; }
 
 PGMASTER=$(head -1 "$WORK/data/postmaster.pid")
+rows_by_project() {  # slug feedback-rows message-rows, one project a line
+  "${PSQL[@]}" -d bench -F ' ' -c "SELECT p.slug, (SELECT count(*) FROM feedback f WHERE f.project_id = p.id),
+    (SELECT count(*) FROM messages m WHERE m.project_id = p.id) FROM projects p ORDER BY p.slug"
+}
 snap() {
+  rows_by_project >"$WORK/rows-$1.txt"
   "${PSQL[@]}" -d postgres -c "SELECT pid, application_name, backend_type FROM pg_stat_activity" >"$WORK/pids-$1.txt"
   "$PY" "$HERE/observe.py" snap "$FD_PID" "$PGMASTER" "http://127.0.0.1:$PORT" "$WORK/pids-$1.txt" >"$WORK/snap-$1.json"
 }
@@ -112,6 +118,9 @@ sed 's/^/  /' "$WORK/attack.txt"
   "$(cat "$WORK/wrk-cpu-quiet.txt")"
 "$PY" "$HERE/observe.py" diff "$WORK/snap-attack-start.json" "$WORK/snap-attack-end.json" "the attack phase" \
   "$(cat "$WORK/wrk-cpu-attack.txt")" "attack.py: see 'ATTACK client CPU' above (its whole run)"
+echo "rows written per project in the attack phase (feedback, messages; the writers' share):"
+join "$WORK/rows-attack-start.txt" "$WORK/rows-attack-end.txt" \
+  | awk '{printf "  %-8s feedback +%d, messages +%d\n", $1, $4 - $2, $5 - $3}'
 if [ -n "$PERF" ]; then
   perf report -i "$PERF/perf.data" --no-children -g none --sort comm,sym --percent-limit 0.5 --stdio 2>/dev/null \
     | grep -v '^$' >"$PERF/report.txt" || true

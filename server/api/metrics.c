@@ -121,6 +121,16 @@ void fd_api_metrics(struct fd_request *req) {
           (double)FD_METRIC_GET(fd_metrics.edit_ratio_cpu_ns) / 1e9,
           (unsigned long long)FD_METRIC_GET(fd_metrics.edit_ratio_throttled),
           (unsigned long long)FD_METRIC_GET(fd_metrics.edit_ratio_dropped));
+  fprintf(out,
+          "# HELP feedbackd_parse_cpu_seconds_total CPU time of the parse workers' threads on ingest bodies of"
+          " 64 KiB or more (parsing, validation, row building, queueing), all projects.\n"
+          "# TYPE feedbackd_parse_cpu_seconds_total counter\nfeedbackd_parse_cpu_seconds_total %.6f\n"
+          "# HELP feedbackd_parse_throttled_total Times a project's large body was passed over by the parse"
+          " workers because its bodies had used their CPU share while another project was active"
+          " (parse_cpu_share), once per debt.\n"
+          "# TYPE feedbackd_parse_throttled_total counter\nfeedbackd_parse_throttled_total %llu\n",
+          (double)FD_METRIC_GET(fd_metrics.parse_cpu_ns) / 1e9,
+          (unsigned long long)FD_METRIC_GET(fd_metrics.parse_throttled));
   fputs(
       "# HELP feedbackd_stats_catch_up_duration_seconds Background stats catch-ups (every project),"
       " each applying the events written since the one before.\n"

@@ -1,4 +1,5 @@
-/* parse_offload.c — the parse workers (see parse_offload.h). */
+/* parse_offload.c — the parse workers (see parse_offload.h): requests wait in arrival order;
+ * a worker takes the first whose project may be parsed now (its CPU budget, below). */
 #include "api/parse_offload.h"
 
 #include <pthread.h>
@@ -7,6 +8,9 @@
 #include <time.h>
 
 #include "http/reply.h"
+#include "pipeline/pipeline.h"
+#include "util/clock.h"
+#include "util/cpu_debt.h"
 #include "util/metrics.h"
 #include "util/slots.h"
 #include "util/workers.h"
@@ -15,29 +19,93 @@
  * the cores are busy the small events of other projects, answered on the HTTP threads,
  * should come first; still above exports (5), since a client waits for this answer. */
 #define PARSE_NICE 3
+/* A project counts as active here for this long after a large body of it was parsed (as in
+ * the ingest queue, pipeline/queue.h FD_QUEUE_ACTIVE_WINDOW_US). */
+#define ACTIVE_WINDOW_NS 1000000000LL
+/* While every waiting request's project owes, the workers look again at least this often:
+ * the other projects falling quiet, which ends the budget, wakes nobody. */
+#define HELD_RECHECK_NS 100000000LL
 
-struct fd_parse_service {
-  struct fd_workers *workers;
-  struct fd_slots *slots;
+/* A project that had large bodies parsed: its CPU debt. Kept for the service's life
+ * (projects are created by operators, so their number is bounded). */
+struct parse_project {
+  struct fd_cpu_account acct; /* first (util/cpu_debt.h): the project's id and CPU debt */
+  int64_t last_ns;            /* when its last request here was done (CLOCK_MONOTONIC; 0: never) */
+  int waiting, running;
 };
 
 struct parse_job {
-  struct fd_job job; /* first: the job is the parse job */
-  struct fd_parse_service *svc;
+  struct parse_job *next;
   struct fd_request *req;
   fd_handler work;
-  int64_t project_id;
+  struct parse_project *p;
 };
 
-/* a parse worker: the request's connection is suspended, so only this thread touches req
- * until the connection is resumed (by this thread, or by a writer the work handed it to) */
-static void parse_run(struct fd_job *j) {
-  struct parse_job *pj = (struct parse_job *)j;
-  struct fd_parse_service *svc = pj->svc;
+struct fd_parse_service {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  struct parse_job *head;          /* waiting, in arrival order (FD_PARSE_QUEUE at most) */
+  struct fd_cpu_accounts projects; /* parse_project entries; debts drain at parse_cpu_share */
+  struct fd_slots *slots;
+  struct fd_ingest *ingest; /* tells whether other projects' events are being written */
+  bool stopping;
+  int n_threads;
+  pthread_t *threads;
+};
+
+/* Whether a project other than p is active at now: a large body of it waiting or being
+ * parsed or done in the last ACTIVE_WINDOW_NS, or its events taken by a writer in the last
+ * second (small events never come here). Under mu. */
+static bool others_active(struct fd_parse_service *svc, const struct parse_project *p, int64_t now) {
+  for (size_t i = 0; i < svc->projects.n; i++) {
+    const struct parse_project *o = (const struct parse_project *)svc->projects.all[i];
+    if (o != p && (o->waiting || o->running || (o->last_ns && now - o->last_ns < ACTIVE_WINDOW_NS))) return true;
+  }
+  return svc->ingest && fd_ingest_others_active(svc->ingest, p->acct.id);
+}
+
+/* Whether a request of p may be parsed now: always while stopping, without a budget, when p
+ * owes nothing, or when no other project is active (a project alone keeps full speed).
+ * Otherwise *wake = when p will have paid, if sooner. Under mu. */
+static bool may_run(struct fd_parse_service *svc, struct parse_project *p, int64_t now, int64_t *wake) {
+  if (svc->stopping || !fd_cpu_account_owed(&svc->projects, &p->acct, now) || !others_active(svc, p, now)) return true;
+  fd_cpu_account_pass(&svc->projects, &p->acct, now, wake);
+  return false;
+}
+
+/* The first waiting request whose project may be parsed (the others keep their places);
+ * waits for one. NULL once stopping and nothing waits. Under mu. */
+static struct parse_job *take(struct fd_parse_service *svc) {
+  for (;;) {
+    int64_t now = fd_mono_ns(), wake = now + HELD_RECHECK_NS;
+    for (struct parse_job **at = &svc->head; *at; at = &(*at)->next) {
+      struct parse_job *j = *at;
+      if (!may_run(svc, j->p, now, &wake)) continue;
+      *at = j->next;
+      j->p->waiting--;
+      j->p->running++;
+      return j;
+    }
+    if (!svc->head) {
+      if (svc->stopping) return NULL;
+      pthread_cond_wait(&svc->cv, &svc->mu);
+    } else { /* every waiting project owes while others are active */
+      struct timespec until = {(time_t)(wake / 1000000000), (long)(wake % 1000000000)};
+      pthread_cond_timedwait(&svc->cv, &svc->mu, &until);
+    }
+  }
+}
+
+/* A parse worker's request: the connection is suspended, so only this thread touches req
+ * until the connection is resumed (by this thread, or by a writer the work handed it to).
+ * Its thread CPU is charged to its project while another project is active; a project
+ * alone owes nothing. */
+static void run(struct fd_parse_service *svc, struct parse_job *pj) {
   struct fd_request *req = pj->req;
-  int64_t project_id = pj->project_id;
+  struct parse_project *p = pj->p;
   fd_handler work = pj->work;
   free(pj);
+  int64_t t0 = fd_mono_ns(), c0 = fd_thread_cpu_ns();
   bool handed_on = false;
   req->offload = &handed_on;
   work(req);
@@ -47,19 +115,59 @@ static void parse_run(struct fd_job *j) {
     fd_request_resume(req);
   }
   /* req is not ours any more: the HTTP thread may have freed it */
-  fd_slots_give(svc->slots, project_id);
+  int64_t cpu = fd_thread_cpu_ns() - c0, t1 = fd_mono_ns();
+  FD_METRIC_ADD(fd_metrics.parse_cpu_ns, (uint64_t)cpu);
+  pthread_mutex_lock(&svc->mu);
+  p->running--;
+  p->last_ns = t1;
+  if (others_active(svc, p, t1))
+    fd_cpu_account_charge(&svc->projects, &p->acct, cpu, t0, t1);
+  else
+    fd_cpu_account_clear(&p->acct);
+  pthread_mutex_unlock(&svc->mu);
+  fd_slots_give(svc->slots, p->acct.id);
 }
 
-struct fd_parse_service *fd_parse_service_start(const struct fd_config *cfg, bool *failed) {
+static void *worker_main(void *arg) {
+  struct fd_parse_service *svc = arg;
+  fd_thread_name("fd-parse");
+  fd_thread_set_nice(PARSE_NICE);
+  pthread_mutex_lock(&svc->mu);
+  for (struct parse_job *j; (j = take(svc));) {
+    pthread_mutex_unlock(&svc->mu);
+    run(svc, j);
+    pthread_mutex_lock(&svc->mu);
+  }
+  pthread_mutex_unlock(&svc->mu);
+  return NULL;
+}
+
+static void service_free(struct fd_parse_service *svc) {
+  fd_cpu_accounts_free(&svc->projects);
+  free(svc->threads);
+  fd_slots_free(svc->slots);
+  pthread_cond_destroy(&svc->cv);
+  pthread_mutex_destroy(&svc->mu);
+  free(svc);
+}
+
+struct fd_parse_service *fd_parse_service_start(const struct fd_config *cfg, struct fd_ingest *ingest, bool *failed) {
   *failed = false;
   if (cfg->parse_workers <= 0) return NULL;
   *failed = true;
   struct fd_parse_service *svc = calloc(1, sizeof *svc);
   if (!svc) return NULL;
+  pthread_mutex_init(&svc->mu, NULL);
+  fd_cond_init_monotonic(&svc->cv);
+  svc->ingest = ingest;
+  fd_cpu_accounts_init(&svc->projects, cfg->parse_cpu_share, &fd_metrics.parse_throttled);
   svc->slots = fd_slots_new(FD_PARSE_QUEUE, FD_PARSE_QUEUE_PER_PROJECT);
-  svc->workers = svc->slots ? fd_workers_start("fd-parse", cfg->parse_workers, PARSE_NICE) : NULL;
-  if (!svc->workers) {
-    fd_parse_service_stop(svc);
+  svc->threads = calloc((size_t)cfg->parse_workers, sizeof *svc->threads);
+  if (svc->slots && svc->threads)
+    for (; svc->n_threads < cfg->parse_workers; svc->n_threads++)
+      if (pthread_create(&svc->threads[svc->n_threads], NULL, worker_main, svc) != 0) break;
+  if (svc->n_threads == 0) {
+    service_free(svc);
     return NULL;
   }
   *failed = false;
@@ -68,9 +176,12 @@ struct fd_parse_service *fd_parse_service_start(const struct fd_config *cfg, boo
 
 void fd_parse_service_stop(struct fd_parse_service *svc) {
   if (!svc) return;
-  fd_workers_stop(svc->workers); /* runs what is queued: each request answered or handed on */
-  fd_slots_free(svc->slots);
-  free(svc);
+  pthread_mutex_lock(&svc->mu);
+  svc->stopping = true; /* what waits is run, whatever the debts: each answered or handed on */
+  pthread_cond_broadcast(&svc->cv);
+  pthread_mutex_unlock(&svc->mu);
+  for (int i = 0; i < svc->n_threads; i++) pthread_join(svc->threads[i], NULL);
+  service_free(svc);
 }
 
 bool fd_parse_offload(struct fd_parse_service *svc, struct fd_request *req, fd_handler work) {
@@ -83,14 +194,24 @@ bool fd_parse_offload(struct fd_parse_service *svc, struct fd_request *req, fd_h
     return true;
   }
   struct parse_job *pj = malloc(sizeof *pj);
-  if (!pj) {
+  pthread_mutex_lock(&svc->mu);
+  struct parse_project *p = pj ? fd_cpu_account_of(&svc->projects, project_id, sizeof *p) : NULL; /* entries stay */
+  pthread_mutex_unlock(&svc->mu);
+  if (!p) {
+    free(pj);
     fd_slots_give(svc->slots, project_id);
     return false;
   }
-  *pj = (struct parse_job){.job = {.run = parse_run}, .svc = svc, .req = req, .work = work, .project_id = project_id};
+  *pj = (struct parse_job){.req = req, .work = work, .p = p};
   /* suspended before a worker can resume it; the worker sets the resume step */
   fd_request_suspend(req, fd_reply_stashed);
-  fd_workers_submit(svc->workers, &pj->job);
+  pthread_mutex_lock(&svc->mu);
+  struct parse_job **at = &svc->head; /* FD_PARSE_QUEUE at most */
+  while (*at) at = &(*at)->next;
+  *at = pj;
+  p->waiting++;
+  pthread_cond_signal(&svc->cv);
+  pthread_mutex_unlock(&svc->mu);
   return true;
 }
 

@@ -16,7 +16,15 @@
  *   resume (HTTP thread)    the kept reply is queued, or, after the writers, the handler's
  *                           usual resume step answers
  *
- * Smaller bodies (single events) keep running on the HTTP thread: nothing is added to them. */
+ * Smaller bodies (single events) keep running on the HTTP thread: nothing is added to them.
+ *
+ * CPU budget (`parse_cpu_share`, docs/operations.md): while another project is active (a
+ * large body of it waiting, parsed or done in the last second, or its events taken by a
+ * writer in the last second), the workers' thread CPU spent on a project's requests is its
+ * debt, draining at the share of one core (util/cpu_debt.h, as the edit-ratio worker's); a
+ * request of a project that owes waits, keeping its place, while other projects' requests
+ * are parsed. A project alone owes nothing and keeps the workers' full speed (bulk imports);
+ * at shutdown nothing waits. */
 #ifndef FD_API_PARSE_OFFLOAD_H
 #define FD_API_PARSE_OFFLOAD_H
 
@@ -34,10 +42,13 @@
 #define FD_PARSE_QUEUE_PER_PROJECT 4
 
 struct fd_parse_service;
+struct fd_ingest;
 
 /* Start cfg->parse_workers threads. NULL when parse_workers is 0 (*failed false: large
- * bodies stay on the HTTP threads) or on failure (*failed true). */
-struct fd_parse_service *fd_parse_service_start(const struct fd_config *cfg, bool *failed);
+ * bodies stay on the HTTP threads) or on failure (*failed true). ingest (which must outlive
+ * the service; NULL: only large bodies count as activity) tells whether other projects'
+ * events are being written. */
+struct fd_parse_service *fd_parse_service_start(const struct fd_config *cfg, struct fd_ingest *ingest, bool *failed);
 
 /* Run the queued work (each answers or hands its job to the writers, which must still be
  * running), join the threads, free. Before the writers stop. NULL ok. */

@@ -119,7 +119,7 @@ int fd_cli_serve(const struct fd_config *cfg, int argc, char **argv) {
     goto out;
   }
   bool parse_failed = false;
-  app.parse = fd_parse_service_start(cfg, &parse_failed);
+  app.parse = fd_parse_service_start(cfg, app.ingest, &parse_failed);
   if (parse_failed) {
     fprintf(stderr, "feedbackd: cannot start the parse workers\n");
     goto out;

@@ -9,7 +9,6 @@
  * drains with wall time, and a project in debt is passed over until it has paid. */
 #include "pipeline/edit_ratios.h"
 
-#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +17,7 @@
 #include "db/edit_ratio_db.h"
 #include "ingest/edit_ratio.h"
 #include "util/clock.h"
+#include "util/cpu_debt.h"
 #include "util/log.h"
 #include "util/metrics.h"
 #include "util/turns.h"
@@ -43,13 +43,9 @@ struct pending {
 
 /* One project's waiting edits and CPU debt. Kept for the worker's life (projects are few). */
 struct er_project {
-  int64_t id;
-  long head, tail, count;
-  struct fd_turn turn; /* in the turn order while it has edits */
-  /* CPU nanoseconds owed as of since_ns (CLOCK_MONOTONIC); it drains at `share` CPU
-   * nanoseconds per wall nanosecond (debt_now) */
-  int64_t debt_ns, since_ns;
-  bool held; /* passed over since its last charge (counted once in the metric) */
+  struct fd_cpu_account acct; /* first (util/cpu_debt.h): the project's id and CPU debt */
+  long head, tail, count;     /* head and tail mean something while count > 0 */
+  struct fd_turn turn;        /* in the turn order while it has edits */
 };
 
 struct fd_edit_ratios {
@@ -57,11 +53,9 @@ struct fd_edit_ratios {
   pthread_cond_t nonempty;
   struct pending *nodes; /* capacity of them */
   long capacity, count, free_head;
-  struct er_project **projects;
-  size_t n_projects, cap_projects;
-  struct fd_turns turns; /* projects with edits, the next turn first */
-  long dropped;          /* since the last warning */
-  double share;          /* of one core per project; 0 = no budget */
+  struct fd_cpu_accounts projects; /* er_project entries; their debts drain at the share of one core */
+  struct fd_turns turns;           /* projects with edits, the next turn first */
+  long dropped;                    /* since the last warning */
   bool closed;
   char *conninfo;
   bool prepared;
@@ -70,21 +64,7 @@ struct fd_edit_ratios {
 
 /* The project's entry, created on its first edit; NULL when memory runs out. Under the lock. */
 static struct er_project *project_of(struct fd_edit_ratios *er, int64_t id) {
-  for (size_t i = 0; i < er->n_projects; i++)
-    if (er->projects[i]->id == id) return er->projects[i];
-  if (er->n_projects == er->cap_projects) {
-    size_t n = er->cap_projects ? 2 * er->cap_projects : 8;
-    struct er_project **grown = realloc(er->projects, n * sizeof *grown);
-    if (!grown) return NULL;
-    er->projects = grown;
-    er->cap_projects = n;
-  }
-  struct er_project *p = calloc(1, sizeof *p);
-  if (!p) return NULL;
-  p->id = id;
-  p->head = p->tail = -1;
-  er->projects[er->n_projects++] = p;
-  return p;
+  return fd_cpu_account_of(&er->projects, id, sizeof(struct er_project));
 }
 
 void fd_edit_ratios_add(struct fd_edit_ratios *er, int64_t project_id, const char *id) {
@@ -104,7 +84,7 @@ void fd_edit_ratios_add(struct fd_edit_ratios *er, int64_t project_id, const cha
     er->nodes[n].key.project_id = project_id;
     snprintf(er->nodes[n].key.id, sizeof er->nodes[n].key.id, "%s", id);
     er->nodes[n].next = -1;
-    bool joined = p->tail < 0;
+    bool joined = p->count == 0;
     if (!joined) {
       er->nodes[p->tail].next = n;
     } else {
@@ -119,23 +99,9 @@ void fd_edit_ratios_add(struct fd_edit_ratios *er, int64_t project_id, const cha
   pthread_mutex_unlock(&er->lock);
 }
 
-static int64_t mono_ns(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-}
-
-static int64_t thread_cpu_ns(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-  return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-}
-
-/* What p still owes at `now`: its debt less what the wall time since drained (0: servable). */
+/* What p still owes at `now` (0: servable). */
 static int64_t debt_now(const struct fd_edit_ratios *er, const struct er_project *p, int64_t now) {
-  if (p->debt_ns <= 0 || er->share <= 0) return 0;
-  double paid = er->share * (double)(now - p->since_ns);
-  return paid >= (double)p->debt_ns ? 0 : p->debt_ns - (int64_t)paid;
+  return fd_cpu_account_owed(&er->projects, &p->acct, now);
 }
 
 /* Waiting edits of the projects not in debt at `now`; *wake = when the first debtor with
@@ -146,17 +112,10 @@ static long servable(struct fd_edit_ratios *er, int64_t now, int64_t *wake) {
   *wake = INT64_MAX;
   for (struct fd_turn *t = er->turns.head; t; t = t->next) {
     struct er_project *p = FD_TURN_OWNER(t, struct er_project, turn);
-    int64_t owed = debt_now(er, p, now);
-    if (!owed) {
+    if (debt_now(er, p, now))
+      fd_cpu_account_pass(&er->projects, &p->acct, now, wake);
+    else
       n += p->count;
-      continue;
-    }
-    int64_t at = now + (int64_t)ceil((double)owed / er->share);
-    if (at < *wake) *wake = at;
-    if (!p->held) {
-      p->held = true;
-      FD_METRIC_ADD(fd_metrics.edit_ratio_throttled, 1);
-    }
   }
   return n;
 }
@@ -174,13 +133,12 @@ static struct fd_edit_key take_next(struct fd_edit_ratios *er, int64_t now, stru
   long n = p->head;
   struct fd_edit_key key = er->nodes[n].key;
   p->head = er->nodes[n].next;
-  if (p->head < 0) p->tail = -1;
   p->count--;
   er->count--;
   er->nodes[n].next = er->free_head;
   er->free_head = n;
   fd_turns_leave(&er->turns, prev, &p->turn);
-  if (p->head >= 0) fd_turns_join(&er->turns, &p->turn);
+  if (p->count > 0) fd_turns_join(&er->turns, &p->turn);
   *owner = p;
   return key;
 }
@@ -189,11 +147,7 @@ static struct fd_edit_key take_next(struct fd_edit_ratios *er, int64_t now, stru
  * drains by the share of the round's wall time (a project alone on an idle core at share 1
  * never owes anything). Under the lock. */
 static void charge(struct fd_edit_ratios *er, struct er_project *p, int64_t cpu, int64_t t0, int64_t t1) {
-  if (er->share <= 0) return;
-  double owed = (double)debt_now(er, p, t0) + (double)cpu - er->share * (double)(t1 - t0);
-  p->debt_ns = owed > 0 ? (int64_t)owed : 0;
-  p->since_ns = t1;
-  p->held = false;
+  fd_cpu_account_charge(&er->projects, &p->acct, cpu, t0, t1);
 }
 
 /* The key of a pair (among the round's n keys); n when none matches. */
@@ -218,10 +172,10 @@ static void compute_round(struct fd_db *db, const struct fd_edit_key *keys, size
   for (size_t i = 0; i < pairs.n && k < ROUND; i++) {
     const struct fd_edit_pair *p = &pairs.pairs[i];
     if (!p->original) continue;
-    int64_t c0 = thread_cpu_ns();
+    int64_t c0 = fd_thread_cpu_ns();
     bool ok = fd_edit_ratio(p->original, p->original_len, p->edited, p->edited_len, &ratios[k]);
     size_t j = key_of(p, keys, n);
-    if (j < n) cpu[j] += thread_cpu_ns() - c0;
+    if (j < n) cpu[j] += fd_thread_cpu_ns() - c0;
     if (ok) known[k++] = *p;
   }
   FD_METRIC_ADD(fd_metrics.edit_ratios_computed, (uint64_t)k);
@@ -236,7 +190,7 @@ static size_t take_round(struct fd_edit_ratios *er, struct fd_edit_key *keys, st
   int64_t gather_until = -1;
   for (;;) {
     if (er->closed) return 0;
-    int64_t now = mono_ns(), wake;
+    int64_t now = fd_mono_ns(), wake;
     long ready = servable(er, now, &wake);
     if (ready > 0 && gather_until < 0) gather_until = now + (int64_t)GATHER_MS * 1000000;
     if (ready >= ROUND || (ready > 0 && now >= gather_until)) {
@@ -271,10 +225,10 @@ static void *worker_main(void *arg) {
     }
     pthread_mutex_unlock(&er->lock);
     if (n == 0) break; /* closed */
-    int64_t t0 = mono_ns(), c0 = thread_cpu_ns(), cpu[ROUND] = {0};
+    int64_t t0 = fd_mono_ns(), c0 = fd_thread_cpu_ns(), cpu[ROUND] = {0};
     if (!db) db = fd_db_connect(er->conninfo, er->prepared, err, sizeof err);
     if (db) compute_round(db, keys, n, cpu);
-    int64_t used = thread_cpu_ns() - c0, t1 = mono_ns(), ratios = 0;
+    int64_t used = fd_thread_cpu_ns() - c0, t1 = fd_mono_ns(), ratios = 0;
     FD_METRIC_ADD(fd_metrics.edit_ratio_cpu_ns, (uint64_t)used);
     /* the round's reads, writes and connecting are shared by its edits alike, each ratio
      * goes to its own project */
@@ -298,8 +252,7 @@ static void *worker_main(void *arg) {
 }
 
 static void er_free(struct fd_edit_ratios *er) {
-  for (size_t i = 0; i < er->n_projects; i++) free(er->projects[i]);
-  free(er->projects);
+  fd_cpu_accounts_free(&er->projects);
   free(er->nodes);
   free(er->conninfo);
   free(er);
@@ -309,7 +262,7 @@ struct fd_edit_ratios *fd_edit_ratios_start(const char *conninfo, bool prepared,
   struct fd_edit_ratios *er = calloc(1, sizeof *er);
   if (!er) return NULL;
   er->capacity = capacity > 0 ? capacity : 1;
-  er->share = cpu_share > 0 && cpu_share < 1 ? cpu_share : 0;
+  fd_cpu_accounts_init(&er->projects, cpu_share, &fd_metrics.edit_ratio_throttled);
   er->nodes = calloc((size_t)er->capacity, sizeof *er->nodes);
   er->conninfo = strdup(conninfo);
   er->prepared = prepared;

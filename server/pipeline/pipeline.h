@@ -72,6 +72,11 @@ bool fd_ingest_submit(struct fd_ingest *ing, struct fd_ingest_job *job) __attrib
  * refused anyway: the HTTP thread may answer 503 before parsing a large body. */
 bool fd_ingest_project_full(struct fd_ingest *ing, int64_t project_id);
 
+/* true when a project other than project_id had a job other than a part taken by a writer in
+ * the last second (pipeline/queue.h FD_QUEUE_ACTIVE_WINDOW_US): the parse workers' CPU budget
+ * applies only then (api/parse_offload.h). */
+bool fd_ingest_others_active(struct fd_ingest *ing, int64_t project_id);
+
 /* Commit everything queued, then stop the writers. NULL ok. */
 void fd_ingest_stop(struct fd_ingest *ing);
 void fd_ingest_free(struct fd_ingest *ing);

@@ -64,6 +64,13 @@ static bool other_active(const struct fd_queue *q, int64_t project, uint64_t now
   return false;
 }
 
+bool fd_queue_others_active(struct fd_queue *q, int64_t project_id) {
+  pthread_mutex_lock(&q->lock);
+  bool yes = other_active(q, project_id, fd_now_us());
+  pthread_mutex_unlock(&q->lock);
+  return yes;
+}
+
 /* Whether a part of `project` is held back now. Under the lock; reads the clock only while
  * parts may be held back. */
 static bool parts_held_for(const struct fd_queue *q, int64_t project) {
@@ -312,7 +319,7 @@ struct fd_ingest_job *fd_queue_take(struct fd_queue *q, long max_rows, int wait_
       if (j->part_) {
         part = true; /* a batch of its own */
         q->parts_running++;
-      } else if (q->bulk_share < 1) {
+      } else {                       /* for bulk_share and the parse workers' budget (fd_queue_others_active) */
         if (!now) now = fd_now_us(); /* one clock read per batch */
         note_active(q, j->project_id, now);
       }

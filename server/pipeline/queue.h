@@ -96,6 +96,9 @@ bool fd_queue_push(struct fd_queue *q, struct fd_ingest_job *job);
 bool fd_queue_push_first_part(struct fd_queue *q, struct fd_ingest_job *part, long total_rows);
 void fd_queue_push_next_part(struct fd_queue *q, struct fd_ingest_job *part);
 void fd_queue_release(struct fd_queue *q, int64_t project_id, long rows);
+/* true when a project other than project_id had a job other than a part taken in the last
+ * FD_QUEUE_ACTIVE_WINDOW_US (whatever bulk_share). */
+bool fd_queue_others_active(struct fd_queue *q, int64_t project_id);
 /* true when the project holds its whole share: any job of it would be refused now. */
 bool fd_queue_project_full(struct fd_queue *q, int64_t project_id);
 /* Take jobs for one batch: wait for the first (returns NULL once closed and empty), then

@@ -574,4 +574,8 @@ bool fd_ingest_project_full(struct fd_ingest *ing, int64_t project_id) {
   return fd_queue_project_full(&ing->q, project_id);
 }
 
+bool fd_ingest_others_active(struct fd_ingest *ing, int64_t project_id) {
+  return fd_queue_others_active(&ing->q, project_id);
+}
+
 long fd_ingest_depth(struct fd_ingest *ing) { return fd_queue_rows(&ing->q); }

@@ -96,6 +96,9 @@ static const struct setting settings[] = {
       "threads that validate ingest bodies of 64 KiB or more off the HTTP threads (0 = on the HTTP threads)"),
     S(edit_ratio_cpu_share, T_DOUBLE, "0.1", 0, 1, false,
       "fraction of one core one project's edit ratios may use (0 or 1 = no budget)"),
+    S(parse_cpu_share, T_DOUBLE, "0.1", 0, 1, false,
+      "fraction of one core the parse workers spend on one project's large bodies while another project is "
+      "active (0 or 1 = no budget)"),
     S(max_concurrent_exports, T_INT, "8", 1, 10000, false,
       "HTTP exports running at once, all projects together (each holds a database connection); over: 429"),
     S(max_concurrent_exports_per_project, T_INT, "2", 1, 10000, false,

@@ -44,6 +44,7 @@ struct fd_config {
   int export_workers;          /* threads that run the HTTP exports' database work */
   int parse_workers;           /* threads that validate large ingest bodies; 0 = the HTTP threads */
   double edit_ratio_cpu_share; /* of one core, one project's edit ratios at most; 0 or 1 = no budget */
+  double parse_cpu_share;      /* of one core, one project's large bodies while others are active; 0 or 1 = none */
   int max_concurrent_exports;  /* HTTP exports running at once, all projects */
   int max_concurrent_exports_per_project; /* ... and per project; over either -> 429 */
   int export_send_timeout;                /* seconds an export waits for a client that stopped reading */

@@ -67,6 +67,8 @@ struct fd_metrics {
   uint64_t edit_ratio_cpu_ns;    /* the edit-ratio worker's thread CPU in its rounds */
   uint64_t edit_ratio_throttled; /* a project with edits waiting passed over: CPU share used up */
   uint64_t edit_ratio_dropped;   /* edits left without a ratio: backlog (or the project's half) full */
+  uint64_t parse_cpu_ns;         /* the parse workers' thread CPU on large bodies */
+  uint64_t parse_throttled;      /* a project with a large body waiting passed over: CPU share used up */
 };
 
 extern struct fd_metrics fd_metrics;

@@ -85,6 +85,11 @@ static void test_bad_values(void) {
   CHECK(!fd_config_set(&c, "edit_ratio_cpu_share", "-0.1", err, sizeof err));
   CHECK(!fd_config_set(&c, "edit_ratio_cpu_share", "nan", err, sizeof err));
   CHECK(!fd_config_set(&c, "edit_ratio_cpu_share", "half", err, sizeof err));
+  CHECK(c.parse_cpu_share == 0.1);
+  CHECK(fd_config_set(&c, "parse_cpu_share", "0.02", err, sizeof err) && c.parse_cpu_share == 0.02);
+  CHECK(fd_config_set(&c, "parse_cpu_share", "0", err, sizeof err) && c.parse_cpu_share == 0);
+  CHECK(!fd_config_set(&c, "parse_cpu_share", "1.5", err, sizeof err));
+  CHECK(strstr(err, "parse_cpu_share") != NULL);
   fd_config_free(&c);
 }
 
