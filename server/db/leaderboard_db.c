@@ -45,11 +45,12 @@ static struct fd_stmt stmt_battles = {
     0};
 
 /* Sections: 'r' ratings, 'c' comparisons (the counting votes: the events of v that are in
- * stats_events), 'f' flip-flops per user (over every event of v). */
+ * stats_events, found by its key (project, message, id): migrations/0021_stats_events_message_key.sql),
+ * 'f' flip-flops per user (over every event of v). */
 static struct fd_stmt stmt_agreement = {
     "agreement_votes",
     "WITH v AS ("
-    "  SELECT f.id, f.user_ref, f.kind, f.created_at, f.seq,"
+    "  SELECT f.id, f.message_id, f.user_ref, f.kind, f.created_at, f.seq,"
     "         CASE WHEN f.kind = 'comparison' THEN least(f.message_id COLLATE \"C\", f.other_message_id)"
     "              ELSE f.message_id END AS k1,"
     "         CASE WHEN f.kind = 'comparison' THEN greatest(f.message_id COLLATE \"C\", f.other_message_id) END AS k2,"
@@ -63,7 +64,7 @@ static struct fd_stmt stmt_agreement = {
     "    AND ($3::timestamptz IS NULL OR f.created_at < $3::timestamptz))"
     " SELECT * FROM ("
     "  SELECT CASE WHEN v.kind = 'rating' THEN 'r' ELSE 'c' END AS s, v.user_ref AS u, v.k1, v.k2, v.value"
-    "  FROM v JOIN stats_events e ON e.project_id = $1::bigint AND e.id = v.id"
+    "  FROM v JOIN stats_events e ON e.project_id = $1::bigint AND e.message_id = v.message_id AND e.id = v.id"
     "  UNION ALL"
     "  SELECT 'f', user_ref, NULL, NULL, count(*) FILTER (WHERE prev IS NOT NULL AND abs(value - prev) > 1e-9)"
     "  FROM (SELECT user_ref, value,"
