@@ -17,6 +17,8 @@ import subprocess
 import threading
 import time
 
+import psycopg2
+
 from helpers import clean_env, feedbackd_bin, metric_value
 from ingest_helpers import new_id, rating, second_project
 from test_hostile_parse import context_event, thread_cpu
@@ -124,3 +126,50 @@ def test_parse_cpu_share_is_a_fraction():
                            timeout=30)
         assert r.returncode == 0, r.stderr
         assert f"parse_cpu_share = {shown}\n" in r.stdout, r.stdout
+
+
+def test_requests_held_for_their_debt_are_answered_at_shutdown(feedbackd_factory):
+    # A owes (share 0.01: a second of wall time per body) while B posts: its requests wait in
+    # the parse queue. SIGTERM: they are parsed at once, whatever the debt, each answered 201
+    # (every acknowledged event stored), and serve exits 0.
+    fd = feedbackd_factory(args=["--parse-cpu-share", "0.01", "--part-rows", "2000"])
+    b = second_project(fd, "victim")["ingest"]
+    stop = threading.Event()
+    answers, ids = [], []
+
+    def b_loop():
+        while not stop.is_set():
+            try:
+                fd.post("/v1/feedback", key=b, json=rating(), timeout=10)
+            except Exception:  # refused once serve stops listening
+                time.sleep(0.05)
+
+    def a_post():
+        body = context_event(300, content_bytes=400)
+        ids.append(body["id"])
+        answers.append(fd.post("/v1/feedback", key="ingest", json=body, timeout=60))
+
+    bt = threading.Thread(target=b_loop)
+    bt.start()
+    try:
+        time.sleep(0.5)
+        a_post()  # parsed at once (A owed nothing), now A owes ~1 s
+        assert answers[0].status_code == 201, answers[0].text
+        held = [threading.Thread(target=a_post) for _ in range(3)]
+        for t in held:
+            t.start()
+        deadline = time.monotonic() + 10
+        while throttled(fd) == 0 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert throttled(fd) > 0
+        assert len(answers) == 1  # A's others wait for its debt
+        assert fd.stop(timeout=60) == 0
+        for t in held:
+            t.join(timeout=60)
+    finally:
+        stop.set()
+        bt.join(timeout=30)
+    assert [r.status_code for r in answers] == [201] * 4, [r.text for r in answers]
+    with psycopg2.connect(fd.database_url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM feedback WHERE id = ANY(%s)", (ids,))
+        assert cur.fetchone()[0] == 4
