@@ -54,6 +54,10 @@ void fd_api_metrics(struct fd_request *req) {
   fd_metrics_write_labelled_counter(out, "feedbackd_signals_stored_total",
                                     "Signal events committed by the ingest writer, by signal name.", "name",
                                     fd_signal_names, fd_metrics.signals, FD_SIGNALS_ALL);
+  fd_metrics_write_labelled_counter(out, "feedbackd_ingest_copy_batches_total",
+                                    "Writer batches of feedback rows by how they were stored: binary COPY, INSERT for a"
+                                    " project with a feedback.stored endpoint, INSERT after the COPY rolled back.",
+                                    "result", fd_copy_result_names, fd_metrics.copy_batches, FD_COPY_COUNT);
   fprintf(out,
           "# HELP feedbackd_events_duplicate_total Events and messages answered as duplicates.\n"
           "# TYPE feedbackd_events_duplicate_total counter\nfeedbackd_events_duplicate_total %llu\n"

@@ -1,12 +1,15 @@
 /* ingest_db.c — batch INSERTs of the ingest writer (see ingest_db.h). */
 #include "db/ingest_db.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "db/copy_binary.h"
 #include "db/webhooks_sql.h"
 #include "util/buf.h"
+#include "util/metrics.h"
 #include "util/rfc3339.h"
 
 static struct fd_stmt stmt_messages = {
@@ -334,6 +337,153 @@ enum fd_db_status fd_db_insert_feedback(struct fd_db *db, const struct fd_fb_ref
   fd_buf_release(&tags);
   const char *params[26];
   return insert_rows(db, &stmt_feedback, &c, params, n, inserted, fb_id, fb_project, refs);
+}
+
+/* The COPY path (docs/architecture.md "The writer's COPY"): the batch's rows go into
+ * feedback_ids and feedback by binary COPY in one transaction, without ON CONFLICT: when an
+ * id is already stored, its unique key fails the COPY, everything rolls back, and the batch
+ * is written by stmt_feedback instead. feedback_ids.received_at defaults to now() (migration
+ * 0022), the transaction's timestamp, as feedback.received_at does: the same value as
+ * stmt_feedback writes. A batch of a project with a feedback.stored endpoint is written by
+ * stmt_feedback from the start: its webhook CTE builds the payloads. */
+static struct fd_stmt stmt_stored_endpoints = {
+    "ingest_stored_endpoints",
+    "SELECT FROM webhook_endpoints w WHERE w.project_id = $1::bigint AND 'feedback.stored' = ANY (w.events) LIMIT 1",
+    0};
+
+/* received_at, seq and txid are their defaults, edit_ratio is NULL (filled after COMMIT by
+ * pipeline/edit_ratios.c) */
+#define COPY_FEEDBACK_COLUMNS                                                                                     \
+  "project_id, id, kind, message_id, conversation_id, user_ref, value, scale, tags, comment, edited_content,"     \
+  " other_message_id, outcome, strength, created_at, metadata, content_sha256, span_start, span_end, span_label," \
+  " quote, step_index, reaction, signal, signal_value"
+enum { COPY_FEEDBACK_FIELDS = 25 };
+/* PQputCopyData takes an int length: a large batch goes in pieces */
+#define COPY_CHUNK ((size_t)1 << 20)
+
+/* One row as stmt_feedback's arrays carry it: the same NULLs (0 scale or strength, an empty
+ * reaction, an instant fd_rfc3339_format refuses). */
+static void copy_feedback_row(struct fd_buf *b, const struct fd_fb_ref *r) {
+  const struct fd_feedback_row *f = r->row;
+  fd_copy_row(b, COPY_FEEDBACK_FIELDS);
+  fd_copy_int8(b, r->project_id);
+  fd_copy_text(b, f->id);
+  fd_copy_text(b, f->kind_name);
+  fd_copy_text(b, f->message_id);
+  fd_copy_text(b, f->conversation_id);
+  fd_copy_text(b, f->user);
+  if (f->has_value) {
+    fd_copy_int4(b, (int32_t)f->value);
+    f->scale ? fd_copy_int4(b, (int32_t)f->scale) : fd_copy_null(b);
+  } else {
+    fd_copy_null(b);
+    fd_copy_null(b);
+  }
+  fd_copy_text_array(b, f->tags, f->n_tags);
+  fd_copy_text(b, f->comment);
+  fd_copy_text(b, f->edited_content);
+  fd_copy_text(b, f->other_message_id);
+  fd_copy_text(b, f->outcome);
+  f->strength ? fd_copy_int4(b, (int32_t)f->strength) : fd_copy_null(b);
+  char s[FD_RFC3339_BUF];
+  fd_rfc3339_format(r->created_at_us, s) ? fd_copy_timestamptz(b, r->created_at_us) : fd_copy_null(b);
+  fd_copy_jsonb(b, f->metadata_json);
+  fd_copy_bytea(b, f->content_sha256, FD_SHA256_LEN);
+  bool span = f->kind == FD_KIND_SPAN, step = f->kind == FD_KIND_STEP;
+  span ? fd_copy_int4(b, (int32_t)f->span_start) : fd_copy_null(b);
+  span ? fd_copy_int4(b, (int32_t)f->span_end) : fd_copy_null(b);
+  fd_copy_text(b, f->span_label);
+  fd_copy_text(b, f->quote);
+  step ? fd_copy_int4(b, (int32_t)f->step_index) : fd_copy_null(b);
+  fd_copy_text(b, nz(f->reaction));
+  fd_copy_text(b, f->signal);
+  f->has_signal_value ? fd_copy_float8(b, f->signal_value) : fd_copy_null(b);
+}
+
+/* Whether a project of the batch has a feedback.stored endpoint (FD_DB_ONE) or none: one
+ * lookup per project (a batch's rows come in runs of one project), by one key so that its
+ * generic plan is as cheap as a custom one and PostgreSQL stops planning it after five calls
+ * (with an array of keys it estimated ten and planned every call: ~5 µs per stored event). */
+static enum fd_db_status stored_endpoints(struct fd_db *db, const struct fd_fb_ref *refs, size_t n) {
+  enum fd_db_status st = FD_DB_NONE;
+  for (size_t i = 0; i < n && st == FD_DB_NONE; i++) {
+    bool seen = false;
+    for (size_t j = 0; j < i && !seen; j++) seen = refs[j].project_id == refs[i].project_id;
+    if (seen) continue;
+    char project[24];
+    snprintf(project, sizeof project, "%lld", (long long)refs[i].project_id);
+    const char *params[1] = {project};
+    PGresult *r = fd_db_exec(db, &stmt_stored_endpoints, 1, params);
+    st = fd_db_result(db, r);
+    PQclear(r);
+  }
+  return st;
+}
+
+/* Run the COPY transaction. FD_DB_ONE when it committed, FD_DB_NONE when it did not (rolled
+ * back: an id already stored, or anything else the INSERT path will meet again and report),
+ * FD_DB_UNAVAILABLE when the connection is gone. */
+static enum fd_db_status copy_transaction(struct fd_db *db, const struct fd_buf *ids, const struct fd_buf *rows) {
+  PGconn *conn = fd_db_conn(db);
+  if (!conn || !PQsendQuery(conn,
+                            "BEGIN; COPY feedback_ids (project_id, id) FROM STDIN (FORMAT binary); "
+                            "COPY feedback (" COPY_FEEDBACK_COLUMNS ") FROM STDIN (FORMAT binary); COMMIT"))
+    return fd_db_failure(db, "copy: send");
+  const struct fd_buf *data[2] = {ids, rows};
+  int copies = 0;
+  bool failed = false;
+  PGresult *r;
+  while ((r = PQgetResult(conn))) {
+    ExecStatusType s = PQresultStatus(r);
+    PQclear(r);
+    if (s == PGRES_COPY_IN) {
+      const struct fd_buf *d = copies < 2 ? data[copies] : NULL;
+      copies++;
+      bool sent = d != NULL;
+      for (size_t off = 0; sent && off < d->len; off += COPY_CHUNK)
+        sent = PQputCopyData(conn, d->data + off, (int)(d->len - off < COPY_CHUNK ? d->len - off : COPY_CHUNK)) == 1;
+      if (PQputCopyEnd(conn, sent ? NULL : "not sent") != 1) failed = true;
+    } else if (s != PGRES_COMMAND_OK) {
+      failed = true; /* the server skips the rest of the string: a COMMIT after an error is not run */
+    }
+  }
+  if (PQstatus(conn) != CONNECTION_OK) return fd_db_failure(db, "copy");
+  if (!failed && PQtransactionStatus(conn) == PQTRANS_IDLE) return FD_DB_ONE;
+  if (PQtransactionStatus(conn) != PQTRANS_IDLE && !fd_db_run(db, "ROLLBACK", NULL, 0))
+    return fd_db_failure(db, "copy: rollback");
+  return FD_DB_NONE;
+}
+
+enum fd_db_status fd_db_store_feedback(struct fd_db *db, const struct fd_fb_ref *refs, size_t n, bool *inserted) {
+  if (n == 0) return FD_DB_NONE;
+  enum fd_db_status st = stored_endpoints(db, refs, n);
+  if (fd_db_failed(st)) return st;
+  if (st != FD_DB_NONE) {
+    FD_METRIC_ADD(fd_metrics.copy_batches[FD_COPY_WEBHOOK], 1);
+    return fd_db_insert_feedback(db, refs, n, inserted);
+  }
+  struct fd_buf ids = {0}, rows = {0};
+  fd_copy_begin(&ids);
+  fd_copy_begin(&rows);
+  for (size_t i = 0; i < n; i++) {
+    fd_copy_row(&ids, 2);
+    fd_copy_int8(&ids, refs[i].project_id);
+    fd_copy_text(&ids, refs[i].row->id);
+    copy_feedback_row(&rows, &refs[i]);
+  }
+  fd_copy_end(&ids);
+  fd_copy_end(&rows);
+  st = ids.oom || rows.oom ? fd_db_bug("copy: out of memory") : copy_transaction(db, &ids, &rows);
+  fd_buf_release(&ids);
+  fd_buf_release(&rows);
+  if (fd_db_failed(st)) return st;
+  if (st == FD_DB_NONE) {
+    FD_METRIC_ADD(fd_metrics.copy_batches[FD_COPY_FALLBACK], 1);
+    return fd_db_insert_feedback(db, refs, n, inserted);
+  }
+  FD_METRIC_ADD(fd_metrics.copy_batches[FD_COPY_STORED], 1);
+  for (size_t i = 0; i < n; i++) inserted[i] = true;
+  return n > INT_MAX ? INT_MAX : (enum fd_db_status)n;
 }
 
 static const char *det_id(const void *refs, size_t i) { return ((const struct fd_det_ref *)refs)[i].row->id; }

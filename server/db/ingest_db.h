@@ -39,6 +39,12 @@ enum fd_db_status fd_db_insert_messages(struct fd_db *db, const struct fd_msg_re
     __attribute__((warn_unused_result));
 enum fd_db_status fd_db_insert_feedback(struct fd_db *db, const struct fd_fb_ref *refs, size_t n, bool *inserted)
     __attribute__((warn_unused_result));
+/* fd_db_insert_feedback for a connection outside any transaction, committed when it
+ * returns: by binary COPY in a transaction of its own when no id is stored yet and no
+ * project of the batch has a feedback.stored endpoint, else (the COPY rolled back) by
+ * fd_db_insert_feedback. Same rows, same inserted[], same webhook deliveries. */
+enum fd_db_status fd_db_store_feedback(struct fd_db *db, const struct fd_fb_ref *refs, size_t n, bool *inserted)
+    __attribute__((warn_unused_result));
 
 /* Store detected feedback (docs/detection.md "Stored events"), rows with distinct
  * (project_id, id), after their turns were inserted in the same transaction: a row becomes

@@ -219,10 +219,12 @@ static const unsigned char *f_hash(const void *r, size_t i) {
 
 /* Insert one kind of rows: distinct keys go into the INSERT, then every row is settled (each
  * status slot is rewritten, so a retried transaction overwrites what its failed attempt set).
- * FD_DB_NONE or the failure. */
+ * own_commit: feedback rows outside a transaction, stored by fd_db_store_feedback (binary COPY
+ * when it can). FD_DB_NONE or the failure. */
 static enum fd_db_status write_rows(struct fd_db *db, void *refs, size_t n, size_t elem, enum fd_item_status **status,
                                     int64_t (*proj)(const void *, size_t), const char *(*id)(const void *, size_t),
-                                    const unsigned char *(*own_hash)(const void *, size_t), bool is_messages) {
+                                    const unsigned char *(*own_hash)(const void *, size_t), bool is_messages,
+                                    bool own_commit) {
   if (n == 0) return FD_DB_NONE;
   enum fd_db_status st = FD_DB_NONE;
   size_t *first = calloc(n, sizeof *first);
@@ -242,8 +244,12 @@ static enum fd_db_status write_rows(struct fd_db *db, void *refs, size_t n, size
     memcpy(uniq + nu * elem, (char *)refs + i * elem, elem);
     uniq_of[nu++] = i;
   }
-  st = is_messages ? fd_db_insert_messages(db, (struct fd_msg_ref *)(void *)uniq, nu, ins_uniq)
-                   : fd_db_insert_feedback(db, (struct fd_fb_ref *)(void *)uniq, nu, ins_uniq);
+  if (is_messages)
+    st = fd_db_insert_messages(db, (struct fd_msg_ref *)(void *)uniq, nu, ins_uniq);
+  else if (own_commit)
+    st = fd_db_store_feedback(db, (struct fd_fb_ref *)(void *)uniq, nu, ins_uniq);
+  else
+    st = fd_db_insert_feedback(db, (struct fd_fb_ref *)(void *)uniq, nu, ins_uniq);
   if (fd_db_failed(st)) goto out;
   for (size_t u = 0; u < nu; u++) inserted[uniq_of[u]] = ins_uniq[u];
   /* hashes are needed for every row with a status that is not a fresh insert */
@@ -293,9 +299,10 @@ _Static_assert(FD_METRIC_SIGNALS == FD_SIGNALS_ALL, "one /metrics counter per si
  * Re-runnable: every status slot and det_inserted are rewritten. */
 static enum fd_db_status write_batch_rows(struct fd_db *db, void *arg) {
   struct batch *b = arg;
-  enum fd_db_status st = write_rows(db, b->msgs, b->n_msgs, sizeof *b->msgs, b->msg_status, m_proj, m_id, m_hash, true);
+  enum fd_db_status st =
+      write_rows(db, b->msgs, b->n_msgs, sizeof *b->msgs, b->msg_status, m_proj, m_id, m_hash, true, false);
   if (!fd_db_failed(st))
-    st = write_rows(db, b->fbs, b->n_fbs, sizeof *b->fbs, b->fb_status, f_proj, f_id, f_hash, false);
+    st = write_rows(db, b->fbs, b->n_fbs, sizeof *b->fbs, b->fb_status, f_proj, f_id, f_hash, false, false);
   if (!fd_db_failed(st) && b->n_dets) {
     enum fd_db_status d = fd_db_insert_detected(db, b->dets, b->n_dets, b->det_inserted);
     if (fd_db_failed(d)) st = d;
@@ -326,12 +333,12 @@ bool fd_ingest_write_jobs(struct fd_db *db, struct fd_ingest_job **jobs, size_t 
   bool ok = false;
   if (!batch_build(&b, jobs, n)) goto out;
   if (b.n_msgs == 0) {
-    /* The common batch (feedback rows only) is one INSERT, atomic and committed on its
-     * own: no BEGIN/COMMIT round trips. The duplicate/conflict lookup that may follow only
+    /* The common batch (feedback rows only) is committed on its own, by binary COPY or one
+     * INSERT (fd_db_store_feedback). The duplicate/conflict lookup that may follow only
      * reads rows that conflicted, i.e. rows committed before. Not through the transaction runner (two statements, no
      * transaction): a retry after the INSERT committed (a failed lookup) would insert again and call its own rows
      * duplicates; a failure falls back to write_batch's job-by-job writes instead. */
-    ok = !fd_db_failed(write_rows(db, b.fbs, b.n_fbs, sizeof *b.fbs, b.fb_status, f_proj, f_id, f_hash, false));
+    ok = !fd_db_failed(write_rows(db, b.fbs, b.n_fbs, sizeof *b.fbs, b.fb_status, f_proj, f_id, f_hash, false, true));
   } else {
     /* a deadlock with another writer (the same ids in another order) is retried here */
     ok = !fd_db_failed(fd_db_txn(db, FD_TXN_READ_COMMITTED, write_batch_rows, &b, "ingest batch"));

@@ -7,6 +7,8 @@
 const double fd_latency_bounds[FD_HIST_BUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
                                                    0.1,    0.25,  0.5,    1,     2.5,  5,     10};
 const double fd_size_bounds[FD_HIST_BUCKETS] = {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 50000};
+const char *const fd_copy_result_names[FD_COPY_COUNT] = {"copy", "webhook", "fallback"};
+
 const char *const fd_stored_kind_names[FD_STORED_COUNT] = {"rating", "comment",  "edit",   "comparison", "span",
                                                            "step",   "reaction", "signal", "message"};
 

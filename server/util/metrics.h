@@ -36,12 +36,19 @@ enum fd_stored_kind {
 };
 extern const char *const fd_stored_kind_names[FD_STORED_COUNT];
 
+/* How the writer stored a batch of feedback rows written outside a transaction (db/ingest_db.h
+ * fd_db_store_feedback): by COPY, by INSERT because a project of the batch has a
+ * feedback.stored endpoint, or by INSERT after the COPY rolled back (an id already stored). */
+enum fd_copy_result { FD_COPY_STORED, FD_COPY_WEBHOOK, FD_COPY_FALLBACK, FD_COPY_COUNT };
+extern const char *const fd_copy_result_names[FD_COPY_COUNT];
+
 /* Signal names counted by /metrics: as many as ingest/signal_names.h has (checked there). */
 #define FD_METRIC_SIGNALS 10
 
 struct fd_metrics {
-  uint64_t stored[FD_STORED_COUNT];    /* rows committed by the writer, by kind */
-  uint64_t signals[FD_METRIC_SIGNALS]; /* signal rows committed, by index in fd_signal_names */
+  uint64_t stored[FD_STORED_COUNT];     /* rows committed by the writer, by kind */
+  uint64_t signals[FD_METRIC_SIGNALS];  /* signal rows committed, by index in fd_signal_names */
+  uint64_t copy_batches[FD_COPY_COUNT]; /* batches by how they were stored (enum fd_copy_result) */
   uint64_t duplicates;
   uint64_t conflicts;
   uint64_t rejected_full;                  /* 503 because the ingest queue was full */
