@@ -18,7 +18,7 @@ ROUNDS="${ROUNDS:-6}" SECS="${SECS:-5}" ROWS="${ROWS:-25}" CLIENTS="${CLIENTS:-2
 bench_build
 bench_pg_start fdstmt
 bench_fd_setup
-# builds before migration 0021: the COPY ways need the registry's received_at default
+# builds before migration 0022: the COPY ways need the registry's received_at default
 "${PSQL[@]}" -d bench -c "ALTER TABLE feedback_ids ALTER COLUMN received_at SET DEFAULT now()" >/dev/null
 cc -O2 -I"$(pg_config --includedir)" "$REPO/bench/ingest/stmt_bench.c" -o "$WORK/stmt_bench" -lpq
 strings -n 100 "$FD" | grep -m1 '^WITH u AS MATERIALIZED (SELECT \* FROM unnest' >"$WORK/insert.sql"

@@ -10,7 +10,7 @@
  *              deliveries reading the rows back by txid (HOOKFILE) and COMMIT
  *   stage      BEGIN; COPY into a temp staging table (ON COMMIT DELETE ROWS) binary; the
  *              INSERT statement reading the stage instead of unnest; COMMIT
- * The COPY modes need feedback_ids.received_at to default to now() (migration 0021). Prints
+ * The COPY modes need feedback_ids.received_at to default to now() (migration 0022). Prints
  * the rows each client wrote; the caller measures the cluster's CPU. */
 #include <libpq-fe.h>
 #include <stdint.h>
