@@ -21,7 +21,8 @@ bench_fd_setup
 # builds before migration 0022: the COPY ways need the registry's received_at default
 "${PSQL[@]}" -d bench -c "ALTER TABLE feedback_ids ALTER COLUMN received_at SET DEFAULT now()" >/dev/null
 cc -O2 -I"$(pg_config --includedir)" "$REPO/bench/ingest/stmt_bench.c" -o "$WORK/stmt_bench" -lpq
-strings -n 100 "$FD" | grep -m1 '^WITH u AS MATERIALIZED (SELECT \* FROM unnest' >"$WORK/insert.sql"
+strings -n 100 "$FD" >"$WORK/strings.txt" # (not piped into grep -m1: pipefail and SIGPIPE)
+grep -m1 '^WITH u AS MATERIALIZED (SELECT \* FROM unnest' "$WORK/strings.txt" >"$WORK/insert.sql"
 # copyhook's deliveries: the INSERT statement's webhook INSERT over the rows read back by txid
 python3 - "$WORK/insert.sql" "$WORK/hook.sql" <<'PY'
 import sys
