@@ -283,8 +283,7 @@ static void after_wait(struct fd_request *req) {
 bool fd_ingest_room_for_body(struct fd_request *req) {
   size_t size = req->body_len > req->body_declared ? req->body_len : req->body_declared;
   if (size < FD_INGEST_EARLY_CHECK_BYTES) return true;
-  const struct fd_api_app *app = fd_api_app_of(req);
-  if (!app->ingest || !fd_ingest_project_full(app->ingest, req->auth.project_id)) return true;
+  if (!fd_api_app_of(req)->ingest || project_has_room(req)) return true;
   /* only its head is in: wait for room, up to the Retry-After the 503 would have said */
   if (!req->body_len &&
       fd_request_wait_at_head(req, req->auth.project_id, FD_INGEST_HEAD_WAIT_MS, project_has_room, after_wait))

@@ -215,13 +215,7 @@ static void *sweeper_main(void *arg) {
   fd_thread_name("fd-connguard");
   pthread_mutex_lock(&g->mu);
   while (!g->stopping) {
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_nsec += SWEEP_INTERVAL_MS * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-      until.tv_sec++;
-      until.tv_nsec -= 1000000000L;
-    }
+    struct timespec until = fd_deadline_ms(CLOCK_MONOTONIC, SWEEP_INTERVAL_MS);
     pthread_cond_timedwait(&g->wake, &g->mu, &until);
     if (!g->stopping) sweep(g);
   }
@@ -244,11 +238,7 @@ struct fd_conn_guard *fd_conn_guard_start(const struct fd_config *cfg, char *err
   g->body_min_rate = (unsigned)cfg->request_body_min_rate;
   g->per_address_limit = (unsigned)cfg->per_ip_connection_limit;
   pthread_mutex_init(&g->mu, NULL);
-  pthread_condattr_t ca;
-  pthread_condattr_init(&ca);
-  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-  pthread_cond_init(&g->wake, &ca);
-  pthread_condattr_destroy(&ca);
+  fd_cond_init_monotonic(&g->wake);
   if (pthread_create(&g->sweeper, NULL, sweeper_main, g) != 0) {
     snprintf(err, errlen, "cannot start the connection sweeper thread");
     pthread_cond_destroy(&g->wake);

@@ -9,7 +9,7 @@
 #include "util/clock.h"
 #include "util/workers.h" /* fd_thread_name */
 
-#define POLL_US 5000
+#define POLL_MS 5
 
 struct waiter {
   struct fd_request *req;
@@ -58,13 +58,7 @@ static void *room_main(void *arg) {
       pthread_cond_wait(&w->cv, &w->mu);
       continue;
     }
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_nsec += POLL_US * 1000L;
-    if (until.tv_nsec >= 1000000000L) {
-      until.tv_sec++;
-      until.tv_nsec -= 1000000000L;
-    }
+    struct timespec until = fd_deadline_ms(CLOCK_MONOTONIC, POLL_MS);
     pthread_cond_timedwait(&w->cv, &w->mu, &until); /* woken or timed out: look again */
   }
   pthread_mutex_unlock(&w->mu);
@@ -75,7 +69,7 @@ struct fd_wait_room *fd_wait_room_start(void) {
   struct fd_wait_room *w = calloc(1, sizeof *w);
   if (!w) return NULL;
   pthread_mutex_init(&w->mu, NULL);
-  pthread_cond_init(&w->cv, NULL);
+  fd_cond_init_monotonic(&w->cv);
   if (pthread_create(&w->thread, NULL, room_main, w) != 0) {
     pthread_cond_destroy(&w->cv);
     pthread_mutex_destroy(&w->mu);
